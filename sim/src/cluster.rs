@@ -1,0 +1,552 @@
+//! The cluster model: workers, function instances, and the indexes policies query.
+//!
+//! State lives in `Vec`s addressed by id newtypes. Two intrusive doubly-linked lists thread
+//! through the instances, so the request path never scans:
+//! - per function, the *available* list: ready instances with a free concurrency slot,
+//!   ordered by last activity (head = least recently used, tail = most recently used);
+//! - cluster-wide, the *idle* list: instances with nothing running, ordered by the time
+//!   they became idle (head = least recently used), walked when memory must be reclaimed.
+//!
+//! Worker indexes (updated only when an instance is created or evicted, not per execution):
+//! a max segment tree over free memory (first-fit, next-fit in O(log W)), and ordered sets
+//! by free memory (best-fit, worst-fit) and by memory utilisation (least-loaded).
+
+use crate::ids::{FunctionId, InstanceId, WorkerId};
+use crate::time::SimTime;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
+
+pub(crate) const NIL: u32 = u32::MAX;
+
+/// Processor-sharing state of one worker (see the crate docs for the model).
+#[derive(Debug, Default)]
+pub(crate) struct ProcShare {
+    /// Work done by each job since the worker's start, in nanoseconds of one core.
+    pub vtime_ns: u128,
+    pub last: SimTime,
+    /// Jobs by (virtual finish time, invocation sequence, invocation slot).
+    pub jobs: BinaryHeap<Reverse<(u128, u64, u32)>>,
+    pub gen: u32,
+    pub pending: Option<SimTime>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Worker {
+    pub memory_mb: u32,
+    pub cores: u32,
+    pub used_mb: u32,
+    /// Memory held by idle instances (reclaimable).
+    pub idle_mb: u32,
+    pub instances: u32,
+    pub executing: u32,
+    pub ps: ProcShare,
+}
+
+impl Worker {
+    pub fn free_mb(&self) -> u32 {
+        self.memory_mb - self.used_mb
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InstState {
+    Free,
+    Starting,
+    Ready,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    pub function: FunctionId,
+    pub worker: WorkerId,
+    pub memory_mb: u32,
+    /// Bumped when the slot is freed, so stale timers for an old occupant are ignored.
+    pub gen: u32,
+    pub state: InstState,
+    /// Executions running or bound to it (a starting instance counts its first invocation).
+    pub active: u32,
+    /// The invocation waiting for this instance's cold start (`NIL` if none).
+    pub bound: u32,
+    pub created_at: SimTime,
+    pub ready_at: SimTime,
+    pub last_used: SimTime,
+    pub idle_since: SimTime,
+    pub first_idle_at: Option<SimTime>,
+    pub executions: u64,
+    /// When the keep-alive policy lets it go (`SimTime::MAX`: never).
+    pub expires_at: SimTime,
+    /// The time of its pending expiry event, if one is in the heap.
+    pub expiry_event: Option<SimTime>,
+    pub in_avail: bool,
+    pub avail_prev: u32,
+    pub avail_next: u32,
+    pub in_idle: bool,
+    pub idle_prev: u32,
+    pub idle_next: u32,
+}
+
+impl Instance {
+    pub fn vacant() -> Self {
+        Instance {
+            function: FunctionId(0),
+            worker: WorkerId(0),
+            memory_mb: 0,
+            gen: 0,
+            state: InstState::Free,
+            active: 0,
+            bound: NIL,
+            created_at: SimTime::ZERO,
+            ready_at: SimTime::ZERO,
+            last_used: SimTime::ZERO,
+            idle_since: SimTime::ZERO,
+            first_idle_at: None,
+            executions: 0,
+            expires_at: SimTime::MAX,
+            expiry_event: None,
+            in_avail: false,
+            avail_prev: NIL,
+            avail_next: NIL,
+            in_idle: false,
+            idle_prev: NIL,
+            idle_next: NIL,
+        }
+    }
+}
+
+/// Head and tail of an intrusive list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListEnds {
+    pub head: u32,
+    pub tail: u32,
+}
+
+impl Default for ListEnds {
+    fn default() -> Self {
+        ListEnds {
+            head: NIL,
+            tail: NIL,
+        }
+    }
+}
+
+/// Which intrusive list.
+#[derive(Clone, Copy)]
+pub(crate) enum List {
+    Avail,
+    Idle,
+}
+
+fn links(inst: &mut Instance, l: List) -> (&mut bool, &mut u32, &mut u32) {
+    match l {
+        List::Avail => (
+            &mut inst.in_avail,
+            &mut inst.avail_prev,
+            &mut inst.avail_next,
+        ),
+        List::Idle => (&mut inst.in_idle, &mut inst.idle_prev, &mut inst.idle_next),
+    }
+}
+
+pub(crate) fn list_push_back(insts: &mut [Instance], ends: &mut ListEnds, l: List, i: u32) {
+    let old_tail = ends.tail;
+    {
+        let (inl, prev, next) = links(&mut insts[i as usize], l);
+        debug_assert!(!*inl);
+        *inl = true;
+        *prev = old_tail;
+        *next = NIL;
+    }
+    if old_tail == NIL {
+        ends.head = i;
+    } else {
+        *links(&mut insts[old_tail as usize], l).2 = i;
+    }
+    ends.tail = i;
+}
+
+pub(crate) fn list_remove(insts: &mut [Instance], ends: &mut ListEnds, l: List, i: u32) {
+    let (p, n) = {
+        let (inl, prev, next) = links(&mut insts[i as usize], l);
+        debug_assert!(*inl);
+        *inl = false;
+        let pn = (*prev, *next);
+        *prev = NIL;
+        *next = NIL;
+        pn
+    };
+    if p == NIL {
+        ends.head = n;
+    } else {
+        *links(&mut insts[p as usize], l).2 = n;
+    }
+    if n == NIL {
+        ends.tail = p;
+    } else {
+        *links(&mut insts[n as usize], l).1 = p;
+    }
+}
+
+/// Worker indexes for placement queries.
+#[derive(Debug)]
+pub(crate) struct WorkerIndex {
+    size: usize,
+    len: usize,
+    /// Max free memory per segment-tree node; leaves at `size..2*size`.
+    tree: Vec<u32>,
+    by_free: BTreeSet<(u32, WorkerId)>,
+    by_load: BTreeSet<(u64, WorkerId)>,
+}
+
+fn load_key(w: &Worker) -> u64 {
+    ((w.used_mb as u64) << 32) / w.memory_mb.max(1) as u64
+}
+
+impl WorkerIndex {
+    pub fn new(workers: &[Worker]) -> Self {
+        let size = workers.len().next_power_of_two().max(1);
+        let mut tree = vec![0u32; 2 * size];
+        for (i, w) in workers.iter().enumerate() {
+            tree[size + i] = w.free_mb();
+        }
+        for n in (1..size).rev() {
+            tree[n] = tree[2 * n].max(tree[2 * n + 1]);
+        }
+        let by_free = workers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.free_mb(), WorkerId(i as u32)))
+            .collect();
+        let by_load = workers
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (load_key(w), WorkerId(i as u32)))
+            .collect();
+        WorkerIndex {
+            size,
+            len: workers.len(),
+            tree,
+            by_free,
+            by_load,
+        }
+    }
+
+    /// Call with the worker as it was and as it is after its used memory changed.
+    pub fn update(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
+        self.by_free.remove(&(old_free, id));
+        self.by_free.insert((w.free_mb(), id));
+        self.by_load.remove(&(old_load, id));
+        self.by_load.insert((load_key(w), id));
+        let mut n = self.size + id.index();
+        self.tree[n] = w.free_mb();
+        while n > 1 {
+            n /= 2;
+            self.tree[n] = self.tree[2 * n].max(self.tree[2 * n + 1]);
+        }
+    }
+
+    pub fn load_key(w: &Worker) -> u64 {
+        load_key(w)
+    }
+
+    /// Lowest worker index >= `from` with at least `mb` free.
+    fn first_at_or_after(&self, from: usize, mb: u32) -> Option<usize> {
+        if from >= self.len || self.tree[1] < mb {
+            return None;
+        }
+        self.descend(from, mb).filter(|&i| i < self.len)
+    }
+
+    fn descend(&self, from: usize, mb: u32) -> Option<usize> {
+        // Walk up from the leaf, then down into the first fitting subtree to the right.
+        let mut n = self.size + from;
+        if self.tree[n] >= mb {
+            return Some(from);
+        }
+        loop {
+            // Move to the next subtree to the right at this level.
+            while n % 2 == 1 {
+                n /= 2;
+                if n <= 1 {
+                    return None;
+                }
+            }
+            n += 1;
+            if self.tree[n] >= mb {
+                break;
+            }
+        }
+        while n < self.size {
+            n = if self.tree[2 * n] >= mb {
+                2 * n
+            } else {
+                2 * n + 1
+            };
+        }
+        Some(n - self.size)
+    }
+}
+
+/// A read-only view of a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerView {
+    pub id: WorkerId,
+    pub memory_mb: u32,
+    pub used_mb: u32,
+    pub free_mb: u32,
+    pub idle_mb: u32,
+    pub cores: u32,
+    pub instances: u32,
+    pub executing: u32,
+}
+
+/// A read-only view of an instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceView {
+    pub id: InstanceId,
+    pub function: FunctionId,
+    pub worker: WorkerId,
+    pub memory_mb: u32,
+    pub created_at: SimTime,
+    /// When its cold start finished.
+    pub ready_at: SimTime,
+    /// Last dispatch or completion on it.
+    pub last_used: SimTime,
+    /// When it last became idle (meaningful while idle).
+    pub idle_since: SimTime,
+    /// When it first became idle (the end of its first execution).
+    pub first_idle_at: Option<SimTime>,
+    /// Executions it has started.
+    pub executions: u64,
+    /// Executions running on it now.
+    pub active: u32,
+}
+
+/// What policies see of the cluster. Every query is O(1) or O(log W) unless stated.
+pub struct ClusterView<'a> {
+    pub(crate) now: SimTime,
+    pub(crate) workers: &'a [Worker],
+    pub(crate) instances: &'a [Instance],
+    pub(crate) index: &'a WorkerIndex,
+    pub(crate) avail: &'a [ListEnds],
+    pub(crate) concurrency: u32,
+}
+
+impl<'a> ClusterView<'a> {
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    pub fn worker_count(&self) -> usize {
+        self.workers.len()
+    }
+    /// Instance concurrency of the platform (1 = one execution per instance).
+    pub fn instance_concurrency(&self) -> u32 {
+        self.concurrency
+    }
+    pub fn worker(&self, id: WorkerId) -> WorkerView {
+        let w = &self.workers[id.index()];
+        WorkerView {
+            id,
+            memory_mb: w.memory_mb,
+            used_mb: w.used_mb,
+            free_mb: w.free_mb(),
+            idle_mb: w.idle_mb,
+            cores: w.cores,
+            instances: w.instances,
+            executing: w.executing,
+        }
+    }
+    pub fn instance(&self, id: InstanceId) -> InstanceView {
+        instance_view(self.instances, id)
+    }
+
+    /// Ready instances of `f` with a free slot, most recently used first.
+    pub fn warm_instances(&self, f: FunctionId) -> impl Iterator<Item = InstanceId> + 'a {
+        let insts = self.instances;
+        let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.tail);
+        std::iter::from_fn(move || {
+            if cur == NIL {
+                return None;
+            }
+            let id = cur;
+            cur = insts[id as usize].avail_prev;
+            Some(InstanceId(id))
+        })
+    }
+
+    /// Ready instances of `f` with a free slot, least recently used first.
+    pub fn warm_instances_lru(&self, f: FunctionId) -> impl Iterator<Item = InstanceId> + 'a {
+        let insts = self.instances;
+        let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.head);
+        std::iter::from_fn(move || {
+            if cur == NIL {
+                return None;
+            }
+            let id = cur;
+            cur = insts[id as usize].avail_next;
+            Some(InstanceId(id))
+        })
+    }
+
+    /// The most recently used warm instance of `f`, in O(1).
+    pub fn most_recent_warm(&self, f: FunctionId) -> Option<InstanceId> {
+        let t = self.avail.get(f.index())?.tail;
+        (t != NIL).then_some(InstanceId(t))
+    }
+
+    /// The least recently used warm instance of `f`, in O(1).
+    pub fn least_recent_warm(&self, f: FunctionId) -> Option<InstanceId> {
+        let h = self.avail.get(f.index())?.head;
+        (h != NIL).then_some(InstanceId(h))
+    }
+
+    /// The lowest-numbered worker with at least `mb` free.
+    pub fn first_fit(&self, mb: u32) -> Option<WorkerId> {
+        self.index
+            .first_at_or_after(0, mb)
+            .map(|i| WorkerId(i as u32))
+    }
+
+    /// The first worker at or after `start` (cyclically) with at least `mb` free.
+    pub fn next_fit(&self, start: WorkerId, mb: u32) -> Option<WorkerId> {
+        let s = start.index() % self.workers.len().max(1);
+        self.index
+            .first_at_or_after(s, mb)
+            .or_else(|| self.index.first_at_or_after(0, mb).filter(|&i| i < s))
+            .map(|i| WorkerId(i as u32))
+    }
+
+    /// The worker with the least free memory that still fits `mb` (ties: lowest id).
+    pub fn best_fit(&self, mb: u32) -> Option<WorkerId> {
+        self.index
+            .by_free
+            .range((mb, WorkerId(0))..)
+            .next()
+            .map(|&(_, w)| w)
+    }
+
+    /// The worker with the most free memory, if it fits `mb` (ties: lowest id).
+    pub fn worst_fit(&self, mb: u32) -> Option<WorkerId> {
+        let max = self.index.by_free.last()?.0;
+        if max < mb {
+            return None;
+        }
+        self.index
+            .by_free
+            .range((max, WorkerId(0))..)
+            .next()
+            .map(|&(_, w)| w)
+    }
+
+    /// Workers by memory utilisation (used / capacity), lowest first, ties by lowest id.
+    pub fn workers_by_load(&self) -> impl Iterator<Item = WorkerId> + 'a {
+        self.index.by_load.iter().map(|&(_, w)| w)
+    }
+
+    /// The least-utilised worker with at least `mb` free. Walks the utilisation order until
+    /// one fits: O(log W) unless the least-utilised workers are full.
+    pub fn least_loaded(&self, mb: u32) -> Option<WorkerId> {
+        let workers = self.workers;
+        self.workers_by_load()
+            .find(|w| workers[w.index()].free_mb() >= mb)
+    }
+}
+
+pub(crate) fn instance_view(insts: &[Instance], id: InstanceId) -> InstanceView {
+    let i = &insts[id.index()];
+    InstanceView {
+        id,
+        function: i.function,
+        worker: i.worker,
+        memory_mb: i.memory_mb,
+        created_at: i.created_at,
+        ready_at: i.ready_at,
+        last_used: i.last_used,
+        idle_since: i.idle_since,
+        first_idle_at: i.first_idle_at,
+        executions: i.executions,
+        active: i.active,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workers(free: &[u32]) -> Vec<Worker> {
+        free.iter()
+            .map(|&f| Worker {
+                memory_mb: 1000,
+                cores: 1,
+                used_mb: 1000 - f,
+                idle_mb: 0,
+                instances: 0,
+                executing: 0,
+                ps: ProcShare::default(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn segment_tree_first_fit_and_next_fit() {
+        let ws = workers(&[100, 500, 0, 800, 300]);
+        let idx = WorkerIndex::new(&ws);
+        let view = ClusterView {
+            now: SimTime::ZERO,
+            workers: &ws,
+            instances: &[],
+            index: &idx,
+            avail: &[],
+            concurrency: 1,
+        };
+        assert_eq!(view.first_fit(50), Some(WorkerId(0)));
+        assert_eq!(view.first_fit(400), Some(WorkerId(1)));
+        assert_eq!(view.first_fit(600), Some(WorkerId(3)));
+        assert_eq!(view.first_fit(900), None);
+        assert_eq!(view.next_fit(WorkerId(2), 200), Some(WorkerId(3)));
+        assert_eq!(view.next_fit(WorkerId(4), 400), Some(WorkerId(1)));
+        assert_eq!(view.next_fit(WorkerId(4), 250), Some(WorkerId(4)));
+        assert_eq!(view.best_fit(250), Some(WorkerId(4)));
+        assert_eq!(view.best_fit(600), Some(WorkerId(3)));
+        assert_eq!(view.worst_fit(10), Some(WorkerId(3)));
+        assert_eq!(view.worst_fit(900), None);
+        assert_eq!(view.least_loaded(10), Some(WorkerId(3)));
+        assert_eq!(view.least_loaded(900), None);
+    }
+
+    #[test]
+    fn segment_tree_matches_linear_scan_everywhere() {
+        let frees: Vec<u32> = (0..37u32).map(|i| (i * 7919) % 1000).collect();
+        let ws = workers(&frees);
+        let idx = WorkerIndex::new(&ws);
+        for from in 0..40 {
+            for mb in [0, 1, 100, 500, 990, 999, 1000] {
+                let expected = (from..frees.len()).find(|&i| frees[i] >= mb);
+                assert_eq!(
+                    idx.first_at_or_after(from, mb),
+                    expected,
+                    "from {from} mb {mb}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn intrusive_list_keeps_order_through_removals() {
+        let mut insts: Vec<Instance> = (0..4).map(|_| Instance::vacant()).collect();
+        let mut ends = ListEnds::default();
+        for i in 0..4 {
+            list_push_back(&mut insts, &mut ends, List::Idle, i);
+        }
+        list_remove(&mut insts, &mut ends, List::Idle, 1);
+        list_remove(&mut insts, &mut ends, List::Idle, 3);
+        list_push_back(&mut insts, &mut ends, List::Idle, 1);
+        let mut order = vec![];
+        let mut c = ends.head;
+        while c != NIL {
+            order.push(c);
+            c = insts[c as usize].idle_next;
+        }
+        assert_eq!(order, vec![0, 2, 1]);
+        assert_eq!(ends.tail, 1);
+    }
+}

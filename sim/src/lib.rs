@@ -1,0 +1,103 @@
+//! # faasim-sim: the engine and the FaaS cluster model
+//!
+//! A deterministic discrete-event simulation of a serverless platform. An invocation
+//! arrives; routing sends it to a warm instance of its function or asks for a cold start;
+//! placement picks a worker with room for the new instance; the instance starts (cold-start
+//! latency), runs the invocation, becomes idle, and the keep-alive policy says how long it
+//! stays warm before it is evicted and its memory freed.
+//!
+//! ## Time
+//! Time is an integer: [`SimTime`] and [`SimDuration`] count microseconds. Float seconds or
+//! milliseconds from trace files are converted once, at the reader. Billing rounds integer
+//! microseconds up to whole billing units; no epsilon appears anywhere.
+//!
+//! ## Event order and determinism
+//! Events are a closed enum ordered by the key `(time, class, seq)`. `seq` is a global
+//! insertion counter (first in, first out among equals). `class` fixes the order of kinds
+//! at the same instant ([`EventClass`]):
+//!
+//! 1. completions (an execution ends, or a processor-sharing worker's next completion),
+//! 2. instance ready (a cold start ends),
+//! 3. keep-alive expiry: an instance idle since `t` with keep-alive `T` is still warm for an
+//!    arrival at `t + T - 1 µs` and gone for one at `t + T`,
+//! 4. queue timeouts,
+//! 5. pre-warm timers,
+//! 6. arrivals, in trace order,
+//! 7. time-series samples, which see the state after everything else at their instant.
+//!
+//! So an execution that ends at the instant a request arrives frees its instance for that
+//! request (a warm start). Arrivals are not in the heap: they stream from the trace through
+//! a cursor merged with it, so the heap holds only live work. Timers are cancelled by a
+//! generation counter on the instance (slots are reused); each instance keeps at most its
+//! earliest keep-alive event in the heap and re-checks its deadline when it fires.
+//!
+//! Randomness comes from named streams derived from the run seed ([`rng`]): cold starts,
+//! placement and routing each have their own, and workloads draw from theirs, so a policy
+//! that draws more numbers never changes the workload. State lives in `Vec`s addressed by
+//! id newtypes; decisions never iterate a hash map, and ties go to the lowest id. The same
+//! configuration, workload and seed give the same results, bit for bit, on any machine and
+//! any thread count.
+//!
+//! ## The cluster
+//! Workers have memory (MB) and cores. An instance holds its function's memory on one
+//! worker from its creation (the start of its cold start) until its eviction. An instance
+//! serves up to `instance_concurrency` executions at once; it is *idle* when none runs.
+//! A request that arrives while a cold start of its function is under way does not wait for
+//! that instance: it is routed like any other (warm instance or a new cold start).
+//!
+//! **When nothing fits.** If placement finds no worker with room, idle instances are
+//! reclaimed: the engine walks the idle instances in reclaim order (least recently idle
+//! first, or by the keep-alive policy's `victim_priority`), takes the first one on a worker
+//! where evicting idle instances frees enough memory, and evicts that worker's idle
+//! instances in the same order until the new instance fits. If even that fails, the request
+//! is dropped (`OnFull::Drop`) or waits in a FIFO queue (`OnFull::Queue`, optionally with a
+//! timeout measured from its arrival). A queued request is served by the first instance of
+//! its function that frees a slot; otherwise the head of the queue gets the next memory
+//! freed, and new requests do not overtake the queue to create instances.
+//!
+//! **CPU.** With [`CpuModel::ProcessorSharing`], the executions on a worker share its cores
+//! egalitarian-style: n executions on c cores each progress at min(1, c/n) of full speed, so
+//! a worker that is not oversubscribed runs everything at full speed. Each worker keeps a
+//! virtual clock (work done per job, in nanoseconds of one core) and a heap of jobs by
+//! virtual finish time; a change of load reschedules one event, not every job. A trace's
+//! duration is the execution time on an uncontended core; cold starts use no CPU.
+//! [`CpuModel::Ignore`] runs every execution at full speed.
+//!
+//! ## Billing and accounting
+//! Each completed invocation is charged per request plus its wall-clock execution time
+//! (plus its cold start with `bill_init`) rounded up to the billing granularity, times its
+//! memory, in exact integer [`Money`]. Idle memory ("wasted" memory) is integrated per
+//! instance from the moment it becomes idle until it is used again or evicted;
+//! instance-seconds run from creation to eviction; memory and core utilisation are
+//! integrated over the run. Instances alive when the run ends are closed at its end.
+
+pub mod billing;
+pub mod cluster;
+pub mod digest;
+pub mod dist;
+pub mod engine;
+pub mod ids;
+pub mod metrics;
+pub mod policy;
+pub mod queue;
+pub mod rng;
+pub mod time;
+pub mod workload;
+
+pub use billing::{Billing, BillingModel, Charge, Money};
+pub use cluster::{ClusterView, InstanceView, WorkerView};
+pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
+pub use engine::{run, CpuModel, EngineConfig, OnFull, Policies, SimError, WorkerSpec};
+pub use ids::{FunctionId, InstanceId, WorkerId};
+pub use metrics::{
+    FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
+    VecRecorder,
+};
+pub use policy::{
+    FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement, Route,
+    Routing,
+};
+pub use queue::EventClass;
+pub use rng::{PolicyRng, SimRng};
+pub use time::{SimDuration, SimTime};
+pub use workload::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SourceError, VecSource};

@@ -1,0 +1,269 @@
+//! What a run measures. The engine keeps the run-wide and per-function aggregates itself
+//! (bounded memory); per-invocation records and periodic samples go to a [`Recorder`],
+//! an observer that may stream them to disk.
+
+use crate::billing::{Charge, Money};
+use crate::digest::Digest;
+use crate::ids::{FunctionId, InstanceId, WorkerId};
+use crate::time::{SimDuration, SimTime};
+
+/// How an invocation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    /// Rejected on arrival: no room and `on_full = "drop"`.
+    DroppedFull,
+    /// Waited in the queue for `queue_timeout_ms` without being served.
+    DroppedTimeout,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::DroppedFull => "dropped-full",
+            Outcome::DroppedTimeout => "dropped-timeout",
+        }
+    }
+}
+
+/// One invocation, reported once when it completes or is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvocationRecord {
+    /// Sequence number in arrival order.
+    pub id: u64,
+    pub function: FunctionId,
+    pub outcome: Outcome,
+    pub arrival: SimTime,
+    /// When it left the queue and was bound to an instance (= arrival if it never waited).
+    pub dispatched: SimTime,
+    /// When it started executing (after the cold start, if any).
+    pub start: SimTime,
+    /// When it completed or was dropped.
+    pub end: SimTime,
+    pub cold_start: bool,
+    /// The cold-start latency it waited for (zero when warm).
+    pub init: SimDuration,
+    pub worker: Option<WorkerId>,
+    pub instance: Option<InstanceId>,
+    pub memory_mb: u32,
+    pub charge: Charge,
+}
+
+impl InvocationRecord {
+    /// Completion minus arrival (zero for drops).
+    pub fn latency(&self) -> SimDuration {
+        match self.outcome {
+            Outcome::Completed => self.end - self.arrival,
+            _ => SimDuration::ZERO,
+        }
+    }
+    pub fn queue_delay(&self) -> SimDuration {
+        self.dispatched - self.arrival
+    }
+}
+
+/// The cluster at one instant (the end of a sampling interval, after every event at it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sample {
+    pub time: SimTime,
+    pub live_instances: u32,
+    pub starting_instances: u32,
+    pub busy_instances: u32,
+    pub idle_instances: u32,
+    pub memory_used_mb: u64,
+    pub memory_idle_mb: u64,
+    pub executing: u32,
+    pub queue_length: u32,
+    /// Arrivals during the interval that ends here.
+    pub arrivals: u64,
+    pub cold_starts: u64,
+    pub dropped: u64,
+}
+
+/// An observer of a run.
+pub trait Recorder {
+    fn invocation(&mut self, _r: &InvocationRecord) {}
+    fn sample(&mut self, _s: &Sample) {}
+}
+
+/// A recorder that ignores everything.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullRecorder;
+impl Recorder for NullRecorder {}
+
+/// A recorder that keeps everything in memory (tests, small runs).
+#[derive(Debug, Default, Clone)]
+pub struct VecRecorder {
+    pub invocations: Vec<InvocationRecord>,
+    pub samples: Vec<Sample>,
+}
+
+impl Recorder for VecRecorder {
+    fn invocation(&mut self, r: &InvocationRecord) {
+        self.invocations.push(*r);
+    }
+    fn sample(&mut self, s: &Sample) {
+        self.samples.push(*s);
+    }
+}
+
+/// Per-function aggregates.
+#[derive(Debug, Clone)]
+pub struct FunctionStats {
+    pub function: FunctionId,
+    pub invocations: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub cold_starts: u64,
+    pub latency_us: Digest,
+    pub mb_ms: u128,
+    pub cost: Money,
+    /// Idle memory of its instances, MB x microseconds.
+    pub idle_mb_us: u128,
+    pub instances_created: u64,
+}
+
+impl FunctionStats {
+    pub fn new(function: FunctionId) -> Self {
+        FunctionStats {
+            function,
+            invocations: 0,
+            completed: 0,
+            dropped: 0,
+            cold_starts: 0,
+            latency_us: Digest::per_function(),
+            mb_ms: 0,
+            cost: Money::ZERO,
+            idle_mb_us: 0,
+            instances_created: 0,
+        }
+    }
+}
+
+/// Run-wide aggregates.
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    pub invocations: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub dropped_timeout: u64,
+    pub cold_starts: u64,
+    /// Completion minus arrival, completed invocations only.
+    pub latency_us: Digest,
+    /// Arrival to dispatch, every completed invocation (zero if it never waited).
+    pub queue_delay_us: Digest,
+    /// Cold-start latency of the invocations that had one.
+    pub init_us: Digest,
+    pub instances_created: u64,
+    pub evictions_expired: u64,
+    pub evictions_reclaimed: u64,
+    pub peak_instances: u32,
+    pub peak_memory_mb: u64,
+    pub peak_queue: u32,
+    /// Memory held by idle instances (warm, nothing running), MB x microseconds.
+    pub idle_mb_us: u128,
+    /// Memory held by instances still starting, MB x microseconds.
+    pub init_mb_us: u128,
+    /// Instance lifetimes summed, microseconds.
+    pub instance_us: u128,
+    /// Memory in use integrated over time, MB x microseconds.
+    pub used_mb_us: u128,
+    /// Busy cores integrated over time (min(executions, cores) per worker), core-microseconds.
+    pub busy_core_us: u128,
+    pub total_memory_mb: u64,
+    pub total_cores: u64,
+    /// Billed MB-ms and money.
+    pub billed_mb_ms: u128,
+    pub request_cost: Money,
+    pub duration_cost: Money,
+    /// The instant the run ended (last event processed).
+    pub end: SimTime,
+    /// Events processed (arrivals included), for throughput figures.
+    pub events: u64,
+}
+
+impl RunStats {
+    pub(crate) fn new(total_memory_mb: u64, total_cores: u64) -> Self {
+        RunStats {
+            invocations: 0,
+            completed: 0,
+            dropped: 0,
+            dropped_timeout: 0,
+            cold_starts: 0,
+            latency_us: Digest::run_wide(),
+            queue_delay_us: Digest::run_wide(),
+            init_us: Digest::new(1 << 16, 8),
+            instances_created: 0,
+            evictions_expired: 0,
+            evictions_reclaimed: 0,
+            peak_instances: 0,
+            peak_memory_mb: 0,
+            peak_queue: 0,
+            idle_mb_us: 0,
+            init_mb_us: 0,
+            instance_us: 0,
+            used_mb_us: 0,
+            busy_core_us: 0,
+            total_memory_mb,
+            total_cores,
+            billed_mb_ms: 0,
+            request_cost: Money::ZERO,
+            duration_cost: Money::ZERO,
+            end: SimTime::ZERO,
+            events: 0,
+        }
+    }
+
+    pub fn user_cost(&self) -> Money {
+        self.request_cost + self.duration_cost
+    }
+    /// Cold starts per completed invocation.
+    pub fn cold_start_ratio(&self) -> f64 {
+        ratio(self.cold_starts, self.completed)
+    }
+    pub fn drop_ratio(&self) -> f64 {
+        ratio(self.dropped, self.invocations)
+    }
+    /// Idle ("wasted") memory in GB-seconds (1 GB = 1024 MB).
+    pub fn wasted_memory_gb_s(&self) -> f64 {
+        self.idle_mb_us as f64 / 1024.0 / 1e6
+    }
+    pub fn instance_seconds(&self) -> f64 {
+        self.instance_us as f64 / 1e6
+    }
+    /// Mean fraction of the cluster's memory in use over the run.
+    pub fn memory_utilisation(&self) -> f64 {
+        let denom = self.total_memory_mb as f64 * self.end.as_micros() as f64;
+        if denom == 0.0 {
+            0.0
+        } else {
+            self.used_mb_us as f64 / denom
+        }
+    }
+    /// Mean fraction of the cluster's cores busy over the run.
+    pub fn cpu_utilisation(&self) -> f64 {
+        let denom = self.total_cores as f64 * self.end.as_micros() as f64;
+        if denom == 0.0 {
+            0.0
+        } else {
+            self.busy_core_us as f64 / denom
+        }
+    }
+}
+
+pub(crate) fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+/// Everything a run reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub stats: RunStats,
+    pub functions: Vec<FunctionStats>,
+    pub function_table: crate::workload::FunctionTable,
+}

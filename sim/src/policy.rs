@@ -1,0 +1,99 @@
+//! The policy traits. Policies decide, the engine applies: a policy sees read-only views
+//! and its own random stream, and returns a decision the engine checks and carries out.
+//! A new policy is a type implementing one of these traits; nothing in the engine changes.
+
+use crate::cluster::{ClusterView, InstanceView};
+use crate::ids::{FunctionId, InstanceId, WorkerId};
+use crate::rng::PolicyRng;
+use crate::time::{SimDuration, SimTime};
+
+/// The function that needs a new instance.
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionView<'a> {
+    pub id: FunctionId,
+    pub name: &'a str,
+    pub memory_mb: u32,
+}
+
+/// The invocation being routed.
+#[derive(Debug, Clone, Copy)]
+pub struct InvocationView {
+    /// Sequence number in arrival order.
+    pub id: u64,
+    pub function: FunctionId,
+    pub arrival: SimTime,
+}
+
+/// Where an invocation goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// To this ready instance of the invocation's function with a free slot.
+    Warm(InstanceId),
+    /// To a new instance (a cold start).
+    Cold,
+}
+
+/// Chooses the worker for a new instance. Called only when an instance must be created.
+/// Return a worker with at least `f.memory_mb` free, or `None` if none fits; the engine then
+/// reclaims idle instances (see the crate docs) and, failing that, queues or drops.
+pub trait Placement {
+    fn place(
+        &mut self,
+        f: &FunctionView<'_>,
+        c: &ClusterView<'_>,
+        rng: &mut PolicyRng,
+    ) -> Option<WorkerId>;
+}
+
+/// Chooses among the ready instances of the invocation's function that have a free slot
+/// (`c.warm_instances(f)`), or asks for a cold start.
+pub trait Routing {
+    fn route(&mut self, inv: &InvocationView, c: &ClusterView<'_>, rng: &mut PolicyRng) -> Route;
+}
+
+/// What happens to an instance that has just become idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepAliveDecision {
+    /// Evict it now.
+    EvictNow,
+    /// Keep it warm until this instant (exclusive: an arrival at exactly this time finds it
+    /// gone). A deadline at or before now evicts at once.
+    KeepUntil(SimTime),
+    /// Keep it until memory pressure reclaims it.
+    KeepForever,
+}
+
+/// Things a keep-alive policy may want to learn from (e.g. to build idle-time histograms).
+#[derive(Debug, Clone, Copy)]
+pub enum Observation {
+    /// An invocation of `function` arrived.
+    Arrival { function: FunctionId, time: SimTime },
+    /// An instance was evicted (expired or reclaimed).
+    Eviction {
+        instance: InstanceId,
+        function: FunctionId,
+        time: SimTime,
+    },
+}
+
+/// Decides how long idle instances stay warm, and optionally ranks them for reclaiming.
+pub trait KeepAlive {
+    /// Called each time an instance's last running execution ends.
+    fn on_idle(&mut self, i: &InstanceView, now: SimTime) -> KeepAliveDecision;
+
+    /// Under memory pressure, idle instances are reclaimed least recently used first unless
+    /// this returns `Some` priority for them: then the lowest priority goes first (ties by
+    /// lowest instance id). Returning `Some` makes reclaiming scan the idle instances.
+    fn victim_priority(&mut self, _i: &InstanceView, _now: SimTime) -> Option<u64> {
+        None
+    }
+
+    /// Told about arrivals and evictions, for policies that learn.
+    fn observe(&mut self, _ev: &Observation) {}
+
+    /// After an eviction of `f`'s instance: create a fresh idle instance of `f` after this
+    /// delay (pre-warming), or `None`.
+    fn prewarm(&mut self, _f: FunctionId, _now: SimTime) -> Option<SimDuration> {
+        None
+    }
+}

@@ -1,0 +1,120 @@
+//! What the engine replays: a table of functions and a time-ordered stream of arrivals.
+//!
+//! Arrivals are pulled one at a time from an [`ArrivalSource`] and merged with the event
+//! heap, so the heap never holds the trace. A source may discover functions as it reads
+//! (a streaming CSV reader does): it appends them to the [`FunctionTable`] it is handed
+//! before returning an arrival that names them.
+
+use crate::ids::FunctionId;
+use crate::time::{SimDuration, SimTime};
+use std::error::Error;
+
+/// A deployable function (or application, when apps are the unit of deployment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSpec {
+    pub name: String,
+    /// Memory of one instance, in MB.
+    pub memory_mb: u32,
+}
+
+/// Functions known so far, indexed by `FunctionId` in order of first appearance.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionTable {
+    functions: Vec<FunctionSpec>,
+}
+
+impl FunctionTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn push(&mut self, spec: FunctionSpec) -> FunctionId {
+        let id = FunctionId(self.functions.len() as u32);
+        self.functions.push(spec);
+        id
+    }
+    pub fn len(&self) -> usize {
+        self.functions.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.functions.is_empty()
+    }
+    pub fn get(&self, id: FunctionId) -> &FunctionSpec {
+        &self.functions[id.index()]
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (FunctionId, &FunctionSpec)> {
+        self.functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FunctionId(i as u32), f))
+    }
+}
+
+/// One invocation as the trace gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    pub time: SimTime,
+    pub function: FunctionId,
+    /// Execution time on an uncontended core.
+    pub duration: SimDuration,
+    /// A cold-start latency given by the trace for this invocation, overriding the model
+    /// if this invocation causes a cold start.
+    pub cold_start: Option<SimDuration>,
+}
+
+/// Errors a source reports (a bad row, an I/O failure); the engine stops and passes it on.
+pub type SourceError = Box<dyn Error + Send + Sync + 'static>;
+
+/// A time-ordered stream of arrivals.
+pub trait ArrivalSource {
+    /// The next arrival, in non-decreasing time order, or `None` at the end.
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError>;
+
+    /// The nominal end of the workload, if it has one (a generator's length). The run
+    /// processes keep-alive expiries up to it even after the last arrival.
+    fn horizon(&self) -> Option<SimTime> {
+        None
+    }
+}
+
+/// A source over arrivals held in memory: for tests, examples and pre-generated benchmarks.
+#[derive(Debug, Clone)]
+pub struct VecSource {
+    functions: Vec<FunctionSpec>,
+    arrivals: std::vec::IntoIter<Arrival>,
+    horizon: Option<SimTime>,
+}
+
+impl VecSource {
+    /// `arrivals` must be sorted by time and name functions by their index in `functions`.
+    pub fn new(functions: Vec<FunctionSpec>, arrivals: Vec<Arrival>) -> Self {
+        Self {
+            functions,
+            arrivals: arrivals.into_iter(),
+            horizon: None,
+        }
+    }
+    pub fn with_horizon(mut self, horizon: SimTime) -> Self {
+        self.horizon = Some(horizon);
+        self
+    }
+}
+
+impl ArrivalSource for VecSource {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        if functions.is_empty() {
+            for f in self.functions.drain(..) {
+                functions.push(f);
+            }
+        }
+        Ok(self.arrivals.next())
+    }
+    fn horizon(&self) -> Option<SimTime> {
+        self.horizon
+    }
+}
