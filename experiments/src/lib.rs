@@ -1,1 +1,20 @@
-//! placeholder
+//! # faasim-experiments: scenarios, runs and result files
+//!
+//! A *scenario* (one TOML file) names a trace, a cluster, a platform and the policies; a
+//! *run* replays the trace through the engine with one seed and writes a result directory:
+//!
+//! - `summary.csv`: one row of run-wide figures (written last: its presence means done),
+//! - `functions.csv`: one row per function,
+//! - `timeseries.csv`: the cluster at the end of each sampling interval,
+//! - `invocations.csv`: one row per invocation, when `[output] invocations = true`,
+//! - `manifest.json`: faasim version, the scenario as resolved, the seed, the trace checksum.
+//!
+//! Every file is written under a temporary name and renamed when complete. The same scenario
+//! and seed give byte-identical files, except the columns whose names contain `wall`.
+
+pub mod output;
+pub mod runner;
+pub mod scenario;
+
+pub use runner::{run_scenario, RunError, RunOutcome};
+pub use scenario::{load, LoadedScenario, Scenario, ScenarioError};

@@ -15,6 +15,8 @@ pub struct Digest {
     /// Rows by exponent, allocated when first used.
     rows: Vec<Option<Box<[u64]>>>,
     count: u64,
+    /// Zeros are counted apart (most queue delays are zero): a cheap fast path.
+    zeros: u64,
     sum: u128,
     max: u64,
 }
@@ -28,6 +30,7 @@ impl Digest {
             sub_bits,
             rows: Vec::new(),
             count: 0,
+            zeros: 0,
             sum: 0,
             max: 0,
         }
@@ -62,6 +65,10 @@ impl Digest {
 
     pub fn add(&mut self, v: u64) {
         self.count += 1;
+        if v == 0 {
+            self.zeros += 1;
+            return;
+        }
         self.sum += v as u128;
         self.max = self.max.max(v);
         if self.rows.is_empty() {
@@ -113,6 +120,10 @@ impl Digest {
             return 0;
         }
         let rank = ((q.clamp(0.0, 1.0) * self.count as f64).ceil() as u64).clamp(1, self.count);
+        if rank <= self.zeros {
+            return 0;
+        }
+        let rank = rank - self.zeros;
         if self.rows.is_empty() {
             let k = (rank - 1) as usize;
             let (_, kth, _) = self.exact.select_nth_unstable(k);
@@ -153,6 +164,18 @@ mod tests {
         assert_eq!(d.quantile(0.2), 1);
         assert_eq!(d.quantile(0.21), 2);
         assert_eq!(d.mean(), 3.0);
+    }
+
+    #[test]
+    fn zeros_take_the_lowest_ranks() {
+        let mut d = Digest::new(100, 4);
+        for v in [0, 0, 0, 7, 9] {
+            d.add(v);
+        }
+        assert_eq!(d.quantile(0.6), 0);
+        assert_eq!(d.quantile(0.8), 7);
+        assert_eq!(d.quantile(1.0), 9);
+        assert_eq!(d.count(), 5);
     }
 
     #[test]

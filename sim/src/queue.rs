@@ -5,9 +5,6 @@
 //! events of the same class at the same instant run first-in, first-out. Packing the key
 //! makes each comparison a single integer compare.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::BinaryHeap;
-
 use crate::time::SimTime;
 
 /// Same-instant order of event kinds, lowest first. The arrival and sampling classes are
@@ -53,60 +50,132 @@ struct Entry<E> {
     event: E,
 }
 
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, o: &Self) -> bool {
-        self.key == o.key
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.key.cmp(&o.key)
-    }
-}
-
 /// A min-queue of events by `(time, class, seq)`.
+///
+/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990): a discrete-event simulation pops
+/// keys in non-decreasing order, so an entry is filed in the bucket of the highest bit in
+/// which its key differs from the last key popped, and a pop only re-files the entries of
+/// the lowest non-empty bucket. Each entry moves a few times in its life instead of sifting
+/// through log n heap levels per pop. The rare event pushed with a key below the last popped
+/// one (an event due at the current instant in an earlier class, such as a zero-length
+/// execution) waits in a small side list, which is served first: all its keys are below
+/// every bucket's.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Reverse<Entry<E>>>,
+    /// Bucket 0 holds keys equal to `last`; bucket b > 0 keys whose highest bit differing
+    /// from `last` is bit b - 1.
+    buckets: Vec<Vec<Entry<E>>>,
+    /// The smallest key in each bucket (valid while the bucket is non-empty).
+    bucket_min: Vec<u128>,
+    /// Bit b - 1 set when bucket b > 0 is non-empty.
+    nonempty: u128,
+    last: u128,
+    early: Vec<Entry<E>>,
+    scratch: Vec<Entry<E>>,
+    len: usize,
     seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            buckets: (0..=128).map(|_| Vec::new()).collect(),
+            bucket_min: vec![u128::MAX; 129],
+            nonempty: 0,
+            last: 0,
+            early: Vec::new(),
+            scratch: Vec::new(),
+            len: 0,
             seq: 0,
         }
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn file(&mut self, e: Entry<E>) {
+        let x = e.key ^ self.last;
+        let b = if x == 0 {
+            0
+        } else {
+            128 - x.leading_zeros() as usize
+        };
+        self.buckets[b].push(e);
+        if b > 0 {
+            self.nonempty |= 1u128 << (b - 1);
+            if e.key < self.bucket_min[b] {
+                self.bucket_min[b] = e.key;
+            }
+        }
+    }
+
     pub fn push(&mut self, time: SimTime, class: EventClass, event: E) {
         let key = order_key(time, class, self.seq);
         self.seq += 1;
-        self.heap.push(Reverse(Entry { key, event }));
+        self.len += 1;
+        let e = Entry { key, event };
+        if key < self.last {
+            self.early.push(e);
+        } else {
+            self.file(e);
+        }
     }
+
     /// The key of the next event.
     pub fn peek_key(&self) -> Option<u128> {
-        self.heap.peek().map(|e| e.0.key)
+        if !self.early.is_empty() {
+            return self.early.iter().map(|e| e.key).min();
+        }
+        if !self.buckets[0].is_empty() {
+            return Some(self.last);
+        }
+        if self.nonempty == 0 {
+            return None;
+        }
+        let b = self.nonempty.trailing_zeros() as usize + 1;
+        Some(self.bucket_min[b])
     }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|Reverse(e)| (key_time(e.key), e.event))
+        if !self.early.is_empty() {
+            let (i, _) = self
+                .early
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.key)
+                .expect("non-empty");
+            let e = self.early.swap_remove(i);
+            self.len -= 1;
+            return Some((key_time(e.key), e.event));
+        }
+        if self.buckets[0].is_empty() {
+            if self.nonempty == 0 {
+                return None;
+            }
+            let b = self.nonempty.trailing_zeros() as usize + 1;
+            self.last = self.bucket_min[b];
+            self.nonempty &= !(1u128 << (b - 1));
+            self.bucket_min[b] = u128::MAX;
+            let mut moving =
+                std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.scratch));
+            for e in moving.drain(..) {
+                self.file(e);
+            }
+            self.scratch = moving;
+        }
+        let e = self.buckets[0].pop().expect("bucket 0 holds the minimum");
+        self.len -= 1;
+        Some((key_time(e.key), e.event))
     }
+
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 
@@ -136,6 +205,46 @@ mod tests {
                 "expiry-2"
             ]
         );
+    }
+
+    #[test]
+    fn pops_in_key_order_for_random_pushes() {
+        let mut q = EventQueue::new();
+        let mut rng = crate::rng::SimRng::stream(9, "q");
+        let mut expected = vec![];
+        for i in 0..5_000u64 {
+            let t = SimTime(rng.below(1_000));
+            q.push(t, EventClass::Completion, i);
+            expected.push((t, i));
+            if i % 3 == 0 {
+                expected.sort();
+                let (et, ei) = expected.remove(0);
+                assert_eq!(q.pop(), Some((et, ei)));
+            }
+        }
+        expected.sort();
+        let rest: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(rest, expected);
+    }
+
+    #[test]
+    fn a_key_below_the_last_popped_is_served_first() {
+        let mut q = EventQueue::new();
+        q.push(SimTime(10), EventClass::KeepAliveExpiry, "expiry");
+        q.push(SimTime(50), EventClass::Completion, "later");
+        assert_eq!(q.pop(), Some((SimTime(10), "expiry")));
+        // Due now, in an earlier class than the event just popped.
+        q.push(SimTime(10), EventClass::Completion, "zero-length");
+        q.push(SimTime(10), EventClass::InstanceReady, "zero-cold-start");
+        assert_eq!(
+            q.peek_key(),
+            Some(order_key(SimTime(10), EventClass::Completion, 2))
+        );
+        assert_eq!(q.pop(), Some((SimTime(10), "zero-length")));
+        assert_eq!(q.pop(), Some((SimTime(10), "zero-cold-start")));
+        assert_eq!(q.pop(), Some((SimTime(50), "later")));
+        assert_eq!(q.pop(), None);
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -1,0 +1,361 @@
+//! Result files. One `#[derive(Serialize)]` row struct per CSV file: the column order is the
+//! field order. Every file is written under a temporary name and renamed when complete, so
+//! an interrupted or failed run never leaves a file that looks whole.
+
+use faasim_sim::{FunctionTable, InvocationRecord, Recorder, RunReport, RunStats, Sample};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// A file written under `.<name>.tmp` and renamed into place by [`AtomicFile::commit`].
+/// Dropped without a commit, it deletes the temporary file.
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    writer: Option<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    pub fn create(dest: &Path) -> io::Result<Self> {
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = dest.with_file_name(format!(".{name}.tmp"));
+        let file = File::create(&tmp)?;
+        Ok(AtomicFile {
+            tmp,
+            dest: dest.to_owned(),
+            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// Flushes, syncs and renames into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        let w = self.writer.take().expect("writer present until commit");
+        let file = w.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer
+            .as_mut()
+            .expect("writer present until commit")
+            .write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer
+            .as_mut()
+            .expect("writer present until commit")
+            .flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            self.writer = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes rows of one type to a CSV file atomically.
+pub fn write_csv<R: Serialize>(path: &Path, rows: &[R]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(AtomicFile::create(path)?);
+    for r in rows {
+        w.serialize(r).map_err(io::Error::other)?;
+    }
+    w.flush()?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.commit()
+}
+
+fn ms(us: u64) -> f64 {
+    us as f64 / 1e3
+}
+
+fn gb_s(mb_us: u128) -> f64 {
+    mb_us as f64 / 1024.0 / 1e6
+}
+
+/// `summary.csv`: one row per run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SummaryRow {
+    pub scenario: String,
+    pub seed: u64,
+    pub invocations: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub cold_starts: u64,
+    pub cold_start_ratio: f64,
+    pub latency_mean_ms: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub queue_delay_mean_ms: f64,
+    pub instances_created: u64,
+    pub peak_instances: u32,
+    pub wasted_memory_gb_s: f64,
+    pub user_cost_usd: f64,
+    pub drop_ratio: f64,
+    pub dropped_timeout: u64,
+    pub latency_max_ms: f64,
+    pub queue_delay_p99_ms: f64,
+    pub cold_start_latency_mean_ms: f64,
+    pub peak_queue: u32,
+    pub evictions_expired: u64,
+    pub evictions_reclaimed: u64,
+    pub instance_seconds: f64,
+    pub init_memory_gb_s: f64,
+    pub peak_memory_mb: u64,
+    pub memory_utilisation: f64,
+    pub cpu_utilisation: f64,
+    pub billed_gb_s: f64,
+    pub request_cost_usd: f64,
+    pub duration_cost_usd: f64,
+    pub sim_end_s: f64,
+    pub events: u64,
+    pub wall_s: f64,
+    pub wall_invocations_per_s: f64,
+}
+
+impl SummaryRow {
+    pub fn new(scenario: &str, seed: u64, s: &mut RunStats, wall_s: f64) -> Self {
+        SummaryRow {
+            scenario: scenario.to_owned(),
+            seed,
+            invocations: s.invocations,
+            completed: s.completed,
+            dropped: s.dropped,
+            cold_starts: s.cold_starts,
+            cold_start_ratio: s.cold_start_ratio(),
+            latency_mean_ms: s.latency_us.mean() / 1e3,
+            latency_p50_ms: ms(s.latency_us.quantile(0.50)),
+            latency_p95_ms: ms(s.latency_us.quantile(0.95)),
+            latency_p99_ms: ms(s.latency_us.quantile(0.99)),
+            queue_delay_mean_ms: s.queue_delay_us.mean() / 1e3,
+            instances_created: s.instances_created,
+            peak_instances: s.peak_instances,
+            wasted_memory_gb_s: s.wasted_memory_gb_s(),
+            user_cost_usd: s.user_cost().to_usd(),
+            drop_ratio: s.drop_ratio(),
+            dropped_timeout: s.dropped_timeout,
+            latency_max_ms: ms(s.latency_us.max()),
+            queue_delay_p99_ms: ms(s.queue_delay_us.quantile(0.99)),
+            cold_start_latency_mean_ms: s.init_us.mean() / 1e3,
+            peak_queue: s.peak_queue,
+            evictions_expired: s.evictions_expired,
+            evictions_reclaimed: s.evictions_reclaimed,
+            instance_seconds: s.instance_seconds(),
+            init_memory_gb_s: gb_s(s.init_mb_us),
+            peak_memory_mb: s.peak_memory_mb,
+            memory_utilisation: s.memory_utilisation(),
+            cpu_utilisation: s.cpu_utilisation(),
+            billed_gb_s: s.billed_mb_ms as f64 / 1024.0 / 1e3,
+            request_cost_usd: s.request_cost.to_usd(),
+            duration_cost_usd: s.duration_cost.to_usd(),
+            sim_end_s: s.end.as_secs_f64(),
+            events: s.events,
+            wall_s,
+            wall_invocations_per_s: if wall_s > 0.0 {
+                s.invocations as f64 / wall_s
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// `functions.csv`: one row per function, in order of first appearance.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionRow {
+    pub function_id: u32,
+    pub function: String,
+    pub memory_mb: u32,
+    pub invocations: u64,
+    pub completed: u64,
+    pub dropped: u64,
+    pub cold_starts: u64,
+    pub cold_start_ratio: f64,
+    pub latency_mean_ms: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p95_ms: f64,
+    pub latency_p99_ms: f64,
+    pub instances_created: u64,
+    pub wasted_memory_gb_s: f64,
+    pub billed_gb_s: f64,
+    pub cost_usd: f64,
+}
+
+pub fn function_rows(report: &mut RunReport) -> Vec<FunctionRow> {
+    let table: &FunctionTable = &report.function_table;
+    report
+        .functions
+        .iter_mut()
+        .map(|f| {
+            let spec = table.get(f.function);
+            FunctionRow {
+                function_id: f.function.0,
+                function: spec.name.clone(),
+                memory_mb: spec.memory_mb,
+                invocations: f.invocations,
+                completed: f.completed,
+                dropped: f.dropped,
+                cold_starts: f.cold_starts,
+                cold_start_ratio: if f.completed == 0 {
+                    0.0
+                } else {
+                    f.cold_starts as f64 / f.completed as f64
+                },
+                latency_mean_ms: f.latency_us.mean() / 1e3,
+                latency_p50_ms: ms(f.latency_us.quantile(0.5)),
+                latency_p95_ms: ms(f.latency_us.quantile(0.95)),
+                latency_p99_ms: ms(f.latency_us.quantile(0.99)),
+                instances_created: f.instances_created,
+                wasted_memory_gb_s: gb_s(f.idle_mb_us),
+                billed_gb_s: f.mb_ms as f64 / 1024.0 / 1e3,
+                cost_usd: f.cost.to_usd(),
+            }
+        })
+        .collect()
+}
+
+/// `timeseries.csv`: the cluster at the end of each interval.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimeseriesRow {
+    pub time_s: f64,
+    pub live_instances: u32,
+    pub starting_instances: u32,
+    pub busy_instances: u32,
+    pub idle_instances: u32,
+    pub memory_used_mb: u64,
+    pub memory_idle_mb: u64,
+    pub executing: u32,
+    pub queue_length: u32,
+    pub arrivals: u64,
+    pub cold_starts: u64,
+    pub dropped: u64,
+}
+
+/// `invocations.csv`: one row per invocation, in the order they ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvocationRow {
+    pub id: u64,
+    pub function_id: u32,
+    pub outcome: &'static str,
+    pub arrival_ms: f64,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub latency_ms: f64,
+    pub queue_delay_ms: f64,
+    pub cold_start: bool,
+    pub init_ms: f64,
+    pub worker: Option<u32>,
+    pub instance: Option<u32>,
+    pub memory_mb: u32,
+    pub billed_ms: u64,
+    pub cost_usd: f64,
+}
+
+/// Streams time-series samples and (optionally) invocation rows to temporary files.
+/// The first write error is kept and reported when the run ends.
+pub struct FileRecorder {
+    timeseries: Option<csv::Writer<AtomicFile>>,
+    invocations: Option<csv::Writer<AtomicFile>>,
+    error: Option<io::Error>,
+}
+
+impl FileRecorder {
+    pub fn create(dir: &Path, invocations: bool) -> io::Result<Self> {
+        let timeseries = Some(csv::Writer::from_writer(AtomicFile::create(
+            &dir.join("timeseries.csv"),
+        )?));
+        let invocations = if invocations {
+            Some(csv::Writer::from_writer(AtomicFile::create(
+                &dir.join("invocations.csv"),
+            )?))
+        } else {
+            None
+        };
+        Ok(FileRecorder {
+            timeseries,
+            invocations,
+            error: None,
+        })
+    }
+
+    fn keep(&mut self, r: csv::Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert_with(|| io::Error::other(e));
+        }
+    }
+
+    /// Completes both files (renames them into place), or reports the first error.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        for w in [self.timeseries.take(), self.invocations.take()]
+            .into_iter()
+            .flatten()
+        {
+            let f = w.into_inner().map_err(|e| e.into_error())?;
+            f.commit()?;
+        }
+        Ok(())
+    }
+}
+
+impl Recorder for FileRecorder {
+    fn invocation(&mut self, r: &InvocationRecord) {
+        let Some(w) = self.invocations.as_mut() else {
+            return;
+        };
+        let row = InvocationRow {
+            id: r.id,
+            function_id: r.function.0,
+            outcome: r.outcome.as_str(),
+            arrival_ms: r.arrival.as_ms_f64(),
+            start_ms: r.start.as_ms_f64(),
+            end_ms: r.end.as_ms_f64(),
+            latency_ms: r.latency().as_ms_f64(),
+            queue_delay_ms: r.queue_delay().as_ms_f64(),
+            cold_start: r.cold_start,
+            init_ms: r.init.as_ms_f64(),
+            worker: r.worker.map(|w| w.0),
+            instance: r.instance.map(|i| i.0),
+            memory_mb: r.memory_mb,
+            billed_ms: r.charge.billed_ms,
+            cost_usd: r.charge.total().to_usd(),
+        };
+        let res = w.serialize(row);
+        self.keep(res);
+    }
+
+    fn sample(&mut self, s: &Sample) {
+        let Some(w) = self.timeseries.as_mut() else {
+            return;
+        };
+        let row = TimeseriesRow {
+            time_s: s.time.as_secs_f64(),
+            live_instances: s.live_instances,
+            starting_instances: s.starting_instances,
+            busy_instances: s.busy_instances,
+            idle_instances: s.idle_instances,
+            memory_used_mb: s.memory_used_mb,
+            memory_idle_mb: s.memory_idle_mb,
+            executing: s.executing,
+            queue_length: s.queue_length,
+            arrivals: s.arrivals,
+            cold_starts: s.cold_starts,
+            dropped: s.dropped,
+        };
+        let res = w.serialize(row);
+        self.keep(res);
+    }
+}

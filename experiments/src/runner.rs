@@ -1,0 +1,116 @@
+//! Runs one scenario and writes its result directory.
+
+use crate::output::{function_rows, write_csv, AtomicFile, FileRecorder, SummaryRow};
+use crate::scenario::{LoadedScenario, Scenario};
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Why a run produced no results.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Trace(#[from] faasim_traces::TraceError),
+    #[error("{scenario}: {source}")]
+    Policy {
+        scenario: PathBuf,
+        source: faasim_policies::SpecError,
+    },
+    #[error("{0}")]
+    Sim(#[from] faasim_sim::SimError),
+}
+
+/// What a finished run reports back.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub summary: SummaryRow,
+    pub out_dir: PathBuf,
+}
+
+/// `manifest.json`: what produced the results, enough to reproduce them.
+#[derive(Debug, Serialize)]
+struct Manifest<'a> {
+    faasim_version: &'static str,
+    scenario_file: String,
+    seed: u64,
+    trace_checksum_sha256: Option<String>,
+    files: Vec<&'static str>,
+    scenario: &'a Scenario,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Runs `loaded` with `seed` and writes `summary.csv`, `functions.csv`, `timeseries.csv`,
+/// `manifest.json` (and `invocations.csv` if asked) into `out_dir`. On any error no
+/// `summary.csv` is left in `out_dir` (a stale one from an earlier run is removed first).
+pub fn run_scenario(
+    loaded: &LoadedScenario,
+    seed: u64,
+    out_dir: &Path,
+) -> Result<RunOutcome, RunError> {
+    let sc = &loaded.scenario;
+    std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
+    let summary_path = out_dir.join("summary.csv");
+    match std::fs::remove_file(&summary_path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(&summary_path)(e)),
+        _ => {}
+    }
+    let policies =
+        faasim_policies::build(&sc.placement, &sc.routing, &sc.keep_alive).map_err(|source| {
+            RunError::Policy {
+                scenario: loaded.path.clone(),
+                source,
+            }
+        })?;
+    let config = sc.engine_config(seed);
+    let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+    let mut recorder =
+        FileRecorder::create(out_dir, sc.output.invocations).map_err(io_err(out_dir))?;
+
+    let started = Instant::now();
+    let mut report = faasim_sim::run(&config, policies, trace.source_mut(), &mut recorder)?;
+    let wall_s = started.elapsed().as_secs_f64();
+
+    recorder.finish().map_err(io_err(out_dir))?;
+    let functions = function_rows(&mut report);
+    let summary = SummaryRow::new(&sc.name, seed, &mut report.stats, wall_s);
+    let path = out_dir.join("functions.csv");
+    write_csv(&path, &functions).map_err(io_err(&path))?;
+
+    let mut files = vec!["summary.csv", "functions.csv", "timeseries.csv"];
+    if sc.output.invocations {
+        files.push("invocations.csv");
+    }
+    let manifest = Manifest {
+        faasim_version: env!("CARGO_PKG_VERSION"),
+        scenario_file: loaded.path.display().to_string(),
+        seed,
+        trace_checksum_sha256: trace.checksum_hex(),
+        files,
+        scenario: sc,
+    };
+    let path = out_dir.join("manifest.json");
+    let mut f = AtomicFile::create(&path).map_err(io_err(&path))?;
+    serde_json::to_writer_pretty(&mut f, &manifest)
+        .map_err(std::io::Error::other)
+        .and_then(|_| f.write_all(b"\n"))
+        .and_then(|_| f.commit())
+        .map_err(io_err(&path))?;
+    // summary.csv last: its presence means the run completed.
+    write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
+    Ok(RunOutcome {
+        summary,
+        out_dir: out_dir.to_owned(),
+    })
+}

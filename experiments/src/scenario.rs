@@ -1,0 +1,494 @@
+//! Scenario files: one TOML file describes one simulated platform and workload.
+//!
+//! Every table rejects unknown keys, and a bad file is reported as one line naming the file,
+//! the line and column, and the key. `--set key.path=value` overrides are applied to the
+//! parsed document before it is checked, so they are validated exactly like the file.
+
+use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_sim::{
+    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, OnFull, SimDuration, WorkerSpec,
+};
+use faasim_traces::TraceSpec;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Names the run; the default output folder is `results/<name>/`.
+    pub name: String,
+    /// The run seed (default 1); `--seed` overrides it.
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    pub trace: TraceSpec,
+    #[serde(default)]
+    pub cluster: ClusterSpec,
+    #[serde(default)]
+    pub platform: PlatformSpec,
+    #[serde(default)]
+    pub keep_alive: KeepAliveSpec,
+    #[serde(default)]
+    pub placement: PlacementSpec,
+    #[serde(default)]
+    pub routing: RoutingSpec,
+    #[serde(default)]
+    pub billing: BillingSpec,
+    #[serde(default)]
+    pub output: OutputSpec,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// `[cluster]`: identical workers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    pub workers: u32,
+    pub worker_memory_mb: u32,
+    pub worker_cores: u32,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            workers: 10,
+            worker_memory_mb: 16_384,
+            worker_cores: 8,
+        }
+    }
+}
+
+/// `[platform]`: how the provider runs instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformSpec {
+    /// Executions one instance serves at once: 1 (AWS Lambda) or more (Knative, Cloud Run).
+    #[serde(default = "one")]
+    pub instance_concurrency: u32,
+    #[serde(default)]
+    pub on_full: OnFullSpec,
+    /// Drop a queued request after this long in the queue (`on_full = "queue"` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_timeout_ms: Option<f64>,
+    /// A number of ms, a preset ("firecracker", "container", "vm") or a distribution table.
+    #[serde(default)]
+    pub cold_start_ms: ColdStartSpec,
+    /// Per-function cold starts by function name, overriding `cold_start_ms`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub function_cold_start_ms: BTreeMap<String, ColdStartSpec>,
+    #[serde(default)]
+    pub cpu: CpuSpec,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for PlatformSpec {
+    fn default() -> Self {
+        PlatformSpec {
+            instance_concurrency: 1,
+            on_full: OnFullSpec::Queue,
+            queue_timeout_ms: None,
+            cold_start_ms: ColdStartSpec::default(),
+            function_cold_start_ms: BTreeMap::new(),
+            cpu: CpuSpec::ProcessorSharing,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnFullSpec {
+    #[default]
+    Queue,
+    Drop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum CpuSpec {
+    #[default]
+    ProcessorSharing,
+    Ignore,
+}
+
+/// `[billing]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BillingSpec {
+    #[serde(default)]
+    pub model: BillingModel,
+    /// Billed duration is rounded up to a multiple of this many ms (default 1).
+    #[serde(default = "one_u64")]
+    pub granularity_ms: u64,
+    /// Also bill the cold-start time.
+    #[serde(default)]
+    pub bill_init: bool,
+}
+
+fn one_u64() -> u64 {
+    1
+}
+
+impl Default for BillingSpec {
+    fn default() -> Self {
+        BillingSpec {
+            model: BillingModel::default(),
+            granularity_ms: 1,
+            bill_init: false,
+        }
+    }
+}
+
+/// `[output]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// Write one row per invocation to `invocations.csv`.
+    #[serde(default)]
+    pub invocations: bool,
+    /// Interval of `timeseries.csv` rows, in seconds (default 60).
+    #[serde(default = "default_interval")]
+    pub timeseries_interval_s: f64,
+}
+
+fn default_interval() -> f64 {
+    60.0
+}
+
+impl Default for OutputSpec {
+    fn default() -> Self {
+        OutputSpec {
+            invocations: false,
+            timeseries_interval_s: 60.0,
+        }
+    }
+}
+
+/// A scenario that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{path}: cannot read the scenario: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {location}{message}")]
+    Parse {
+        path: PathBuf,
+        location: String,
+        message: String,
+    },
+    #[error("--set {assignment}: expected key.path=value")]
+    BadOverride { assignment: String },
+    #[error("{path}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: &'static str,
+        message: String,
+    },
+}
+
+/// A loaded scenario and the folder its relative paths are resolved against.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub scenario: Scenario,
+    pub path: PathBuf,
+    pub base_dir: PathBuf,
+}
+
+/// Reads, overrides and checks a scenario file.
+pub fn load(path: &Path, overrides: &[String]) -> Result<LoadedScenario, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let scenario = parse(&text, path, overrides)?;
+    let base_dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok(LoadedScenario {
+        scenario,
+        path: path.to_owned(),
+        base_dir,
+    })
+}
+
+/// Parses scenario text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let parse_err = |text: &str, e: toml::de::Error| ScenarioError::Parse {
+        path: path.to_owned(),
+        location: e
+            .span()
+            .map(|s| {
+                let (line, col) = line_col(text, s.start);
+                format!("line {line}, column {col}: ")
+            })
+            .unwrap_or_default(),
+        message: e.message().trim().replace('\n', " "),
+    };
+    let scenario: Scenario = if overrides.is_empty() {
+        toml::from_str(text).map_err(|e| parse_err(text, e))?
+    } else {
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| parse_err(text, e))?;
+        for o in overrides {
+            apply_override(&mut doc, o)?;
+        }
+        let merged = toml::to_string(&doc).map_err(|e| ScenarioError::Parse {
+            path: path.to_owned(),
+            location: String::new(),
+            message: e.to_string(),
+        })?;
+        toml::from_str(&merged).map_err(|e| {
+            let mut err = parse_err(&merged, e);
+            if let ScenarioError::Parse { location, .. } = &mut err {
+                *location = "after --set: ".into();
+            }
+            err
+        })?
+    };
+    validate(&scenario, path)?;
+    Ok(scenario)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// Sets `a.b.c = value` in the document; the value is read as TOML (`60`, `true`,
+/// `"x"`, `{ dist = "exponential", mean_ms = 5 }`) or else taken as a string.
+fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
+    let bad = || ScenarioError::BadOverride {
+        assignment: assignment.to_owned(),
+    };
+    let (key, raw) = assignment.split_once('=').ok_or_else(bad)?;
+    let key = key.trim();
+    if key.is_empty() || key.split('.').any(str::is_empty) {
+        return Err(bad());
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_owned()));
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().ok_or_else(bad)?;
+    let mut table = doc;
+    for p in parts {
+        let entry = table
+            .entry(p.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(bad)?;
+    }
+    table.insert(last.to_owned(), value);
+    Ok(())
+}
+
+fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
+    let invalid = |key: &'static str, message: String| ScenarioError::Invalid {
+        path: path.to_owned(),
+        key,
+        message,
+    };
+    if s.cluster.workers == 0 {
+        return Err(invalid("cluster.workers", "must be at least 1".into()));
+    }
+    if s.cluster.worker_memory_mb == 0 {
+        return Err(invalid(
+            "cluster.worker_memory_mb",
+            "must be at least 1".into(),
+        ));
+    }
+    if s.cluster.worker_cores == 0 {
+        return Err(invalid("cluster.worker_cores", "must be at least 1".into()));
+    }
+    if s.platform.instance_concurrency == 0 {
+        return Err(invalid(
+            "platform.instance_concurrency",
+            "must be at least 1".into(),
+        ));
+    }
+    if let Some(t) = s.platform.queue_timeout_ms {
+        if SimDuration::try_from_ms_f64(t).is_none() {
+            return Err(invalid(
+                "platform.queue_timeout_ms",
+                format!("must be a number of ms >= 0, got {t}"),
+            ));
+        }
+        if s.platform.on_full == OnFullSpec::Drop {
+            return Err(invalid(
+                "platform.queue_timeout_ms",
+                "only applies with on_full = \"queue\"".into(),
+            ));
+        }
+    }
+    if let Err(e) = faasim_sim::Sampler::new(&s.platform.cold_start_ms.to_dist()) {
+        return Err(invalid("platform.cold_start_ms", e));
+    }
+    for spec in s.platform.function_cold_start_ms.values() {
+        if let Err(e) = faasim_sim::Sampler::new(&spec.to_dist()) {
+            return Err(invalid("platform.function_cold_start_ms", e));
+        }
+    }
+    if s.billing.granularity_ms == 0 {
+        return Err(invalid(
+            "billing.granularity_ms",
+            "must be at least 1".into(),
+        ));
+    }
+    let iv = s.output.timeseries_interval_s;
+    if !(iv.is_finite() && iv > 0.0) {
+        return Err(invalid(
+            "output.timeseries_interval_s",
+            format!("must be > 0 seconds, got {iv}"),
+        ));
+    }
+    if let Err(e) = s.trace.validate() {
+        return Err(invalid("trace", e.to_string()));
+    }
+    if let Err(e) = s.keep_alive.build() {
+        return Err(invalid("keep_alive", e.to_string()));
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// The engine configuration this scenario describes, with `seed` as the run seed.
+    pub fn engine_config(&self, seed: u64) -> EngineConfig {
+        let p = &self.platform;
+        EngineConfig {
+            workers: vec![
+                WorkerSpec {
+                    memory_mb: self.cluster.worker_memory_mb,
+                    cores: self.cluster.worker_cores,
+                };
+                self.cluster.workers as usize
+            ],
+            instance_concurrency: p.instance_concurrency,
+            on_full: match p.on_full {
+                OnFullSpec::Queue => OnFull::Queue,
+                OnFullSpec::Drop => OnFull::Drop,
+            },
+            queue_timeout: p.queue_timeout_ms.and_then(SimDuration::try_from_ms_f64),
+            cold_start: p.cold_start_ms.to_dist(),
+            cold_start_per_function: p
+                .function_cold_start_ms
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_dist()))
+                .collect(),
+            cpu: match p.cpu {
+                CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
+                CpuSpec::Ignore => CpuModel::Ignore,
+            },
+            billing: Billing {
+                model: self.billing.model,
+                granularity_ms: self.billing.granularity_ms,
+                bill_init: self.billing.bill_init,
+            },
+            seed,
+            sample_interval: SimDuration::try_from_ms_f64(self.output.timeseries_interval_s * 1e3),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+name = "t"
+[trace]
+format = "synthetic"
+"#;
+
+    fn p(text: &str, overrides: &[&str]) -> Result<Scenario, ScenarioError> {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        parse(text, Path::new("s.toml"), &o)
+    }
+
+    #[test]
+    fn defaults_fill_a_minimal_scenario() {
+        let s = p(MINIMAL, &[]).unwrap();
+        assert_eq!(s.seed, 1);
+        assert_eq!(s.cluster, ClusterSpec::default());
+        assert_eq!(s.platform.instance_concurrency, 1);
+        assert_eq!(s.keep_alive, KeepAliveSpec::default());
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = format!("{MINIMAL}[cluster]\nworkers = 2\nworker_memroy_mb = 5\n");
+        let e = p(&text, &[]).unwrap_err().to_string();
+        assert!(e.starts_with("s.toml: line 7"), "{e}");
+        assert!(e.contains("worker_memroy_mb"), "{e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+    }
+
+    #[test]
+    fn unknown_policy_is_an_error_naming_it() {
+        let text = format!("{MINIMAL}[placement]\npolicy = \"tetris\"\n");
+        let e = p(&text, &[]).unwrap_err().to_string();
+        assert!(e.contains("tetris"), "{e}");
+    }
+
+    #[test]
+    fn malformed_toml_is_reported_with_a_location() {
+        let e = p("name = \n", &[]).unwrap_err().to_string();
+        assert!(e.starts_with("s.toml: line 1"), "{e}");
+    }
+
+    #[test]
+    fn overrides_set_nested_keys_and_are_validated() {
+        let s = p(
+            MINIMAL,
+            &[
+                "keep_alive.policy=fixed",
+                "keep_alive.ttl_s=60",
+                "cluster.workers=3",
+                "platform.cold_start_ms={ dist = \"exponential\", mean_ms = 5 }",
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            s.keep_alive,
+            KeepAliveSpec::Fixed {
+                ttl_s: 60.0,
+                reset_on_use: true
+            }
+        );
+        assert_eq!(s.cluster.workers, 3);
+        let e = p(MINIMAL, &["cluster.wrokers=3"]).unwrap_err().to_string();
+        assert!(e.contains("wrokers"), "{e}");
+        assert!(p(MINIMAL, &["noequals"]).is_err());
+    }
+
+    #[test]
+    fn zero_workers_and_bad_values_are_rejected() {
+        let e = p(MINIMAL, &["cluster.workers=0"]).unwrap_err().to_string();
+        assert!(e.contains("cluster.workers"), "{e}");
+        let e = p(MINIMAL, &["platform.cold_start_ms=-5"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cold start"), "{e}");
+        let e = p(MINIMAL, &["keep_alive.policy=fixed", "keep_alive.ttl_s=-1"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ttl_s"), "{e}");
+    }
+
+    #[test]
+    fn scenario_round_trips_through_toml() {
+        let s = p(MINIMAL, &["platform.cold_start_ms=container"]).unwrap();
+        let text = toml::to_string(&s).unwrap();
+        let back: Scenario = toml::from_str(&text).unwrap();
+        assert_eq!(s, back);
+    }
+}
