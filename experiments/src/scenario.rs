@@ -45,7 +45,7 @@ fn default_seed() -> u64 {
 
 /// `[cluster]`: identical workers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct ClusterSpec {
     pub workers: u32,
     pub worker_memory_mb: u32,
@@ -64,7 +64,7 @@ impl Default for ClusterSpec {
 
 /// `[platform]`: how the provider runs instances.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlatformSpec {
     /// Executions one instance serves at once: 1 (AWS Lambda) or more (Knative, Cloud Run).
     #[serde(default = "one")]
@@ -119,7 +119,7 @@ pub enum CpuSpec {
 
 /// `[billing]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct BillingSpec {
     #[serde(default)]
     pub model: BillingModel,
@@ -147,7 +147,7 @@ impl Default for BillingSpec {
 
 /// `[output]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct OutputSpec {
     /// Write one row per invocation to `invocations.csv`.
     #[serde(default)]

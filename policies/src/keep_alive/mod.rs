@@ -18,9 +18,11 @@ fn default_true() -> bool {
 
 /// `[keep_alive] policy = "..."` and its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Variants are empty structs, not unit variants, so unknown keys are rejected (serde
+/// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum KeepAliveSpec {
-    None,
+    None {},
     Fixed {
         /// Seconds an idle instance stays warm (default 600, AWS Lambda's commonly observed
         /// lower bound and Azure's 20 minutes halved).
@@ -30,7 +32,7 @@ pub enum KeepAliveSpec {
         #[serde(default = "default_true")]
         reset_on_use: bool,
     },
-    Infinite,
+    Infinite {},
 }
 
 fn default_ttl_s() -> f64 {
@@ -49,7 +51,7 @@ impl Default for KeepAliveSpec {
 impl KeepAliveSpec {
     pub fn build(&self) -> Result<Box<dyn KeepAlive>, SpecError> {
         Ok(match self {
-            KeepAliveSpec::None => Box::new(NoKeepAlive),
+            KeepAliveSpec::None {} => Box::new(NoKeepAlive),
             KeepAliveSpec::Fixed {
                 ttl_s,
                 reset_on_use,
@@ -64,7 +66,7 @@ impl KeepAliveSpec {
                     reset_on_use: *reset_on_use,
                 })
             }
-            KeepAliveSpec::Infinite => Box::new(InfiniteKeepAlive),
+            KeepAliveSpec::Infinite {} => Box::new(InfiniteKeepAlive),
         })
     }
 }

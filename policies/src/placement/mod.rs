@@ -16,25 +16,32 @@ use faasim_sim::Placement;
 use serde::{Deserialize, Serialize};
 
 /// `[placement] policy = "..."`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Variants are empty structs, not unit variants, so unknown keys are rejected (serde
+/// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum PlacementSpec {
-    FirstFit,
-    BestFit,
-    #[default]
-    LeastLoaded,
-    Random,
-    RoundRobin,
+    FirstFit {},
+    BestFit {},
+    LeastLoaded {},
+    Random {},
+    RoundRobin {},
+}
+
+impl Default for PlacementSpec {
+    fn default() -> Self {
+        PlacementSpec::LeastLoaded {}
+    }
 }
 
 impl PlacementSpec {
     pub fn build(&self) -> Box<dyn Placement> {
         match self {
-            PlacementSpec::FirstFit => Box::new(FirstFit),
-            PlacementSpec::BestFit => Box::new(BestFit),
-            PlacementSpec::LeastLoaded => Box::new(LeastLoaded),
-            PlacementSpec::Random => Box::new(RandomPlacement),
-            PlacementSpec::RoundRobin => Box::new(RoundRobin::default()),
+            PlacementSpec::FirstFit {} => Box::new(FirstFit),
+            PlacementSpec::BestFit {} => Box::new(BestFit),
+            PlacementSpec::LeastLoaded {} => Box::new(LeastLoaded),
+            PlacementSpec::Random {} => Box::new(RandomPlacement),
+            PlacementSpec::RoundRobin {} => Box::new(RoundRobin::default()),
         }
     }
 }

@@ -1,0 +1,296 @@
+//! The `faasim` command end to end: result files, determinism, and bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn faasim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faasim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("faasim runs")
+}
+
+struct Case {
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new() -> Self {
+        Case {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        fs::write(&p, content).unwrap();
+        p
+    }
+    fn run(&self, scenario: &str, out: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["run", scenario, "--out", out];
+        args.extend_from_slice(extra);
+        faasim(&args, self.dir.path())
+    }
+}
+
+const CSV_SCENARIO: &str = r#"
+name = "csv-case"
+seed = 3
+[trace]
+format = "csv"
+path = "trace.csv"
+[cluster]
+workers = 1
+worker_memory_mb = 2048
+worker_cores = 2
+[platform]
+cold_start_ms = 100
+[keep_alive]
+policy = "fixed"
+ttl_s = 1
+[output]
+invocations = true
+timeseries_interval_s = 1
+"#;
+
+const GOOD_TRACE: &str = "timestamp_ms,function,duration_ms,memory_mb\n\
+0,a,50,256\n\
+10,b,20.5,512\n\
+200,a,50,256\n\
+1500,a,50,256\n";
+
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let mut rows = vec![r.headers().unwrap().iter().map(String::from).collect()];
+    for rec in r.records() {
+        rows.push(rec.unwrap().iter().map(String::from).collect());
+    }
+    rows
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let i = rows[0].iter().position(|h| h == name).unwrap();
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+#[test]
+fn a_hand_traced_csv_run_writes_every_file_with_exact_figures() {
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write("trace.csv", GOOD_TRACE.as_bytes());
+    let out = c.run("s.toml", "out", &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "summary.csv",
+        "functions.csv",
+        "timeseries.csv",
+        "invocations.csv",
+        "manifest.json",
+    ] {
+        assert!(c.path("out").join(f).exists(), "{f} missing");
+    }
+    // Hand trace: a@0 cold (100 ms start, ends 150); b@10 cold (ends 130); a@200 warm
+    // (idle since 150 < 150+1000, ends 250); a@1500: idle since 250, TTL ends at 1250 -> cold.
+    let s = read_csv(&c.path("out/summary.csv"));
+    assert_eq!(column(&s, "invocations"), ["4"]);
+    assert_eq!(column(&s, "completed"), ["4"]);
+    assert_eq!(column(&s, "cold_starts"), ["3"]);
+    assert_eq!(column(&s, "instances_created"), ["3"]);
+    assert_eq!(column(&s, "latency_max_ms"), ["150.0"]);
+    let inv = read_csv(&c.path("out/invocations.csv"));
+    let mut lat: Vec<(u64, String)> = column(&inv, "id")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .zip(column(&inv, "latency_ms"))
+        .collect();
+    lat.sort();
+    let lat: Vec<String> = lat.into_iter().map(|(_, l)| l).collect();
+    assert_eq!(lat, ["150.0", "120.5", "50.0", "150.0"]);
+    let manifest = fs::read_to_string(c.path("out/manifest.json")).unwrap();
+    assert!(manifest.contains("\"seed\": 3"), "{manifest}");
+    assert!(
+        manifest.contains("trace_checksum_sha256\": \""),
+        "{manifest}"
+    );
+    let funcs = read_csv(&c.path("out/functions.csv"));
+    assert_eq!(column(&funcs, "function"), ["a", "b"]);
+    assert_eq!(column(&funcs, "cold_starts"), ["2", "1"]);
+}
+
+fn strip_wall_columns(rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
+    let keep: Vec<bool> = rows[0].iter().map(|h| !h.contains("wall")).collect();
+    rows.into_iter()
+        .map(|r| {
+            r.into_iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| v)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn same_scenario_and_seed_give_identical_files() {
+    let c = Case::new();
+    c.write(
+        "s.toml",
+        br#"
+name = "det"
+[trace]
+format = "synthetic"
+functions = 30
+duration_s = 600
+rate_per_s = 40
+arrivals = "bursty"
+[cluster]
+workers = 2
+worker_memory_mb = 4096
+worker_cores = 2
+[platform]
+cold_start_ms = { dist = "lognormal", median_ms = 200, sigma = 0.5 }
+[output]
+invocations = true
+timeseries_interval_s = 10
+"#,
+    );
+    for out in ["a", "b"] {
+        let o = c.run("s.toml", out, &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in [
+        "functions.csv",
+        "timeseries.csv",
+        "invocations.csv",
+        "manifest.json",
+    ] {
+        assert_eq!(
+            fs::read(c.path("a").join(f)).unwrap(),
+            fs::read(c.path("b").join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let sa = strip_wall_columns(read_csv(&c.path("a/summary.csv")));
+    let sb = strip_wall_columns(read_csv(&c.path("b/summary.csv")));
+    assert_eq!(sa, sb);
+    // Another seed gives another workload.
+    let o = c.run("s.toml", "c", &["--seed", "99"]);
+    assert!(o.status.success());
+    assert_ne!(
+        fs::read(c.path("a/invocations.csv")).unwrap(),
+        fs::read(c.path("c/invocations.csv")).unwrap()
+    );
+}
+
+/// Runs a bad case and checks: non-zero exit, one line on stderr starting `error:` that
+/// contains every `needles`, no panic, and no summary.csv.
+fn assert_clean_failure(c: &Case, scenario: &str, extra: &[&str], needles: &[&str]) {
+    let out = c.run(scenario, "out", extra);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, stderr: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "`{n}` not in: {err}");
+    }
+    assert!(
+        !c.path("out/summary.csv").exists(),
+        "summary.csv left behind"
+    );
+}
+
+fn bad_trace(trace: &[u8], needles: &[&str]) {
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write("trace.csv", trace);
+    assert_clean_failure(&c, "s.toml", &[], needles);
+    // Nothing that looks like a result is left, not even a temporary file renamed.
+    if let Ok(entries) = fs::read_dir(c.path("out")) {
+        let names: Vec<String> = entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.ends_with(".csv") && !n.ends_with(".json")),
+            "{names:?}"
+        );
+    }
+}
+
+#[test]
+fn bad_traces_fail_cleanly_naming_file_line_and_field() {
+    bad_trace(
+        b"timestamp_ms,function,memory_mb\n0,a,256\n",
+        &["trace.csv", "duration_ms"],
+    );
+    bad_trace(
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,50,256\n5,a,abc,256\n",
+        &["trace.csv", "line 3", "duration_ms"],
+    );
+    bad_trace(
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,-4,256\n",
+        &["trace.csv", "line 2", "duration_ms"],
+    );
+    bad_trace(
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,NaN,256\n",
+        &["trace.csv", "line 2", "duration_ms"],
+    );
+    bad_trace(
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,5,256\n10,\xff\xfe,5,256\n",
+        &["trace.csv", "line 3", "UTF-8"],
+    );
+    bad_trace(
+        b"timestamp_ms,function,duration_ms,memory_mb\n100,a,5,256\n50,a,5,256\n",
+        &["trace.csv", "line 3", "timestamp_ms"],
+    );
+    // A function larger than every worker (2048 MB).
+    bad_trace(
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,huge,5,4096\n",
+        &["huge", "4096", "2048"],
+    );
+}
+
+#[test]
+fn bad_scenarios_fail_cleanly_naming_the_key() {
+    let c = Case::new();
+    c.write("trace.csv", GOOD_TRACE.as_bytes());
+    assert_clean_failure(&c, "missing.toml", &[], &["missing.toml"]);
+
+    c.write("bad.toml", b"name = \"x\"\n[trace\nformat = \"csv\"\n");
+    assert_clean_failure(&c, "bad.toml", &[], &["bad.toml", "line 2"]);
+
+    let unknown =
+        format!("{CSV_SCENARIO}\n[routing]\npolicy = \"most-recently-used\"\nsticky = true\n");
+    c.write("unknown.toml", unknown.as_bytes());
+    assert_clean_failure(&c, "unknown.toml", &[], &["unknown.toml", "sticky"]);
+
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    assert_clean_failure(
+        &c,
+        "s.toml",
+        &["--set", "placement.policy=tetris"],
+        &["tetris"],
+    );
+    assert_clean_failure(
+        &c,
+        "s.toml",
+        &["--set", "cluster.workers=0"],
+        &["cluster.workers"],
+    );
+    assert_clean_failure(
+        &c,
+        "s.toml",
+        &["--set", "trace.path=nope.csv"],
+        &["nope.csv"],
+    );
+}
