@@ -12,8 +12,10 @@ pub struct Digest {
     exact: Vec<u64>,
     exact_cap: usize,
     sub_bits: u32,
-    /// Rows by exponent, allocated when first used.
-    rows: Vec<Option<Box<[u64]>>>,
+    /// Bucket counts, `2^sub_bits` per power of two, grown to the largest value seen.
+    /// Empty while values are kept exactly.
+    buckets: Vec<u64>,
+    folded: bool,
     count: u64,
     /// Zeros are counted apart (most queue delays are zero): a cheap fast path.
     zeros: u64,
@@ -28,7 +30,8 @@ impl Digest {
             exact: Vec::new(),
             exact_cap,
             sub_bits,
-            rows: Vec::new(),
+            buckets: Vec::new(),
+            folded: false,
             count: 0,
             zeros: 0,
             sum: 0,
@@ -71,11 +74,12 @@ impl Digest {
         }
         self.sum += v as u128;
         self.max = self.max.max(v);
-        if self.rows.is_empty() {
+        if !self.folded {
             if self.exact.len() < self.exact_cap {
                 self.exact.push(v);
                 return;
             }
+            self.folded = true;
             for x in std::mem::take(&mut self.exact) {
                 self.bucket_add(x);
             }
@@ -83,34 +87,38 @@ impl Digest {
         self.bucket_add(v);
     }
 
-    fn split(&self, v: u64) -> (usize, usize) {
+    /// The bucket of `v`: values below 2^sub_bits have one bucket each; above, each power
+    /// of two 2^e is cut into 2^sub_bits equal buckets.
+    fn bucket_of(&self, v: u64) -> usize {
         let sb = self.sub_bits;
         if v < (1 << sb) {
-            (0, v as usize)
+            v as usize
         } else {
             let e = 63 - v.leading_zeros(); // e >= sb
-            let shift = e - sb;
-            let mantissa = (v >> shift) as usize - (1 << sb);
-            ((shift + 1) as usize, mantissa + (1 << sb))
+            let mantissa = (v >> (e - sb)) as usize - (1 << sb);
+            ((e - sb + 1) as usize) << sb | mantissa
         }
     }
 
-    fn bucket_low(&self, row: usize, col: usize) -> u64 {
+    /// The smallest value and the width of bucket `b`.
+    fn bucket_range(&self, b: usize) -> (u64, u64) {
+        let sb = self.sub_bits;
+        let row = b >> sb;
+        let mantissa = (b & ((1 << sb) - 1)) as u64;
         if row == 0 {
-            col as u64
+            (mantissa, 1)
         } else {
-            (col as u64) << (row - 1)
+            let shift = row as u32 - 1;
+            (((1u64 << sb) + mantissa) << shift, 1u64 << shift)
         }
     }
 
     fn bucket_add(&mut self, v: u64) {
-        let (row, col) = self.split(v);
-        if self.rows.len() <= row {
-            self.rows.resize(row + 1, None);
+        let b = self.bucket_of(v);
+        if b >= self.buckets.len() {
+            self.buckets.resize(b + 1, 0);
         }
-        let width = 2usize << self.sub_bits;
-        let r = self.rows[row].get_or_insert_with(|| vec![0u64; width].into_boxed_slice());
-        r[col] += 1;
+        self.buckets[b] += 1;
     }
 
     /// The `q`-quantile (0..=1) by the nearest-rank method on exact values; on the
@@ -124,24 +132,17 @@ impl Digest {
             return 0;
         }
         let rank = rank - self.zeros;
-        if self.rows.is_empty() {
+        if !self.folded {
             let k = (rank - 1) as usize;
             let (_, kth, _) = self.exact.select_nth_unstable(k);
             return *kth;
         }
         let mut seen = 0u64;
-        for (row, cols) in self.rows.iter().enumerate() {
-            let Some(cols) = cols else { continue };
-            for (col, &c) in cols.iter().enumerate() {
-                if c == 0 {
-                    continue;
-                }
-                seen += c;
-                if seen >= rank {
-                    let lo = self.bucket_low(row, col);
-                    let width = if row == 0 { 1 } else { 1u64 << (row - 1) };
-                    return (lo + (width - 1) / 2).min(self.max);
-                }
+        for (b, &c) in self.buckets.iter().enumerate() {
+            seen += c;
+            if c > 0 && seen >= rank {
+                let (lo, width) = self.bucket_range(b);
+                return (lo + (width - 1) / 2).min(self.max);
             }
         }
         self.max

@@ -483,6 +483,10 @@ impl<'r> Engine<'r> {
                 if i.gen == gen && i.state == InvState::Queued {
                     self.queue_len -= 1;
                     self.drop_invocation(inv, Outcome::DroppedTimeout);
+                    // If it was the head, the next request may fit where it did not.
+                    if self.queue_len > 0 {
+                        self.serve_global_queue()?;
+                    }
                 }
                 Ok(())
             }
@@ -752,10 +756,15 @@ impl<'r> Engine<'r> {
                 i,
             );
         }
-        if active == 0 {
+        // A free slot serves the queued requests of its function, whether or not an
+        // invocation was bound to the instance (a pre-warmed one has none).
+        self.serve_function_queue(i);
+        if self.instances[i as usize].active == 0 {
             self.make_idle(i);
-        } else {
-            self.serve_function_queue(i);
+            // An idle instance is reclaimable: the queue head may need its memory.
+            if self.queue_len > 0 {
+                self.serve_global_queue()?;
+            }
         }
         Ok(())
     }
