@@ -1,0 +1,757 @@
+//! The canonical CSV trace: one row per invocation, streamed.
+//!
+//! ```text
+//! timestamp_ms,function,duration_ms,memory_mb[,cold_start_ms][,app][,any other column]
+//! 0,thumbnail,120.5,256
+//! 12.25,resize,80,512,300
+//! ```
+//!
+//! Columns are found by header name (surrounding spaces ignored), in any order; unknown
+//! columns are ignored, and so is `app` for now.
+//!
+//! - `timestamp_ms`: arrival time in milliseconds since the start, a decimal >= 0. Rows must
+//!   be in non-decreasing time order (after rounding to whole microseconds).
+//! - `function`: the function's name, any non-empty UTF-8 text, taken as written (no trimming).
+//! - `duration_ms`: execution time on an uncontended core, a decimal >= 0.
+//! - `memory_mb`: a whole number > 0; `256.0` is accepted too, because tools that write
+//!   integer columns as floats (pandas with missing values) are common. Every row must hold a
+//!   valid value, but a function's memory is the value of its **first** row: later rows with
+//!   another value do not change it (the engine sizes instances per function).
+//! - `cold_start_ms` (optional): a per-invocation cold-start latency used instead of the
+//!   platform's model if this invocation causes a cold start; an empty field means "use the
+//!   model".
+//!
+//! Times are converted once, here, to whole microseconds (rounded to nearest). An empty file
+//! or a header with no rows is a trace of zero arrivals, not an error. Any other bad input is
+//! a [`TraceError`] naming the file, line and column; the reader never panics on input.
+//!
+//! Speed: one reused [`ByteRecord`], fields parsed straight from bytes, function names
+//! interned in a hash map keyed by `Box<str>` (looked up by `&str`, allocated once per
+//! function). The SHA-256 of the file is computed by the reader as it streams the bytes, so
+//! the checksum costs no second pass.
+
+use crate::error::TraceError;
+use ::csv::{ByteRecord, ErrorKind, Reader, ReaderBuilder};
+use faasim_sim::{
+    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
+    SourceError,
+};
+use rustc_hash::FxHashMap;
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+const TIMESTAMP: &str = "timestamp_ms";
+const FUNCTION: &str = "function";
+const DURATION: &str = "duration_ms";
+const MEMORY: &str = "memory_mb";
+const COLD_START: &str = "cold_start_ms";
+
+/// Passes bytes through, hashing them on the way (so the checksum needs no second read) and
+/// noting where the newlines are (so errors can name the true line: the CSV parser's own
+/// line count is off after blank lines and with CRLF line ends).
+#[derive(Debug)]
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    /// Bytes read so far.
+    offset: u64,
+    /// Byte offsets of the `\n`s not yet pruned, in increasing order.
+    newlines: VecDeque<u64>,
+    /// How many `\n`s were pruned (all before any record still to be reported).
+    pruned: u64,
+}
+
+impl<R> HashingReader<R> {
+    /// The 1-based line of the byte at `offset`.
+    fn line_at(&self, offset: u64) -> u64 {
+        1 + self.pruned + self.newlines.partition_point(|&o| o < offset) as u64
+    }
+    fn is_newline(&self, offset: u64) -> bool {
+        self.newlines.binary_search(&offset).is_ok()
+    }
+    /// Forgets the newlines before `offset`, keeping their count.
+    fn prune(&mut self, offset: u64) {
+        while self.newlines.front().is_some_and(|&o| o < offset) {
+            self.newlines.pop_front();
+            self.pruned += 1;
+        }
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let bytes = &buf[..n];
+        self.hasher.update(bytes);
+        let mut start = 0;
+        while let Some(i) = bytes[start..].iter().position(|&b| b == b'\n') {
+            self.newlines.push_back(self.offset + (start + i) as u64);
+            start += i + 1;
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Where the columns the reader uses sit in each record.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    timestamp: usize,
+    function: usize,
+    duration: usize,
+    memory: usize,
+    cold_start: Option<usize>,
+}
+
+/// A streaming reader of a canonical CSV trace; see the [module docs](self).
+#[derive(Debug)]
+pub struct CsvSource<R: Read> {
+    /// Names the file in error messages.
+    path: PathBuf,
+    reader: Reader<HashingReader<R>>,
+    record: ByteRecord,
+    /// `None` for an empty file (no header): zero arrivals.
+    columns: Option<Columns>,
+    ids: FxHashMap<Box<str>, FunctionId>,
+    previous: SimTime,
+    previous_ms: f64,
+    /// Hex SHA-256 of the whole input, set once the end is reached.
+    checksum: Option<String>,
+    arrivals: u64,
+}
+
+impl CsvSource<File> {
+    /// Opens the file at `path` and reads its header.
+    pub fn from_path(path: &Path) -> Result<Self, TraceError> {
+        let file = File::open(path).map_err(|source| TraceError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_reader(file, path)
+    }
+}
+
+impl<R: Read> CsvSource<R> {
+    /// Reads a trace from any byte stream (a file, a slice in tests); `path` only names it in
+    /// error messages. Reads the header now, so a missing column fails before the run starts.
+    pub fn from_reader(reader: R, path: impl Into<PathBuf>) -> Result<Self, TraceError> {
+        let path = path.into();
+        let mut reader = ReaderBuilder::new()
+            .has_headers(true)
+            .buffer_capacity(64 * 1024)
+            .from_reader(HashingReader {
+                inner: reader,
+                hasher: Sha256::new(),
+                offset: 0,
+                newlines: VecDeque::new(),
+                pruned: 0,
+            });
+        let header = reader
+            .byte_headers()
+            .map_err(|e| csv_error(&path, 1, e))?
+            .clone();
+        let columns = if header.is_empty() {
+            None
+        } else {
+            Some(find_columns(&path, &header)?)
+        };
+        Ok(Self {
+            path,
+            reader,
+            record: ByteRecord::new(),
+            columns,
+            ids: FxHashMap::default(),
+            previous: SimTime::ZERO,
+            previous_ms: 0.0,
+            checksum: None,
+            arrivals: 0,
+        })
+    }
+
+    /// The hex SHA-256 of every byte of the input, once the source has returned `None` (the
+    /// engine reads a source to its end on every successful run); `None` before that, since
+    /// a checksum of part of a file would be misleading.
+    pub fn checksum_hex(&self) -> Option<String> {
+        self.checksum.clone()
+    }
+
+    /// How many arrivals have been returned so far.
+    pub fn arrivals_read(&self) -> u64 {
+        self.arrivals
+    }
+
+    /// The 1-based line where the record just read starts: the line of its last byte (found
+    /// from where the parser stopped) minus the newlines inside its quoted fields.
+    fn line(&self) -> u64 {
+        let bytes = self.reader.get_ref();
+        let end = self.reader.position().byte();
+        let last = if end > 0 && bytes.is_newline(end - 1) {
+            bytes.line_at(end - 1)
+        } else {
+            bytes.line_at(end)
+        };
+        let inside = self
+            .record
+            .as_slice()
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        last.saturating_sub(inside).max(1)
+    }
+
+    fn bad(&self, column: &'static str, expected: &'static str, raw: &[u8]) -> TraceError {
+        TraceError::Field {
+            path: self.path.clone(),
+            line: self.line(),
+            column,
+            expected,
+            got: shown(raw),
+        }
+    }
+
+    fn parse_row(
+        &mut self,
+        cols: Columns,
+        functions: &mut FunctionTable,
+    ) -> Result<Arrival, TraceError> {
+        let rec = &self.record;
+        let ts_raw = &rec[cols.timestamp];
+        let (time_ms, time) = parse_ms(ts_raw)
+            .map(|(ms, d)| (ms, SimTime(d.0)))
+            .ok_or_else(|| {
+                self.bad(
+                    TIMESTAMP,
+                    "a timestamp in milliseconds >= 0 (a decimal number)",
+                    ts_raw,
+                )
+            })?;
+        if time < self.previous {
+            return Err(TraceError::Unsorted {
+                path: self.path.clone(),
+                line: self.line(),
+                time_ms,
+                previous_ms: self.previous_ms,
+            });
+        }
+        let dur_raw = &rec[cols.duration];
+        let duration = parse_ms(dur_raw)
+            .map(|(_, d)| d)
+            .ok_or_else(|| self.bad(DURATION, "a number of milliseconds >= 0", dur_raw))?;
+        let mem_raw = &rec[cols.memory];
+        let memory_mb = parse_memory(mem_raw)
+            .ok_or_else(|| self.bad(MEMORY, "a whole number of MB > 0", mem_raw))?;
+        let cold_start = match cols.cold_start {
+            Some(i) if !rec[i].trim_ascii().is_empty() => {
+                Some(parse_ms(&rec[i]).map(|(_, d)| d).ok_or_else(|| {
+                    self.bad(
+                        COLD_START,
+                        "a number of milliseconds >= 0 or an empty field",
+                        &rec[i],
+                    )
+                })?)
+            }
+            _ => None,
+        };
+        let name_raw = &rec[cols.function];
+        let name = std::str::from_utf8(name_raw)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                self.bad(FUNCTION, "a function name (non-empty UTF-8 text)", name_raw)
+            })?;
+        let function = match self.ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = functions.push(FunctionSpec {
+                    name: name.to_owned(),
+                    memory_mb,
+                });
+                self.ids.insert(name.into(), id);
+                id
+            }
+        };
+        self.previous = time;
+        self.previous_ms = time_ms;
+        Ok(Arrival {
+            time,
+            function,
+            duration,
+            cold_start,
+        })
+    }
+
+    fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
+        let Some(cols) = self.columns else {
+            self.finish();
+            return Ok(None);
+        };
+        if self.checksum.is_some() {
+            return Ok(None);
+        }
+        // Keep the newline index small; every record still to come starts after this.
+        if self.reader.get_ref().newlines.len() > 4096 {
+            let start = self.reader.position().byte();
+            self.reader.get_mut().prune(start);
+        }
+        let read = self.reader.read_byte_record(&mut self.record);
+        let more = read.map_err(|e| csv_error(&self.path, self.line(), e))?;
+        if !more {
+            self.finish();
+            return Ok(None);
+        }
+        let arrival = self.parse_row(cols, functions)?;
+        self.arrivals += 1;
+        Ok(Some(arrival))
+    }
+
+    /// At the end of the input: the reader has seen every byte, so the digest is final.
+    fn finish(&mut self) {
+        if self.checksum.is_none() {
+            let digest = self.reader.get_ref().hasher.clone().finalize();
+            self.checksum = Some(hex(&digest));
+        }
+    }
+}
+
+impl<R: Read> ArrivalSource for CsvSource<R> {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        Ok(self.next(functions)?)
+    }
+}
+
+fn find_columns(path: &Path, header: &ByteRecord) -> Result<Columns, TraceError> {
+    let find = |name: &'static str| -> Result<Option<usize>, TraceError> {
+        let mut hits = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.trim_ascii() == name.as_bytes());
+        let first = hits.next().map(|(i, _)| i);
+        if hits.next().is_some() {
+            return Err(TraceError::DuplicateColumn {
+                path: path.to_owned(),
+                column: name,
+            });
+        }
+        Ok(first)
+    };
+    let required = |name: &'static str| -> Result<usize, TraceError> {
+        find(name)?.ok_or_else(|| TraceError::MissingColumn {
+            path: path.to_owned(),
+            column: name,
+            header: header
+                .iter()
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    };
+    Ok(Columns {
+        timestamp: required(TIMESTAMP)?,
+        function: required(FUNCTION)?,
+        duration: required(DURATION)?,
+        memory: required(MEMORY)?,
+        cold_start: find(COLD_START)?,
+    })
+}
+
+/// Milliseconds as written and as whole microseconds; `None` unless a finite decimal >= 0.
+fn parse_ms(raw: &[u8]) -> Option<(f64, SimDuration)> {
+    let ms: f64 = std::str::from_utf8(raw).ok()?.trim().parse().ok()?;
+    SimDuration::try_from_ms_f64(ms).map(|d| (ms, d))
+}
+
+/// A whole number of MB > 0, written as an integer or as a float with no fraction.
+fn parse_memory(raw: &[u8]) -> Option<u32> {
+    let s = std::str::from_utf8(raw).ok()?.trim();
+    if let Ok(mb) = s.parse::<u32>() {
+        return (mb > 0).then_some(mb);
+    }
+    let mb: f64 = s.parse().ok()?;
+    (mb.is_finite() && mb >= 1.0 && mb.fract() == 0.0 && mb <= u32::MAX as f64).then_some(mb as u32)
+}
+
+/// A field for an error message: lossy UTF-8, at most 60 characters.
+fn shown(raw: &[u8]) -> String {
+    let s = String::from_utf8_lossy(raw);
+    match s.char_indices().nth(60) {
+        Some((cut, _)) => format!("{}...", &s[..cut]),
+        None => s.into_owned(),
+    }
+}
+
+fn csv_error(path: &Path, line: u64, e: ::csv::Error) -> TraceError {
+    let message = e.to_string();
+    match e.into_kind() {
+        ErrorKind::Io(source) => TraceError::Read {
+            path: path.to_owned(),
+            line,
+            source,
+        },
+        ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => TraceError::FieldCount {
+            path: path.to_owned(),
+            line,
+            expected: expected_len,
+            got: len,
+        },
+        _ => TraceError::Csv {
+            path: path.to_owned(),
+            line,
+            message,
+        },
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(text: &[u8]) -> Result<CsvSource<&[u8]>, TraceError> {
+        CsvSource::from_reader(text, "trace.csv")
+    }
+
+    /// Reads every arrival, or the first error.
+    fn read_all(text: &[u8]) -> Result<(Vec<Arrival>, FunctionTable), TraceError> {
+        let mut src = source(text)?;
+        let mut table = FunctionTable::new();
+        let mut out = Vec::new();
+        while let Some(a) = src.next(&mut table)? {
+            out.push(a);
+        }
+        Ok((out, table))
+    }
+
+    fn err(text: &[u8]) -> String {
+        match read_all(text) {
+            Ok(_) => panic!("expected an error for {:?}", String::from_utf8_lossy(text)),
+            Err(e) => {
+                let s = e.to_string();
+                assert!(!s.contains('\n'), "one line: {s}");
+                s
+            }
+        }
+    }
+
+    #[test]
+    fn reads_columns_by_name_in_any_order_with_extra_columns() {
+        let text = b"app,memory_mb,note,duration_ms,function,timestamp_ms,cold_start_ms\n\
+                     a1,256,x,120.5,thumb,0,\n\
+                     a1,512,y,80,resize,12.25,300\n\
+                     a1,1024,z,0.0015,thumb,12.25,\n";
+        let (arrivals, table) = read_all(text).unwrap();
+        assert_eq!(arrivals.len(), 3);
+        assert_eq!(
+            arrivals[0],
+            Arrival {
+                time: SimTime(0),
+                function: FunctionId(0),
+                duration: SimDuration(120_500),
+                cold_start: None,
+            }
+        );
+        assert_eq!(
+            arrivals[1],
+            Arrival {
+                time: SimTime(12_250),
+                function: FunctionId(1),
+                duration: SimDuration(80_000),
+                cold_start: Some(SimDuration(300_000)),
+            }
+        );
+        // Same function again: same id; 1.5 us rounds to 2 us; equal timestamps are in order.
+        assert_eq!(arrivals[2].function, FunctionId(0));
+        assert_eq!(arrivals[2].duration, SimDuration(2));
+        assert_eq!(table.len(), 2);
+        // A function's memory is its first row's: the later 1024 does not change it.
+        assert_eq!(
+            table.get(FunctionId(0)),
+            &FunctionSpec {
+                name: "thumb".into(),
+                memory_mb: 256
+            }
+        );
+        assert_eq!(table.get(FunctionId(1)).memory_mb, 512);
+    }
+
+    #[test]
+    fn quoted_fields_crlf_and_spaces_around_numbers_and_headers() {
+        let text = b" timestamp_ms , function ,duration_ms,memory_mb\r\n\
+                     1,\"a,b\", 2 ,256.0\r\n\
+                     2, g ,1,128\r\n";
+        let (arrivals, table) = read_all(text).unwrap();
+        assert_eq!(arrivals[0].time, SimTime(1_000));
+        assert_eq!(arrivals[0].duration, SimDuration(2_000));
+        assert_eq!(table.get(FunctionId(0)).name, "a,b");
+        // Names are taken as written, spaces included.
+        assert_eq!(table.get(FunctionId(1)).name, " g ");
+        // Line numbers count CRLF lines too.
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\r\n0,f,1,128\r\n1,f,x,128\r\n");
+        assert!(e.starts_with("trace.csv line 3, column duration_ms"), "{e}");
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\r\n0,f,1,128\r\n1,f,1\r\n");
+        assert!(e.starts_with("trace.csv line 3:"), "{e}");
+    }
+
+    #[test]
+    fn line_numbers_are_true_after_blank_lines_quoted_newlines_and_crlf() {
+        for nl in ["\n", "\r\n"] {
+            let text = [
+                "timestamp_ms,function,duration_ms,memory_mb",
+                "0,f,1,128",
+                "",
+                "1,\"multi",
+                "line\",1,128",
+                "",
+                "",
+                "2,f,oops,128",
+                "",
+            ]
+            .join(nl);
+            let e = err(text.as_bytes());
+            assert!(
+                e.starts_with("trace.csv line 8, column duration_ms"),
+                "{nl:?}: {e}"
+            );
+            let text = text
+                .replace("oops", "1")
+                .replace("2,f,1,128", "0.5,f,1,128");
+            let e = err(text.as_bytes());
+            assert!(
+                e.starts_with("trace.csv line 8, column timestamp_ms"),
+                "{nl:?}: {e}"
+            );
+            let text = text.replace("0.5,f,1,128", "2,f,1");
+            let e = err(text.as_bytes());
+            assert!(
+                e.starts_with("trace.csv line 8: expected 4 fields"),
+                "{nl:?}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn line_numbers_stay_true_deep_into_a_long_file() {
+        let mut text = b"timestamp_ms,function,duration_ms,memory_mb\n".to_vec();
+        for i in 0..50_000 {
+            text.extend_from_slice(format!("{i},f,1,128\n\n").as_bytes());
+        }
+        text.extend_from_slice(b"99999,f,-1,128\n");
+        // Header, then two lines per row.
+        let e = err(&text);
+        assert!(
+            e.starts_with("trace.csv line 100002, column duration_ms"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn error_message_names_file_line_column_and_expectation() {
+        let mut text = b"timestamp_ms,function,duration_ms,memory_mb\n".to_vec();
+        for i in 0..5 {
+            text.extend_from_slice(format!("{i},f,1,128\n").as_bytes());
+        }
+        text.extend_from_slice(b"9,f,abc,128\n");
+        assert_eq!(
+            err(&text),
+            r#"trace.csv line 7, column duration_ms: expected a number of milliseconds >= 0, got "abc""#
+        );
+    }
+
+    #[test]
+    fn missing_required_column_is_named() {
+        let e = err(b"timestamp_ms,function,memory_mb\n1,f,128\n");
+        assert!(
+            e.starts_with("trace.csv line 1: missing required column `duration_ms`"),
+            "{e}"
+        );
+        assert!(e.contains("timestamp_ms, function, memory_mb"), "{e}");
+        let e = err(b"function,duration_ms,memory_mb\n");
+        assert!(e.contains("`timestamp_ms`"), "{e}");
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb,function\n");
+        assert!(
+            e.contains("column `function` appears more than once"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_durations_are_rejected() {
+        for bad in ["abc", "-1", "NaN", "inf", "-inf", "", "1e400"] {
+            let text = format!("timestamp_ms,function,duration_ms,memory_mb\n0,f,{bad},128\n");
+            let e = err(text.as_bytes());
+            assert_eq!(
+                e,
+                format!(
+                    "trace.csv line 2, column duration_ms: expected a number of milliseconds \
+                     >= 0, got {bad:?}"
+                )
+            );
+        }
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n-5,f,1,128\n");
+        assert!(
+            e.contains("line 2, column timestamp_ms: expected a timestamp"),
+            "{e}"
+        );
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb,cold_start_ms\n0,f,1,128,x\n");
+        assert!(e.contains("column cold_start_ms"), "{e}");
+    }
+
+    #[test]
+    fn timestamps_going_backwards_name_both_values() {
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n100,f,1,128\n150.5,f,1,128\n120,g,1,128\n");
+        assert_eq!(
+            e,
+            "trace.csv line 4, column timestamp_ms: rows must be in time order, got 120 after 150.5"
+        );
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_an_error_not_a_panic() {
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n0,f\xff\xfe,1,128\n");
+        assert!(
+            e.starts_with("trace.csv line 2, column function: expected a function name"),
+            "{e}"
+        );
+        assert!(e.contains('\u{fffd}'), "{e}");
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n0,f,1\xff,128\n");
+        assert!(e.contains("column duration_ms"), "{e}");
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n0,,1,128\n");
+        assert!(
+            e.contains("column function: expected a function name"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_number_of_fields_names_the_line() {
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128\n1,f,1\n");
+        assert_eq!(
+            e,
+            "trace.csv line 3: expected 4 fields (as in the header), got 3"
+        );
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128,9\n");
+        assert_eq!(
+            e,
+            "trace.csv line 2: expected 4 fields (as in the header), got 5"
+        );
+    }
+
+    #[test]
+    fn memory_must_be_a_positive_whole_number() {
+        for bad in ["0", "-256", "256.5", "abc", "0.0", "NaN", "5000000000"] {
+            let text = format!("timestamp_ms,function,duration_ms,memory_mb\n0,f,1,{bad}\n");
+            let e = err(text.as_bytes());
+            assert!(
+                e.starts_with(
+                    "trace.csv line 2, column memory_mb: expected a whole number of MB > 0"
+                ),
+                "{bad}: {e}"
+            );
+        }
+        for (good, mb) in [("256", 256), ("256.0", 256), (" 512 ", 512), ("1e3", 1000)] {
+            let text = format!("timestamp_ms,function,duration_ms,memory_mb\n0,f,1,{good}\n");
+            let (_, table) = read_all(text.as_bytes()).unwrap();
+            assert_eq!(table.get(FunctionId(0)).memory_mb, mb, "{good}");
+        }
+        // Every row is checked, not only a function's first.
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128\n1,f,1,x\n");
+        assert!(e.contains("line 3, column memory_mb"), "{e}");
+    }
+
+    #[test]
+    fn empty_file_and_header_only_are_zero_arrivals() {
+        for text in [&b""[..], b"timestamp_ms,function,duration_ms,memory_mb\n"] {
+            let (arrivals, table) = read_all(text).unwrap();
+            assert!(arrivals.is_empty());
+            assert!(table.is_empty());
+        }
+        let mut src = source(b"").unwrap();
+        assert_eq!(src.next(&mut FunctionTable::new()).unwrap(), None);
+        assert_eq!(
+            src.checksum_hex().unwrap(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+
+    #[test]
+    fn checksum_is_sha256_of_every_byte_and_only_given_at_the_end() {
+        let mut text = b"timestamp_ms,function,duration_ms,memory_mb\n".to_vec();
+        // Larger than the reader's buffer, so the digest spans many reads.
+        for i in 0..20_000 {
+            text.extend_from_slice(format!("{i},f{},1.5,128\n", i % 7).as_bytes());
+        }
+        let mut src = source(&text).unwrap();
+        let mut table = FunctionTable::new();
+        assert!(src.next(&mut table).unwrap().is_some());
+        assert_eq!(src.checksum_hex(), None);
+        while src.next(&mut table).unwrap().is_some() {}
+        assert_eq!(src.arrivals_read(), 20_000);
+        assert_eq!(src.checksum_hex().unwrap(), hex(&Sha256::digest(&text)));
+        // Pinned: SHA-256("abc").
+        assert_eq!(
+            hex(&Sha256::digest(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let path = std::env::temp_dir().join("faasim-traces-no-such-file.csv");
+        let e = CsvSource::from_path(&path).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("{}: cannot open trace file", path.display())),
+            "{e}"
+        );
+    }
+
+    /// Throughput check: `cargo test -p faasim-traces --release -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn throughput() {
+        let mut text = b"timestamp_ms,function,duration_ms,memory_mb,app\n".to_vec();
+        let rows = 5_000_000u64;
+        for i in 0..rows {
+            let line = format!(
+                "{}.{},func-{},{}.25,{},app-{}\n",
+                i / 4,
+                (i % 4) * 25,
+                i % 1000,
+                i % 977,
+                128 + (i % 4) * 64,
+                i % 10
+            );
+            text.extend_from_slice(line.as_bytes());
+        }
+        let t = std::time::Instant::now();
+        let mut src = source(&text).unwrap();
+        let mut table = FunctionTable::new();
+        let mut n = 0u64;
+        while src.next(&mut table).unwrap().is_some() {
+            n += 1;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        assert_eq!(n, rows);
+        println!(
+            "{n} rows, {:.1} MB in {secs:.3} s: {:.2} M rows/s, {:.0} MB/s",
+            text.len() as f64 / 1e6,
+            n as f64 / secs / 1e6,
+            text.len() as f64 / 1e6 / secs
+        );
+    }
+}
