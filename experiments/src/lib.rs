@@ -15,6 +15,9 @@
 pub mod output;
 pub mod runner;
 pub mod scenario;
+pub mod shared;
+pub mod stats;
+pub mod sweep;
 
 pub use runner::{run_scenario, RunError, RunOutcome};
 pub use scenario::{load, LoadedScenario, Scenario, ScenarioError};

@@ -35,6 +35,44 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Run an experiment: scenarios x grid x zip x replications, in parallel.
+    Sweep {
+        /// The experiment file (TOML).
+        experiment: PathBuf,
+        /// Output directory (default: results/<experiment name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs at once (default: the number of cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only slice K of N of the plan (1 <= K <= N), for clusters; see `merge`.
+        #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// No progress output.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Combine the directories of `sweep --shard` runs into one sweep directory.
+    Merge {
+        /// Shard directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected K/N, got {s}"))?;
+    let k: usize = k.trim().parse().map_err(|_| format!("bad K in {s}"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("bad N in {s}"))?;
+    if k == 0 || n == 0 || k > n {
+        return Err(format!("expected 1 <= K <= N, got {s}"));
+    }
+    Ok((k, n))
 }
 
 fn main() -> ExitCode {
@@ -42,10 +80,26 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the message
+/// already contains (errors that print their source would otherwise say it twice).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            if !msg.is_empty() {
+                msg.push_str(": ");
+            }
+            msg.push_str(&text);
+        }
+    }
+    msg.replace('\n', " ")
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
@@ -84,6 +138,44 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     outcome.out_dir.display()
                 );
             }
+            Ok(())
+        }
+        Command::Sweep {
+            experiment,
+            out,
+            jobs,
+            shard,
+            quiet,
+        } => {
+            let plan = faasim_experiments::sweep::plan(&experiment)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let opts = faasim_experiments::sweep::SweepOptions {
+                out_dir: out.clone(),
+                jobs,
+                shard,
+                progress: !quiet,
+            };
+            let o = faasim_experiments::sweep::sweep(&experiment, &opts)
+                .with_context(|| format!("sweep of {} failed", experiment.display()))?;
+            if !quiet {
+                println!(
+                    "{}: {} runs ({} run now, {} already done), {} invocations in {:.2} s; results in {}/",
+                    plan.name,
+                    o.planned,
+                    o.ran,
+                    o.skipped,
+                    o.invocations,
+                    o.wall_s,
+                    out.display()
+                );
+            }
+            Ok(())
+        }
+        Command::Merge { dirs, out } => {
+            let n = faasim_experiments::sweep::merge(&dirs, &out)?;
+            println!("merged {} runs into {}/", n, out.display());
             Ok(())
         }
     }

@@ -75,6 +75,18 @@ pub fn write_csv<R: Serialize>(path: &Path, rows: &[R]) -> io::Result<()> {
     f.commit()
 }
 
+/// Writes a header and string records to a CSV file atomically.
+pub fn write_csv_records(path: &Path, header: &[String], rows: &[Vec<String>]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(AtomicFile::create(path)?);
+    w.write_record(header).map_err(io::Error::other)?;
+    for r in rows {
+        w.write_record(r).map_err(io::Error::other)?;
+    }
+    w.flush()?;
+    let f = w.into_inner().map_err(|e| e.into_error())?;
+    f.commit()
+}
+
 fn ms(us: u64) -> f64 {
     us as f64 / 1e3
 }

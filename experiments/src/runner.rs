@@ -2,6 +2,7 @@
 
 use crate::output::{function_rows, write_csv, AtomicFile, FileRecorder, SummaryRow};
 use crate::scenario::{LoadedScenario, Scenario};
+use crate::shared::SharedTrace;
 use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,16 @@ pub fn run_scenario(
     seed: u64,
     out_dir: &Path,
 ) -> Result<RunOutcome, RunError> {
+    run_scenario_with(loaded, seed, out_dir, None)
+}
+
+/// [`run_scenario`], replaying `shared` (the scenario's trace, already in memory) if given.
+pub fn run_scenario_with(
+    loaded: &LoadedScenario,
+    seed: u64,
+    out_dir: &Path,
+    shared: Option<&SharedTrace>,
+) -> Result<RunOutcome, RunError> {
     let sc = &loaded.scenario;
     std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
     let summary_path = out_dir.join("summary.csv");
@@ -74,12 +85,20 @@ pub fn run_scenario(
             }
         })?;
     let config = sc.engine_config(seed);
-    let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
     let mut recorder =
         FileRecorder::create(out_dir, sc.output.invocations).map_err(io_err(out_dir))?;
-
     let started = Instant::now();
-    let mut report = faasim_sim::run(&config, policies, trace.source_mut(), &mut recorder)?;
+    let (mut report, checksum) = match shared {
+        Some(t) => (
+            faasim_sim::run(&config, policies, &mut t.source(), &mut recorder)?,
+            t.checksum.clone(),
+        ),
+        None => {
+            let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+            let report = faasim_sim::run(&config, policies, trace.source_mut(), &mut recorder)?;
+            (report, trace.checksum_hex())
+        }
+    };
     let wall_s = started.elapsed().as_secs_f64();
 
     recorder.finish().map_err(io_err(out_dir))?;
@@ -96,7 +115,7 @@ pub fn run_scenario(
         faasim_version: env!("CARGO_PKG_VERSION"),
         scenario_file: loaded.path.display().to_string(),
         seed,
-        trace_checksum_sha256: trace.checksum_hex(),
+        trace_checksum_sha256: checksum,
         files,
         scenario: sc,
     };

@@ -281,6 +281,17 @@ fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), Scenari
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_owned()));
     let mut parts: Vec<&str> = key.split('.').collect();
     let last = parts.pop().ok_or_else(bad)?;
+    // A policy table created by an override starts as the default policy, so that
+    // `keep_alive.ttl_s=60` works on a scenario without a [keep_alive] table.
+    if let Some(&first) = parts.first() {
+        if !doc.contains_key(first) {
+            if let Some(policy) = default_policy_name(first) {
+                let mut t = toml::Table::new();
+                t.insert("policy".into(), toml::Value::String(policy));
+                doc.insert(first.to_owned(), toml::Value::Table(t));
+            }
+        }
+    }
     let mut table = doc;
     for p in parts {
         let entry = table
@@ -290,6 +301,16 @@ fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), Scenari
     }
     table.insert(last.to_owned(), value);
     Ok(())
+}
+
+fn default_policy_name(table: &str) -> Option<String> {
+    let v = match table {
+        "keep_alive" => toml::Value::try_from(KeepAliveSpec::default()),
+        "placement" => toml::Value::try_from(PlacementSpec::default()),
+        "routing" => toml::Value::try_from(RoutingSpec::default()),
+        _ => return None,
+    };
+    v.ok()?.get("policy")?.as_str().map(String::from)
 }
 
 fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
@@ -465,6 +486,16 @@ format = "synthetic"
             }
         );
         assert_eq!(s.cluster.workers, 3);
+        let s = p(MINIMAL, &["keep_alive.ttl_s=42"]).unwrap();
+        assert_eq!(
+            s.keep_alive,
+            KeepAliveSpec::Fixed {
+                ttl_s: 42.0,
+                reset_on_use: true
+            }
+        );
+        let s = p(MINIMAL, &["keep_alive={ policy = \"infinite\" }"]).unwrap();
+        assert_eq!(s.keep_alive, KeepAliveSpec::Infinite {});
         let e = p(MINIMAL, &["cluster.wrokers=3"]).unwrap_err().to_string();
         assert!(e.contains("wrokers"), "{e}");
         assert!(p(MINIMAL, &["noequals"]).is_err());

@@ -1,0 +1,587 @@
+//! Sweeps: one experiment file, many runs (scenarios × grid × zip × replications), run in
+//! parallel, resumable, shardable across machines, merged into one table.
+//!
+//! ```toml
+//! [experiment]
+//! name = "keepalive"
+//! scenario = "base.toml"        # or scenarios = ["a.toml", "b.toml"]; relative to this file
+//! replications = 3              # seeds derived from base_seed and the replication index
+//! base_seed = 1
+//! [grid]                        # cartesian product of scenario key paths
+//! "keep_alive.ttl_s" = [60, 600]
+//! "placement.policy" = ["first-fit", "least-loaded"]
+//! [zip]                         # lists varied together (all the same length)
+//! "cluster.workers" = [2, 4]
+//! "cluster.worker_memory_mb" = [8192, 4096]
+//! ```
+//!
+//! The plan is a pure function of the file: scenarios in the order given, then grid
+//! combinations (keys in sorted order, the last key varying fastest), then zip positions,
+//! then replications. Run `i` of the plan is `runs/<id>/` with id `run-<i>` (zero-padded);
+//! a `DONE` marker is written after its files, so a rerun skips finished runs and redoes
+//! interrupted ones. Shard K of N runs the plan entries with `i % N == K - 1`; `merge`
+//! combines shard directories into the directory a single machine would have written.
+
+use crate::output::{write_csv_records, AtomicFile};
+use crate::runner::{run_scenario_with, RunError};
+use crate::scenario::{self, LoadedScenario, ScenarioError};
+use crate::shared::SharedTrace;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    experiment: ExperimentSection,
+    #[serde(default)]
+    grid: toml::Table,
+    #[serde(default)]
+    zip: toml::Table,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentSection {
+    name: String,
+    scenario: Option<PathBuf>,
+    #[serde(default)]
+    scenarios: Vec<PathBuf>,
+    #[serde(default = "one")]
+    replications: u32,
+    #[serde(default = "one_u64")]
+    base_seed: u64,
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
+    1
+}
+
+/// One run of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRun {
+    pub index: usize,
+    pub id: String,
+    /// The scenario file as written in the experiment file.
+    pub scenario: String,
+    /// Varied key paths and their values, as TOML text.
+    pub params: Vec<(String, String)>,
+    pub replication: u32,
+    pub seed: u64,
+}
+
+/// The whole plan of an experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub name: String,
+    pub experiment_file: String,
+    pub base_seed: u64,
+    pub replications: u32,
+    /// Varied keys, in column order.
+    pub varied: Vec<String>,
+    /// Whether the plan names more than one scenario (then `scenario` is a column).
+    pub several_scenarios: bool,
+    pub runs: Vec<PlannedRun>,
+}
+
+/// `manifest.json` of a sweep directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepManifest {
+    pub faasim_version: String,
+    /// `[k, n]` when this directory holds shard k of n.
+    pub shard: Option<(usize, usize)>,
+    pub plan: Plan,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{path}: cannot read the experiment: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Scenario(#[from] ScenarioError),
+    #[error("run {id}: {source}")]
+    Run { id: String, source: RunError },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Merge(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
+    move |source| SweepError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Reads an experiment file and derives its plan.
+pub fn plan(path: &Path) -> Result<Plan, SweepError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |message: String| SweepError::Invalid {
+        path: path.to_owned(),
+        message,
+    };
+    let file: ExperimentFile = toml::from_str(&text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start.min(text.len())].matches('\n').count() + 1;
+                format!("line {line}: ")
+            })
+            .unwrap_or_default();
+        invalid(format!("{at}{}", e.message().trim().replace('\n', " ")))
+    })?;
+    let ex = file.experiment;
+    let mut scenarios: Vec<PathBuf> = ex.scenario.into_iter().collect();
+    scenarios.extend(ex.scenarios);
+    if scenarios.is_empty() {
+        return Err(invalid(
+            "[experiment] needs `scenario` or `scenarios`".into(),
+        ));
+    }
+    if ex.replications == 0 {
+        return Err(invalid("[experiment] replications must be >= 1".into()));
+    }
+    let lists = |t: &toml::Table, table: &str| -> Result<Vec<(String, Vec<String>)>, SweepError> {
+        t.iter()
+            .map(|(k, v)| match v {
+                toml::Value::Array(a) if !a.is_empty() => {
+                    Ok((k.clone(), a.iter().map(value_text).collect()))
+                }
+                _ => Err(invalid(format!(
+                    "[{table}] \"{k}\" must be a non-empty list of values"
+                ))),
+            })
+            .collect()
+    };
+    let grid = lists(&file.grid, "grid")?;
+    let zip = lists(&file.zip, "zip")?;
+    let zip_len = zip.first().map_or(1, |(_, v)| v.len());
+    if let Some((k, v)) = zip.iter().find(|(_, v)| v.len() != zip_len) {
+        return Err(invalid(format!(
+            "[zip] lists must have the same length: \"{k}\" has {} values, not {zip_len}",
+            v.len()
+        )));
+    }
+    if let Some((k, _)) = zip.iter().find(|(k, _)| file.grid.contains_key(k)) {
+        return Err(invalid(format!("\"{k}\" is in both [grid] and [zip]")));
+    }
+    let mut varied: Vec<String> = grid.iter().map(|(k, _)| k.clone()).collect();
+    varied.extend(zip.iter().map(|(k, _)| k.clone()));
+
+    let combos: usize = grid.iter().map(|(_, v)| v.len()).product();
+    let total = scenarios.len() * combos * zip_len * ex.replications as usize;
+    let width = (total.max(1) - 1).to_string().len().max(4);
+    let mut runs = Vec::with_capacity(total);
+    for sc in &scenarios {
+        for c in 0..combos {
+            // Mixed-radix decoding: the last grid key varies fastest.
+            let mut rest = c;
+            let mut grid_params = vec![String::new(); grid.len()];
+            for (gi, (_, values)) in grid.iter().enumerate().rev() {
+                grid_params[gi] = values[rest % values.len()].clone();
+                rest /= values.len();
+            }
+            for z in 0..zip_len {
+                let mut params: Vec<(String, String)> = grid
+                    .iter()
+                    .zip(&grid_params)
+                    .map(|((k, _), v)| (k.clone(), v.clone()))
+                    .collect();
+                params.extend(zip.iter().map(|(k, v)| (k.clone(), v[z].clone())));
+                for r in 0..ex.replications {
+                    let index = runs.len();
+                    runs.push(PlannedRun {
+                        index,
+                        id: format!("run-{index:0width$}"),
+                        scenario: sc.display().to_string(),
+                        params: params.clone(),
+                        replication: r,
+                        seed: faasim_sim::rng::replication_seed(ex.base_seed, r as u64),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Plan {
+        name: ex.name,
+        experiment_file: path.display().to_string(),
+        base_seed: ex.base_seed,
+        replications: ex.replications,
+        varied,
+        several_scenarios: scenarios.len() > 1,
+        runs,
+    })
+}
+
+/// A TOML value as override text: strings bare (`first-fit`), the rest as TOML.
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Options of `faasim sweep`.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub out_dir: PathBuf,
+    pub jobs: usize,
+    /// `(k, n)`, 1 <= k <= n.
+    pub shard: Option<(usize, usize)>,
+    /// Print progress (a bar on a terminal, plain lines otherwise).
+    pub progress: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone)]
+pub struct SweepOutcome {
+    pub planned: usize,
+    pub ran: usize,
+    pub skipped: usize,
+    pub invocations: u64,
+    pub wall_s: f64,
+}
+
+fn loaded_for(base: &Path, run: &PlannedRun) -> Result<LoadedScenario, ScenarioError> {
+    let overrides: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    scenario::load(&base.join(&run.scenario), &overrides)
+}
+
+/// Runs an experiment's plan (or one shard of it) into `opts.out_dir`.
+pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, SweepError> {
+    let plan = plan(experiment)?;
+    let base = experiment.parent().unwrap_or(Path::new(".")).to_path_buf();
+    if let Some((k, n)) = opts.shard {
+        if n == 0 || k == 0 || k > n {
+            return Err(SweepError::Invalid {
+                path: experiment.to_owned(),
+                message: format!("--shard {k}/{n}: expected K/N with 1 <= K <= N"),
+            });
+        }
+    }
+    let mine: Vec<&PlannedRun> = plan
+        .runs
+        .iter()
+        .filter(|r| opts.shard.is_none_or(|(k, n)| r.index % n == k - 1))
+        .collect();
+    // Load every scenario before running anything: a bad grid value fails fast.
+    let mut loaded = Vec::with_capacity(mine.len());
+    for r in &mine {
+        loaded.push(loaded_for(&base, r)?);
+    }
+    let runs_dir = opts.out_dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
+    let manifest = SweepManifest {
+        faasim_version: env!("CARGO_PKG_VERSION").into(),
+        shard: opts.shard,
+        plan: plan.clone(),
+    };
+    write_json(&opts.out_dir.join("manifest.json"), &manifest)?;
+
+    let todo: Vec<usize> = (0..mine.len())
+        .filter(|&i| !runs_dir.join(&mine[i].id).join("DONE").exists())
+        .collect();
+    let skipped = mine.len() - todo.len();
+
+    // Traces that do not depend on the seed are read once and shared by every run.
+    let cache: Mutex<BTreeMap<PathBuf, Arc<SharedTrace>>> = Mutex::new(BTreeMap::new());
+    let invocations = AtomicU64::new(0);
+    let done = AtomicU64::new(skipped as u64);
+    let started = Instant::now();
+    let progress = Progress::new(opts.progress, mine.len() as u64, skipped as u64);
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .map_err(|e| SweepError::Merge(format!("cannot start {} threads: {e}", opts.jobs)))?;
+    pool.install(|| {
+        todo.par_iter()
+            .try_for_each(|&i| -> Result<(), SweepError> {
+                let run = mine[i];
+                let ld = &loaded[i];
+                let shared = SharedTrace::for_spec(&ld.scenario.trace, &ld.base_dir, &cache)
+                    .map_err(|e| SweepError::Run {
+                        id: run.id.clone(),
+                        source: e.into(),
+                    })?;
+                let dir = runs_dir.join(&run.id);
+                let outcome =
+                    run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(|source| {
+                        SweepError::Run {
+                            id: run.id.clone(),
+                            source,
+                        }
+                    })?;
+                let marker = dir.join("DONE");
+                let mut f = AtomicFile::create(&marker).map_err(io(&marker))?;
+                f.write_all(b"complete\n")
+                    .and_then(|_| f.commit())
+                    .map_err(io(&marker))?;
+                let inv = invocations.fetch_add(outcome.summary.invocations, Ordering::Relaxed)
+                    + outcome.summary.invocations;
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                progress.tick(d, &run.id, inv as f64 / started.elapsed().as_secs_f64());
+                Ok(())
+            })
+    })?;
+    progress.finish();
+
+    if opts.shard.is_none() {
+        write_tables(&opts.out_dir, &plan)?;
+    }
+    Ok(SweepOutcome {
+        planned: mine.len(),
+        ran: todo.len(),
+        skipped,
+        invocations: invocations.into_inner(),
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    total: u64,
+}
+
+impl Progress {
+    fn new(enabled: bool, total: u64, done: u64) -> Self {
+        if !enabled {
+            return Progress {
+                bar: None,
+                plain: false,
+                total,
+            };
+        }
+        if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} runs  {msg}  elapsed {elapsed}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar.set_position(done);
+            Progress {
+                bar: Some(bar),
+                plain: false,
+                total,
+            }
+        } else {
+            Progress {
+                bar: None,
+                plain: true,
+                total,
+            }
+        }
+    }
+
+    fn tick(&self, done: u64, id: &str, rate: f64) {
+        let msg = format!("{:.2} M invocations/s", rate / 1e6);
+        if let Some(b) = &self.bar {
+            b.set_position(done);
+            b.set_message(msg);
+        } else if self.plain {
+            eprintln!("[{done}/{}] {id} done, {msg}", self.total);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish();
+        }
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), SweepError> {
+    let mut f = AtomicFile::create(path).map_err(io(path))?;
+    serde_json::to_writer_pretty(&mut f, v)
+        .map_err(std::io::Error::other)
+        .and_then(|_| f.write_all(b"\n"))
+        .and_then(|_| f.commit())
+        .map_err(io(path))
+}
+
+/// Reads one run's `summary.csv`: (header, row).
+fn read_run_summary(dir: &Path) -> Result<(Vec<String>, Vec<String>), SweepError> {
+    let path = dir.join("summary.csv");
+    let mut r = csv::Reader::from_path(&path)
+        .map_err(|e| SweepError::Merge(format!("{}: {e}", path.display())))?;
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| SweepError::Merge(format!("{}: {e}", path.display())))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let row = r
+        .records()
+        .next()
+        .and_then(Result::ok)
+        .ok_or_else(|| SweepError::Merge(format!("{}: no row", path.display())))?;
+    Ok((header, row.iter().map(String::from).collect()))
+}
+
+/// Writes `summary.csv` (one row per run, plan order) and `aggregate.csv` (mean, sd and
+/// 95% Student-t confidence interval over the replications of each combination).
+pub fn write_tables(out_dir: &Path, plan: &Plan) -> Result<(), SweepError> {
+    let runs_dir = out_dir.join("runs");
+    let mut prefix: Vec<String> = vec!["run_id".into()];
+    if plan.several_scenarios {
+        prefix.push("scenario_file".into());
+    }
+    prefix.extend(plan.varied.iter().cloned());
+    prefix.push("replication".into());
+
+    let mut header: Option<Vec<String>> = None;
+    let mut rows: Vec<Vec<String>> = Vec::with_capacity(plan.runs.len());
+    let mut groups: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
+    for run in &plan.runs {
+        let dir = runs_dir.join(&run.id);
+        if !dir.join("DONE").exists() {
+            return Err(SweepError::Merge(format!(
+                "{}: run {} has not completed",
+                out_dir.display(),
+                run.id
+            )));
+        }
+        let (h, r) = read_run_summary(&dir)?;
+        if header.is_none() {
+            header = Some(h);
+        }
+        let mut key: Vec<String> = Vec::new();
+        if plan.several_scenarios {
+            key.push(run.scenario.clone());
+        }
+        key.extend(run.params.iter().map(|(_, v)| v.clone()));
+        let mut row = vec![run.id.clone()];
+        row.extend(key.iter().cloned());
+        row.push(run.replication.to_string());
+        row.extend(r.iter().cloned());
+        rows.push(row);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(r),
+            None => groups.push((key, vec![r])),
+        }
+    }
+    let metrics = header.unwrap_or_default();
+    let mut full_header = prefix.clone();
+    full_header.extend(metrics.iter().cloned());
+    write_csv_records(&out_dir.join("summary.csv"), &full_header, &rows)
+        .map_err(io(&out_dir.join("summary.csv")))?;
+
+    // Aggregate every numeric metric but the seed.
+    let numeric: Vec<usize> = (0..metrics.len())
+        .filter(|&i| metrics[i] != "seed" && metrics[i] != "scenario")
+        .collect();
+    let mut agg_header: Vec<String> = prefix[1..prefix.len() - 1].to_vec();
+    agg_header.push("runs".into());
+    for &i in &numeric {
+        for s in ["mean", "sd", "ci95_lo", "ci95_hi"] {
+            agg_header.push(format!("{}_{s}", metrics[i]));
+        }
+    }
+    let mut agg_rows = Vec::with_capacity(groups.len());
+    for (key, members) in &groups {
+        let mut row = key.clone();
+        row.push(members.len().to_string());
+        for &i in &numeric {
+            let xs: Vec<f64> = members
+                .iter()
+                .filter_map(|m| m.get(i).and_then(|v| v.parse::<f64>().ok()))
+                .collect();
+            let s = crate::stats::mean_ci95(&xs);
+            row.push(fmt(s.mean));
+            row.push(s.sd.map(fmt).unwrap_or_default());
+            row.push(s.ci95.map(|(lo, _)| fmt(lo)).unwrap_or_default());
+            row.push(s.ci95.map(|(_, hi)| fmt(hi)).unwrap_or_default());
+        }
+        agg_rows.push(row);
+    }
+    write_csv_records(&out_dir.join("aggregate.csv"), &agg_header, &agg_rows)
+        .map_err(io(&out_dir.join("aggregate.csv")))
+}
+
+fn fmt(x: f64) -> String {
+    format!("{x}")
+}
+
+/// Combines shard directories into `out`, as if one machine had run the whole plan.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
+    let mut plan: Option<Plan> = None;
+    let runs_out = out.join("runs");
+    std::fs::create_dir_all(&runs_out).map_err(io(&runs_out))?;
+    for d in dirs {
+        let mpath = d.join("manifest.json");
+        let text = std::fs::read_to_string(&mpath).map_err(io(&mpath))?;
+        let m: SweepManifest = serde_json::from_str(&text)
+            .map_err(|e| SweepError::Merge(format!("{}: {e}", mpath.display())))?;
+        match &plan {
+            None => plan = Some(m.plan.clone()),
+            Some(p) if *p != m.plan => {
+                return Err(SweepError::Merge(format!(
+                    "{}: a different experiment plan than {}",
+                    d.display(),
+                    dirs[0].display()
+                )))
+            }
+            _ => {}
+        }
+        let runs_in = d.join("runs");
+        let entries = std::fs::read_dir(&runs_in).map_err(io(&runs_in))?;
+        for e in entries {
+            let e = e.map_err(io(&runs_in))?;
+            let src = e.path();
+            if !src.join("DONE").exists() {
+                continue;
+            }
+            let dst = runs_out.join(e.file_name());
+            copy_dir(&src, &dst)?;
+        }
+    }
+    let plan = plan.ok_or_else(|| SweepError::Merge("no directories to merge".into()))?;
+    let manifest = SweepManifest {
+        faasim_version: env!("CARGO_PKG_VERSION").into(),
+        shard: None,
+        plan: plan.clone(),
+    };
+    write_json(&out.join("manifest.json"), &manifest)?;
+    write_tables(out, &plan)?;
+    Ok(plan.runs.len())
+}
+
+fn copy_dir(src: &Path, dst: &Path) -> Result<(), SweepError> {
+    std::fs::create_dir_all(dst).map_err(io(dst))?;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(src)
+        .map_err(io(src))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    names.sort();
+    // DONE last, so an interrupted merge never marks a half-copied run complete.
+    names.sort_by_key(|p| p.file_name().is_some_and(|n| n == "DONE"));
+    for p in names {
+        let target = dst.join(p.file_name().unwrap_or_default());
+        std::fs::copy(&p, &target).map_err(io(&target))?;
+    }
+    Ok(())
+}
