@@ -126,6 +126,11 @@ pub enum SimError {
     UnknownFunction { index: u64, function: FunctionId },
     #[error("policy error: {0}")]
     Policy(String),
+    #[error(
+        "the run stalled at {time}: {waiting} queued request(s) can never be served \
+         (no pending event frees capacity)"
+    )]
+    Stalled { waiting: u64, time: SimTime },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -430,6 +435,14 @@ impl<'r> Engine<'r> {
             let sample_key = next_sample
                 .filter(|&t| work_left || t <= horizon.max(self.now))
                 .map(|t| order_key(t, EventClass::Sample, 0));
+            if heap_key.is_none() && arrival_key.is_none() && self.in_flight > 0 {
+                // Nothing left can serve the requests still waiting: say so rather than
+                // sample an unchanging state forever.
+                return Err(SimError::Stalled {
+                    waiting: self.queue_len as u64,
+                    time: self.now,
+                });
+            }
             let Some(k) = [heap_key, arrival_key, sample_key]
                 .into_iter()
                 .flatten()
@@ -1068,7 +1081,8 @@ impl<'r> Engine<'r> {
     }
 
     fn on_prewarm(&mut self, f: FunctionId) -> Result<(), SimError> {
-        if self.fns[f.index()].live_instances > 0 {
+        // A pre-warm never takes memory that queued requests are waiting for.
+        if self.fns[f.index()].live_instances > 0 || self.queue_len > 0 {
             return Ok(());
         }
         if let Some(w) = self.find_worker(f, false)? {

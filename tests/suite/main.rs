@@ -1,0 +1,18 @@
+//! faasim's integration-test suite: one test binary across the workspace's crates.
+//!
+//! - `engine_scenarios`: hand-traced runs of a few invocations, exact integer times.
+//! - `processor_sharing`: the CPU model, hand-traced.
+//! - `billing`: rounding, `bill_init`, and the run's money totals.
+//! - `theory`: statistical checks against closed forms (keep-alive under Poisson arrivals,
+//!   the Erlang-B loss formula), with stated tolerances and fixed seeds.
+//! - `invariants`: property tests over small random workloads (conservation, capacity,
+//!   exact money sums).
+//! - `determinism`: same seed, same bytes; a different seed moves the random parts.
+
+mod billing;
+mod common;
+mod determinism;
+mod engine_scenarios;
+mod invariants;
+mod processor_sharing;
+mod theory;
