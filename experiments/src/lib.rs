@@ -18,6 +18,7 @@ pub mod scenario;
 pub mod shared;
 pub mod stats;
 pub mod sweep;
+pub mod validate;
 
 pub use runner::{run_scenario, RunError, RunOutcome};
 pub use scenario::{load, LoadedScenario, Scenario, ScenarioError};

@@ -52,6 +52,15 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Check faasim's numbers against theory and published results.
+    Validate {
+        /// Where the per-case CSV files go.
+        #[arg(long, default_value = "results/validation")]
+        out: PathBuf,
+        /// Run only these cases (default: all).
+        #[arg(long = "case", value_name = "NAME")]
+        cases: Vec<String>,
+    },
     /// Combine the directories of `sweep --shard` runs into one sweep directory.
     Merge {
         /// Shard directories.
@@ -170,6 +179,43 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     o.wall_s,
                     out.display()
                 );
+            }
+            Ok(())
+        }
+        Command::Validate { out, cases } => {
+            let known: Vec<&str> = faasim_experiments::validate::cases()
+                .iter()
+                .map(|c| c.name)
+                .collect();
+            if let Some(bad) = cases.iter().find(|c| !known.contains(&c.as_str())) {
+                anyhow::bail!("unknown case `{bad}`; the cases are: {}", known.join(", "));
+            }
+            let checks = faasim_experiments::validate::validate(&out, &cases)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "{:<22} {:<48} {:>14} {:>14} {:>12}  result",
+                "case", "check", "expected", "measured", "tolerance"
+            );
+            for c in &checks {
+                println!(
+                    "{:<22} {:<48} {:>14.6} {:>14.6} {:>12.6}  {}",
+                    c.case,
+                    c.check,
+                    c.expected,
+                    c.measured,
+                    c.tolerance,
+                    if c.pass { "PASS" } else { "FAIL" }
+                );
+            }
+            let failed = checks.iter().filter(|c| !c.pass).count();
+            println!(
+                "{} passed, {} failed; CSV files in {}/",
+                checks.len() - failed,
+                failed,
+                out.display()
+            );
+            if failed > 0 {
+                anyhow::bail!("{failed} validation check(s) failed");
             }
             Ok(())
         }

@@ -322,7 +322,7 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
                 let shared = SharedTrace::for_spec(&ld.scenario.trace, &ld.base_dir, &cache)
                     .map_err(|e| SweepError::Run {
                         id: run.id.clone(),
-                        source: e.into(),
+                        source: e,
                     })?;
                 let dir = runs_dir.join(&run.id);
                 let outcome =
