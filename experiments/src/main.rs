@@ -52,6 +52,17 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Draw figures (PNG and SVG) from a run or a sweep directory.
+    Plot {
+        /// A run directory (from `run`) or a sweep directory (from `sweep` or `merge`).
+        dir: PathBuf,
+        /// Where the figures go (default: DIR/figures/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// In a sweep, draw the time series of this run (e.g. run-0003).
+        #[arg(long)]
+        run: Option<String>,
+    },
     /// Check faasim's numbers against theory and published results.
     Validate {
         /// Where the per-case CSV files go.
@@ -180,6 +191,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Plot { dir, out, run } => {
+            let out = out.unwrap_or_else(|| dir.join("figures"));
+            let report =
+                faasim_plots::plot_dir_with(&dir, &out, &faasim_plots::PlotOptions { run })
+                    .with_context(|| format!("cannot plot {}", dir.display()))?;
+            for note in &report.skipped {
+                println!("skipped {note}");
+            }
+            println!(
+                "{} figure files in {}/",
+                report.written.len(),
+                out.display()
+            );
             Ok(())
         }
         Command::Validate { out, cases } => {

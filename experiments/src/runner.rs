@@ -84,18 +84,34 @@ pub fn run_scenario_with(
                 source,
             }
         })?;
+    let autoscaler = sc.autoscaling.build().map_err(|source| RunError::Policy {
+        scenario: loaded.path.clone(),
+        source,
+    })?;
     let config = sc.engine_config(seed);
     let mut recorder =
         FileRecorder::create(out_dir, sc.output.invocations).map_err(io_err(out_dir))?;
     let started = Instant::now();
     let (mut report, checksum) = match shared {
         Some(t) => (
-            faasim_sim::run(&config, policies, &mut t.source(), &mut recorder)?,
+            faasim_sim::engine::run_with(
+                &config,
+                policies,
+                autoscaler,
+                &mut t.source(),
+                &mut recorder,
+            )?,
             t.checksum.clone(),
         ),
         None => {
             let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
-            let report = faasim_sim::run(&config, policies, trace.source_mut(), &mut recorder)?;
+            let report = faasim_sim::engine::run_with(
+                &config,
+                policies,
+                autoscaler,
+                trace.source_mut(),
+                &mut recorder,
+            )?;
             (report, trace.checksum_hex())
         }
     };

@@ -4,7 +4,7 @@
 //! the line and column, and the key. `--set key.path=value` overrides are applied to the
 //! parsed document before it is checked, so they are validated exactly like the file.
 
-use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_policies::{AutoscalingSpec, KeepAliveSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{
     Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, OnFull, SimDuration, WorkerSpec,
 };
@@ -33,6 +33,9 @@ pub struct Scenario {
     pub placement: PlacementSpec,
     #[serde(default)]
     pub routing: RoutingSpec,
+    /// Per-request scaling (default) or an autoscaler such as Knative's KPA.
+    #[serde(default)]
+    pub autoscaling: AutoscalingSpec,
     #[serde(default)]
     pub billing: BillingSpec,
     #[serde(default)]
@@ -308,6 +311,7 @@ fn default_policy_name(table: &str) -> Option<String> {
         "keep_alive" => toml::Value::try_from(KeepAliveSpec::default()),
         "placement" => toml::Value::try_from(PlacementSpec::default()),
         "routing" => toml::Value::try_from(RoutingSpec::default()),
+        "autoscaling" => toml::Value::try_from(AutoscalingSpec::default()),
         _ => return None,
     };
     v.ok()?.get("policy")?.as_str().map(String::from)
@@ -378,6 +382,12 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     if let Err(e) = s.keep_alive.build() {
         return Err(invalid("keep_alive", e.to_string()));
     }
+    if let Err(e) = s.placement.build() {
+        return Err(invalid("placement", e.to_string()));
+    }
+    if let Err(e) = s.autoscaling.build() {
+        return Err(invalid("autoscaling", e.to_string()));
+    }
     Ok(())
 }
 
@@ -409,10 +419,13 @@ impl Scenario {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,
             },
+            // Options beyond the three scenario keys keep their defaults.
+            #[allow(clippy::needless_update)]
             billing: Billing {
                 model: self.billing.model,
                 granularity_ms: self.billing.granularity_ms,
                 bill_init: self.billing.bill_init,
+                ..Billing::default()
             },
             seed,
             sample_interval: SimDuration::try_from_ms_f64(self.output.timeseries_interval_s * 1e3),

@@ -113,7 +113,7 @@ pub enum SweepError {
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
     #[error("run {id}: {source}")]
-    Run { id: String, source: RunError },
+    Run { id: String, source: Box<RunError> },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -322,14 +322,14 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
                 let shared = SharedTrace::for_spec(&ld.scenario.trace, &ld.base_dir, &cache)
                     .map_err(|e| SweepError::Run {
                         id: run.id.clone(),
-                        source: e,
+                        source: Box::new(e),
                     })?;
                 let dir = runs_dir.join(&run.id);
                 let outcome =
                     run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(|source| {
                         SweepError::Run {
                             id: run.id.clone(),
-                            source,
+                            source: Box::new(source),
                         }
                     })?;
                 let marker = dir.join("DONE");

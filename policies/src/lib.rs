@@ -8,10 +8,13 @@
 //! Adding a policy: write the file (a struct and one trait impl), add one arm to the spec
 //! enum and to its `build()`.
 
+pub mod autoscaling;
+pub mod hash;
 pub mod keep_alive;
 pub mod placement;
 pub mod routing;
 
+pub use autoscaling::AutoscalingSpec;
 pub use keep_alive::KeepAliveSpec;
 pub use placement::PlacementSpec;
 pub use routing::RoutingSpec;
@@ -25,7 +28,7 @@ pub fn build(
     keep_alive: &KeepAliveSpec,
 ) -> Result<Policies, SpecError> {
     Ok(Policies {
-        placement: placement.build(),
+        placement: placement.build()?,
         routing: routing.build(),
         keep_alive: keep_alive.build()?,
     })
@@ -52,16 +55,29 @@ mod tests {
 
     #[test]
     fn every_spec_round_trips_through_toml() {
+        for p in PlacementSpec::all_defaults() {
+            round_trip(p);
+        }
         for p in [
-            PlacementSpec::FirstFit {},
-            PlacementSpec::BestFit {},
-            PlacementSpec::LeastLoaded {},
-            PlacementSpec::Random {},
-            PlacementSpec::RoundRobin {},
+            PlacementSpec::PowerOfTwo { d: 3 },
+            PlacementSpec::ConsistentHashingBounded {
+                virtual_nodes: 40,
+                epsilon: 0.1,
+            },
+            PlacementSpec::ChRlu {
+                virtual_nodes: 5,
+                chain_length: 2,
+                load_bound: 1.5,
+                popular_fraction: 0.05,
+                popularity_window_s: 12.5,
+            },
+            PlacementSpec::Hermod { high_load: 0.75 },
         ] {
             round_trip(p);
         }
-        round_trip(RoutingSpec::MostRecentlyUsed {});
+        for r in RoutingSpec::all() {
+            round_trip(r);
+        }
         for k in [
             KeepAliveSpec::None {},
             KeepAliveSpec::Infinite {},
@@ -89,6 +105,123 @@ mod tests {
             .to_string();
         assert!(e.contains("ttl"), "{e}");
         assert!(toml::from_str::<PlacementSpec>("policy = \"tetris\"").is_err());
+    }
+
+    #[test]
+    fn every_placement_name_parses_with_defaults_and_rejects_unknown_keys() {
+        for spec in PlacementSpec::all_defaults() {
+            let name = spec.name();
+            let parsed: PlacementSpec = toml::from_str(&format!("policy = \"{name}\""))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(parsed, spec, "{name}");
+            let e = toml::from_str::<PlacementSpec>(&format!("policy = \"{name}\"\nbogus = 1"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("bogus"), "{name}: {e}");
+            assert!(spec.build().is_ok(), "{name}");
+        }
+        let p: PlacementSpec = toml::from_str("policy = \"power-of-two\"\nd = 4").unwrap();
+        assert_eq!(p, PlacementSpec::PowerOfTwo { d: 4 });
+        let p: PlacementSpec =
+            toml::from_str("policy = \"consistent-hashing-bounded\"\nepsilon = 0.5").unwrap();
+        assert_eq!(
+            p,
+            PlacementSpec::ConsistentHashingBounded {
+                virtual_nodes: 100,
+                epsilon: 0.5
+            }
+        );
+        // A parameter of another policy is an unknown key here.
+        let e = toml::from_str::<PlacementSpec>("policy = \"hermod\"\nepsilon = 0.5")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("epsilon"), "{e}");
+        assert!(toml::from_str::<PlacementSpec>("policy = \"open-whisk\"").is_err());
+    }
+
+    #[test]
+    fn every_routing_name_parses_and_rejects_unknown_keys() {
+        for (name, spec) in [
+            ("most-recently-used", RoutingSpec::MostRecentlyUsed {}),
+            ("least-recently-used", RoutingSpec::LeastRecentlyUsed {}),
+            ("least-loaded", RoutingSpec::LeastLoaded {}),
+            ("random", RoutingSpec::Random {}),
+        ] {
+            let parsed: RoutingSpec = toml::from_str(&format!("policy = \"{name}\"")).unwrap();
+            assert_eq!(parsed, spec);
+            let e = toml::from_str::<RoutingSpec>(&format!("policy = \"{name}\"\nseed = 3"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("seed"), "{name}: {e}");
+        }
+        assert_eq!(RoutingSpec::all().len(), 4);
+    }
+
+    #[test]
+    fn out_of_range_placement_parameters_are_spec_errors() {
+        let bad = [
+            (PlacementSpec::PowerOfTwo { d: 0 }, "d"),
+            (
+                PlacementSpec::ConsistentHashingBounded {
+                    virtual_nodes: 0,
+                    epsilon: 0.25,
+                },
+                "virtual_nodes",
+            ),
+            (
+                PlacementSpec::ConsistentHashingBounded {
+                    virtual_nodes: 10,
+                    epsilon: -0.1,
+                },
+                "epsilon",
+            ),
+            (
+                PlacementSpec::ChRlu {
+                    virtual_nodes: 3,
+                    chain_length: 0,
+                    load_bound: 1.0,
+                    popular_fraction: 0.2,
+                    popularity_window_s: 60.0,
+                },
+                "chain_length",
+            ),
+            (
+                PlacementSpec::ChRlu {
+                    virtual_nodes: 3,
+                    chain_length: 4,
+                    load_bound: f64::NAN,
+                    popular_fraction: 0.2,
+                    popularity_window_s: 60.0,
+                },
+                "load_bound",
+            ),
+            (
+                PlacementSpec::ChRlu {
+                    virtual_nodes: 3,
+                    chain_length: 4,
+                    load_bound: 1.0,
+                    popular_fraction: 1.5,
+                    popularity_window_s: 60.0,
+                },
+                "popular_fraction",
+            ),
+            (
+                PlacementSpec::ChRlu {
+                    virtual_nodes: 3,
+                    chain_length: 4,
+                    load_bound: 1.0,
+                    popular_fraction: 0.2,
+                    popularity_window_s: 0.0,
+                },
+                "popularity_window_s",
+            ),
+            (PlacementSpec::Hermod { high_load: 0.0 }, "high_load"),
+        ];
+        for (spec, field) in bad {
+            let e = spec.build().err().unwrap().to_string();
+            assert!(e.starts_with(spec.name()), "{e}");
+            assert!(e.contains(field), "{e}");
+        }
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //!   they became idle (head = least recently used), walked when memory must be reclaimed.
 //!
 //! Worker indexes (updated only when an instance is created or evicted, not per execution):
-//! a max segment tree over free memory (first-fit, next-fit in O(log W)), and ordered sets
-//! by free memory (best-fit, worst-fit) and by memory utilisation (least-loaded).
+//! a max segment tree over free memory (first-fit, next-fit in O(log W)), ordered sets by
+//! free memory (best-fit, worst-fit) and by memory utilisation (least-loaded), and the
+//! cluster-wide count of live instances.
 
 use crate::ids::{FunctionId, InstanceId, WorkerId};
 use crate::time::SimTime;
@@ -195,6 +196,11 @@ pub(crate) struct WorkerIndex {
     tree: Vec<u32>,
     by_free: BTreeSet<(u32, WorkerId)>,
     by_load: BTreeSet<(u64, WorkerId)>,
+    /// Live instances on all workers. `update` is called exactly once per instance creation
+    /// (used memory rises by the instance's memory) and once per eviction (it falls), and an
+    /// instance holds at least 1 MB, so the sign of the change counts instances whatever
+    /// order the caller updates `Worker::instances` in.
+    live_instances: u64,
 }
 
 fn load_key(w: &Worker) -> u64 {
@@ -227,11 +233,18 @@ impl WorkerIndex {
             tree,
             by_free,
             by_load,
+            live_instances: workers.iter().map(|w| w.instances as u64).sum(),
         }
     }
 
     /// Call with the worker as it was and as it is after its used memory changed.
     pub fn update(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
+        let old_used = w.memory_mb - old_free;
+        if w.used_mb > old_used {
+            self.live_instances += 1;
+        } else if w.used_mb < old_used {
+            self.live_instances -= 1;
+        }
         self.by_free.remove(&(old_free, id));
         self.by_free.insert((w.free_mb(), id));
         self.by_load.remove(&(old_load, id));
@@ -415,6 +428,12 @@ impl<'a> ClusterView<'a> {
             .map(|i| WorkerId(i as u32))
     }
 
+    /// Live instances (starting, busy or idle) on all workers, in O(1). Equals the sum of
+    /// [`WorkerView::instances`] over the workers.
+    pub fn live_instances(&self) -> u64 {
+        self.index.live_instances
+    }
+
     /// The worker with the least free memory that still fits `mb` (ties: lowest id).
     pub fn best_fit(&self, mb: u32) -> Option<WorkerId> {
         self.index
@@ -528,6 +547,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn live_instance_count_follows_creations_and_evictions() {
+        fn change(ws: &mut [Worker], idx: &mut WorkerIndex, w: usize, delta: i64) {
+            let old_free = ws[w].free_mb();
+            let old_load = WorkerIndex::load_key(&ws[w]);
+            ws[w].used_mb = (ws[w].used_mb as i64 + delta) as u32;
+            idx.update(WorkerId(w as u32), old_free, old_load, &ws[w]);
+        }
+        let mut ws = workers(&[1000, 1000]);
+        let mut idx = WorkerIndex::new(&ws);
+        change(&mut ws, &mut idx, 0, 128);
+        change(&mut ws, &mut idx, 1, 256);
+        change(&mut ws, &mut idx, 0, 1);
+        assert_eq!(idx.live_instances, 3);
+        change(&mut ws, &mut idx, 1, -256);
+        assert_eq!(idx.live_instances, 2);
     }
 
     #[test]

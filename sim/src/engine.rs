@@ -12,8 +12,8 @@ use crate::metrics::{
     FunctionStats, InvocationRecord, Outcome, Recorder, RunReport, RunStats, Sample,
 };
 use crate::policy::{
-    FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement, Route,
-    Routing,
+    Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement,
+    Route, Routing, ScalingView,
 };
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
@@ -158,7 +158,9 @@ enum Event {
     },
     Prewarm {
         function: u32,
+        gen: u32,
     },
+    Autoscale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +193,17 @@ struct FnState {
     queue: VecDeque<(u32, u32)>,
     live_instances: u32,
     stats: FunctionStats,
+    /// Autoscaling: requests in flight, their time integral since the last tick, and
+    /// whether the function is on the autoscaler's list.
+    in_flight: u32,
+    in_flight_us: u128,
+    in_flight_since: SimTime,
+    scaled: bool,
+    /// Instances of this function in their cold start.
+    starting: u32,
+    /// Bumped by each pre-warm request and each instance creation: a pre-warm event with
+    /// an older generation is stale.
+    prewarm_gen: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -210,7 +223,20 @@ pub fn run(
     source: &mut dyn ArrivalSource,
     recorder: &mut dyn Recorder,
 ) -> Result<RunReport, SimError> {
+    run_with(config, policies, None, source, recorder)
+}
+
+/// [`run`], with instances scaled by `autoscaler` instead of one cold start per request
+/// that finds no free slot (see [`Autoscaler`]).
+pub fn run_with(
+    config: &EngineConfig,
+    policies: Policies,
+    autoscaler: Option<Box<dyn Autoscaler>>,
+    source: &mut dyn ArrivalSource,
+    recorder: &mut dyn Recorder,
+) -> Result<RunReport, SimError> {
     let mut engine = Engine::new(config, policies, recorder)?;
+    engine.autoscaler = autoscaler;
     engine.run(source)?;
     Ok(engine.finish())
 }
@@ -220,6 +246,12 @@ struct Engine<'r> {
     placement: Box<dyn Placement>,
     routing: Box<dyn Routing>,
     keep_alive: Box<dyn KeepAlive>,
+    autoscaler: Option<Box<dyn Autoscaler>>,
+    /// Functions the autoscaler looks at each tick, in order of first activity.
+    scaled_fns: Vec<FunctionId>,
+    tick_pending: bool,
+    /// Consecutive ticks with requests waiting and nothing running or starting.
+    stuck_ticks: u32,
     recorder: &'r mut dyn Recorder,
     rng_cold: SimRng,
     rng_place: SimRng,
@@ -323,6 +355,10 @@ impl<'r> Engine<'r> {
             placement: policies.placement,
             routing: policies.routing,
             keep_alive: policies.keep_alive,
+            autoscaler: None,
+            scaled_fns: Vec::new(),
+            tick_pending: false,
+            stuck_ticks: 0,
             recorder,
             rng_cold: SimRng::stream(cfg.seed, streams::COLD_STARTS),
             rng_place: SimRng::stream(cfg.seed, streams::PLACEMENT),
@@ -416,6 +452,12 @@ impl<'r> Engine<'r> {
                 queue: VecDeque::new(),
                 live_instances: 0,
                 stats: FunctionStats::new(id),
+                in_flight: 0,
+                in_flight_us: 0,
+                in_flight_since: SimTime::ZERO,
+                scaled: false,
+                starting: 0,
+                prewarm_gen: 0,
             });
             self.avail.push(ListEnds::default());
         }
@@ -503,7 +545,8 @@ impl<'r> Engine<'r> {
                 }
                 Ok(())
             }
-            Event::Prewarm { function } => self.on_prewarm(FunctionId(function)),
+            Event::Prewarm { function, gen } => self.on_prewarm(FunctionId(function), gen),
+            Event::Autoscale => self.on_autoscale(),
         }
     }
 
@@ -534,6 +577,9 @@ impl<'r> Engine<'r> {
             instance: NIL,
         });
         self.in_flight += 1;
+        if self.autoscaler.is_some() {
+            return self.arrive_autoscaled(slot);
+        }
         // Requests already waiting keep their turn: a new request may only take a warm
         // instance, not memory, while the queue is non-empty.
         let may_create = self.queue_len == 0;
@@ -559,6 +605,10 @@ impl<'r> Engine<'r> {
     }
 
     fn free_inv(&mut self, slot: u32) {
+        if self.autoscaler.is_some() {
+            let f = self.invs[slot as usize].function;
+            self.in_flight_change(f, -1);
+        }
         let i = &mut self.invs[slot as usize];
         i.state = InvState::Free;
         i.gen = i.gen.wrapping_add(1);
@@ -568,7 +618,10 @@ impl<'r> Engine<'r> {
 
     fn enqueue(&mut self, slot: u32) {
         let inv = self.invs[slot as usize];
-        self.global_queue.push_back((slot, inv.gen));
+        // With an autoscaler, only the function's own instances serve its queue.
+        if self.autoscaler.is_none() {
+            self.global_queue.push_back((slot, inv.gen));
+        }
         self.fns[inv.function.index()]
             .queue
             .push_back((slot, inv.gen));
@@ -738,6 +791,8 @@ impl<'r> Engine<'r> {
         self.stats.peak_instances = self.stats.peak_instances.max(self.live_instances);
         let fs = &mut self.fns[f.index()];
         fs.live_instances += 1;
+        fs.starting += 1;
+        fs.prewarm_gen = fs.prewarm_gen.wrapping_add(1);
         fs.stats.instances_created += 1;
         self.events.push(
             now + init,
@@ -754,6 +809,7 @@ impl<'r> Engine<'r> {
         let f = inst.function;
         let active = inst.active;
         self.starting_instances -= 1;
+        self.fns[f.index()].starting -= 1;
         if active > 0 {
             self.busy_instances += 1;
             // The bound invocation is the one whose arrival created the instance.
@@ -771,7 +827,8 @@ impl<'r> Engine<'r> {
         }
         // A free slot serves the queued requests of its function, whether or not an
         // invocation was bound to the instance (a pre-warmed one has none).
-        self.serve_function_queue(i);
+        let created = self.instances[i as usize].created_at;
+        self.serve_function_queue(i, self.autoscaler.is_some().then_some(created));
         if self.instances[i as usize].active == 0 {
             self.make_idle(i);
             // An idle instance is reclaimable: the queue head may need its memory.
@@ -848,7 +905,7 @@ impl<'r> Engine<'r> {
             List::Avail,
             i,
         );
-        self.serve_function_queue(i);
+        self.serve_function_queue(i, None);
         if self.instances[i as usize].active == 0 {
             self.make_idle(i);
         }
@@ -859,7 +916,10 @@ impl<'r> Engine<'r> {
     }
 
     /// Hands instance `i`'s free slots to requests of its function waiting in the queue.
-    fn serve_function_queue(&mut self, i: u32) {
+    /// `started_at` is the instance's creation time when it has just become ready under an
+    /// autoscaler: the requests it takes then waited for its cold start, so they count as
+    /// cold starts, bound to it from its creation (or their arrival, if later).
+    fn serve_function_queue(&mut self, i: u32, started_at: Option<SimTime>) {
         let f = self.instances[i as usize].function;
         while self.instances[i as usize].in_avail {
             let Some(&head) = self.fns[f.index()].queue.front() else {
@@ -871,6 +931,14 @@ impl<'r> Engine<'r> {
             }
             self.queue_len -= 1;
             self.dispatch_warm(head.0, i);
+            if let Some(created) = started_at {
+                let now = self.now;
+                let inv = &mut self.invs[head.0 as usize];
+                let from = inv.arrival.max(created);
+                inv.cold = true;
+                inv.dispatched = from;
+                inv.init = now - from;
+            }
         }
     }
 
@@ -971,6 +1039,11 @@ impl<'r> Engine<'r> {
         list_push_back(&mut self.instances, &mut self.idle, List::Idle, i);
         self.workers[w.index()].idle_mb += mb;
         self.idle_mb += mb as u64;
+        if self.autoscaler.is_some() {
+            // The autoscaler, not keep-alive, removes instances.
+            self.instances[i as usize].expires_at = SimTime::MAX;
+            return;
+        }
         let view = instance_view(&self.instances, InstanceId(i));
         match self.keep_alive.on_idle(&view, now) {
             KeepAliveDecision::EvictNow => self.evict(i, EvictReason::Expired),
@@ -1071,18 +1144,25 @@ impl<'r> Engine<'r> {
         });
         if reason == EvictReason::Expired {
             if let Some(d) = self.keep_alive.prewarm(f, now) {
+                let fs = &mut self.fns[f.index()];
+                fs.prewarm_gen = fs.prewarm_gen.wrapping_add(1);
                 self.events.push(
                     now + d,
                     EventClass::Prewarm,
-                    Event::Prewarm { function: f.0 },
+                    Event::Prewarm {
+                        function: f.0,
+                        gen: self.fns[f.index()].prewarm_gen,
+                    },
                 );
             }
         }
     }
 
-    fn on_prewarm(&mut self, f: FunctionId) -> Result<(), SimError> {
-        // A pre-warm never takes memory that queued requests are waiting for.
-        if self.fns[f.index()].live_instances > 0 || self.queue_len > 0 {
+    fn on_prewarm(&mut self, f: FunctionId, gen: u32) -> Result<(), SimError> {
+        // Only the latest pre-warm of a function counts, and never one that would take
+        // memory queued requests are waiting for.
+        let fs = &self.fns[f.index()];
+        if gen != fs.prewarm_gen || fs.live_instances > 0 || self.queue_len > 0 {
             return Ok(());
         }
         if let Some(w) = self.find_worker(f, false)? {
@@ -1168,6 +1248,136 @@ impl<'r> Engine<'r> {
         }
         self.ranked = ranked;
         target
+    }
+
+    // ----- autoscaling -----
+
+    fn in_flight_change(&mut self, f: FunctionId, delta: i32) {
+        let now = self.now;
+        let fs = &mut self.fns[f.index()];
+        fs.in_flight_us += fs.in_flight as u128 * (now - fs.in_flight_since).as_micros() as u128;
+        fs.in_flight_since = now;
+        fs.in_flight = (fs.in_flight as i64 + delta as i64) as u32;
+    }
+
+    /// An arrival under an autoscaler: a free slot, else the function's queue (or a drop);
+    /// a function with no instance gets one at once (Knative's activator).
+    fn arrive_autoscaled(&mut self, slot: u32) -> Result<(), SimError> {
+        let f = self.invs[slot as usize].function;
+        self.in_flight_change(f, 1);
+        if !self.fns[f.index()].scaled {
+            self.fns[f.index()].scaled = true;
+            self.scaled_fns.push(f);
+        }
+        if !self.tick_pending {
+            let t = self
+                .autoscaler
+                .as_ref()
+                .map_or(1, |a| a.tick().as_micros().max(1));
+            let next = SimTime((self.now.as_micros() / t + 1) * t);
+            self.events
+                .push(next, EventClass::Autoscale, Event::Autoscale);
+            self.tick_pending = true;
+        }
+        if self.try_assign(slot, false)? {
+            return Ok(());
+        }
+        match self.cfg.on_full {
+            OnFull::Drop => self.drop_invocation(slot, Outcome::DroppedFull),
+            OnFull::Queue => self.enqueue(slot),
+        }
+        if self.fns[f.index()].live_instances == 0 {
+            if let Some(w) = self.find_worker(f, true)? {
+                self.create_instance(f, w, None);
+            }
+        }
+        Ok(())
+    }
+
+    /// A tick: each function on the list gets the number of instances the autoscaler asks
+    /// for (new ones start cold; surplus idle ones are evicted, least recently used first).
+    fn on_autoscale(&mut self) -> Result<(), SimError> {
+        self.tick_pending = false;
+        let Some(mut scaler) = self.autoscaler.take() else {
+            return Ok(());
+        };
+        let tick_us = scaler.tick().as_micros().max(1);
+        let mut result = Ok(());
+        let mut i = 0;
+        while i < self.scaled_fns.len() {
+            let f = self.scaled_fns[i];
+            self.in_flight_change(f, 0);
+            let fs = &mut self.fns[f.index()];
+            let (ready, starting) = (fs.live_instances - fs.starting, fs.starting);
+            let view = ScalingView {
+                function: f,
+                now: self.now,
+                concurrency: fs.in_flight_us as f64 / tick_us as f64,
+                in_flight: fs.in_flight,
+                ready,
+                starting,
+                instance_concurrency: self.cfg.instance_concurrency,
+            };
+            fs.in_flight_us = 0;
+            let desired = scaler.desired_instances(&view);
+            let current = ready + starting;
+            if desired > current {
+                for _ in current..desired {
+                    match self.find_worker(f, true) {
+                        Ok(Some(w)) => self.create_instance(f, w, None),
+                        Ok(None) => break,
+                        Err(e) => {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                }
+            } else if desired < current {
+                self.scale_down(f, current - desired);
+            }
+            let fs = &mut self.fns[f.index()];
+            if fs.live_instances == 0 && fs.in_flight == 0 {
+                fs.scaled = false;
+                self.scaled_fns.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        let stuck = self.queue_len > 0 && self.executing == 0 && self.starting_instances == 0;
+        self.stuck_ticks = if stuck { self.stuck_ticks + 1 } else { 0 };
+        if self.stuck_ticks > 100 {
+            return Err(SimError::Stalled {
+                waiting: self.queue_len as u64,
+                time: self.now,
+            });
+        }
+        if !self.scaled_fns.is_empty() {
+            self.events.push(
+                self.now + SimDuration(tick_us),
+                EventClass::Autoscale,
+                Event::Autoscale,
+            );
+            self.tick_pending = true;
+        }
+        self.autoscaler = Some(scaler);
+        result
+    }
+
+    /// Evicts up to `n` idle instances of `f`, least recently used first.
+    fn scale_down(&mut self, f: FunctionId, n: u32) {
+        let mut victims = std::mem::take(&mut self.scratch);
+        victims.clear();
+        let mut cur = self.avail[f.index()].head;
+        while cur != NIL && victims.len() < n as usize {
+            if self.instances[cur as usize].active == 0 {
+                victims.push(cur);
+            }
+            cur = self.instances[cur as usize].avail_next;
+        }
+        for &v in &victims {
+            self.evict(v, EvictReason::Expired);
+        }
+        self.scratch = victims;
     }
 
     // ----- processor sharing -----

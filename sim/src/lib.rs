@@ -22,8 +22,9 @@
 //!    arrival at `t + T - 1 µs` and gone for one at `t + T`,
 //! 4. queue timeouts,
 //! 5. pre-warm timers,
-//! 6. arrivals, in trace order,
-//! 7. time-series samples, which see the state after everything else at their instant.
+//! 6. autoscaler ticks,
+//! 7. arrivals, in trace order,
+//! 8. time-series samples, which see the state after everything else at their instant.
 //!
 //! So an execution that ends at the instant a request arrives frees its instance for that
 //! request (a warm start). Arrivals are not in the heap: they stream from the trace through
@@ -94,8 +95,8 @@ pub use metrics::{
     VecRecorder,
 };
 pub use policy::{
-    FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement, Route,
-    Routing,
+    Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement,
+    Route, Routing, ScalingView,
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};

@@ -97,3 +97,33 @@ pub trait KeepAlive {
         None
     }
 }
+
+/// What an autoscaler sees of one function at a tick.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScalingView {
+    pub function: FunctionId,
+    pub now: SimTime,
+    /// Time-averaged number of requests in flight (queued, starting or executing) over the
+    /// tick that just ended.
+    pub concurrency: f64,
+    /// Requests in flight now.
+    pub in_flight: u32,
+    /// Instances ready now.
+    pub ready: u32,
+    /// Instances still in their cold start.
+    pub starting: u32,
+    /// Executions one instance serves at once.
+    pub instance_concurrency: u32,
+}
+
+/// Scales each function's instances on a clock, instead of one cold start per request that
+/// finds no free slot (Knative-style). With an autoscaler, a request that finds no free slot
+/// waits in its function's queue; instances are created and removed only at ticks (and one
+/// at once when a request arrives for a function scaled to zero, as Knative's activator
+/// does), and idle instances are not subject to keep-alive.
+pub trait Autoscaler {
+    /// The interval between ticks.
+    fn tick(&self) -> SimDuration;
+    /// The number of instances `v.function` should have now (ready + starting).
+    fn desired_instances(&mut self, v: &ScalingView) -> u32;
+}

@@ -25,10 +25,12 @@ pub enum EventClass {
     QueueTimeout = 3,
     /// A pre-warming timer.
     Prewarm = 4,
+    /// An autoscaler tick.
+    Autoscale = 5,
     /// An arrival from the trace.
-    Arrival = 5,
+    Arrival = 6,
     /// A time-series sample: it sees the state after everything else at its instant.
-    Sample = 6,
+    Sample = 7,
 }
 
 const SEQ_BITS: u32 = 56;

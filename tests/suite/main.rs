@@ -8,7 +8,9 @@
 //! - `invariants`: property tests over small random workloads (conservation, capacity,
 //!   exact money sums).
 //! - `determinism`: same seed, same bytes; a different seed moves the random parts.
+//! - `autoscaling`: Knative's KPA driving the engine.
 
+mod autoscaling;
 mod billing;
 mod common;
 mod determinism;

@@ -25,22 +25,20 @@
 //! or a header with no rows is a trace of zero arrivals, not an error. Any other bad input is
 //! a [`TraceError`] naming the file, line and column; the reader never panics on input.
 //!
-//! Speed: one reused [`ByteRecord`], fields parsed straight from bytes, function names
+//! Speed: one reused `ByteRecord`, fields parsed straight from bytes, function names
 //! interned in a hash map keyed by `Box<str>` (looked up by `&str`, allocated once per
 //! function). The SHA-256 of the file is computed by the reader as it streams the bytes, so
 //! the checksum costs no second pass.
 
 use crate::error::TraceError;
-use ::csv::{ByteRecord, ErrorKind, Reader, ReaderBuilder};
+use crate::rows::{hex, Header, Rows};
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
     SourceError,
 };
 use rustc_hash::FxHashMap;
-use sha2::{Digest, Sha256};
-use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 const TIMESTAMP: &str = "timestamp_ms";
@@ -48,53 +46,6 @@ const FUNCTION: &str = "function";
 const DURATION: &str = "duration_ms";
 const MEMORY: &str = "memory_mb";
 const COLD_START: &str = "cold_start_ms";
-
-/// Passes bytes through, hashing them on the way (so the checksum needs no second read) and
-/// noting where the newlines are (so errors can name the true line: the CSV parser's own
-/// line count is off after blank lines and with CRLF line ends).
-#[derive(Debug)]
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    /// Bytes read so far.
-    offset: u64,
-    /// Byte offsets of the `\n`s not yet pruned, in increasing order.
-    newlines: VecDeque<u64>,
-    /// How many `\n`s were pruned (all before any record still to be reported).
-    pruned: u64,
-}
-
-impl<R> HashingReader<R> {
-    /// The 1-based line of the byte at `offset`.
-    fn line_at(&self, offset: u64) -> u64 {
-        1 + self.pruned + self.newlines.partition_point(|&o| o < offset) as u64
-    }
-    fn is_newline(&self, offset: u64) -> bool {
-        self.newlines.binary_search(&offset).is_ok()
-    }
-    /// Forgets the newlines before `offset`, keeping their count.
-    fn prune(&mut self, offset: u64) {
-        while self.newlines.front().is_some_and(|&o| o < offset) {
-            self.newlines.pop_front();
-            self.pruned += 1;
-        }
-    }
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let bytes = &buf[..n];
-        self.hasher.update(bytes);
-        let mut start = 0;
-        while let Some(i) = bytes[start..].iter().position(|&b| b == b'\n') {
-            self.newlines.push_back(self.offset + (start + i) as u64);
-            start += i + 1;
-        }
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
 
 /// Where the columns the reader uses sit in each record.
 #[derive(Debug, Clone, Copy)]
@@ -109,17 +60,12 @@ struct Columns {
 /// A streaming reader of a canonical CSV trace; see the [module docs](self).
 #[derive(Debug)]
 pub struct CsvSource<R: Read> {
-    /// Names the file in error messages.
-    path: PathBuf,
-    reader: Reader<HashingReader<R>>,
-    record: ByteRecord,
+    rows: Rows<R>,
     /// `None` for an empty file (no header): zero arrivals.
     columns: Option<Columns>,
     ids: FxHashMap<Box<str>, FunctionId>,
     previous: SimTime,
     previous_ms: f64,
-    /// Hex SHA-256 of the whole input, set once the end is reached.
-    checksum: Option<String>,
     arrivals: u64,
 }
 
@@ -138,35 +84,18 @@ impl<R: Read> CsvSource<R> {
     /// Reads a trace from any byte stream (a file, a slice in tests); `path` only names it in
     /// error messages. Reads the header now, so a missing column fails before the run starts.
     pub fn from_reader(reader: R, path: impl Into<PathBuf>) -> Result<Self, TraceError> {
-        let path = path.into();
-        let mut reader = ReaderBuilder::new()
-            .has_headers(true)
-            .buffer_capacity(64 * 1024)
-            .from_reader(HashingReader {
-                inner: reader,
-                hasher: Sha256::new(),
-                offset: 0,
-                newlines: VecDeque::new(),
-                pruned: 0,
-            });
-        let header = reader
-            .byte_headers()
-            .map_err(|e| csv_error(&path, 1, e))?
-            .clone();
-        let columns = if header.is_empty() {
+        let rows = Rows::new(reader, path)?;
+        let columns = if rows.header().is_empty() {
             None
         } else {
-            Some(find_columns(&path, &header)?)
+            Some(find_columns(rows.columns())?)
         };
         Ok(Self {
-            path,
-            reader,
-            record: ByteRecord::new(),
+            rows,
             columns,
             ids: FxHashMap::default(),
             previous: SimTime::ZERO,
             previous_ms: 0.0,
-            checksum: None,
             arrivals: 0,
         })
     }
@@ -175,7 +104,7 @@ impl<R: Read> CsvSource<R> {
     /// engine reads a source to its end on every successful run); `None` before that, since
     /// a checksum of part of a file would be misleading.
     pub fn checksum_hex(&self) -> Option<String> {
-        self.checksum.clone()
+        self.rows.digest().map(|d| hex(&d))
     }
 
     /// How many arrivals have been returned so far.
@@ -183,46 +112,18 @@ impl<R: Read> CsvSource<R> {
         self.arrivals
     }
 
-    /// The 1-based line where the record just read starts: the line of its last byte (found
-    /// from where the parser stopped) minus the newlines inside its quoted fields.
-    fn line(&self) -> u64 {
-        let bytes = self.reader.get_ref();
-        let end = self.reader.position().byte();
-        let last = if end > 0 && bytes.is_newline(end - 1) {
-            bytes.line_at(end - 1)
-        } else {
-            bytes.line_at(end)
-        };
-        let inside = self
-            .record
-            .as_slice()
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        last.saturating_sub(inside).max(1)
-    }
-
-    fn bad(&self, column: &'static str, expected: &'static str, raw: &[u8]) -> TraceError {
-        TraceError::Field {
-            path: self.path.clone(),
-            line: self.line(),
-            column,
-            expected,
-            got: shown(raw),
-        }
-    }
-
     fn parse_row(
         &mut self,
         cols: Columns,
         functions: &mut FunctionTable,
     ) -> Result<Arrival, TraceError> {
-        let rec = &self.record;
+        let rows = &self.rows;
+        let rec = rows.record();
         let ts_raw = &rec[cols.timestamp];
         let (time_ms, time) = parse_ms(ts_raw)
             .map(|(ms, d)| (ms, SimTime(d.0)))
             .ok_or_else(|| {
-                self.bad(
+                rows.bad(
                     TIMESTAMP,
                     "a timestamp in milliseconds >= 0 (a decimal number)",
                     ts_raw,
@@ -230,8 +131,8 @@ impl<R: Read> CsvSource<R> {
             })?;
         if time < self.previous {
             return Err(TraceError::Unsorted {
-                path: self.path.clone(),
-                line: self.line(),
+                path: rows.path().to_owned(),
+                line: rows.line(),
                 time_ms,
                 previous_ms: self.previous_ms,
             });
@@ -239,14 +140,14 @@ impl<R: Read> CsvSource<R> {
         let dur_raw = &rec[cols.duration];
         let duration = parse_ms(dur_raw)
             .map(|(_, d)| d)
-            .ok_or_else(|| self.bad(DURATION, "a number of milliseconds >= 0", dur_raw))?;
+            .ok_or_else(|| rows.bad(DURATION, "a number of milliseconds >= 0", dur_raw))?;
         let mem_raw = &rec[cols.memory];
         let memory_mb = parse_memory(mem_raw)
-            .ok_or_else(|| self.bad(MEMORY, "a whole number of MB > 0", mem_raw))?;
+            .ok_or_else(|| rows.bad(MEMORY, "a whole number of MB > 0", mem_raw))?;
         let cold_start = match cols.cold_start {
             Some(i) if !rec[i].trim_ascii().is_empty() => {
                 Some(parse_ms(&rec[i]).map(|(_, d)| d).ok_or_else(|| {
-                    self.bad(
+                    rows.bad(
                         COLD_START,
                         "a number of milliseconds >= 0 or an empty field",
                         &rec[i],
@@ -260,7 +161,7 @@ impl<R: Read> CsvSource<R> {
             .ok()
             .filter(|s| !s.is_empty())
             .ok_or_else(|| {
-                self.bad(FUNCTION, "a function name (non-empty UTF-8 text)", name_raw)
+                rows.bad(FUNCTION, "a function name (non-empty UTF-8 text)", name_raw)
             })?;
         let function = match self.ids.get(name) {
             Some(&id) => id,
@@ -284,35 +185,16 @@ impl<R: Read> CsvSource<R> {
     }
 
     fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
+        // An empty file (no header) reads as zero records, which also finishes its digest.
+        if !self.rows.advance()? {
+            return Ok(None);
+        }
         let Some(cols) = self.columns else {
-            self.finish();
             return Ok(None);
         };
-        if self.checksum.is_some() {
-            return Ok(None);
-        }
-        // Keep the newline index small; every record still to come starts after this.
-        if self.reader.get_ref().newlines.len() > 4096 {
-            let start = self.reader.position().byte();
-            self.reader.get_mut().prune(start);
-        }
-        let read = self.reader.read_byte_record(&mut self.record);
-        let more = read.map_err(|e| csv_error(&self.path, self.line(), e))?;
-        if !more {
-            self.finish();
-            return Ok(None);
-        }
         let arrival = self.parse_row(cols, functions)?;
         self.arrivals += 1;
         Ok(Some(arrival))
-    }
-
-    /// At the end of the input: the reader has seen every byte, so the digest is final.
-    fn finish(&mut self) {
-        if self.checksum.is_none() {
-            let digest = self.reader.get_ref().hasher.clone().finalize();
-            self.checksum = Some(hex(&digest));
-        }
     }
 }
 
@@ -325,43 +207,18 @@ impl<R: Read> ArrivalSource for CsvSource<R> {
     }
 }
 
-fn find_columns(path: &Path, header: &ByteRecord) -> Result<Columns, TraceError> {
-    let find = |name: &'static str| -> Result<Option<usize>, TraceError> {
-        let mut hits = header
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| h.trim_ascii() == name.as_bytes());
-        let first = hits.next().map(|(i, _)| i);
-        if hits.next().is_some() {
-            return Err(TraceError::DuplicateColumn {
-                path: path.to_owned(),
-                column: name,
-            });
-        }
-        Ok(first)
-    };
-    let required = |name: &'static str| -> Result<usize, TraceError> {
-        find(name)?.ok_or_else(|| TraceError::MissingColumn {
-            path: path.to_owned(),
-            column: name,
-            header: header
-                .iter()
-                .map(|h| String::from_utf8_lossy(h).into_owned())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
-    };
+fn find_columns(header: Header<'_>) -> Result<Columns, TraceError> {
     Ok(Columns {
-        timestamp: required(TIMESTAMP)?,
-        function: required(FUNCTION)?,
-        duration: required(DURATION)?,
-        memory: required(MEMORY)?,
-        cold_start: find(COLD_START)?,
+        timestamp: header.required(TIMESTAMP)?,
+        function: header.required(FUNCTION)?,
+        duration: header.required(DURATION)?,
+        memory: header.required(MEMORY)?,
+        cold_start: header.find(COLD_START)?,
     })
 }
 
 /// Milliseconds as written and as whole microseconds; `None` unless a finite decimal >= 0.
-fn parse_ms(raw: &[u8]) -> Option<(f64, SimDuration)> {
+pub(crate) fn parse_ms(raw: &[u8]) -> Option<(f64, SimDuration)> {
     let ms: f64 = std::str::from_utf8(raw).ok()?.trim().parse().ok()?;
     SimDuration::try_from_ms_f64(ms).map(|d| (ms, d))
 }
@@ -376,52 +233,10 @@ fn parse_memory(raw: &[u8]) -> Option<u32> {
     (mb.is_finite() && mb >= 1.0 && mb.fract() == 0.0 && mb <= u32::MAX as f64).then_some(mb as u32)
 }
 
-/// A field for an error message: lossy UTF-8, at most 60 characters.
-fn shown(raw: &[u8]) -> String {
-    let s = String::from_utf8_lossy(raw);
-    match s.char_indices().nth(60) {
-        Some((cut, _)) => format!("{}...", &s[..cut]),
-        None => s.into_owned(),
-    }
-}
-
-fn csv_error(path: &Path, line: u64, e: ::csv::Error) -> TraceError {
-    let message = e.to_string();
-    match e.into_kind() {
-        ErrorKind::Io(source) => TraceError::Read {
-            path: path.to_owned(),
-            line,
-            source,
-        },
-        ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => TraceError::FieldCount {
-            path: path.to_owned(),
-            line,
-            expected: expected_len,
-            got: len,
-        },
-        _ => TraceError::Csv {
-            path: path.to_owned(),
-            line,
-            message,
-        },
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn source(text: &[u8]) -> Result<CsvSource<&[u8]>, TraceError> {
         CsvSource::from_reader(text, "trace.csv")

@@ -1,5 +1,6 @@
 //! Why a trace could not be read or generated.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 /// A bad trace file or bad generator parameters. Each message is one line that names the
@@ -29,18 +30,28 @@ pub enum TraceError {
     )]
     MissingColumn {
         path: PathBuf,
-        column: &'static str,
+        column: Cow<'static, str>,
         header: String,
     },
     /// A known column is named twice in the header, so which one to read is ambiguous.
     #[error("{} line 1: column `{column}` appears more than once in the header", path.display())]
-    DuplicateColumn { path: PathBuf, column: &'static str },
+    DuplicateColumn {
+        path: PathBuf,
+        column: Cow<'static, str>,
+    },
+    /// A header that cannot be used as it stands (a bad minute column, ...).
+    #[error("{} line 1, column {column}: {message}", path.display())]
+    Header {
+        path: PathBuf,
+        column: Cow<'static, str>,
+        message: String,
+    },
     /// A field that does not hold what its column needs.
     #[error("{} line {line}, column {column}: expected {expected}, got {got:?}", path.display())]
     Field {
         path: PathBuf,
         line: u64,
-        column: &'static str,
+        column: Cow<'static, str>,
         expected: &'static str,
         /// The field as written (invalid UTF-8 shown as U+FFFD), cut to 60 characters.
         got: String,
@@ -56,6 +67,20 @@ pub enum TraceError {
         line: u64,
         time_ms: f64,
         previous_ms: f64,
+    },
+    /// A time earlier than the row before it, in a format whose rows must be sorted.
+    #[error(
+        "{} line {line}, column {column}: rows must be in time order, got {got} after {previous}",
+        path.display()
+    )]
+    OutOfOrder {
+        path: PathBuf,
+        line: u64,
+        column: Cow<'static, str>,
+        /// The time as written.
+        got: String,
+        /// The previous row's time as written.
+        previous: String,
     },
     /// A row with more or fewer fields than the header.
     #[error("{} line {line}: expected {expected} fields (as in the header), got {got}", path.display())]
@@ -75,6 +100,24 @@ pub enum TraceError {
     /// A synthetic-generator parameter out of its range.
     #[error("synthetic trace, key `{key}`: {message}")]
     Synthetic { key: &'static str, message: String },
+    /// A reader parameter out of its range (`format` names the trace format).
+    #[error("{format} trace, key `{key}`: {message}")]
+    Spec {
+        format: &'static str,
+        key: &'static str,
+        message: String,
+    },
+    /// Input that is readable but unusable as a whole (for example a function with no
+    /// duration row when the durations files have no rows to fall back on).
+    #[error("{}: {message}", path.display())]
+    Content { path: PathBuf, message: String },
+    /// Writing a converted trace failed.
+    #[error("cannot write the converted trace: {source}")]
+    Write { source: std::io::Error },
+    /// An error from a source that is not a trace reader of this crate (in
+    /// [`convert_to_csv`](crate::convert_to_csv)).
+    #[error("{0}")]
+    Source(faasim_sim::SourceError),
 }
 
 #[cfg(test)]
@@ -89,7 +132,7 @@ mod tests {
         let e = TraceError::Field {
             path: "trace.csv".into(),
             line: 7,
-            column: "duration_ms",
+            column: "duration_ms".into(),
             expected: "a number of milliseconds >= 0",
             got: "abc".into(),
         };

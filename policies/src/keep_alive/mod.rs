@@ -1,10 +1,18 @@
 //! Keep-alive policies: how long idle instances stay warm.
 
 mod fixed;
+mod greedy_dual;
+mod hybrid_histogram;
 mod infinite;
 mod none;
+#[cfg(test)]
+mod tests;
 
 pub use fixed::FixedKeepAlive;
+pub use greedy_dual::{CachingKeepAlive, Rank};
+pub use hybrid_histogram::{
+    ar1_forecast, HybridHistogram, HybridHistogramSpec, WindowSource, Windows,
+};
 pub use infinite::InfiniteKeepAlive;
 pub use none::NoKeepAlive;
 
@@ -18,7 +26,8 @@ fn default_true() -> bool {
 
 /// `[keep_alive] policy = "..."` and its parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-/// Variants are empty structs, not unit variants, so unknown keys are rejected (serde
+/// Variants are structs (empty ones, or a struct with `deny_unknown_fields` for
+/// `hybrid-histogram`'s many keys), not unit variants, so unknown keys are rejected (serde
 /// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum KeepAliveSpec {
@@ -33,6 +42,20 @@ pub enum KeepAliveSpec {
         reset_on_use: bool,
     },
     Infinite {},
+    /// Shahrad et al., ATC'20 §4.2: per-function idle-time histogram with pre-warming; every
+    /// key optional (see [`HybridHistogramSpec`] for the keys and the paper's defaults).
+    HybridHistogram(HybridHistogramSpec),
+    /// FaasCache (ASPLOS'21 §4): keep while memory lasts, reclaim lowest
+    /// Clock + Frequency × Cost / Size first.
+    GreedyDual {},
+    /// Young's Landlord as in FaasCache §4: Greedy-Dual with Frequency 1.
+    Landlord {},
+    /// Keep while memory lasts, reclaim least recently used first.
+    Lru {},
+    /// Keep while memory lasts, reclaim the least frequently used function first.
+    Lfu {},
+    /// Keep while memory lasts, reclaim the largest instances first.
+    Size {},
 }
 
 fn default_ttl_s() -> f64 {
@@ -49,6 +72,37 @@ impl Default for KeepAliveSpec {
 }
 
 impl KeepAliveSpec {
+    /// The policy's name as scenarios spell it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KeepAliveSpec::None {} => "none",
+            KeepAliveSpec::Fixed { .. } => "fixed",
+            KeepAliveSpec::Infinite {} => "infinite",
+            KeepAliveSpec::HybridHistogram(_) => "hybrid-histogram",
+            KeepAliveSpec::GreedyDual {} => "greedy-dual",
+            KeepAliveSpec::Landlord {} => "landlord",
+            KeepAliveSpec::Lru {} => "lru",
+            KeepAliveSpec::Lfu {} => "lfu",
+            KeepAliveSpec::Size {} => "size",
+        }
+    }
+
+    /// Every keep-alive policy with its default parameters.
+    pub fn all_defaults() -> Vec<KeepAliveSpec> {
+        vec![
+            KeepAliveSpec::None {},
+            KeepAliveSpec::default(),
+            KeepAliveSpec::Infinite {},
+            KeepAliveSpec::HybridHistogram(HybridHistogramSpec::default()),
+            KeepAliveSpec::GreedyDual {},
+            KeepAliveSpec::Landlord {},
+            KeepAliveSpec::Lru {},
+            KeepAliveSpec::Lfu {},
+            KeepAliveSpec::Size {},
+        ]
+    }
+
+    /// Builds the policy, or says which parameter is out of range.
     pub fn build(&self) -> Result<Box<dyn KeepAlive>, SpecError> {
         Ok(match self {
             KeepAliveSpec::None {} => Box::new(NoKeepAlive),
@@ -67,6 +121,12 @@ impl KeepAliveSpec {
                 })
             }
             KeepAliveSpec::Infinite {} => Box::new(InfiniteKeepAlive),
+            KeepAliveSpec::HybridHistogram(spec) => Box::new(spec.build()?),
+            KeepAliveSpec::GreedyDual {} => Box::new(CachingKeepAlive::new(Rank::GreedyDual)),
+            KeepAliveSpec::Landlord {} => Box::new(CachingKeepAlive::new(Rank::Landlord)),
+            KeepAliveSpec::Lru {} => Box::new(CachingKeepAlive::new(Rank::Lru)),
+            KeepAliveSpec::Lfu {} => Box::new(CachingKeepAlive::new(Rank::Lfu)),
+            KeepAliveSpec::Size {} => Box::new(CachingKeepAlive::new(Rank::Size)),
         })
     }
 }

@@ -1,19 +1,29 @@
 //! Routing policies: which warm instance serves an invocation.
 
+mod least_loaded;
+mod least_recently_used;
 mod most_recently_used;
+mod random;
 
+pub use least_loaded::LeastLoadedRouting;
+pub use least_recently_used::LeastRecentlyUsed;
 pub use most_recently_used::MostRecentlyUsed;
+pub use random::RandomRouting;
 
 use faasim_sim::Routing;
 use serde::{Deserialize, Serialize};
 
-/// `[routing] policy = "..."`.
+/// `[routing] policy = "..."`. Each policy's module docs give its source and its cost per
+/// decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 /// Variants are empty structs, not unit variants, so unknown keys are rejected (serde
 /// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RoutingSpec {
     MostRecentlyUsed {},
+    LeastRecentlyUsed {},
+    LeastLoaded {},
+    Random {},
 }
 
 impl Default for RoutingSpec {
@@ -26,6 +36,19 @@ impl RoutingSpec {
     pub fn build(&self) -> Box<dyn Routing> {
         match self {
             RoutingSpec::MostRecentlyUsed {} => Box::new(MostRecentlyUsed),
+            RoutingSpec::LeastRecentlyUsed {} => Box::new(LeastRecentlyUsed),
+            RoutingSpec::LeastLoaded {} => Box::new(LeastLoadedRouting),
+            RoutingSpec::Random {} => Box::new(RandomRouting),
         }
+    }
+
+    /// Every routing policy, in declaration order.
+    pub fn all() -> Vec<RoutingSpec> {
+        vec![
+            RoutingSpec::MostRecentlyUsed {},
+            RoutingSpec::LeastRecentlyUsed {},
+            RoutingSpec::LeastLoaded {},
+            RoutingSpec::Random {},
+        ]
     }
 }

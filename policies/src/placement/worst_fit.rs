@@ -1,0 +1,18 @@
+//! Worst-fit placement: the worker with the most free memory (ties: lowest id), if the
+//! instance fits there. Spreads instances like least-loaded, but by absolute free memory
+//! rather than utilisation, so on a heterogeneous cluster the big workers fill first. A
+//! classic bin-packing heuristic (Johnson, "Near-optimal bin packing algorithms", MIT
+//! PhD thesis, 1973); also CloudSim's `VmAllocationPolicyWorstFit`.
+//!
+//! Parameters: none. Cost per decision: O(log W) (an ordered set of workers by free memory).
+
+use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
+
+#[derive(Debug, Default, Clone)]
+pub struct WorstFit;
+
+impl Placement for WorstFit {
+    fn place(&mut self, f: &FunctionView, c: &ClusterView, _: &mut PolicyRng) -> Option<WorkerId> {
+        c.worst_fit(f.memory_mb)
+    }
+}

@@ -1,0 +1,639 @@
+//! Placement and routing policies run through the real engine on tiny in-memory workloads;
+//! decisions are read back from the per-invocation records (`worker`, `instance`).
+
+use faasim_policies::hash::{fnv1a64, Ring};
+use faasim_policies::placement::{capacity, probe_order};
+use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_sim::rng::streams;
+use faasim_sim::{
+    run, Arrival, Billing, ClusterView, CpuModel, DistSpec, EngineConfig, FunctionId, FunctionSpec,
+    FunctionView, InvocationRecord, InvocationView, OnFull, Placement, Policies, PolicyRng, Route,
+    Routing, RunReport, SimDuration, SimRng, SimTime, VecRecorder, VecSource, WorkerId, WorkerSpec,
+};
+
+const MS: u64 = 1_000;
+const S: u64 = 1_000_000;
+
+fn func(name: &str, memory_mb: u32) -> FunctionSpec {
+    FunctionSpec {
+        name: name.to_string(),
+        memory_mb,
+    }
+}
+
+fn arr(at_us: u64, f: u32, dur_us: u64) -> Arrival {
+    Arrival {
+        time: SimTime(at_us),
+        function: FunctionId(f),
+        duration: SimDuration(dur_us),
+        cold_start: None,
+    }
+}
+
+/// Workers `(memory_mb, cores)`, concurrency 1, queue on full, 100 ms cold starts, CPU
+/// ignored (executions run at full speed), seed 1.
+fn config(workers: &[(u32, u32)]) -> EngineConfig {
+    EngineConfig {
+        workers: workers
+            .iter()
+            .map(|&(memory_mb, cores)| WorkerSpec { memory_mb, cores })
+            .collect(),
+        instance_concurrency: 1,
+        on_full: OnFull::Queue,
+        queue_timeout: None,
+        cold_start: DistSpec::Constant { value_ms: 100.0 },
+        cold_start_per_function: Vec::new(),
+        cpu: CpuModel::Ignore,
+        billing: Billing::default(),
+        seed: 1,
+        sample_interval: None,
+    }
+}
+
+fn policies(p: &PlacementSpec, r: &RoutingSpec, k: &KeepAliveSpec) -> Policies {
+    faasim_policies::build(p, r, k).expect("valid specs")
+}
+
+/// Runs the workload; the report and the records in arrival order.
+fn simulate(
+    cfg: &EngineConfig,
+    pol: Policies,
+    functions: Vec<FunctionSpec>,
+    arrivals: Vec<Arrival>,
+) -> (RunReport, Vec<InvocationRecord>) {
+    let mut source = VecSource::new(functions, arrivals);
+    let mut rec = VecRecorder::default();
+    let report = run(cfg, pol, &mut source, &mut rec).expect("the run succeeds");
+    rec.invocations.sort_by_key(|r| r.id);
+    (report, rec.invocations)
+}
+
+fn placed(
+    cfg: &EngineConfig,
+    placement: &PlacementSpec,
+    keep_alive: &KeepAliveSpec,
+    functions: Vec<FunctionSpec>,
+    arrivals: Vec<Arrival>,
+) -> Vec<u32> {
+    let pol = policies(placement, &RoutingSpec::MostRecentlyUsed {}, keep_alive);
+    let (_, recs) = simulate(cfg, pol, functions, arrivals);
+    recs.iter().map(|r| r.worker.expect("placed").0).collect()
+}
+
+fn forever() -> KeepAliveSpec {
+    KeepAliveSpec::Infinite {}
+}
+
+fn evict_at_once() -> KeepAliveSpec {
+    KeepAliveSpec::None {}
+}
+
+fn worker_set(ws: &[u32]) -> Vec<u32> {
+    let mut v = ws.to_vec();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+// ----- placement -----
+
+#[test]
+fn worst_fit_takes_the_worker_with_the_most_free_memory() {
+    let cfg = config(&[(1000, 4), (3000, 4), (2000, 4)]);
+    // Overlapping invocations: every one needs a new 500 MB instance.
+    let arrivals = (0..8).map(|i| arr(i * MS, 0, 1000 * S)).collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::WorstFit {},
+        &forever(),
+        vec![func("f", 500)],
+        arrivals,
+    );
+    // Free before each: [1000,3000,2000] -> w1; [1000,2500,2000] -> w1;
+    // [1000,2000,2000] tie -> w1; [1000,1500,2000] -> w2; [1000,1500,1500] -> w1;
+    // [1000,1000,1500] -> w2; [1000,1000,1000] -> w0; [500,1000,1000] -> w1.
+    assert_eq!(got, vec![1, 1, 1, 2, 1, 2, 0, 1]);
+}
+
+#[test]
+fn power_of_two_picks_the_less_loaded_of_each_sampled_pair() {
+    let cfg = config(&[(100_000, 64); 4]);
+    let n = 40;
+    let arrivals = (0..n).map(|i| arr(i * MS, 0, 1000 * S)).collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::PowerOfTwo { d: 2 },
+        &forever(),
+        vec![func("f", 100)],
+        arrivals,
+    );
+    // Replay the policy's stream: two uniform draws per decision; the less loaded of the
+    // pair (equal capacities, so used memory decides), ties to the lower id.
+    let mut rng = SimRng::stream(cfg.seed, streams::PLACEMENT);
+    let mut used = [0u32; 4];
+    let mut decisive = 0;
+    for (i, &w) in got.iter().enumerate() {
+        let a = rng.below(4) as usize;
+        let b = rng.below(4) as usize;
+        let expected = if (used[a], a) <= (used[b], b) { a } else { b };
+        if used[a] != used[b] {
+            decisive += 1;
+        }
+        assert_eq!(
+            w as usize, expected,
+            "decision {i}: pair ({a}, {b}), used {used:?}"
+        );
+        used[expected] += 100;
+    }
+    assert!(decisive >= 10, "only {decisive} pairs had different loads");
+    // Two choices keep the maximum close to the average (10 instances per worker).
+    assert!(*used.iter().max().unwrap() <= 1300, "{used:?}");
+}
+
+#[test]
+fn power_of_two_falls_back_to_least_loaded_when_neither_sample_fits() {
+    // One roomy worker among full ones: whatever is drawn, instances end up with room.
+    let cfg = config(&[(200, 4), (200, 4), (200, 4), (10_000, 4)]);
+    let arrivals = (0..12).map(|i| arr(i * MS, 0, 1000 * S)).collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::PowerOfTwo { d: 2 },
+        &forever(),
+        vec![func("f", 200)],
+        arrivals,
+    );
+    assert_eq!(got.len(), 12);
+    for w in 0..3 {
+        assert!(got.iter().filter(|&&x| x == w).count() <= 1);
+    }
+}
+
+#[test]
+fn openwhisk_fills_workers_in_probe_order() {
+    let cfg = config(&[(256, 4); 10]);
+    let arrivals = (0..10).map(|i| arr(i * MS, 0, 1000 * S)).collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::OpenWhisk {},
+        &forever(),
+        vec![func("thumbnail", 256)],
+        arrivals,
+    );
+    let expected: Vec<u32> = probe_order(fnv1a64(b"thumbnail"), 10)
+        .map(|i| i as u32)
+        .collect();
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn consistent_hashing_bounded_never_exceeds_the_bound() {
+    let w = 5;
+    let cfg = config(&[(1_000_000, 64); 5]);
+    let functions: Vec<FunctionSpec> = ["alpha", "beta", "gamma", "delta"]
+        .iter()
+        .map(|n| func(n, 100))
+        .collect();
+    // 120 overlapping invocations: every one creates an instance, none is evicted.
+    let arrivals = (0..120u64)
+        .map(|i| arr(i * MS, (i % 4) as u32, 1000 * S))
+        .collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::ConsistentHashingBounded {
+            virtual_nodes: 100,
+            epsilon: 0.25,
+        },
+        &forever(),
+        functions,
+        arrivals,
+    );
+    let mut count = vec![0u64; w];
+    for (k, &x) in got.iter().enumerate() {
+        count[x as usize] += 1;
+        let m = k as u64 + 1;
+        let cap = capacity(0.25, m, w);
+        assert!(
+            count.iter().all(|&c| c <= cap),
+            "after {m} placements: {count:?} above {cap}"
+        );
+    }
+    // The four functions have distinct ring successors, each filled exactly to the final
+    // bound ⌈1.25 · 120 / 5⌉ = 30: the bound binds and nothing exceeds it.
+    assert_eq!(*count.iter().max().unwrap(), 30, "{count:?}");
+}
+
+#[test]
+fn consistent_hashing_bounded_is_sticky_under_the_bound() {
+    let cfg = config(&[(100_000, 8); 5]);
+    let names = ["alpha", "beta", "gamma"];
+    let functions: Vec<FunctionSpec> = names.iter().map(|n| func(n, 100)).collect();
+    // Sequential invocations, each evicted at once: one live instance at a time, so every
+    // placement is under the bound and must go to the function's ring successor.
+    let arrivals: Vec<Arrival> = (0..30u64)
+        .map(|i| arr(i * S, (i % 3) as u32, 10 * MS))
+        .collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::ConsistentHashingBounded {
+            virtual_nodes: 100,
+            epsilon: 0.25,
+        },
+        &evict_at_once(),
+        functions.clone(),
+        arrivals.clone(),
+    );
+    let ring = Ring::new(5, 100);
+    for (i, &w) in got.iter().enumerate() {
+        let home = ring.distinct(Ring::key(names[i % 3]), 1)[0];
+        assert_eq!(w, home.0, "invocation {i} of {}", names[i % 3]);
+    }
+    // With a bound that never binds, overlapping instances of one function all stay home.
+    let overlapping = (0..20u64).map(|i| arr(i * MS, 0, 1000 * S)).collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::ConsistentHashingBounded {
+            virtual_nodes: 100,
+            epsilon: 1000.0,
+        },
+        &forever(),
+        vec![func("alpha", 100)],
+        overlapping,
+    );
+    let home = ring.distinct(Ring::key("alpha"), 1)[0].0;
+    assert_eq!(got, vec![home; 20]);
+}
+
+fn ch_rlu(load_bound: f64) -> PlacementSpec {
+    PlacementSpec::ChRlu {
+        virtual_nodes: 3,
+        chain_length: 4,
+        load_bound,
+        popular_fraction: 0.2,
+        popularity_window_s: 60.0,
+    }
+}
+
+#[test]
+fn ch_rlu_forwards_along_the_chain_past_loaded_workers() {
+    // One core per worker, bound 1 running execution per core.
+    let cfg = config(&[(100_000, 1); 8]);
+    let arrivals = (0..5u64).map(|i| arr(i * 200 * MS, 0, 1000 * S)).collect();
+    let got = placed(
+        &cfg,
+        &ch_rlu(1.0),
+        &forever(),
+        vec![func("hot", 100)],
+        arrivals,
+    );
+    let chain: Vec<u32> = Ring::new(8, 3)
+        .distinct(Ring::key("hot"), 4)
+        .iter()
+        .map(|w| w.0)
+        .collect();
+    // t=0: c0 idle. t=200ms: c0 runs 1 <= 1. t=400ms: c0 runs 2 > 1 -> c1.
+    // t=600ms: c1 runs 0. t=800ms: c1 runs 1. t=1s: c0, c1 run 2 -> c2.
+    assert_eq!(got, vec![chain[0], chain[0], chain[1], chain[1], chain[2]]);
+}
+
+#[test]
+fn ch_rlu_keeps_unpopular_functions_home_and_spreads_popular_ones_over_their_chain() {
+    let cfg = config(&[(100_000, 16); 8]);
+    let names = ["hot", "a", "b", "c", "d"];
+    let functions: Vec<FunctionSpec> = names.iter().map(|n| func(n, 100)).collect();
+    let mut arrivals = Vec::new();
+    // Window [0, 60 s): "hot" every 2 s (30 instance creations), the others once each.
+    for i in 0..30u64 {
+        arrivals.push(arr(i * 2 * S, 0, 10 * MS));
+    }
+    for (k, t) in [1u64, 3, 5, 7].iter().enumerate() {
+        arrivals.push(arr(t * S, k as u32 + 1, 10 * MS));
+    }
+    // Window [60 s, 120 s): "hot" is popular (top round(0.2 x 5) = 1 function).
+    for i in 30..60u64 {
+        arrivals.push(arr(i * 2 * S, 0, 10 * MS));
+    }
+    // Window [120 s, 180 s) has no creation: at 200 s nothing is popular any more.
+    for i in 0..5u64 {
+        arrivals.push(arr(200 * S + i * S, 0, 10 * MS));
+    }
+    arrivals.sort_by_key(|a| a.time);
+    let pol = policies(
+        &ch_rlu(1.0),
+        &RoutingSpec::MostRecentlyUsed {},
+        &evict_at_once(),
+    );
+    let (_, recs) = simulate(&cfg, pol, functions, arrivals);
+    let chain: Vec<u32> = Ring::new(8, 3)
+        .distinct(Ring::key("hot"), 4)
+        .iter()
+        .map(|w| w.0)
+        .collect();
+    let hot = |from: u64, to: u64| -> Vec<u32> {
+        recs.iter()
+            .filter(|r| r.function == FunctionId(0) && r.arrival >= SimTime(from * S))
+            .filter(|r| r.arrival < SimTime(to * S))
+            .map(|r| r.worker.unwrap().0)
+            .collect()
+    };
+    assert!(recs.iter().all(|r| r.cold_start));
+    let first = hot(0, 60);
+    assert_eq!(first, vec![chain[0]; 30]);
+    let popular = hot(60, 120);
+    assert_eq!(popular.len(), 30);
+    assert!(popular.iter().all(|w| chain.contains(w)), "{popular:?}");
+    assert!(worker_set(&popular).len() >= 3, "{popular:?}");
+    assert_eq!(hot(200, 300), vec![chain[0]; 5]);
+}
+
+#[test]
+fn hermod_packs_at_low_load() {
+    let cfg = config(&[(100_000, 8); 4]);
+    let functions: Vec<FunctionSpec> = (0..6).map(|i| func(&format!("f{i}"), 256)).collect();
+    // Six functions, one long invocation each, all arriving within a cold start.
+    let arrivals: Vec<Arrival> = (0..6u32)
+        .map(|i| arr(i as u64 * 10 * MS, i, 1000 * S))
+        .collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::Hermod { high_load: 1.0 },
+        &forever(),
+        functions.clone(),
+        arrivals.clone(),
+    );
+    assert_eq!(got, vec![0; 6]);
+    // Least-loaded placement spreads the same workload.
+    let spread = placed(
+        &cfg,
+        &PlacementSpec::LeastLoaded {},
+        &forever(),
+        functions,
+        arrivals,
+    );
+    assert_eq!(worker_set(&spread), vec![0, 1, 2, 3]);
+}
+
+#[test]
+fn hermod_opens_a_new_worker_when_cores_are_busy_and_balances_at_high_load() {
+    let cfg = config(&[(100_000, 2); 2]);
+    let functions: Vec<FunctionSpec> = (0..6).map(|i| func(&format!("f{i}"), 256)).collect();
+    let arrivals = (0..6u32)
+        .map(|i| arr(i as u64 * 200 * MS, i, 1000 * S))
+        .collect();
+    let got = placed(
+        &cfg,
+        &PlacementSpec::Hermod { high_load: 1.0 },
+        &forever(),
+        functions,
+        arrivals,
+    );
+    // t=0: both empty -> w0. t=200ms: w0 runs 1 < 2 cores -> w0. t=400ms: w0 runs 2 ->
+    // w1 (empty). t=600ms: w1 runs 1 -> w1. t=800ms: both run 2, high load -> least
+    // loaded, tie -> w0. t=1s: w0 runs 3, w1 runs 2 -> w1.
+    assert_eq!(got, vec![0, 0, 1, 1, 0, 1]);
+}
+
+/// Always asks for a cold start, so placement sees the warm instances routing ignored.
+struct AlwaysCold;
+
+impl Routing for AlwaysCold {
+    fn route(&mut self, _: &InvocationView, _: &ClusterView, _: &mut PolicyRng) -> Route {
+        Route::Cold
+    }
+}
+
+#[test]
+fn hermod_prefers_a_used_worker_that_hosts_a_warm_instance() {
+    let cfg = config(&[(100_000, 2); 3]);
+    let functions = vec![
+        func("a", 256),
+        func("a2", 256),
+        func("b", 256),
+        func("d", 256),
+    ];
+    let arrivals = vec![
+        arr(0, 0, 600 * MS),        // -> w0, runs 100..700 ms
+        arr(200 * MS, 1, 1000 * S), // -> w0 (1 running < 2 cores), runs from 300 ms
+        arr(400 * MS, 2, 10 * MS),  // w0 busy -> w1 (empty); b idle and warm from 510 ms
+        arr(600 * MS, 3, 1000 * S), // w0 busy, w1 used -> w1, runs from 700 ms
+        arr(800 * MS, 2, 10 * MS),  // w0 used (1 running), w1 used with warm b -> w1
+    ];
+    let pol = Policies {
+        placement: PlacementSpec::Hermod { high_load: 1.0 }.build().unwrap(),
+        routing: Box::new(AlwaysCold),
+        keep_alive: forever().build().unwrap(),
+    };
+    let (_, recs) = simulate(&cfg, pol, functions, arrivals);
+    let got: Vec<u32> = recs.iter().map(|r| r.worker.unwrap().0).collect();
+    assert_eq!(got, vec![0, 0, 1, 1, 1]);
+    assert!(recs[4].cold_start);
+}
+
+// ----- routing -----
+
+/// Two instances of one function: A (first invocation, idle from 110 ms) and B (second,
+/// idle from 111 ms); a third invocation at 200 ms finds both warm.
+fn two_warm_instances(routing: &RoutingSpec) -> Vec<InvocationRecord> {
+    let cfg = config(&[(100_000, 4)]);
+    let arrivals = vec![
+        arr(0, 0, 10 * MS),
+        arr(MS, 0, 10 * MS),
+        arr(200 * MS, 0, 10 * MS),
+    ];
+    let pol = policies(&PlacementSpec::FirstFit {}, routing, &forever());
+    simulate(&cfg, pol, vec![func("f", 128)], arrivals).1
+}
+
+#[test]
+fn lru_and_mru_routing_choose_different_instances() {
+    let mru = two_warm_instances(&RoutingSpec::MostRecentlyUsed {});
+    let lru = two_warm_instances(&RoutingSpec::LeastRecentlyUsed {});
+    for recs in [&mru, &lru] {
+        assert!(recs[0].cold_start && recs[1].cold_start && !recs[2].cold_start);
+        assert_ne!(recs[0].instance, recs[1].instance);
+        assert_eq!(
+            [recs[0].end, recs[1].end],
+            [SimTime(110 * MS), SimTime(111 * MS)]
+        );
+    }
+    // B was used last (111 ms), A least recently (110 ms).
+    assert_eq!(mru[2].instance, mru[1].instance);
+    assert_eq!(lru[2].instance, lru[0].instance);
+}
+
+#[test]
+fn least_loaded_routing_balances_executions_across_instances() {
+    let mut cfg = config(&[(100_000, 8)]);
+    cfg.instance_concurrency = 3;
+    // A (created at 0) and B (at 1 ms, A still starting) are ready with one execution each;
+    // at 200 ms both run 1 and the most recently used, B, takes the request (ties -> MRU);
+    // at 300 ms A runs 1, B runs 2.
+    let arrivals = vec![
+        arr(0, 0, 1000 * S),
+        arr(MS, 0, 1000 * S),
+        arr(200 * MS, 0, 1000 * S),
+        arr(300 * MS, 0, 1000 * S),
+    ];
+    let go = |r: RoutingSpec| {
+        let pol = policies(&PlacementSpec::FirstFit {}, &r, &forever());
+        simulate(&cfg, pol, vec![func("f", 128)], arrivals.clone()).1
+    };
+    let ll = go(RoutingSpec::LeastLoaded {});
+    let mru = go(RoutingSpec::MostRecentlyUsed {});
+    for recs in [&ll, &mru] {
+        assert_ne!(recs[0].instance, recs[1].instance);
+        assert_eq!(recs[2].instance, recs[1].instance);
+        assert!(!recs[2].cold_start && !recs[3].cold_start);
+    }
+    assert_eq!(ll[3].instance, ll[0].instance);
+    assert_eq!(mru[3].instance, mru[1].instance);
+}
+
+#[test]
+fn random_routing_uses_every_warm_instance() {
+    let cfg = config(&[(100_000, 4)]);
+    let mut arrivals = vec![arr(0, 0, 10 * MS), arr(MS, 0, 10 * MS)];
+    arrivals.extend((1..=40u64).map(|i| arr(i * S, 0, 10 * MS)));
+    let go = |r: RoutingSpec| {
+        let pol = policies(&PlacementSpec::FirstFit {}, &r, &forever());
+        simulate(&cfg, pol, vec![func("f", 128)], arrivals.clone()).1
+    };
+    let random = go(RoutingSpec::Random {});
+    let mru = go(RoutingSpec::MostRecentlyUsed {});
+    let used = |recs: &[InvocationRecord]| {
+        let mut v: Vec<u32> = recs[2..].iter().map(|r| r.instance.unwrap().0).collect();
+        v.sort_unstable();
+        v.dedup();
+        v.len()
+    };
+    assert!(random[2..].iter().all(|r| !r.cold_start));
+    assert_eq!(used(&random), 2);
+    assert_eq!(used(&mru), 1);
+    // Same seed, same choices.
+    let again = go(RoutingSpec::Random {});
+    assert_eq!(random, again);
+}
+
+// ----- all policies -----
+
+/// A bursty synthetic workload: 8 functions (128..1024 MB), 3000 arrivals over 60 s.
+fn synthetic() -> (Vec<FunctionSpec>, Vec<Arrival>) {
+    let functions: Vec<FunctionSpec> = (0..8u32)
+        .map(|i| func(&format!("fn-{i}"), 128 << (i % 4)))
+        .collect();
+    let mut rng = SimRng::stream(7, "test-workload");
+    let mut t = 0u64;
+    let mut arrivals = Vec::new();
+    for i in 0..3000u64 {
+        // Bursts: a tenth of the gaps are long.
+        t += if i % 10 == 0 {
+            rng.below(500 * MS)
+        } else {
+            rng.below(20 * MS)
+        };
+        let f = (rng.below(8) * rng.below(8) / 8) as u32; // skewed towards low ids
+        let dur = 10 * MS + rng.below(S);
+        arrivals.push(arr(t, f, dur));
+    }
+    (functions, arrivals)
+}
+
+#[test]
+fn every_placement_and_routing_policy_accounts_for_every_invocation() {
+    let (functions, arrivals) = synthetic();
+    let n = arrivals.len() as u64;
+    let keep = KeepAliveSpec::Fixed {
+        ttl_s: 10.0,
+        reset_on_use: true,
+    };
+    let mut dropped = 0;
+    for placement in PlacementSpec::all_defaults() {
+        let mut mru_c1 = None;
+        for routing in RoutingSpec::all() {
+            for (concurrency, on_full, timeout) in [
+                (1, OnFull::Drop, None),
+                (2, OnFull::Queue, Some(SimDuration::from_ms(500))),
+            ] {
+                let mut cfg = config(&[(4096, 4); 4]);
+                cfg.cpu = CpuModel::ProcessorSharing;
+                cfg.instance_concurrency = concurrency;
+                cfg.on_full = on_full;
+                cfg.queue_timeout = timeout;
+                let pol = policies(&placement, &routing, &keep);
+                let (report, recs) = simulate(&cfg, pol, functions.clone(), arrivals.clone());
+                let s = &report.stats;
+                let what = format!("{} x {:?} x c{concurrency}", placement.name(), routing);
+                assert_eq!(s.invocations, n, "{what}");
+                assert_eq!(s.completed + s.dropped, n, "{what}");
+                assert_eq!(recs.len() as u64, n, "{what}");
+                assert!(s.completed > n / 2, "{what}: {} completed", s.completed);
+                dropped += s.dropped;
+                // With one execution per instance every warm instance is idle, and
+                // least-loaded routing is most-recently-used routing.
+                if concurrency == 1 {
+                    match routing {
+                        RoutingSpec::MostRecentlyUsed {} => mru_c1 = Some(recs),
+                        RoutingSpec::LeastLoaded {} => {
+                            assert!(mru_c1.as_ref() == Some(&recs), "{what}")
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    // The workload is heavy enough to drop some requests (and light enough to serve most).
+    assert!(dropped > 0);
+}
+
+/// Wraps a placement and checks `ClusterView::live_instances` at every call.
+struct CheckLive {
+    inner: Box<dyn Placement>,
+    calls: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl Placement for CheckLive {
+    fn place(
+        &mut self,
+        f: &FunctionView,
+        c: &ClusterView,
+        rng: &mut PolicyRng,
+    ) -> Option<WorkerId> {
+        let sum: u64 = (0..c.worker_count() as u32)
+            .map(|w| c.worker(WorkerId(w)).instances as u64)
+            .sum();
+        assert_eq!(c.live_instances(), sum, "at {}", c.now());
+        self.calls.set(self.calls.get() + 1);
+        self.inner.place(f, c, rng)
+    }
+}
+
+#[test]
+fn the_live_instance_count_matches_the_workers_through_evictions_and_reclaims() {
+    let (functions, arrivals) = synthetic();
+    // Tight memory and short keep-alive: many expiries and reclaims.
+    let mut cfg = config(&[(2048, 2); 3]);
+    cfg.on_full = OnFull::Drop;
+    let calls = std::rc::Rc::new(std::cell::Cell::new(0));
+    let pol = Policies {
+        placement: Box::new(CheckLive {
+            inner: PlacementSpec::ConsistentHashingBounded {
+                virtual_nodes: 10,
+                epsilon: 0.25,
+            }
+            .build()
+            .unwrap(),
+            calls: calls.clone(),
+        }),
+        routing: RoutingSpec::MostRecentlyUsed {}.build(),
+        keep_alive: KeepAliveSpec::Fixed {
+            ttl_s: 1.0,
+            reset_on_use: true,
+        }
+        .build()
+        .unwrap(),
+    };
+    let (report, _) = simulate(&cfg, pol, functions, arrivals);
+    assert!(calls.get() > 100, "{} placements", calls.get());
+    assert!(report.stats.evictions_expired > 0);
+    assert!(report.stats.evictions_reclaimed > 0);
+}

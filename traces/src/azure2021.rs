@@ -1,0 +1,210 @@
+//! The Azure Functions invocation trace 2021 (Zhang et al., "Faster and Cheaper Serverless
+//! Computing on Harvested Resources", SOSP'21), as published on the Azure Public Dataset
+//! (`AzureFunctionsInvocationTraceForTwoWeeksJan2021`).
+//!
+//! ```toml
+//! [trace]
+//! format = "azure2021"
+//! path = "AzureFunctionsInvocationTraceForTwoWeeksJan2021.txt"
+//! unit = "app"       # or "function" (see DeployUnit)
+//! ```
+//!
+//! One row per invocation, columns found by header name: `app` (application id), `func`
+//! (function id, unique only within its app), `end_timestamp` (seconds since the trace
+//! start, a decimal), `duration` (seconds, a decimal); other columns are ignored. Times are
+//! converted once to whole microseconds (rounded to nearest); an invocation starts at
+//! `end_timestamp − duration` (clamped at 0 should the difference be negative) and runs for
+//! `duration`.
+//!
+//! The rows are **not** sorted in the file, so the reader reads the whole file when the trace
+//! is opened and keeps one compact record per invocation (start, duration, function: 24
+//! bytes, ~48 MB for the full 1.98 M-row file), sorted by start time, ties in file order (a
+//! stable sort). Bad rows therefore fail before the run starts.
+//!
+//! The trace has no memory column: every application's memory is a seeded draw from the
+//! Burr XII fit of the 2019 trace ([`burr_memory_mb`]), keyed by the
+//! app id; with `unit = "function"` each function gets its app's draw. Function-table
+//! entries are named by the `app` id, or `app/func` with `unit = "function"`, and are
+//! registered when their first invocation is replayed. The checksum is the file's SHA-256,
+//! available as soon as the trace is open.
+
+use crate::burr_memory_mb;
+use crate::common::DeployUnit;
+use crate::error::TraceError;
+use crate::rows::{hex, seconds_to_us, Rows};
+use faasim_sim::{
+    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
+    SourceError,
+};
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+const APP: &str = "app";
+const FUNC: &str = "func";
+const END: &str = "end_timestamp";
+const DURATION: &str = "duration";
+const NONE: u32 = u32::MAX;
+
+/// The `[trace]` table of `format = "azure2021"`; see the [module docs](self).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Azure2021Spec {
+    /// The trace file; a relative path is relative to the scenario file's folder.
+    pub path: PathBuf,
+    /// What a function-table entry is (default `app`).
+    #[serde(default)]
+    pub unit: DeployUnit,
+}
+
+/// One invocation, as kept in memory.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    start_us: u64,
+    duration_us: u64,
+    entity: u32,
+}
+
+/// A replay of an Azure Functions 2021 trace; see the [module docs](self).
+#[derive(Debug)]
+pub struct Azure2021Source {
+    records: Vec<Record>,
+    pos: usize,
+    /// Per entity: its name, its app key (for the memory draw) and its engine id.
+    names: Vec<Box<str>>,
+    memory_mb: Vec<u32>,
+    registered: Vec<u32>,
+    checksum: String,
+}
+
+impl Azure2021Source {
+    /// Reads and sorts the whole file `spec` names (a relative path is resolved against
+    /// `base_dir`); `seed` is the run seed, for the memory draws.
+    pub fn open(spec: &Azure2021Spec, base_dir: &Path, seed: u64) -> Result<Self, TraceError> {
+        let path = base_dir.join(&spec.path);
+        let mut rows = Rows::open(&path)?;
+        let mut records = Vec::new();
+        let mut names: Vec<Box<str>> = Vec::new();
+        let mut memory_mb = Vec::new();
+        let mut ids: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut app_memory: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        let mut key = String::new();
+        if !rows.header().is_empty() {
+            let h = rows.columns();
+            let (app, func, end, duration) = (
+                h.required(APP)?,
+                h.required(FUNC)?,
+                h.required(END)?,
+                h.required(DURATION)?,
+            );
+            while rows.advance()? {
+                let rec = rows.record();
+                let id_of = |col: usize, name: &'static str| {
+                    std::str::from_utf8(&rec[col])
+                        .ok()
+                        .filter(|s| !s.is_empty())
+                        .ok_or_else(|| rows.bad(name, "an id (non-empty UTF-8 text)", &rec[col]))
+                };
+                let app_s = id_of(app, APP)?;
+                let func_s = id_of(func, FUNC)?;
+                let end_us = seconds_to_us(&rec[end]).ok_or_else(|| {
+                    rows.bad(END, "a time in seconds >= 0 (a decimal number)", &rec[end])
+                })?;
+                let duration_us = seconds_to_us(&rec[duration]).ok_or_else(|| {
+                    rows.bad(
+                        DURATION,
+                        "a duration in seconds >= 0 (a decimal number)",
+                        &rec[duration],
+                    )
+                })?;
+                key.clear();
+                key.push_str(app_s);
+                if spec.unit == DeployUnit::Function {
+                    key.push('/');
+                    key.push_str(func_s);
+                }
+                let entity = match ids.get(key.as_str()) {
+                    Some(&e) => e,
+                    None => {
+                        let e = u32::try_from(names.len()).map_err(|_| TraceError::Content {
+                            path: path.clone(),
+                            message: "more than 4 billion functions".into(),
+                        })?;
+                        let mb = *app_memory
+                            .entry(app_s.into())
+                            .or_insert_with(|| burr_memory_mb(seed, app_s));
+                        ids.insert(key.as_str().into(), e);
+                        names.push(key.as_str().into());
+                        memory_mb.push(mb);
+                        e
+                    }
+                };
+                records.push(Record {
+                    start_us: end_us.saturating_sub(duration_us),
+                    duration_us,
+                    entity,
+                });
+            }
+        } else {
+            rows.advance()?;
+        }
+        records.shrink_to_fit();
+        records.sort_by_key(|r| r.start_us);
+        let checksum = rows
+            .digest()
+            .map(|d| hex(&d))
+            .ok_or_else(|| TraceError::Content {
+                path: path.clone(),
+                message: "not read to its end".into(),
+            })?;
+        Ok(Self {
+            records,
+            pos: 0,
+            registered: vec![NONE; names.len()],
+            names,
+            memory_mb,
+            checksum,
+        })
+    }
+
+    /// The file's SHA-256 (the whole file is read when the trace is opened).
+    pub fn checksum_hex(&self) -> Option<String> {
+        Some(self.checksum.clone())
+    }
+
+    /// How many invocations the trace holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether the trace holds no invocation.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+impl ArrivalSource for Azure2021Source {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        let Some(r) = self.records.get(self.pos).copied() else {
+            return Ok(None);
+        };
+        self.pos += 1;
+        let e = r.entity as usize;
+        if self.registered[e] == NONE {
+            let id = functions.push(FunctionSpec {
+                name: self.names[e].to_string(),
+                memory_mb: self.memory_mb[e],
+            });
+            self.registered[e] = id.0;
+        }
+        Ok(Some(Arrival {
+            time: SimTime(r.start_us),
+            function: FunctionId(self.registered[e]),
+            duration: SimDuration(r.duration_us),
+            cold_start: None,
+        }))
+    }
+}
