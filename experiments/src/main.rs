@@ -63,6 +63,12 @@ enum Command {
         #[arg(long)]
         run: Option<String>,
     },
+    /// Show two or more run directories' summaries side by side (e.g. serverless vs VMs).
+    Compare {
+        /// Run directories (each with a summary.csv).
+        #[arg(required = true, num_args = 2..)]
+        dirs: Vec<PathBuf>,
+    },
     /// Check faasim's numbers against theory and published results.
     Validate {
         /// Where the per-case CSV files go.
@@ -206,6 +212,66 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 report.written.len(),
                 out.display()
             );
+            Ok(())
+        }
+        Command::Compare { dirs } => {
+            const COLUMNS: [&str; 14] = [
+                "platform",
+                "invocations",
+                "completed",
+                "dropped",
+                "cold_start_ratio",
+                "latency_p50_ms",
+                "latency_p95_ms",
+                "latency_p99_ms",
+                "queue_delay_mean_ms",
+                "peak_instances",
+                "cpu_utilisation",
+                "wasted_memory_gb_s",
+                "user_cost_usd",
+                "provider_cost_usd",
+            ];
+            let mut table: Vec<Vec<String>> = vec![];
+            for d in &dirs {
+                let path = d.join("summary.csv");
+                let mut r = csv::Reader::from_path(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let header = r.headers()?.clone();
+                let row = r
+                    .records()
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("{}: no row", path.display()))??;
+                let col = |name: &str| -> String {
+                    header
+                        .iter()
+                        .position(|h| h == name)
+                        .and_then(|i| row.get(i))
+                        .map(|v| match v.parse::<f64>() {
+                            Ok(x) if v.contains('.') => format!("{x:.4}"),
+                            _ => v.to_string(),
+                        })
+                        .unwrap_or_else(|| "-".into())
+                };
+                table.push(COLUMNS.iter().map(|c| col(c)).collect());
+            }
+            print!("{:<22}", "");
+            for d in &dirs {
+                print!(
+                    " {:>18}",
+                    d.file_name().map_or_else(
+                        || d.display().to_string(),
+                        |n| n.to_string_lossy().into_owned()
+                    )
+                );
+            }
+            println!();
+            for (i, c) in COLUMNS.iter().enumerate() {
+                print!("{c:<22}");
+                for t in &table {
+                    print!(" {:>18}", t[i]);
+                }
+                println!();
+            }
             Ok(())
         }
         Command::Validate { out, cases } => {

@@ -132,12 +132,36 @@ pub struct SummaryRow {
     pub duration_cost_usd: f64,
     pub sim_end_s: f64,
     pub events: u64,
+    /// `serverless`, `vm-static` or `vm-autoscaled`.
+    pub platform: &'static str,
+    /// The bill at first-tier prices: exactly the sum of the invocations' charges.
+    pub list_cost_usd: f64,
+    pub cpu_cost_usd: f64,
+    pub provisioned_cost_usd: f64,
+    pub tier_discount_usd: f64,
+    pub free_tier_credit_usd: f64,
+    /// The provider's cost of the workers (all of them, for the whole run) at
+    /// `billing.worker_hour_usd`; for a VM fleet, the fleet's bill.
+    pub provider_cost_usd: f64,
+    /// VM fleets: VMs launched and billed VM-hours (zero for serverless).
+    pub vms_launched: u64,
+    pub vm_hours: f64,
     pub wall_s: f64,
     pub wall_invocations_per_s: f64,
 }
 
 impl SummaryRow {
-    pub fn new(scenario: &str, seed: u64, s: &mut RunStats, wall_s: f64) -> Self {
+    /// The row of a serverless run; `worker_hours` prices the provider's workers.
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        s: &mut RunStats,
+        wall_s: f64,
+        worker_hour_usd: f64,
+        workers: u32,
+    ) -> Self {
+        let inv = s.bill.invoice();
+        let hours = s.end.as_secs_f64() / 3600.0;
         SummaryRow {
             scenario: scenario.to_owned(),
             seed,
@@ -154,7 +178,7 @@ impl SummaryRow {
             instances_created: s.instances_created,
             peak_instances: s.peak_instances,
             wasted_memory_gb_s: s.wasted_memory_gb_s(),
-            user_cost_usd: s.user_cost().to_usd(),
+            user_cost_usd: inv.total.to_usd(),
             drop_ratio: s.drop_ratio(),
             dropped_timeout: s.dropped_timeout,
             latency_max_ms: ms(s.latency_us.max()),
@@ -169,13 +193,90 @@ impl SummaryRow {
             memory_utilisation: s.memory_utilisation(),
             cpu_utilisation: s.cpu_utilisation(),
             billed_gb_s: s.billed_mb_ms as f64 / 1024.0 / 1e3,
-            request_cost_usd: s.request_cost.to_usd(),
-            duration_cost_usd: s.duration_cost.to_usd(),
+            request_cost_usd: inv.requests.to_usd(),
+            duration_cost_usd: (inv.memory + inv.cpu).to_usd(),
             sim_end_s: s.end.as_secs_f64(),
             events: s.events,
+            platform: "serverless",
+            list_cost_usd: inv.list.to_usd(),
+            cpu_cost_usd: inv.cpu.to_usd(),
+            provisioned_cost_usd: inv.provisioned.to_usd(),
+            tier_discount_usd: inv.tier_discount.to_usd(),
+            free_tier_credit_usd: inv.free_tier_credit.to_usd(),
+            provider_cost_usd: worker_hour_usd * workers as f64 * hours,
+            vms_launched: 0,
+            vm_hours: 0.0,
             wall_s,
             wall_invocations_per_s: if wall_s > 0.0 {
                 s.invocations as f64 / wall_s
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+impl SummaryRow {
+    /// The row of the same trace replayed on a VM fleet, in the serverless columns where
+    /// they mean the same: instances are VMs, the user's cost is the fleet's bill, CPU
+    /// utilisation is the busy fraction of the VMs' vCPU slots; cold starts, drops and
+    /// idle memory do not apply (zero).
+    pub fn from_vm(
+        scenario: &str,
+        seed: u64,
+        platform: &'static str,
+        r: &mut faasim_sim::vm::VmReport,
+        wall_s: f64,
+    ) -> Self {
+        let cost = r.cost_usd();
+        let invocations = r.invocations;
+        SummaryRow {
+            scenario: scenario.to_owned(),
+            seed,
+            invocations,
+            completed: r.completed,
+            dropped: invocations - r.completed,
+            cold_starts: 0,
+            cold_start_ratio: 0.0,
+            latency_mean_ms: r.latency_us.mean() / 1e3,
+            latency_p50_ms: ms(r.latency_us.quantile(0.50)),
+            latency_p95_ms: ms(r.latency_us.quantile(0.95)),
+            latency_p99_ms: ms(r.latency_us.quantile(0.99)),
+            queue_delay_mean_ms: r.queue_delay_us.mean() / 1e3,
+            instances_created: r.vms_launched,
+            peak_instances: r.peak_vms,
+            wasted_memory_gb_s: 0.0,
+            user_cost_usd: cost,
+            drop_ratio: 0.0,
+            dropped_timeout: 0,
+            latency_max_ms: ms(r.latency_us.max()),
+            queue_delay_p99_ms: ms(r.queue_delay_us.quantile(0.99)),
+            cold_start_latency_mean_ms: 0.0,
+            peak_queue: r.peak_queue.min(u32::MAX as u64) as u32,
+            evictions_expired: 0,
+            evictions_reclaimed: 0,
+            instance_seconds: r.vm_us as f64 / 1e6,
+            init_memory_gb_s: 0.0,
+            peak_memory_mb: 0,
+            memory_utilisation: 0.0,
+            cpu_utilisation: r.utilisation(),
+            billed_gb_s: 0.0,
+            request_cost_usd: 0.0,
+            duration_cost_usd: cost,
+            sim_end_s: r.end.as_secs_f64(),
+            events: 0,
+            platform,
+            list_cost_usd: cost,
+            cpu_cost_usd: 0.0,
+            provisioned_cost_usd: 0.0,
+            tier_discount_usd: 0.0,
+            free_tier_credit_usd: 0.0,
+            provider_cost_usd: cost,
+            vms_launched: r.vms_launched,
+            vm_hours: r.billed_vm_s as f64 / 3600.0,
+            wall_s,
+            wall_invocations_per_s: if wall_s > 0.0 {
+                invocations as f64 / wall_s
             } else {
                 0.0
             },

@@ -23,8 +23,10 @@ pub enum RunError {
         scenario: PathBuf,
         source: faasim_policies::SpecError,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Sim(#[from] faasim_sim::SimError),
+    #[error(transparent)]
+    Vm(#[from] faasim_sim::vm::VmError),
 }
 
 /// What a finished run reports back.
@@ -77,6 +79,9 @@ pub fn run_scenario_with(
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(&summary_path)(e)),
         _ => {}
     }
+    if let Some(spec) = sc.vm.spec(sc.platform.mode) {
+        return run_vm(loaded, seed, out_dir, &spec, shared);
+    }
     let policies =
         faasim_policies::build(&sc.placement, &sc.routing, &sc.keep_alive).map_err(|source| {
             RunError::Policy {
@@ -119,7 +124,14 @@ pub fn run_scenario_with(
 
     recorder.finish().map_err(io_err(out_dir))?;
     let functions = function_rows(&mut report);
-    let summary = SummaryRow::new(&sc.name, seed, &mut report.stats, wall_s);
+    let summary = SummaryRow::new(
+        &sc.name,
+        seed,
+        &mut report.stats,
+        wall_s,
+        sc.billing.worker_hour_usd,
+        sc.cluster.workers,
+    );
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;
 
@@ -143,6 +155,73 @@ pub fn run_scenario_with(
         .and_then(|_| f.commit())
         .map_err(io_err(&path))?;
     // summary.csv last: its presence means the run completed.
+    write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
+    Ok(RunOutcome {
+        summary,
+        out_dir: out_dir.to_owned(),
+    })
+}
+
+/// The serverful baseline: the same trace on a VM fleet. Writes `summary.csv` (the same
+/// columns as a serverless run) and `manifest.json`.
+fn run_vm(
+    loaded: &LoadedScenario,
+    seed: u64,
+    out_dir: &Path,
+    spec: &faasim_sim::vm::VmSpec,
+    shared: Option<&SharedTrace>,
+) -> Result<RunOutcome, RunError> {
+    use faasim_sim::vm;
+    let sc = &loaded.scenario;
+    let table = match spec.instance_table() {
+        Some(p) => {
+            let path = loaded.base_dir.join(p);
+            let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
+            vm::parse_instance_table(&text, &path.display().to_string())
+                .map_err(vm::VmError::from)?
+        }
+        None => vm::default_instance_table(),
+    };
+    let started = Instant::now();
+    // Sizing a static fleet for the trace's demand takes a first pass over the trace.
+    let demand = if spec.needs_demand() {
+        Some(match shared {
+            Some(t) => vm::measure_demand(&mut t.source())?,
+            None => {
+                let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+                vm::measure_demand(trace.source_mut())?
+            }
+        })
+    } else {
+        None
+    };
+    let cfg = spec.build(&table, demand.as_ref())?;
+    let (mut report, checksum) = match shared {
+        Some(t) => (vm::run_fleet(&cfg, &mut t.source())?, t.checksum.clone()),
+        None => {
+            let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+            let r = vm::run_fleet(&cfg, trace.source_mut())?;
+            (r, trace.checksum_hex())
+        }
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    let summary = SummaryRow::from_vm(&sc.name, seed, spec.kind(), &mut report, wall_s);
+    let manifest = Manifest {
+        faasim_version: env!("CARGO_PKG_VERSION"),
+        scenario_file: loaded.path.display().to_string(),
+        seed,
+        trace_checksum_sha256: checksum,
+        files: vec!["summary.csv"],
+        scenario: sc,
+    };
+    let path = out_dir.join("manifest.json");
+    let mut f = AtomicFile::create(&path).map_err(io_err(&path))?;
+    serde_json::to_writer_pretty(&mut f, &manifest)
+        .map_err(std::io::Error::other)
+        .and_then(|_| f.write_all(b"\n"))
+        .and_then(|_| f.commit())
+        .map_err(io_err(&path))?;
+    let summary_path = out_dir.join("summary.csv");
     write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
     Ok(RunOutcome {
         summary,

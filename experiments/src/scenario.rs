@@ -38,6 +38,10 @@ pub struct Scenario {
     pub autoscaling: AutoscalingSpec,
     #[serde(default)]
     pub billing: BillingSpec,
+    /// The VM fleet of the serverful baseline (`platform.mode = "vm-static"` or
+    /// `"vm-autoscaled"`).
+    #[serde(default)]
+    pub vm: VmTable,
     #[serde(default)]
     pub output: OutputSpec,
 }
@@ -69,6 +73,9 @@ impl Default for ClusterSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlatformSpec {
+    /// `"serverless"` (default), or replay the trace on VMs: `"vm-static"`, `"vm-autoscaled"`.
+    #[serde(default)]
+    pub mode: PlatformMode,
     /// Executions one instance serves at once: 1 (AWS Lambda) or more (Knative, Cloud Run).
     #[serde(default = "one")]
     pub instance_concurrency: u32,
@@ -94,6 +101,7 @@ fn one() -> u32 {
 impl Default for PlatformSpec {
     fn default() -> Self {
         PlatformSpec {
+            mode: PlatformMode::Serverless,
             instance_concurrency: 1,
             on_full: OnFullSpec::Queue,
             queue_timeout_ms: None,
@@ -121,29 +129,128 @@ pub enum CpuSpec {
 }
 
 /// `[billing]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BillingSpec {
-    #[serde(default)]
+    /// A preset name, or `{ custom = { ... } }` for a user-defined price table.
     pub model: BillingModel,
-    /// Billed duration is rounded up to a multiple of this many ms (default 1).
-    #[serde(default = "one_u64")]
-    pub granularity_ms: u64,
-    /// Also bill the cold-start time.
-    #[serde(default)]
+    /// Billed duration is rounded up to a multiple of this many ms (default: the model's
+    /// own rule, 1 ms for AWS, 100 ms for Google).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub granularity_ms: Option<u64>,
+    /// Also bill the cold-start (INIT) time.
     pub bill_init: bool,
-}
-
-fn one_u64() -> u64 {
-    1
+    /// Apply the provider's monthly free tier (the run is billed as one month).
+    pub free_tier: bool,
+    /// Apply the provider's monthly volume tiers (default true).
+    pub tiers: bool,
+    /// vCPUs per instance, for models that bill CPU (Cloud Run; default 1).
+    pub vcpus: f64,
+    /// The provider's cost of the workers: USD per worker-hour (default 0: not reported).
+    pub worker_hour_usd: f64,
 }
 
 impl Default for BillingSpec {
     fn default() -> Self {
         BillingSpec {
             model: BillingModel::default(),
-            granularity_ms: 1,
+            granularity_ms: None,
             bill_init: false,
+            free_tier: false,
+            tiers: true,
+            vcpus: 1.0,
+            worker_hour_usd: 0.0,
+        }
+    }
+}
+
+/// `[platform] mode`: the serverless platform, or the same trace on a fleet of VMs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlatformMode {
+    #[default]
+    Serverless,
+    VmStatic,
+    VmAutoscaled,
+}
+
+/// `[vm]`: the serverful baseline's fleet (used when `platform.mode` is a VM mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VmTable {
+    /// An `api_name` of the instance table (default `m5a.xlarge`: 4 vCPUs, 16 GiB).
+    pub instance_type: String,
+    /// An instance table of the EC2 table's shape; the built-in EC2 us-east-1 table of
+    /// 2021-04-10 when absent. Relative to the scenario file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_table: Option<PathBuf>,
+    /// Which hourly price to bill (default `linux-on-demand`).
+    pub price: faasim_sim::vm::PriceColumn,
+    /// vm-static: a fixed fleet size; sized from the trace's demand when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vms: Option<u32>,
+    /// vm-static: the quantile of concurrent executions to size for (default 1 = peak).
+    pub demand_quantile: f64,
+    /// vm-autoscaled: launch to ready, seconds (default 60).
+    pub provisioning_delay_s: f64,
+    /// vm-autoscaled: seconds between scaling decisions (default 60).
+    pub interval_s: f64,
+    /// vm-autoscaled: target busy fraction of the vCPU slots (default 0.7).
+    pub target_utilisation: f64,
+    /// vm-autoscaled: fewest VMs (default 1).
+    pub min_vms: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_vms: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_vms: Option<u32>,
+}
+
+impl Default for VmTable {
+    fn default() -> Self {
+        VmTable {
+            instance_type: "m5a.xlarge".into(),
+            instance_table: None,
+            price: Default::default(),
+            vms: None,
+            demand_quantile: 1.0,
+            provisioning_delay_s: 60.0,
+            interval_s: 60.0,
+            target_utilisation: 0.7,
+            min_vms: 1,
+            max_vms: None,
+            initial_vms: None,
+        }
+    }
+}
+
+impl VmTable {
+    /// The fleet spec for `mode` (`None` for serverless).
+    pub fn spec(&self, mode: PlatformMode) -> Option<faasim_sim::vm::VmSpec> {
+        use faasim_sim::vm::VmSpec;
+        let table = self
+            .instance_table
+            .as_ref()
+            .map(|p| p.display().to_string());
+        match mode {
+            PlatformMode::Serverless => None,
+            PlatformMode::VmStatic => Some(VmSpec::VmStatic {
+                instance_type: self.instance_type.clone(),
+                instance_table: table,
+                price: self.price,
+                vms: self.vms,
+                demand_quantile: self.demand_quantile,
+            }),
+            PlatformMode::VmAutoscaled => Some(VmSpec::VmAutoscaled {
+                instance_type: self.instance_type.clone(),
+                instance_table: table,
+                price: self.price,
+                provisioning_delay_s: self.provisioning_delay_s,
+                interval_s: self.interval_s,
+                target_utilisation: self.target_utilisation,
+                min_vms: self.min_vms,
+                max_vms: self.max_vms,
+                initial_vms: self.initial_vms,
+            }),
         }
     }
 }
@@ -363,11 +470,31 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             return Err(invalid("platform.function_cold_start_ms", e));
         }
     }
-    if s.billing.granularity_ms == 0 {
+    if s.billing.granularity_ms == Some(0) {
         return Err(invalid(
             "billing.granularity_ms",
             "must be at least 1".into(),
         ));
+    }
+    if faasim_sim::billing::vcpus_to_milli(s.billing.vcpus).is_none() {
+        return Err(invalid(
+            "billing.vcpus",
+            format!("must be a number of vCPUs > 0, got {}", s.billing.vcpus),
+        ));
+    }
+    let wh = s.billing.worker_hour_usd;
+    if !(wh.is_finite() && wh >= 0.0) {
+        return Err(invalid(
+            "billing.worker_hour_usd",
+            format!("must be a price >= 0, got {wh}"),
+        ));
+    }
+    if let Err(e) = s.engine_config(s.seed).billing.validate() {
+        return Err(ScenarioError::Invalid {
+            path: path.to_owned(),
+            key: "billing",
+            message: format!("{}: {}", e.field, e.message),
+        });
     }
     let iv = s.output.timeseries_interval_s;
     if !(iv.is_finite() && iv > 0.0) {
@@ -419,13 +546,16 @@ impl Scenario {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,
             },
-            // Options beyond the three scenario keys keep their defaults.
-            #[allow(clippy::needless_update)]
             billing: Billing {
                 model: self.billing.model,
-                granularity_ms: self.billing.granularity_ms,
+                granularity_ms: self
+                    .billing
+                    .granularity_ms
+                    .unwrap_or_else(|| self.billing.model.default_granularity_ms()),
                 bill_init: self.billing.bill_init,
-                ..Billing::default()
+                free_tier: self.billing.free_tier,
+                tiers: self.billing.tiers,
+                vcpu_milli: faasim_sim::billing::vcpus_to_milli(self.billing.vcpus).unwrap_or(1000),
             },
             seed,
             sample_interval: SimDuration::try_from_ms_f64(self.output.timeseries_interval_s * 1e3),

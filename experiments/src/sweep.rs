@@ -298,8 +298,16 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
     };
     write_json(&opts.out_dir.join("manifest.json"), &manifest)?;
 
+    // A run is done when its marker names the same resolved scenario and seed: editing the
+    // base scenario between two invocations reruns what it changed.
+    let stamps: Vec<String> = (0..mine.len())
+        .map(|i| run_stamp(&loaded[i], mine[i].seed))
+        .collect();
     let todo: Vec<usize> = (0..mine.len())
-        .filter(|&i| !runs_dir.join(&mine[i].id).join("DONE").exists())
+        .filter(|&i| {
+            std::fs::read_to_string(runs_dir.join(&mine[i].id).join("DONE"))
+                .map_or(true, |s| s != stamps[i])
+        })
         .collect();
     let skipped = mine.len() - todo.len();
 
@@ -334,7 +342,7 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
                     })?;
                 let marker = dir.join("DONE");
                 let mut f = AtomicFile::create(&marker).map_err(io(&marker))?;
-                f.write_all(b"complete\n")
+                f.write_all(stamps[i].as_bytes())
                     .and_then(|_| f.commit())
                     .map_err(io(&marker))?;
                 let inv = invocations.fetch_add(outcome.summary.invocations, Ordering::Relaxed)
@@ -411,6 +419,17 @@ impl Progress {
             b.finish();
         }
     }
+}
+
+/// What a run's `DONE` marker holds: the seed and a hash of the resolved scenario.
+fn run_stamp(ld: &LoadedScenario, seed: u64) -> String {
+    let text = toml::to_string(&ld.scenario).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    format!("complete seed={seed} scenario-fnv1a={h:016x}\n")
 }
 
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), SweepError> {

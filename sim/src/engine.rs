@@ -1,7 +1,7 @@
 //! The engine loop: arrivals merged with the event heap, the request path, keep-alive,
 //! reclaiming, queueing, processor sharing and the accounting of every run-wide figure.
 
-use crate::billing::Billing;
+use crate::billing::{Billing, Money};
 use crate::cluster::{
     instance_view, list_push_back, list_remove, ClusterView, InstState, Instance, List, ListEnds,
     ProcShare, Worker, WorkerIndex, NIL,
@@ -388,7 +388,7 @@ impl<'r> Engine<'r> {
             starting_instances: 0,
             busy_instances: 0,
             executing: 0,
-            stats: RunStats::new(total_mem, total_cores),
+            stats: RunStats::new(total_mem, total_cores, cfg.billing),
             interval: Sample::default(),
             scratch: Vec::new(),
             ranked: Vec::new(),
@@ -989,6 +989,7 @@ impl<'r> Engine<'r> {
             s.init_us.add(inv.init.as_micros());
         }
         s.billed_mb_ms += charge.mb_ms;
+        s.bill.add(&charge);
         s.request_cost += charge.request;
         s.duration_cost += charge.duration;
         let fs = &mut self.fns[inv.function.index()].stats;
@@ -1115,8 +1116,11 @@ impl<'r> Engine<'r> {
         self.leave_idle(i);
         let inst = &self.instances[i as usize];
         let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
-        self.stats.instance_us += (now - inst.created_at).as_micros() as u128;
-        if inst.in_avail {
+        let life = now - inst.created_at;
+        self.stats.instance_us += life.as_micros() as u128;
+        let in_avail = inst.in_avail;
+        self.charge_instance(f, life, mb);
+        if in_avail {
             list_remove(
                 &mut self.instances,
                 &mut self.avail[f.index()],
@@ -1169,6 +1173,20 @@ impl<'r> Engine<'r> {
             self.create_instance(f, w, None);
         }
         Ok(())
+    }
+
+    /// Instance-based billing (Cloud Run's): the instance's whole life is charged when it
+    /// ends. A no-op for the per-invocation models.
+    fn charge_instance(&mut self, f: FunctionId, life: SimDuration, memory_mb: u32) {
+        let c = self.cfg.billing.instance_charge(life, memory_mb);
+        if c.total() == Money::ZERO {
+            return;
+        }
+        self.stats.bill.add(&c);
+        self.stats.billed_mb_ms += c.mb_ms;
+        self.stats.duration_cost += c.duration;
+        self.fns[f.index()].stats.cost += c.total();
+        self.fns[f.index()].stats.mb_ms += c.mb_ms;
     }
 
     fn change_used(&mut self, w: WorkerId, delta: i64) {
@@ -1488,8 +1506,10 @@ impl<'r> Engine<'r> {
             if inst.state == InstState::Free {
                 continue;
             }
-            self.stats.instance_us += (now - inst.created_at).as_micros() as u128;
-            if inst.in_idle {
+            let (f, life, mb) = (inst.function, now - inst.created_at, inst.memory_mb);
+            self.stats.instance_us += life.as_micros() as u128;
+            self.charge_instance(f, life, mb);
+            if self.instances[i].in_idle {
                 self.leave_idle(i as u32);
             }
         }

@@ -83,9 +83,13 @@ pub mod policy;
 pub mod queue;
 pub mod rng;
 pub mod time;
+pub mod vm;
 pub mod workload;
 
-pub use billing::{Billing, BillingModel, Charge, Money};
+pub use billing::{
+    Bill, Billing, BillingError, BillingModel, Charge, ChargeKind, CustomPrices, Invoice, Money,
+    Usage,
+};
 pub use cluster::{ClusterView, InstanceView, WorkerView};
 pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
 pub use engine::{run, CpuModel, EngineConfig, OnFull, Policies, SimError, WorkerSpec};
@@ -101,4 +105,8 @@ pub use policy::{
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};
 pub use time::{SimDuration, SimTime};
+pub use vm::{
+    default_instance_table, measure_demand, parse_instance_table, run_fleet, Demand, InstanceTable,
+    InstanceType, PriceColumn, TableError, VmConfig, VmError, VmReport, VmSpec,
+};
 pub use workload::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SourceError, VecSource};

@@ -2,7 +2,7 @@
 //! (bounded memory); per-invocation records and periodic samples go to a [`Recorder`],
 //! an observer that may stream them to disk.
 
-use crate::billing::{Charge, Money};
+use crate::billing::{Bill, Billing, Charge, Money};
 use crate::digest::Digest;
 use crate::ids::{FunctionId, InstanceId, WorkerId};
 use crate::time::{SimDuration, SimTime};
@@ -181,10 +181,12 @@ pub struct RunStats {
     pub end: SimTime,
     /// Events processed (arrivals included), for throughput figures.
     pub events: u64,
+    /// The month's bill: every charge, with tiers and the free tier applied at the end.
+    pub bill: Bill,
 }
 
 impl RunStats {
-    pub(crate) fn new(total_memory_mb: u64, total_cores: u64) -> Self {
+    pub(crate) fn new(total_memory_mb: u64, total_cores: u64, billing: Billing) -> Self {
         RunStats {
             invocations: 0,
             completed: 0,
@@ -212,6 +214,7 @@ impl RunStats {
             duration_cost: Money::ZERO,
             end: SimTime::ZERO,
             events: 0,
+            bill: Bill::new(billing),
         }
     }
 

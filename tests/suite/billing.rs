@@ -19,13 +19,13 @@ fn run_with(billing: Billing) -> (faasim_sim::RunReport, faasim_sim::VecRecorder
 }
 
 fn request() -> Money {
-    // $0.20 per million requests = 2 000 units of 1e-10 USD, times 1 024 000 sub-units.
-    Money(2_000 * 1_024_000)
+    // $0.20 per million requests = 2 000 units of 1e-10 USD per request.
+    Money::from_price_units(2_000)
 }
 
 fn duration(mb_ms: u128) -> Money {
     // $0.0000166667 per GB-s = 166 667 units of 1e-10 USD per 1 024 000 MB-ms.
-    Money(mb_ms * 166_667)
+    Money::for_mb_ms(mb_ms, 166_667)
 }
 
 #[test]
@@ -36,6 +36,7 @@ fn hundred_ms_granularity_with_bill_init() {
         model: BillingModel::AwsLambdaX86,
         granularity_ms: 100,
         bill_init: true,
+        ..Billing::default()
     });
     let r = &rec.invocations;
     assert_eq!(spans(r), vec![(150 * MS, 150 * MS + 1), (S, S + 1)]);
@@ -44,8 +45,10 @@ fn hundred_ms_granularity_with_bill_init() {
         Charge {
             billed_ms: 200,
             mb_ms: 25_600,
+            requests: 1,
             request: request(),
             duration: duration(25_600),
+            ..Charge::default()
         }
     );
     assert_eq!(
@@ -53,8 +56,10 @@ fn hundred_ms_granularity_with_bill_init() {
         Charge {
             billed_ms: 100,
             mb_ms: 12_800,
+            requests: 1,
             request: request(),
             duration: duration(12_800),
+            ..Charge::default()
         }
     );
     let s = &rep.stats;
@@ -75,6 +80,7 @@ fn hundred_ms_granularity_without_bill_init() {
         model: BillingModel::AwsLambdaX86,
         granularity_ms: 100,
         bill_init: false,
+        ..Billing::default()
     });
     assert!(rec.invocations.iter().all(|r| r.charge.billed_ms == 100));
     assert_eq!(rep.stats.billed_mb_ms, 2 * 12_800);
@@ -89,6 +95,7 @@ fn one_ms_granularity_and_the_arm_price() {
         model: BillingModel::AwsLambdaArm,
         granularity_ms: 1,
         bill_init: true,
+        ..Billing::default()
     });
     let r = &rec.invocations;
     assert_eq!(
@@ -96,7 +103,10 @@ fn one_ms_granularity_and_the_arm_price() {
         vec![151, 1]
     );
     assert_eq!(rep.stats.billed_mb_ms, 152 * 128);
-    assert_eq!(rep.stats.duration_cost, Money(152 * 128 * 133_334));
+    assert_eq!(
+        rep.stats.duration_cost,
+        Money::for_mb_ms(152 * 128, 133_334)
+    );
 }
 
 #[test]

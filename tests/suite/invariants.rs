@@ -243,6 +243,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             model: BillingModel::AwsLambdaX86,
             granularity_ms: case.granularity_ms,
             bill_init: case.bill_init,
+            ..Billing::default()
         },
         seed: case.seed,
         sample_interval: Some(SimDuration::from_ms(1)),
