@@ -72,7 +72,7 @@ fn config(cpu: CpuModel) -> EngineConfig {
         workers: vec![
             WorkerSpec {
                 memory_mb: 65_536,
-                cores: 16,
+                cores: 32,
             };
             100
         ],

@@ -22,12 +22,12 @@ pub(crate) const NIL: u32 = u32::MAX;
 /// Processor-sharing state of one worker (see the crate docs for the model).
 #[derive(Debug, Default)]
 pub(crate) struct ProcShare {
-    /// Work done by each job since the worker's start, in nanoseconds of one core.
-    pub vtime_ns: u128,
+    /// Work done by each job since the worker's start, in femtoseconds of one core.
+    pub vtime_fs: u128,
     pub last: SimTime,
     /// Jobs by (virtual finish time, invocation sequence, invocation slot).
     pub jobs: BinaryHeap<Reverse<(u128, u64, u32)>>,
-    pub gen: u32,
+    /// The worker's earliest wakeup in the event heap.
     pub pending: Option<SimTime>,
 }
 

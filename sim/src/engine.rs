@@ -21,6 +21,13 @@ use crate::time::{SimDuration, SimTime};
 use crate::workload::{Arrival, ArrivalSource, FunctionTable, SourceError};
 use std::collections::VecDeque;
 
+/// Processor-sharing virtual time counts work in femtoseconds of one core: each advance
+/// rounds down by less than 1 fs, so a job counts as done within [`PS_TOLERANCE_FS`] (1 ns of
+/// work) of its finish, which absorbs up to a million roundings and never moves an exact
+/// completion instant by a microsecond.
+const FS_PER_US: u128 = 1_000_000_000;
+const PS_TOLERANCE_FS: u128 = 1_000_000;
+
 /// One worker's capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerSpec {
@@ -142,7 +149,6 @@ enum Event {
     /// The next processor-sharing completion on a worker.
     WorkerCpu {
         worker: u32,
-        gen: u32,
     },
     Ready {
         inst: u32,
@@ -530,7 +536,7 @@ impl<'r> Engine<'r> {
                 self.exec_count(w, -1);
                 self.finish_execution(inv)
             }
-            Event::WorkerCpu { worker, gen } => self.on_worker_cpu(worker, gen),
+            Event::WorkerCpu { worker } => self.on_worker_cpu(worker),
             Event::Ready { inst, gen } => self.on_ready(inst, gen),
             Event::Expiry { inst, gen } => self.on_expiry(inst, gen),
             Event::QueueTimeout { inv, gen } => {
@@ -862,7 +868,7 @@ impl<'r> Engine<'r> {
                 self.ps_advance(w);
                 self.exec_count(w, 1);
                 let ps = &mut self.workers[w.index()].ps;
-                let vf = ps.vtime_ns + work.as_micros() as u128 * 1_000;
+                let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
                 ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
                 self.ps_reschedule(w);
             }
@@ -1408,7 +1414,7 @@ impl<'r> Engine<'r> {
         let n = wk.executing as u128;
         if n > 0 && now > wk.ps.last {
             let dt = (now - wk.ps.last).as_micros() as u128;
-            wk.ps.vtime_ns += dt * 1_000 * n.min(wk.cores as u128) / n;
+            wk.ps.vtime_fs += dt * FS_PER_US * n.min(wk.cores as u128) / n;
         }
         wk.ps.last = now;
     }
@@ -1419,31 +1425,28 @@ impl<'r> Engine<'r> {
         let now = self.now;
         let wk = &mut self.workers[w.index()];
         let Some(&std::cmp::Reverse((vf, _, _))) = wk.ps.jobs.peek() else {
-            wk.ps.pending = None;
-            wk.ps.gen = wk.ps.gen.wrapping_add(1);
             return;
         };
         let n = wk.executing as u128;
-        let rate = n.min(wk.cores as u128) * 1_000;
-        let remaining = vf.saturating_sub(wk.ps.vtime_ns);
+        let rate = n.min(wk.cores as u128) * FS_PER_US;
+        let remaining = vf.saturating_sub(wk.ps.vtime_fs + PS_TOLERANCE_FS);
         let dt = (remaining * n).div_ceil(rate) as u64;
         let t = now + SimDuration(dt);
-        if wk.ps.pending == Some(t) {
+        // A wakeup already due at or before `t` re-checks then: a load increase (which
+        // only delays completions) pushes nothing.
+        if wk.ps.pending.is_some_and(|p| p <= t) {
             return;
         }
-        wk.ps.gen = wk.ps.gen.wrapping_add(1);
         wk.ps.pending = Some(t);
-        let gen = wk.ps.gen;
-        self.events.push(
-            t,
-            EventClass::Completion,
-            Event::WorkerCpu { worker: w.0, gen },
-        );
+        self.events
+            .push(t, EventClass::Completion, Event::WorkerCpu { worker: w.0 });
     }
 
-    fn on_worker_cpu(&mut self, worker: u32, gen: u32) -> Result<(), SimError> {
+    /// A worker's wakeup: completes the jobs whose work is done. Only the worker's earliest
+    /// pending wakeup counts; others in the heap are stale and ignored.
+    fn on_worker_cpu(&mut self, worker: u32) -> Result<(), SimError> {
         let w = WorkerId(worker);
-        if self.workers[w.index()].ps.gen != gen {
+        if self.workers[w.index()].ps.pending != Some(self.now) {
             return Ok(());
         }
         self.workers[w.index()].ps.pending = None;
@@ -1451,13 +1454,12 @@ impl<'r> Engine<'r> {
         let mut done = std::mem::take(&mut self.scratch);
         done.clear();
         {
+            // A wakeup scheduled for a job's finish finds its virtual time reached: the
+            // schedule rounds up to the next microsecond. An early wakeup (the load grew
+            // since) finds nothing due and reschedules.
             let ps = &mut self.workers[w.index()].ps;
-            // The scheduled job is due even if rounding left its virtual time a hair short.
-            if let Some(&std::cmp::Reverse((vf, _, _))) = ps.jobs.peek() {
-                ps.vtime_ns = ps.vtime_ns.max(vf);
-            }
             while let Some(&std::cmp::Reverse((vf, _, slot))) = ps.jobs.peek() {
-                if vf > ps.vtime_ns {
+                if vf > ps.vtime_fs + PS_TOLERANCE_FS {
                     break;
                 }
                 ps.jobs.pop();

@@ -59,7 +59,7 @@
 //! **CPU.** With [`CpuModel::ProcessorSharing`], the executions on a worker share its cores
 //! egalitarian-style: n executions on c cores each progress at min(1, c/n) of full speed, so
 //! a worker that is not oversubscribed runs everything at full speed. Each worker keeps a
-//! virtual clock (work done per job, in nanoseconds of one core) and a heap of jobs by
+//! virtual clock (work done per job, in femtoseconds of one core) and a heap of jobs by
 //! virtual finish time; a change of load reschedules one event, not every job. A trace's
 //! duration is the execution time on an uncontended core; cold starts use no CPU.
 //! [`CpuModel::Ignore`] runs every execution at full speed.
