@@ -63,6 +63,11 @@ enum Command {
         #[arg(long)]
         run: Option<String>,
     },
+    /// Tools for traces: convert to the canonical CSV, statistics.
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
     /// Show two or more run directories' summaries side by side (e.g. serverless vs VMs).
     Compare {
         /// Run directories (each with a summary.csv).
@@ -86,6 +91,23 @@ enum Command {
         /// The merged directory.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// Write a scenario's trace (any format) as the canonical CSV.
+    Convert {
+        /// The scenario whose `[trace]` to read.
+        scenario: PathBuf,
+        /// The CSV file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Seed for traces that draw random numbers (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
     },
 }
 
@@ -212,6 +234,28 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 report.written.len(),
                 out.display()
             );
+            Ok(())
+        }
+        Command::Trace {
+            command:
+                TraceCommand::Convert {
+                    scenario,
+                    out,
+                    seed,
+                    overrides,
+                },
+        } => {
+            let loaded = faasim_experiments::load(&scenario, &overrides)?;
+            let seed = seed.unwrap_or(loaded.scenario.seed);
+            let mut trace = faasim_traces::open(&loaded.scenario.trace, &loaded.base_dir, seed)?;
+            let file = faasim_experiments::output::AtomicFile::create(&out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            let n = faasim_traces::convert_to_csv(trace.source_mut(), &mut w)?;
+            let file = w.into_inner().map_err(|e| e.into_error())?;
+            file.commit()
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{n} invocations written to {}", out.display());
             Ok(())
         }
         Command::Compare { dirs } => {
