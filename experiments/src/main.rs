@@ -229,6 +229,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             for note in &report.skipped {
                 println!("skipped {note}");
             }
+            for note in &report.notes {
+                println!("{note}");
+            }
             println!(
                 "{} figure files in {}/",
                 report.written.len(),

@@ -26,6 +26,9 @@ fn main() -> ExitCode {
             for s in &report.skipped {
                 println!("skipped {s}");
             }
+            for n in &report.notes {
+                println!("{n}");
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -302,6 +302,11 @@ pub(crate) struct Config {
     pub totals: Option<Totals>,
     /// The value of the only varied key, when exactly one numeric key is varied.
     pub numeric_key: Option<f64>,
+    /// Sweep only: `(key path, value)` of each varied key, in the plan's `varied` order.
+    pub params: Vec<(String, String)>,
+    /// Sweep only: the values of [`Dataset::key_cols`] that pick this combination's row of
+    /// `aggregate.csv`.
+    pub key: Vec<String>,
 }
 
 impl Config {
@@ -329,6 +334,11 @@ pub(crate) struct Dataset {
     pub replications: u32,
     /// Why the aggregate figures cannot be drawn, if they cannot.
     pub no_totals: Option<String>,
+    /// Sweep only: the key columns of `aggregate.csv` (`scenario_file` when the plan names
+    /// several scenarios, then the varied key paths).
+    pub key_cols: Vec<String>,
+    /// Sweep only: the plan names several scenario files.
+    pub several_scenarios: bool,
 }
 
 impl Dataset {
@@ -378,9 +388,13 @@ impl Dataset {
                 runs: vec![(id, dir.to_owned())],
                 totals: Some(totals),
                 numeric_key: None,
+                params: Vec::new(),
+                key: Vec::new(),
             }],
             replications: 1,
             no_totals: None,
+            key_cols: Vec::new(),
+            several_scenarios: false,
         })
     }
 
@@ -429,12 +443,14 @@ impl Dataset {
                     } else {
                         None
                     };
-                    keys.push(key);
+                    keys.push(key.clone());
                     configs.push(Config {
                         label,
                         runs: vec![(run.id.clone(), run_dir)],
                         totals: None,
                         numeric_key,
+                        params: run.params.clone(),
+                        key,
                     });
                 }
             }
@@ -443,13 +459,13 @@ impl Dataset {
             configs.iter_mut().for_each(|c| c.numeric_key = None);
         }
 
+        let mut key_cols: Vec<String> = Vec::new();
+        if plan.several_scenarios {
+            key_cols.push("scenario_file".into());
+        }
+        key_cols.extend(plan.varied.iter().cloned());
         let aggregate = dir.join("aggregate.csv");
         let no_totals = if aggregate.is_file() {
-            let mut key_cols: Vec<String> = Vec::new();
-            if plan.several_scenarios {
-                key_cols.push("scenario_file".into());
-            }
-            key_cols.extend(plan.varied.iter().cloned());
             let totals = read_aggregate(&aggregate, &key_cols, &keys)?;
             for (c, t) in configs.iter_mut().zip(totals) {
                 c.totals = Some(t);
@@ -468,6 +484,8 @@ impl Dataset {
             configs,
             replications: plan.replications.max(1),
             no_totals,
+            key_cols,
+            several_scenarios: plan.several_scenarios,
         })
     }
 }
@@ -526,23 +544,7 @@ fn read_aggregate(
     let (path, records) = file.records()?;
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
-        let rec = records
-            .iter()
-            .find(|r| key_idx.iter().zip(key).all(|(&i, v)| r.get(i) == Some(v)))
-            .ok_or_else(|| {
-                invalid(
-                    &path,
-                    format!(
-                        "no row for the combination {}",
-                        key_cols
-                            .iter()
-                            .zip(key)
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?;
+        let rec = find_row(&path, &records, &key_idx, key_cols, key)?;
         let mut ests = Vec::with_capacity(AGG_METRICS.len());
         for [(mi, mc), (li, lc), (hi, hc)] in &metric_idx {
             let mean = number(&path, rec, *mi, mc)?;
@@ -563,6 +565,64 @@ fn read_aggregate(
         });
     }
     Ok(out)
+}
+
+/// The row of `records` whose key columns (`key_idx`, named `key_cols`) hold `key`.
+fn find_row<'r>(
+    path: &Path,
+    records: &'r [csv::StringRecord],
+    key_idx: &[usize],
+    key_cols: &[String],
+    key: &[String],
+) -> Result<&'r csv::StringRecord, PlotError> {
+    records
+        .iter()
+        .find(|r| key_idx.iter().zip(key).all(|(&i, v)| r.get(i) == Some(v)))
+        .ok_or_else(|| {
+            invalid(
+                path,
+                format!(
+                    "no row for the combination {}",
+                    key_cols
+                        .iter()
+                        .zip(key)
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+}
+
+/// Reads columns `columns` of `aggregate.csv` (e.g. `user_cost_usd_mean`) for each
+/// combination `keys[i]`: `out[i][j]` is column `columns[j]` of combination `i`. A missing
+/// column, a missing combination or a value that is not a number is an error naming the
+/// file (and the column).
+pub(crate) fn read_aggregate_columns(
+    path: &Path,
+    key_cols: &[String],
+    keys: &[Vec<String>],
+    columns: &[&str],
+) -> Result<Vec<Vec<f64>>, PlotError> {
+    let file = CsvFile::open(path)?;
+    let key_idx: Vec<usize> = key_cols
+        .iter()
+        .map(|k| file.col(k))
+        .collect::<Result<_, _>>()?;
+    let idx: Vec<usize> = columns
+        .iter()
+        .map(|c| file.col(c))
+        .collect::<Result<_, _>>()?;
+    let (path, records) = file.records()?;
+    keys.iter()
+        .map(|key| {
+            let rec = find_row(&path, &records, &key_idx, key_cols, key)?;
+            idx.iter()
+                .zip(columns)
+                .map(|(&i, c)| number(&path, rec, i, c))
+                .collect()
+        })
+        .collect()
 }
 
 /// A run's time series.

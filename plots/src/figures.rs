@@ -9,11 +9,14 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
+pub(crate) mod break_even;
+
 pub(crate) const LATENCY_CDF: &str = "latency_cdf";
 pub(crate) const TRADE_OFF: &str = "cold_start_vs_idle_memory";
 pub(crate) const COST: &str = "cost_breakdown";
 pub(crate) const TIMESERIES: &str = "timeseries";
 pub(crate) const FUNCTION_CDF: &str = "function_cold_start_cdf";
+pub(crate) const BREAK_EVEN: &str = "break_even";
 
 const TITLE_PX: u32 = 30;
 const SUBTITLE_PX: u32 = 18;
@@ -30,6 +33,7 @@ enum AnyFigure {
     TradeOff(TradeOff),
     Cost(CostFigure),
     Timeseries(TimeseriesFigure),
+    BreakEven(break_even::BreakEvenFigure),
 }
 
 impl Figure for AnyFigure {
@@ -39,6 +43,7 @@ impl Figure for AnyFigure {
             AnyFigure::TradeOff(f) => f.size(),
             AnyFigure::Cost(f) => f.size(),
             AnyFigure::Timeseries(f) => f.size(),
+            AnyFigure::BreakEven(f) => f.size(),
         }
     }
 
@@ -48,6 +53,7 @@ impl Figure for AnyFigure {
             AnyFigure::TradeOff(f) => f.draw(root),
             AnyFigure::Cost(f) => f.draw(root),
             AnyFigure::Timeseries(f) => f.draw(root),
+            AnyFigure::BreakEven(f) => f.draw(root),
         }
     }
 }
@@ -59,24 +65,22 @@ pub(crate) fn draw_all(
     out: &Path,
     options: &PlotOptions,
 ) -> Result<PlotReport, PlotError> {
-    let (todo, skipped) = build_all(data, options)?;
+    let (todo, mut report) = build_all(data, options)?;
     std::fs::create_dir_all(out).map_err(|source| PlotError::Io {
         path: out.to_owned(),
         source,
     })?;
-    let mut report = PlotReport {
-        written: Vec::new(),
-        skipped,
-    };
     for (name, fig) in &todo {
         report.written.extend(render(fig, out, name)?);
     }
     Ok(report)
 }
 
-type Built = (Vec<(&'static str, AnyFigure)>, Vec<String>);
+/// The figures to draw, and a report with no file written yet.
+type Built = (Vec<(&'static str, AnyFigure)>, PlotReport);
 
-/// Reads the files and builds the figures, with notes on the ones skipped.
+/// Reads the files and builds the figures, with notes on the ones skipped and on what
+/// they found.
 fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> {
     let mut todo: Vec<(&'static str, AnyFigure)> = Vec::new();
     let mut report = PlotReport::default();
@@ -302,7 +306,19 @@ fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> 
         };
         todo.push((FUNCTION_CDF, AnyFigure::Cdf(fig)));
     }
-    Ok((todo, report.skipped))
+
+    // 6. Serverless vs VM break-even.
+    match break_even::load(data)? {
+        Ok(be) => {
+            report
+                .notes
+                .extend(be.notes.iter().map(|n| format!("{BREAK_EVEN}: {n}")));
+            let fig = break_even::BreakEvenFigure::new(data, be);
+            todo.push((BREAK_EVEN, AnyFigure::BreakEven(fig)));
+        }
+        Err(why) => report.skipped.push(format!("{BREAK_EVEN}: {why}")),
+    }
+    Ok((todo, report))
 }
 
 fn join_nonempty(parts: &[&str]) -> String {
@@ -972,6 +988,7 @@ impl Figure for TimeseriesFigure {
 enum Marker {
     Line,
     Box,
+    Dashed,
 }
 
 struct LegendEntry {
@@ -1006,6 +1023,15 @@ fn legend_entry<DB: DrawingBackend>(
             area.draw(&PathElement::new(
                 vec![(x, y), (x + 28, y)],
                 e.color.stroke_width(3),
+            ))?;
+            x + 36
+        }
+        Marker::Dashed => {
+            area.draw(&plotters::element::DashedPathElement::new(
+                vec![(x, y), (x + 28, y)],
+                6,
+                4,
+                e.color.stroke_width(2),
             ))?;
             x + 36
         }

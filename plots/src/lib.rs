@@ -27,10 +27,26 @@
 //! | `cost_breakdown` | left panel: the user's bill (USD) as stacked bars, request cost under duration cost, with the 95% interval of the total; right panel: idle memory (GB·s), which the provider pays for and does not bill, with its 95% interval | `aggregate.csv`, or a run's `summary.csv` |
 //! | `timeseries` | the cluster over time (s): a run shows live, busy, idle and starting instances, memory used and idle (MB) and the queue length in three panels; a sweep shows live, busy and idle instances, memory used (MB) and queue length in five panels, one curve per configuration | `timeseries.csv` |
 //! | `function_cold_start_cdf` | empirical CDF over functions of each function's cold-start ratio, one curve per configuration; functions that completed nothing are left out | `functions.csv` |
+//! | `break_even` | serverless against VMs: the user's bill (USD) and the p99 latency (ms), both on log axes, against the sweep's numeric key, one line per `platform.mode`; a dashed vertical line labelled `break-even ≈ <x>` where the serverless cost line crosses a VM line | `aggregate.csv` (`user_cost_usd_mean`, `latency_p99_ms_mean`; sweeps of `platform.mode` × one numeric key only) |
 //!
 //! Every figure has a title naming the scenario (a run) or the experiment (a sweep), axes
 //! with units, and a legend or point labels. Bitmaps are [`FIGURE_SIZE`] pixels
 //! ([`TIMESERIES_SIZE`] for the time series); SVGs have the same size in user units.
+//!
+//! # Break-even
+//!
+//! `break_even` is drawn for a sweep on one scenario file whose plan varies `platform.mode`
+//! and exactly one other key, with numeric values (`trace.rate_per_s`); a varied key given
+//! a single value is a constant and does not count. Any other sweep, and a run, skips it
+//! with a note. The x axis is that key, logarithmic when it spans more than a factor 20.
+//! Lines join the points as power laws (straight on log-log axes, and sampled as curves on
+//! a linear x axis); points with a value of 0 or less (a free tier's zero bill) are not
+//! drawn. Serverless, vm-static and vm-autoscaled keep the colours 0, 1 and 2 of the
+//! palette. A crossing is where the sign of serverless cost − VM cost changes between two
+//! neighbouring values of the key; it is placed by linear interpolation of
+//! ln(serverless cost) − ln(VM cost) against ln x (exact for power laws; linear in the cost
+//! where a cost is 0). [`break_even_points`] returns the crossings, and
+//! [`PlotReport::notes`] states them (or which platform is cheaper throughout) in words.
 //!
 //! Idle memory sits in its own panel rather than on a second axis of the cost chart: it is
 //! in GB·s, not USD, and a second y axis over bars invites reading one bar against the
@@ -70,12 +86,13 @@ pub const FIGURE_SIZE: (u32, u32) = (1200, 800);
 pub const TIMESERIES_SIZE: (u32, u32) = (1200, 1000);
 
 /// The names of the figures, without extension, in the order they are drawn.
-pub const FIGURES: [&str; 5] = [
+pub const FIGURES: [&str; 6] = [
     figures::LATENCY_CDF,
     figures::TRADE_OFF,
     figures::COST,
     figures::TIMESERIES,
     figures::FUNCTION_CDF,
+    figures::BREAK_EVEN,
 ];
 
 /// Why figures could not be drawn. Every variant names the file at fault.
@@ -125,6 +142,10 @@ pub struct PlotReport {
     pub written: Vec<PathBuf>,
     /// Figures not drawn and why, e.g. `latency_cdf: no invocations.csv ...`.
     pub skipped: Vec<String>,
+    /// What the figures found, one sentence each, prefixed by the figure, e.g.
+    /// `break_even: serverless and vm-static cost the same at trace.rate_per_s ≈ 500
+    /// (serverless cheaper below, vm-static above)`.
+    pub notes: Vec<String>,
 }
 
 /// Draws every figure the directory `dir` allows into `out` (created if needed) and returns
@@ -145,4 +166,33 @@ pub fn plot_dir_with(
     let data = data::Dataset::load(dir)?;
     render::register_font()?;
     figures::draw_all(&data, out, options)
+}
+
+/// Where the serverless cost line of a sweep crosses each VM mode's: `(VM mode, x)` with x
+/// the value of the sweep's numeric key, by VM mode in plan order, then in increasing x —
+/// the crossings the `break_even` figure marks.
+///
+/// `sweep_dir` is a sweep directory whose plan varies `platform.mode` and exactly one other
+/// key, with numeric values (keys given a single value do not count), on one scenario file;
+/// the costs are `user_cost_usd_mean` of its `aggregate.csv`. A crossing is a change of
+/// sign of the cost difference between two neighbouring values of the key, placed by
+/// linear interpolation in log-log space (exact for power laws). An empty vector means the
+/// lines do not cross over the values swept (or there is no serverless line);
+/// [`PlotReport::notes`] says which platform is cheaper then.
+///
+/// A run directory, or a sweep of another shape or without `aggregate.csv`, is a
+/// [`PlotError::Invalid`] saying why; a missing column or combination in `aggregate.csv`,
+/// or a value there that is not a number, is an error naming the file and the column.
+pub fn break_even_points(sweep_dir: &Path) -> Result<Vec<(String, f64)>, PlotError> {
+    let data = data::Dataset::load(sweep_dir)?;
+    match figures::break_even::load(&data)? {
+        Ok(be) => Ok(be.crossings.into_iter().map(|c| (c.vm, c.x)).collect()),
+        Err(why) => Err(PlotError::Invalid {
+            path: match data.layout {
+                data::Layout::Sweep => sweep_dir.join("manifest.json"),
+                data::Layout::Run => sweep_dir.to_owned(),
+            },
+            message: format!("no break-even points: {why}"),
+        }),
+    }
 }

@@ -2,7 +2,10 @@
 //! of the documented size with something drawn on it and an SVG with its title; bad input
 //! is an error naming the file and the column, never a panic.
 
-use faasim_plots::{plot_dir, plot_dir_with, PlotError, PlotOptions, FIGURE_SIZE, TIMESERIES_SIZE};
+use faasim_plots::{
+    break_even_points, plot_dir, plot_dir_with, PlotError, PlotOptions, FIGURE_SIZE,
+    TIMESERIES_SIZE,
+};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -313,7 +316,14 @@ fn sweep_directory_gives_five_figures() {
         ],
         "tiny-sweep",
     );
-    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    // Only the break-even figure is skipped: the sweep does not vary platform.mode.
+    assert_eq!(report.skipped.len(), 1, "{:?}", report.skipped);
+    assert!(
+        report.skipped[0].starts_with("break_even: `platform.mode` is not varied"),
+        "{:?}",
+        report.skipped
+    );
+    assert!(report.notes.is_empty(), "{:?}", report.notes);
     for name in [
         "cold_start_vs_idle_memory",
         "cost_breakdown",
@@ -541,4 +551,440 @@ fn sweep_errors_name_aggregate_and_manifest() {
         err.contains("manifest.json") && err.contains("not a sweep plan"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// The break-even figure
+
+/// A sweep of the grid `keys` (key path, values), keys in the order given (the last varies
+/// fastest, as in sweep.rs when the keys are given sorted), one replication per
+/// combination. `f` gives the `user_cost_usd` and `latency_p99_ms` means of a combination
+/// from its `(key, value)` pairs.
+fn make_grid_sweep(
+    dir: &Path,
+    name: &str,
+    keys: &[(&str, &[&str])],
+    f: impl Fn(&[(&str, &str)]) -> (f64, f64),
+) {
+    let combos: usize = keys.iter().map(|(_, v)| v.len()).product();
+    let metrics: Vec<&str> = SUMMARY_COLS
+        .split(',')
+        .filter(|m| *m != "scenario" && *m != "seed")
+        .collect();
+    let key_names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+    let mut agg_header: Vec<String> = key_names.iter().map(|k| k.to_string()).collect();
+    agg_header.push("runs".into());
+    for m in &metrics {
+        for st in ["mean", "sd", "ci95_lo", "ci95_hi"] {
+            agg_header.push(format!("{m}_{st}"));
+        }
+    }
+    let mut aggregate = agg_header.join(",") + "\n";
+    let mut summary = format!(
+        "run_id,{},replication,{SUMMARY_COLS}\n",
+        key_names.join(",")
+    );
+    let mut runs = Vec::new();
+    for c in 0..combos {
+        let mut rest = c;
+        let mut values = vec![""; keys.len()];
+        for (i, (_, vs)) in keys.iter().enumerate().rev() {
+            values[i] = vs[rest % vs.len()];
+            rest /= vs.len();
+        }
+        let params: Vec<(&str, &str)> = key_names.iter().copied().zip(values.clone()).collect();
+        let (cost, p99) = f(&params);
+        let id = format!("run-{c:04}");
+        make_run(&dir.join("runs").join(&id), name, 0.0, true);
+        write(&dir.join("runs").join(&id).join("DONE"), "complete\n");
+        let params_json: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!(r#"["{k}","{v}"]"#))
+            .collect();
+        runs.push(format!(
+            r#"{{"index":{c},"id":"{id}","scenario":"base.toml","params":[{}],
+                "replication":0,"seed":1}}"#,
+            params_json.join(",")
+        ));
+        summary += &format!("{id},{},0,{}\n", values.join(","), summary_row(name, 0.0));
+        let row = summary_row("x", 0.0);
+        let mut cells: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        cells.push("1".into());
+        for (m, v) in metrics.iter().zip(row.split(',').skip(2)) {
+            let mean = match *m {
+                "user_cost_usd" => cost.to_string(),
+                "latency_p99_ms" => p99.to_string(),
+                _ => v.to_owned(),
+            };
+            cells.extend([mean, String::new(), String::new(), String::new()]);
+        }
+        aggregate += &(cells.join(",") + "\n");
+    }
+    let varied: Vec<String> = key_names.iter().map(|k| format!("\"{k}\"")).collect();
+    write(
+        &dir.join("manifest.json"),
+        &format!(
+            r#"{{"faasim_version":"0.1.0","shard":null,"plan":{{"name":"{name}",
+               "experiment_file":"e.toml","base_seed":1,"replications":1,
+               "varied":[{}],"several_scenarios":false,"runs":[{}]}}}}"#,
+            varied.join(","),
+            runs.join(",")
+        ),
+    );
+    write(&dir.join("summary.csv"), &summary);
+    write(&dir.join("aggregate.csv"), &aggregate);
+}
+
+/// The SVG has a `<text>` element holding exactly `text` (plotters writes it on a line of
+/// its own).
+fn svg_has_text(svg: &str, text: &str) -> bool {
+    svg.lines().any(|l| l.trim() == text)
+}
+
+const MODES: &[&str] = &["serverless", "vm-autoscaled", "vm-static"];
+
+fn param<'a>(params: &[(&str, &'a str)], key: &str) -> &'a str {
+    params.iter().find(|(k, _)| *k == key).unwrap().1
+}
+
+/// Serverless costs 0.001 USD per unit of rate; vm-static a constant 0.5 USD (break-even
+/// at rate 500); vm-autoscaled 0.05 * sqrt(rate) USD (break-even at rate 2500). Both are
+/// straight lines in log-log space, so the interpolation is exact.
+fn costs(params: &[(&str, &str)]) -> (f64, f64) {
+    let rate: f64 = param(params, "trace.rate_per_s").parse().unwrap();
+    match param(params, "platform.mode") {
+        "serverless" => (0.001 * rate, 250.0),
+        "vm-static" => (0.5, 20.0 + rate / 50.0),
+        "vm-autoscaled" => (0.05 * rate.sqrt(), 40.0),
+        other => panic!("{other}"),
+    }
+}
+
+fn assert_rel(got: f64, want: f64) {
+    assert!(
+        ((got - want) / want).abs() < 1e-9,
+        "got {got}, want {want} (relative error {})",
+        ((got - want) / want).abs()
+    );
+}
+
+#[test]
+fn platform_sweep_marks_the_break_even_points() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("sweep");
+    // A key given a single value is a constant, not a second varied key.
+    make_grid_sweep(
+        &sweep,
+        "platform-sweep",
+        &[
+            ("platform.mode", MODES),
+            ("trace.rate_per_s", &["10", "100", "1000", "10000"]),
+            ("vm.instance_type", &["m5a.xlarge"]),
+        ],
+        costs,
+    );
+
+    let points = break_even_points(&sweep).unwrap();
+    assert_eq!(points.len(), 2, "{points:?}");
+    // VM modes in plan order.
+    assert_eq!(points[0].0, "vm-autoscaled");
+    assert_rel(points[0].1, 2500.0);
+    assert_eq!(points[1].0, "vm-static");
+    assert_rel(points[1].1, 500.0);
+
+    let out = tmp.path().join("figs");
+    let report = plot_dir_with(&sweep, &out, &PlotOptions::default()).unwrap();
+    check_figures(
+        &out,
+        &report.written,
+        &[
+            "latency_cdf",
+            "cold_start_vs_idle_memory",
+            "cost_breakdown",
+            "timeseries",
+            "function_cold_start_cdf",
+            "break_even",
+        ],
+        "platform-sweep",
+    );
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert_eq!(
+        report.notes,
+        vec![
+            "break_even: serverless and vm-autoscaled cost the same at trace.rate_per_s ≈ 2500 \
+             (serverless cheaper below, vm-autoscaled above)"
+                .to_owned(),
+            "break_even: serverless and vm-static cost the same at trace.rate_per_s ≈ 500 \
+             (serverless cheaper below, vm-static above)"
+                .to_owned(),
+        ]
+    );
+    let svg = fs::read_to_string(out.join("break_even.svg")).unwrap();
+    for text in [
+        "platform-sweep: serverless vs VM break-even",
+        "trace.rate_per_s (log scale)",
+        "cost (USD, log scale)",
+        "p99 latency (ms, log scale)",
+        "break-even ≈ 500",
+        "break-even ≈ 2500",
+        "serverless",
+        "vm-static",
+        "vm-autoscaled",
+    ] {
+        assert!(
+            svg_has_text(&svg, text),
+            "break_even.svg lacks the text {text}"
+        );
+    }
+    // The serverless line (tab10 blue) and the break-even lines are drawn in the bitmap.
+    let decoder = png::Decoder::new(fs::File::open(out.join("break_even.png")).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let blue = buf[..info.buffer_size()]
+        .chunks_exact(channels)
+        .filter(|p| (p[0], p[1], p[2]) == (31, 119, 180))
+        .count();
+    assert!(blue > 500, "only {blue} serverless-blue pixels");
+}
+
+#[test]
+fn a_narrow_range_gets_a_linear_axis_and_the_same_break_even() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("sweep");
+    make_grid_sweep(
+        &sweep,
+        "narrow",
+        &[
+            ("platform.mode", &["serverless", "vm-static"]),
+            ("trace.rate_per_s", &["100", "200", "400", "800", "1000"]),
+        ],
+        costs,
+    );
+    let points = break_even_points(&sweep).unwrap();
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].0, "vm-static");
+    assert_rel(points[0].1, 500.0);
+    let out = tmp.path().join("figs");
+    let report = plot_dir_with(&sweep, &out, &PlotOptions::default()).unwrap();
+    assert!(report.written.contains(&out.join("break_even.png")));
+    let (w, h, ink, colour) = png_stats(&out.join("break_even.png"));
+    assert_eq!((w, h), FIGURE_SIZE);
+    assert!(ink > (w * h) as usize / 100 && colour > 200);
+    let svg = fs::read_to_string(out.join("break_even.svg")).unwrap();
+    assert!(svg.contains("trace.rate_per_s"));
+    assert!(!svg.contains("trace.rate_per_s (log scale)"));
+    assert!(svg_has_text(&svg, "break-even ≈ 500"));
+}
+
+#[test]
+fn no_crossing_and_free_tier_zeros() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Serverless is cheaper throughout, and free (a free tier) at the lowest rate.
+    let sweep = tmp.path().join("cheap");
+    make_grid_sweep(
+        &sweep,
+        "cheap",
+        &[
+            ("platform.mode", &["serverless", "vm-static"]),
+            ("trace.rate_per_s", &["1", "10", "100"]),
+        ],
+        |p| {
+            let rate: f64 = param(p, "trace.rate_per_s").parse().unwrap();
+            match param(p, "platform.mode") {
+                "serverless" if rate < 5.0 => (0.0, 100.0),
+                "serverless" => (0.001 * rate, 100.0),
+                _ => (0.5, 10.0),
+            }
+        },
+    );
+    assert!(break_even_points(&sweep).unwrap().is_empty());
+    let out = tmp.path().join("figs");
+    let report = plot_dir_with(&sweep, &out, &PlotOptions::default()).unwrap();
+    assert!(report.written.contains(&out.join("break_even.svg")));
+    assert_eq!(
+        report.notes,
+        vec![
+            "break_even: serverless is cheaper than vm-static over trace.rate_per_s = 1..100"
+                .to_owned()
+        ]
+    );
+    let svg = fs::read_to_string(out.join("break_even.svg")).unwrap();
+    assert!(svg.contains("values &lt;= 0 not drawn (log axis)"));
+    assert!(!svg.contains("break-even ≈"));
+
+    // The free tier ends between rate 1 and 10 and VMs cost 0.005: the zero cost is
+    // interpolated linearly in value (and in ln x).
+    let sweep = tmp.path().join("free");
+    make_grid_sweep(
+        &sweep,
+        "free",
+        &[
+            ("platform.mode", &["serverless", "vm-static"]),
+            ("trace.rate_per_s", &["1", "10", "100"]),
+        ],
+        |p| {
+            let rate: f64 = param(p, "trace.rate_per_s").parse().unwrap();
+            match param(p, "platform.mode") {
+                "serverless" if rate < 5.0 => (0.0, 100.0),
+                "serverless" => (0.001 * rate, 100.0),
+                _ => (0.005, 10.0),
+            }
+        },
+    );
+    let points = break_even_points(&sweep).unwrap();
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_rel(points[0].1, 10f64.powf(0.5));
+}
+
+#[test]
+fn other_shapes_skip_the_break_even_figure_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let skipped = |dir: &Path| -> String {
+        let out = dir.join("figs");
+        let report = plot_dir_with(dir, &out, &PlotOptions::default()).unwrap();
+        assert!(!out.join("break_even.png").exists());
+        assert!(!out.join("break_even.svg").exists());
+        report
+            .skipped
+            .into_iter()
+            .find(|s| s.starts_with("break_even:"))
+            .expect("a break_even note")
+    };
+
+    // A run directory.
+    let run = tmp.path().join("run");
+    make_run(&run, "tiny-run", 0.0, false);
+    assert!(skipped(&run).contains("a sweep figure"));
+    let err = break_even_points(&run).unwrap_err();
+    assert!(matches!(err, PlotError::Invalid { .. }), "{err:?}");
+
+    // A sweep of another key.
+    let ttl = tmp.path().join("ttl");
+    make_sweep(&ttl);
+    assert!(skipped(&ttl).contains("`platform.mode` is not varied"));
+    let err = break_even_points(&ttl).unwrap_err().to_string();
+    assert!(
+        err.contains("manifest.json") && err.contains("platform.mode"),
+        "{err}"
+    );
+
+    // Two keys varied besides the mode.
+    let two = tmp.path().join("two");
+    make_grid_sweep(
+        &two,
+        "two",
+        &[
+            ("keep_alive.ttl_s", &["60", "600"]),
+            ("platform.mode", &["serverless", "vm-static"]),
+            ("trace.rate_per_s", &["10", "100"]),
+        ],
+        costs,
+    );
+    let note = skipped(&two);
+    assert!(
+        note.contains("2 keys are varied besides `platform.mode`")
+            && note.contains("keep_alive.ttl_s, trace.rate_per_s"),
+        "{note}"
+    );
+
+    // The other key is not numeric.
+    let policy = tmp.path().join("policy");
+    make_grid_sweep(
+        &policy,
+        "policy",
+        &[
+            ("placement.policy", &["first-fit", "least-loaded"]),
+            ("platform.mode", &["serverless", "vm-static"]),
+        ],
+        |_| (1.0, 1.0),
+    );
+    let note = skipped(&policy);
+    assert!(
+        note.contains("`placement.policy`") && note.contains("not numeric"),
+        "{note}"
+    );
+
+    // Only platform.mode varied.
+    let alone = tmp.path().join("alone");
+    make_grid_sweep(
+        &alone,
+        "alone",
+        &[("platform.mode", &["serverless", "vm-static"])],
+        |_| (1.0, 1.0),
+    );
+    assert!(skipped(&alone).contains("no key is varied besides `platform.mode`"));
+
+    // No aggregate.csv (a shard).
+    let shard = tmp.path().join("shard");
+    make_grid_sweep(
+        &shard,
+        "shard",
+        &[
+            ("platform.mode", &["serverless", "vm-static"]),
+            ("trace.rate_per_s", &["10", "100"]),
+        ],
+        costs,
+    );
+    fs::remove_file(shard.join("aggregate.csv")).unwrap();
+    assert!(skipped(&shard).contains("aggregate.csv"));
+    assert!(break_even_points(&shard).is_err());
+}
+
+#[test]
+fn break_even_errors_name_aggregate_and_the_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = tmp.path().join("sweep");
+    make_grid_sweep(
+        &sweep,
+        "platform-sweep",
+        &[
+            ("platform.mode", &["serverless", "vm-static"]),
+            ("trace.rate_per_s", &["10", "100", "1000"]),
+        ],
+        costs,
+    );
+    let good = fs::read_to_string(sweep.join("aggregate.csv")).unwrap();
+
+    // No p99 latency column.
+    write(
+        &sweep.join("aggregate.csv"),
+        &good.replace("latency_p99_ms_mean", "latency_p99_mean"),
+    );
+    for err in [
+        break_even_points(&sweep).unwrap_err(),
+        plot_dir(&sweep, &tmp.path().join("figs")).unwrap_err(),
+    ] {
+        match &err {
+            PlotError::MissingColumn { path, column } => {
+                assert!(path.ends_with("aggregate.csv"));
+                assert_eq!(column, "latency_p99_ms_mean");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Nothing drawn from a partly bad directory.
+    assert!(!tmp.path().join("figs").exists());
+
+    // A cost that is not a number.
+    let mut lines: Vec<String> = good.lines().map(String::from).collect();
+    let col = lines[0]
+        .split(',')
+        .position(|h| h == "user_cost_usd_mean")
+        .unwrap();
+    let mut cells: Vec<String> = lines[3].split(',').map(String::from).collect();
+    cells[col] = "cheap".into();
+    lines[3] = cells.join(",");
+    write(&sweep.join("aggregate.csv"), &(lines.join("\n") + "\n"));
+    match break_even_points(&sweep).unwrap_err() {
+        PlotError::BadValue {
+            path, line, column, ..
+        } => {
+            assert!(path.ends_with("aggregate.csv"));
+            assert_eq!(line, 4);
+            assert_eq!(column, "user_cost_usd_mean");
+        }
+        other => panic!("{other:?}"),
+    }
 }
