@@ -34,6 +34,9 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Skip (and count) bad trace rows instead of failing.
+        #[arg(long)]
+        lenient: bool,
     },
     /// Run an experiment: scenarios x grid x zip x replications, in parallel.
     Sweep {
@@ -109,6 +112,20 @@ enum TraceCommand {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
+    /// Statistics of a scenario's trace (after its [sample]): printed, and as CSV with --out.
+    Stats {
+        scenario: PathBuf,
+        /// Also write `metric,value` rows here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// Skip (and count) bad trace rows instead of failing.
+        #[arg(long)]
+        lenient: bool,
+    },
 }
 
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
@@ -158,12 +175,21 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             seed,
             overrides,
             quiet,
+            lenient,
         } => {
-            let loaded = faasim_experiments::load(&scenario, &overrides)?;
+            let mut loaded = faasim_experiments::load(&scenario, &overrides)?;
+            loaded.lenient = lenient;
             let seed = seed.unwrap_or(loaded.scenario.seed);
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.scenario.name));
             let outcome = faasim_experiments::run_scenario(&loaded, seed, &out)
                 .with_context(|| format!("run of {} failed", scenario.display()))?;
+            if outcome.skipped_rows > 0 {
+                eprintln!(
+                    "warning: skipped {} bad trace row(s); the first: {}",
+                    outcome.skipped_rows,
+                    outcome.first_skipped.as_deref().unwrap_or("?")
+                );
+            }
             if !quiet {
                 let s = &outcome.summary;
                 println!(
@@ -250,7 +276,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let loaded = faasim_experiments::load(&scenario, &overrides)?;
             let seed = seed.unwrap_or(loaded.scenario.seed);
-            let mut trace = faasim_traces::open(&loaded.scenario.trace, &loaded.base_dir, seed)?;
+            let mut trace = loaded.open_trace(seed)?;
             let file = faasim_experiments::output::AtomicFile::create(&out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             let mut w = std::io::BufWriter::new(file);
@@ -259,6 +285,37 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             file.commit()
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!("{n} invocations written to {}", out.display());
+            Ok(())
+        }
+        Command::Trace {
+            command:
+                TraceCommand::Stats {
+                    scenario,
+                    out,
+                    seed,
+                    overrides,
+                    lenient,
+                },
+        } => {
+            let mut loaded = faasim_experiments::load(&scenario, &overrides)?;
+            loaded.lenient = lenient;
+            let seed = seed.unwrap_or(loaded.scenario.seed);
+            let mut trace = loaded.open_trace(seed)?;
+            let stats = trace.stats(&faasim_traces::StatsOptions::default())?;
+            println!("{stats}");
+            if trace.skipped_rows() > 0 {
+                eprintln!("warning: skipped {} bad trace row(s)", trace.skipped_rows());
+            }
+            if let Some(out) = out {
+                let file = faasim_experiments::output::AtomicFile::create(&out)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                let mut w = std::io::BufWriter::new(file);
+                stats.write_csv(&mut w)?;
+                let file = w.into_inner().map_err(|e| e.into_error())?;
+                file.commit()
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                println!("written to {}", out.display());
+            }
             Ok(())
         }
         Command::Compare { dirs } => {

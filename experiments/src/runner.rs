@@ -33,6 +33,9 @@ pub enum RunError {
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub summary: SummaryRow,
+    /// Bad trace rows skipped (`--lenient`), and the first one's error.
+    pub skipped_rows: u64,
+    pub first_skipped: Option<String>,
     pub out_dir: PathBuf,
 }
 
@@ -43,6 +46,8 @@ struct Manifest<'a> {
     scenario_file: String,
     seed: u64,
     trace_checksum_sha256: Option<String>,
+    /// Bad trace rows skipped with `--lenient`.
+    skipped_rows: u64,
     files: Vec<&'static str>,
     scenario: &'a Scenario,
 }
@@ -97,7 +102,7 @@ pub fn run_scenario_with(
     let mut recorder =
         FileRecorder::create(out_dir, sc.output.invocations).map_err(io_err(out_dir))?;
     let started = Instant::now();
-    let (mut report, checksum) = match shared {
+    let (mut report, checksum, skipped) = match shared {
         Some(t) => (
             faasim_sim::engine::run_with(
                 &config,
@@ -107,9 +112,10 @@ pub fn run_scenario_with(
                 &mut recorder,
             )?,
             t.checksum.clone(),
+            (0, None),
         ),
         None => {
-            let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+            let mut trace = loaded.open_trace(seed)?;
             let report = faasim_sim::engine::run_with(
                 &config,
                 policies,
@@ -117,7 +123,11 @@ pub fn run_scenario_with(
                 trace.source_mut(),
                 &mut recorder,
             )?;
-            (report, trace.checksum_hex())
+            let skipped = (
+                trace.skipped_rows(),
+                trace.first_skipped().map(String::from),
+            );
+            (report, trace.checksum_hex(), skipped)
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
@@ -144,6 +154,7 @@ pub fn run_scenario_with(
         scenario_file: loaded.path.display().to_string(),
         seed,
         trace_checksum_sha256: checksum,
+        skipped_rows: skipped.0,
         files,
         scenario: sc,
     };
@@ -158,6 +169,8 @@ pub fn run_scenario_with(
     write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
     Ok(RunOutcome {
         summary,
+        skipped_rows: skipped.0,
+        first_skipped: skipped.1,
         out_dir: out_dir.to_owned(),
     })
 }
@@ -188,7 +201,7 @@ fn run_vm(
         Some(match shared {
             Some(t) => vm::measure_demand(&mut t.source())?,
             None => {
-                let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+                let mut trace = loaded.open_trace(seed)?;
                 vm::measure_demand(trace.source_mut())?
             }
         })
@@ -199,7 +212,7 @@ fn run_vm(
     let (mut report, checksum) = match shared {
         Some(t) => (vm::run_fleet(&cfg, &mut t.source())?, t.checksum.clone()),
         None => {
-            let mut trace = faasim_traces::open(&sc.trace, &loaded.base_dir, seed)?;
+            let mut trace = loaded.open_trace(seed)?;
             let r = vm::run_fleet(&cfg, trace.source_mut())?;
             (r, trace.checksum_hex())
         }
@@ -211,6 +224,7 @@ fn run_vm(
         scenario_file: loaded.path.display().to_string(),
         seed,
         trace_checksum_sha256: checksum,
+        skipped_rows: 0,
         files: vec!["summary.csv"],
         scenario: sc,
     };
@@ -225,6 +239,8 @@ fn run_vm(
     write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
     Ok(RunOutcome {
         summary,
+        skipped_rows: 0,
+        first_skipped: None,
         out_dir: out_dir.to_owned(),
     })
 }

@@ -23,6 +23,9 @@ pub struct Scenario {
     #[serde(default = "default_seed")]
     pub seed: u64,
     pub trace: TraceSpec,
+    /// Replay only part of the trace: some functions, a time window, a fraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<faasim_traces::SampleSpec>,
     #[serde(default)]
     pub cluster: ClusterSpec,
     #[serde(default)]
@@ -308,6 +311,8 @@ pub enum ScenarioError {
 #[derive(Debug, Clone)]
 pub struct LoadedScenario {
     pub scenario: Scenario,
+    /// Skip and count bad trace rows instead of failing (`--lenient`).
+    pub lenient: bool,
     pub path: PathBuf,
     pub base_dir: PathBuf,
 }
@@ -325,6 +330,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<LoadedScenario, Scenari
         .unwrap_or_else(|| PathBuf::from("."));
     Ok(LoadedScenario {
         scenario,
+        lenient: false,
         path: path.to_owned(),
         base_dir,
     })
@@ -506,6 +512,9 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     if let Err(e) = s.trace.validate() {
         return Err(invalid("trace", e.to_string()));
     }
+    if let Some(Err(e)) = s.sample.as_ref().map(|x| x.validate()) {
+        return Err(invalid("sample", e.to_string()));
+    }
     if let Err(e) = s.keep_alive.build() {
         return Err(invalid("keep_alive", e.to_string()));
     }
@@ -516,6 +525,20 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
         return Err(invalid("autoscaling", e.to_string()));
     }
     Ok(())
+}
+
+impl LoadedScenario {
+    /// Opens the scenario's trace (sampled, lenient as asked) for a run with `seed`.
+    pub fn open_trace(
+        &self,
+        seed: u64,
+    ) -> Result<faasim_traces::OpenTrace, faasim_traces::TraceError> {
+        let opts = faasim_traces::OpenOptions {
+            lenient: self.lenient,
+            sample: self.scenario.sample.clone(),
+        };
+        faasim_traces::open_with(&self.scenario.trace, &self.base_dir, seed, &opts)
+    }
 }
 
 impl Scenario {

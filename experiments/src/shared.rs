@@ -9,7 +9,7 @@ use crate::runner::RunError;
 use faasim_sim::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SimError, SourceError};
 use faasim_traces::TraceSpec;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// A whole trace in memory.
@@ -24,10 +24,14 @@ impl SharedTrace {
     /// The shared copy of `spec`'s trace, read on first use; `None` for traces that are
     /// not shared.
     pub fn for_spec(
-        spec: &TraceSpec,
-        base_dir: &Path,
+        loaded: &crate::scenario::LoadedScenario,
         cache: &Mutex<BTreeMap<PathBuf, Arc<SharedTrace>>>,
     ) -> Result<Option<Arc<SharedTrace>>, RunError> {
+        let (spec, base_dir) = (&loaded.scenario.trace, loaded.base_dir.as_path());
+        // A sampled or leniently read trace is opened by each run.
+        if loaded.scenario.sample.is_some() || loaded.lenient {
+            return Ok(None);
+        }
         let TraceSpec::Csv { path } = spec else {
             return Ok(None);
         };

@@ -327,11 +327,10 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
             .try_for_each(|&i| -> Result<(), SweepError> {
                 let run = mine[i];
                 let ld = &loaded[i];
-                let shared = SharedTrace::for_spec(&ld.scenario.trace, &ld.base_dir, &cache)
-                    .map_err(|e| SweepError::Run {
-                        id: run.id.clone(),
-                        source: Box::new(e),
-                    })?;
+                let shared = SharedTrace::for_spec(ld, &cache).map_err(|e| SweepError::Run {
+                    id: run.id.clone(),
+                    source: Box::new(e),
+                })?;
                 let dir = runs_dir.join(&run.id);
                 let outcome =
                     run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(|source| {

@@ -9,6 +9,7 @@
 //!   exact money sums).
 //! - `determinism`: same seed, same bytes; a different seed moves the random parts.
 //! - `autoscaling`: Knative's KPA driving the engine.
+//! - `real_traces`: policies on the real traces in `../shared/traces` (skipped if absent).
 
 mod autoscaling;
 mod billing;
@@ -17,4 +18,5 @@ mod determinism;
 mod engine_scenarios;
 mod invariants;
 mod processor_sharing;
+mod real_traces;
 mod theory;

@@ -21,9 +21,10 @@
 //!   and minute columns, one row per function. A minute column is named `N` or `minute_N`
 //!   with N in 1..=1440 (minute N of the day covers `[N−1, N)` minutes). All of them, a
 //!   window (`480…959`) or any subset may be present, in any order; every minute column
-//!   present is replayed and absent minutes have no arrivals. `Trigger` is optional (and
-//!   unused). A count is an integer >= 0 (`12.0` accepted), at most
-//!   [`MAX_COUNT_PER_BIN`]; an empty count is an error.
+//!   present is replayed and absent minutes have no arrivals. `Trigger` is optional; the
+//!   replay does not use it, but it is reported through [`TraceInfo::trigger_of`] (see
+//!   below). A count is an integer >= 0 (`12.0` accepted), at most [`MAX_COUNT_PER_BIN`];
+//!   an empty count is an error.
 //!   Day k (0-based, the order of the list) starts at k × 1440 minutes, so minute N of day k
 //!   is replayed in `[(k·1440 + N − 1)·60 s, (k·1440 + N)·60 s)`; minutes are absolute, so a
 //!   window `480…959` starts at 479 minutes, not at 0.
@@ -69,6 +70,16 @@
 //! i.e. stream `functions/memory/<HashOwner>\u{1f}<HashApp>`). With
 //! `unit = "function"`, each function gets its app's memory.
 //!
+//! ## Apps, triggers and start
+//! [`TraceInfo`] reports, for a registered entry, its app
+//! (`HashOwner/HashApp`) and its trigger: with `unit = "function"`, the function's `Trigger`
+//! as written (its first non-empty one); with `unit = "app"`, the distinct triggers of the
+//! app's functions, sorted and joined by `+` (`http+timer`), as in the paper's per-app
+//! trigger combinations. `None` where the files have no `Trigger` column. (At most 64
+//! distinct trigger names are tracked per app; the trace has 7.) The trace's start is the
+//! start of the first file's first minute column (479 min for a window `480…959`), so that
+//! statistics compute rates over the minutes the files cover.
+//!
 //! ## Streaming and memory use
 //! Durations and memory files are read when the trace is opened (small: one row per
 //! function or app), as are the headers of every invocations file, so a missing file or
@@ -88,7 +99,7 @@ use crate::common::{
 };
 use crate::error::TraceError;
 use crate::rows::{combined_digest, count, non_negative_f64, Rows};
-use crate::{burr_memory_mb, spec_error};
+use crate::{burr_memory_mb, spec_error, TraceInfo};
 use faasim_sim::rng::streams;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimRng, SimTime,
@@ -123,6 +134,9 @@ const MAX_DURATION_MS: f64 = 1e12;
 /// Memory above this many MB (1 PB) is treated as bad input.
 const MAX_MEMORY_MB: f64 = 1e9;
 const NONE: u32 = u32::MAX;
+const TRIGGER: &str = "Trigger";
+/// No trigger known (also the cap on distinct trigger names).
+const NO_TRIGGER: u8 = u8::MAX;
 
 /// The `[trace]` table of `format = "azure2019"`; see the [module docs](self).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -194,6 +208,7 @@ struct DayLayout {
     owner: usize,
     app: usize,
     function: usize,
+    trigger: Option<usize>,
     /// `(column, minute of the day 1..=1440)`, sorted by minute.
     minutes: Vec<(usize, u16)>,
 }
@@ -224,6 +239,13 @@ pub struct Azure2019Source {
     function_app: Vec<u32>,
     /// Per function: its `HashFunction`.
     function_hash: Vec<Box<str>>,
+    /// Per function: its trigger (an index into `trigger_names`), or `NO_TRIGGER`.
+    function_trigger: Vec<u8>,
+    trigger_names: Vec<Box<str>>,
+    /// Per app: the triggers of its functions, one bit per index into `trigger_names`.
+    app_triggers: Vec<u64>,
+    /// Engine id (as registered by this source) -> entity.
+    entity_of_id: Vec<u32>,
     apps: Interner,
     /// Per app: its `HashApp`.
     app_hash: Vec<Box<str>>,
@@ -257,6 +279,8 @@ pub struct Azure2019Source {
     arrivals: SimRng,
     durations: SimRng,
     horizon: Option<SimTime>,
+    /// The start of the first day's first minute column.
+    start: Option<SimTime>,
     /// Reused for building keys.
     key: String,
 }
@@ -272,12 +296,16 @@ impl Azure2019Source {
         let mut pending = Vec::with_capacity(inv_paths.len());
         let mut layouts = Vec::with_capacity(inv_paths.len());
         let mut horizon = None;
+        let mut start = None;
         for (day, path) in inv_paths.iter().enumerate() {
             let rows = Rows::open(path)?;
             let layout = day_layout(&rows)?;
             if let Some(&(_, last)) = layout.minutes.last() {
                 let end_min = day as u64 * MINUTES_PER_DAY + u64::from(last);
                 horizon = Some(SimTime(end_min * MINUTE_US));
+            }
+            if let (0, Some(&(_, first))) = (day, layout.minutes.first()) {
+                start = Some(SimTime((u64::from(first) - 1) * MINUTE_US));
             }
             layouts.push(layout);
             pending.push(Some(rows));
@@ -293,6 +321,10 @@ impl Azure2019Source {
             functions: Interner::default(),
             function_app: Vec::new(),
             function_hash: Vec::new(),
+            function_trigger: Vec::new(),
+            trigger_names: Vec::new(),
+            app_triggers: Vec::new(),
+            entity_of_id: Vec::new(),
             apps: Interner::default(),
             app_hash: Vec::new(),
             app_memory: Vec::new(),
@@ -313,6 +345,7 @@ impl Azure2019Source {
             arrivals: SimRng::stream(seed, streams::ARRIVALS),
             durations: SimRng::stream(seed, streams::DURATIONS),
             horizon,
+            start,
             key: String::new(),
         };
         for path in &dur_paths {
@@ -359,6 +392,7 @@ impl Azure2019Source {
         if new {
             self.function_app.push(app_id);
             self.function_hash.push(function_s.into());
+            self.function_trigger.push(NO_TRIGGER);
         }
         Ok(id)
     }
@@ -372,6 +406,7 @@ impl Azure2019Source {
         if new {
             self.app_hash.push(app.into());
             self.app_memory.push(NONE);
+            self.app_triggers.push(0);
         }
         id
     }
@@ -459,6 +494,7 @@ impl Azure2019Source {
         self.rows.shrink_to(0);
         let layout = &self.layouts[day];
         let (owner, app, function) = (layout.owner, layout.app, layout.function);
+        let trigger = layout.trigger;
         let minutes = layout.minutes.clone();
         self.slot_count = minutes.len();
         if self.slots.len() < minutes.len() {
@@ -476,6 +512,9 @@ impl Azure2019Source {
         };
         while rows.advance()? {
             let f = self.intern(&rows, owner, app, function)?;
+            if let Some(col) = trigger {
+                self.note_trigger(f, &rows.record()[col]);
+            }
             let table = match self.tables_by_file[file]
                 .get(&f)
                 .or_else(|| self.first_table.get(&f))
@@ -534,6 +573,32 @@ impl Azure2019Source {
         Ok(())
     }
 
+    /// Records function `f`'s trigger (its first non-empty one) and adds it to its app's set.
+    fn note_trigger(&mut self, f: u32, raw: &[u8]) {
+        let f = f as usize;
+        if self.function_trigger[f] != NO_TRIGGER {
+            return;
+        }
+        let Some(name) = std::str::from_utf8(raw.trim_ascii())
+            .ok()
+            .filter(|t| !t.is_empty())
+        else {
+            return;
+        };
+        let t = match self.trigger_names.iter().position(|n| &**n == name) {
+            Some(t) => t,
+            None if self.trigger_names.len() < usize::from(NO_TRIGGER) => {
+                self.trigger_names.push(name.into());
+                self.trigger_names.len() - 1
+            }
+            None => return,
+        };
+        self.function_trigger[f] = t as u8;
+        if t < 64 {
+            self.app_triggers[self.function_app[f] as usize] |= 1 << t;
+        }
+    }
+
     /// Generates and sorts the arrivals of slot `s` of the current day.
     fn expand(&mut self, s: usize) -> Result<(), TraceError> {
         let (start, entries) = &self.slots[s];
@@ -590,6 +655,11 @@ impl Azure2019Source {
         };
         let id = functions.push(FunctionSpec { name, memory_mb });
         self.registered[e] = id.0;
+        let i = id.index();
+        if self.entity_of_id.len() <= i {
+            self.entity_of_id.resize(i + 1, NONE);
+        }
+        self.entity_of_id[i] = entity;
         id
     }
 
@@ -635,6 +705,53 @@ impl Azure2019Source {
             }
             return Ok(None);
         }
+    }
+}
+
+impl TraceInfo for Azure2019Source {
+    /// `HashOwner/HashApp` of the entry's app.
+    fn app_of(&self, function: FunctionId) -> Option<String> {
+        let e = *self
+            .entity_of_id
+            .get(function.index())
+            .filter(|&&e| e != NONE)? as usize;
+        let app = match self.unit {
+            DeployUnit::App => e,
+            DeployUnit::Function => self.function_app[e] as usize,
+        };
+        Some(self.apps.names[app].replace('\u{1f}', "/"))
+    }
+
+    /// See the [module docs](self): the function's trigger, or the app's sorted set.
+    fn trigger_of(&self, function: FunctionId) -> Option<String> {
+        let e = *self
+            .entity_of_id
+            .get(function.index())
+            .filter(|&&e| e != NONE)? as usize;
+        match self.unit {
+            DeployUnit::Function => match self.function_trigger[e] {
+                NO_TRIGGER => None,
+                t => Some(self.trigger_names[usize::from(t)].to_string()),
+            },
+            DeployUnit::App => {
+                let bits = self.app_triggers[e];
+                if bits == 0 {
+                    return None;
+                }
+                let mut names: Vec<&str> = (0..self.trigger_names.len().min(64))
+                    .filter(|&t| bits >> t & 1 == 1)
+                    .map(|t| &*self.trigger_names[t])
+                    .collect();
+                names.sort_unstable();
+                Some(names.join("+"))
+            }
+        }
+    }
+
+    /// The start of the first invocations file's first minute column (479 min for a window
+    /// `480…959`).
+    fn start(&self) -> Option<SimTime> {
+        self.start
     }
 }
 
@@ -714,6 +831,7 @@ fn day_layout(rows: &Rows<File>) -> Result<DayLayout, TraceError> {
         owner,
         app,
         function,
+        trigger: h.find(TRIGGER)?,
         minutes,
     })
 }

@@ -19,19 +19,25 @@
 //! The rows are **not** sorted in the file, so the reader reads the whole file when the trace
 //! is opened and keeps one compact record per invocation (start, duration, function: 24
 //! bytes, ~48 MB for the full 1.98 M-row file), sorted by start time, ties in file order (a
-//! stable sort). Bad rows therefore fail before the run starts.
+//! stable sort). Bad rows therefore fail before the run starts; in **lenient mode**
+//! ([`Azure2021Source::open_lenient`], `OpenOptions::lenient`) a row with a bad field or the
+//! wrong number of fields is skipped and counted instead ([`Azure2021Source::skipped_rows`]).
+//! (Order is no concern here: the reader sorts.)
 //!
 //! The trace has no memory column: every application's memory is a seeded draw from the
 //! Burr XII fit of the 2019 trace ([`burr_memory_mb`]), keyed by the
 //! app id; with `unit = "function"` each function gets its app's draw. Function-table
 //! entries are named by the `app` id, or `app/func` with `unit = "function"`, and are
 //! registered when their first invocation is replayed. The checksum is the file's SHA-256,
-//! available as soon as the trace is open.
+//! available as soon as the trace is open. Each entry's app (the `app` id) is reported
+//! through [`TraceInfo`], so statistics can count apps with either
+//! unit.
 
 use crate::burr_memory_mb;
 use crate::common::DeployUnit;
 use crate::error::TraceError;
-use crate::rows::{hex, seconds_to_us, Rows};
+use crate::rows::{hex, seconds_to_us, Rows, Skipped};
+use crate::TraceInfo;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
     SourceError,
@@ -70,24 +76,45 @@ struct Record {
 pub struct Azure2021Source {
     records: Vec<Record>,
     pos: usize,
-    /// Per entity: its name, its app key (for the memory draw) and its engine id.
+    /// Per entity: its name, its app (an index into `app_names`), its memory and its
+    /// engine id.
     names: Vec<Box<str>>,
+    entity_app: Vec<u32>,
+    app_names: Vec<Box<str>>,
     memory_mb: Vec<u32>,
     registered: Vec<u32>,
+    /// Engine id (as registered by this source) -> entity.
+    entity_of_id: Vec<u32>,
     checksum: String,
+    skipped: Skipped,
 }
 
 impl Azure2021Source {
     /// Reads and sorts the whole file `spec` names (a relative path is resolved against
     /// `base_dir`); `seed` is the run seed, for the memory draws.
     pub fn open(spec: &Azure2021Spec, base_dir: &Path, seed: u64) -> Result<Self, TraceError> {
+        Self::open_lenient(spec, base_dir, seed, false)
+    }
+
+    /// [`open`](Self::open), skipping and counting bad rows if `lenient` (see the
+    /// [module docs](self)).
+    pub fn open_lenient(
+        spec: &Azure2021Spec,
+        base_dir: &Path,
+        seed: u64,
+        lenient: bool,
+    ) -> Result<Self, TraceError> {
         let path = base_dir.join(&spec.path);
         let mut rows = Rows::open(&path)?;
+        let mut skipped = Skipped::new(lenient);
         let mut records = Vec::new();
         let mut names: Vec<Box<str>> = Vec::new();
+        let mut entity_app = Vec::new();
+        let mut app_names: Vec<Box<str>> = Vec::new();
         let mut memory_mb = Vec::new();
         let mut ids: FxHashMap<Box<str>, u32> = FxHashMap::default();
-        let mut app_memory: FxHashMap<Box<str>, u32> = FxHashMap::default();
+        // App id -> (its index in `app_names`, its memory).
+        let mut apps: FxHashMap<Box<str>, (u32, u32)> = FxHashMap::default();
         let mut key = String::new();
         if !rows.header().is_empty() {
             let h = rows.columns();
@@ -97,7 +124,7 @@ impl Azure2021Source {
                 h.required(END)?,
                 h.required(DURATION)?,
             );
-            while rows.advance()? {
+            while rows.advance_lenient(&mut skipped)? {
                 let rec = rows.record();
                 let id_of = |col: usize, name: &'static str| {
                     std::str::from_utf8(&rec[col])
@@ -105,18 +132,28 @@ impl Azure2021Source {
                         .filter(|s| !s.is_empty())
                         .ok_or_else(|| rows.bad(name, "an id (non-empty UTF-8 text)", &rec[col]))
                 };
-                let app_s = id_of(app, APP)?;
-                let func_s = id_of(func, FUNC)?;
-                let end_us = seconds_to_us(&rec[end]).ok_or_else(|| {
-                    rows.bad(END, "a time in seconds >= 0 (a decimal number)", &rec[end])
-                })?;
-                let duration_us = seconds_to_us(&rec[duration]).ok_or_else(|| {
-                    rows.bad(
-                        DURATION,
-                        "a duration in seconds >= 0 (a decimal number)",
-                        &rec[duration],
-                    )
-                })?;
+                let parsed = (|| {
+                    let app_s = id_of(app, APP)?;
+                    let func_s = id_of(func, FUNC)?;
+                    let end_us = seconds_to_us(&rec[end]).ok_or_else(|| {
+                        rows.bad(END, "a time in seconds >= 0 (a decimal number)", &rec[end])
+                    })?;
+                    let duration_us = seconds_to_us(&rec[duration]).ok_or_else(|| {
+                        rows.bad(
+                            DURATION,
+                            "a duration in seconds >= 0 (a decimal number)",
+                            &rec[duration],
+                        )
+                    })?;
+                    Ok::<_, TraceError>((app_s, func_s, end_us, duration_us))
+                })();
+                let (app_s, func_s, end_us, duration_us) = match parsed {
+                    Ok(p) => p,
+                    Err(e) => {
+                        skipped.skip_or_fail(e)?;
+                        continue;
+                    }
+                };
                 key.clear();
                 key.push_str(app_s);
                 if spec.unit == DeployUnit::Function {
@@ -130,11 +167,13 @@ impl Azure2021Source {
                             path: path.clone(),
                             message: "more than 4 billion functions".into(),
                         })?;
-                        let mb = *app_memory
-                            .entry(app_s.into())
-                            .or_insert_with(|| burr_memory_mb(seed, app_s));
+                        let (a, mb) = *apps.entry(app_s.into()).or_insert_with(|| {
+                            app_names.push(app_s.into());
+                            ((app_names.len() - 1) as u32, burr_memory_mb(seed, app_s))
+                        });
                         ids.insert(key.as_str().into(), e);
                         names.push(key.as_str().into());
+                        entity_app.push(a);
                         memory_mb.push(mb);
                         e
                     }
@@ -162,9 +201,23 @@ impl Azure2021Source {
             pos: 0,
             registered: vec![NONE; names.len()],
             names,
+            entity_app,
+            app_names,
             memory_mb,
+            entity_of_id: Vec::new(),
             checksum,
+            skipped,
         })
+    }
+
+    /// How many bad rows lenient mode skipped (always 0 when strict).
+    pub fn skipped_rows(&self) -> u64 {
+        self.skipped.rows
+    }
+
+    /// The error message of the first row lenient mode skipped.
+    pub fn first_skipped(&self) -> Option<&str> {
+        self.skipped.first.as_deref()
     }
 
     /// The file's SHA-256 (the whole file is read when the trace is opened).
@@ -180,6 +233,15 @@ impl Azure2021Source {
     /// Whether the trace holds no invocation.
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
+    }
+}
+
+impl TraceInfo for Azure2021Source {
+    /// The `app` id of the entry (the entry itself with `unit = "app"`).
+    fn app_of(&self, function: FunctionId) -> Option<String> {
+        let e = *self.entity_of_id.get(function.index())?;
+        let a = *self.entity_app.get(e as usize)?;
+        Some(self.app_names[a as usize].to_string())
     }
 }
 
@@ -199,6 +261,11 @@ impl ArrivalSource for Azure2021Source {
                 memory_mb: self.memory_mb[e],
             });
             self.registered[e] = id.0;
+            let i = id.index();
+            if self.entity_of_id.len() <= i {
+                self.entity_of_id.resize(i + 1, NONE);
+            }
+            self.entity_of_id[i] = r.entity;
         }
         Ok(Some(Arrival {
             time: SimTime(r.start_us),

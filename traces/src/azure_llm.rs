@@ -47,9 +47,13 @@
 //! merge them.
 //!
 //! The checksum is the file's SHA-256, available once the replay has read it to its end.
+//!
+//! **Lenient mode** ([`AzureLlm2023Source::open_lenient`], `OpenOptions::lenient`): a row with
+//! a bad field or the wrong number of fields is skipped and counted; a row earlier than the
+//! one before it is still an error (as for the canonical CSV trace).
 
 use crate::error::TraceError;
-use crate::rows::{count, hex, Rows};
+use crate::rows::{count, hex, Rows, Skipped};
 use crate::spec_error;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
@@ -164,12 +168,23 @@ pub struct AzureLlm2023Source {
     origin_us: Option<i64>,
     /// The previous row's time (µs since 1970) and its text, for order errors.
     previous: (i64, String),
+    skipped: Skipped,
 }
 
 impl AzureLlm2023Source {
     /// Opens the file `spec` names (a relative path is resolved against `base_dir`) and
     /// reads its header.
     pub fn open(spec: &AzureLlm2023Spec, base_dir: &Path) -> Result<Self, TraceError> {
+        Self::open_lenient(spec, base_dir, false)
+    }
+
+    /// [`open`](Self::open), skipping and counting bad rows if `lenient` (see the
+    /// [module docs](self)).
+    pub fn open_lenient(
+        spec: &AzureLlm2023Spec,
+        base_dir: &Path,
+        lenient: bool,
+    ) -> Result<Self, TraceError> {
         spec.validate()?;
         let rows = Rows::open(&base_dir.join(&spec.path))?;
         let columns = if rows.header().is_empty() {
@@ -189,7 +204,18 @@ impl AzureLlm2023Source {
             function: None,
             origin_us: None,
             previous: (i64::MIN, String::new()),
+            skipped: Skipped::new(lenient),
         })
+    }
+
+    /// How many bad rows lenient mode has skipped so far (always 0 when strict).
+    pub fn skipped_rows(&self) -> u64 {
+        self.skipped.rows
+    }
+
+    /// The error message of the first row lenient mode skipped.
+    pub fn first_skipped(&self) -> Option<&str> {
+        self.skipped.first.as_deref()
     }
 
     /// The file's SHA-256, once the replay has read it to its end.
@@ -198,12 +224,26 @@ impl AzureLlm2023Source {
     }
 
     fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
-        if !self.rows.advance()? {
-            return Ok(None);
+        loop {
+            if !self.rows.advance_lenient(&mut self.skipped)? {
+                return Ok(None);
+            }
+            let Some(cols) = self.columns else {
+                return Ok(None);
+            };
+            match self.parse_row(cols, functions) {
+                Ok(a) => return Ok(Some(a)),
+                Err(e) => self.skipped.skip_or_fail(e)?,
+            }
         }
-        let Some(cols) = self.columns else {
-            return Ok(None);
-        };
+    }
+
+    /// The arrival of the record just read; nothing changes unless the row is valid.
+    fn parse_row(
+        &mut self,
+        cols: Columns,
+        functions: &mut FunctionTable,
+    ) -> Result<Arrival, TraceError> {
         let rows = &self.rows;
         let rec = rows.record();
         let ts_raw = &rec[cols.timestamp];
@@ -258,12 +298,12 @@ impl AzureLlm2023Source {
                 memory_mb: self.spec.memory_mb,
             })
         });
-        Ok(Some(Arrival {
+        Ok(Arrival {
             time: SimTime((ts - origin) as u64),
             function,
             duration,
             cold_start: None,
-        }))
+        })
     }
 }
 

@@ -10,7 +10,7 @@
 //! names are quoted when they need it (a comma, a quote, a line break).
 
 use crate::error::TraceError;
-use faasim_sim::{ArrivalSource, FunctionId, FunctionTable};
+use faasim_sim::{ArrivalSource, FunctionId, FunctionTable, SourceError};
 use std::io::{BufWriter, Write};
 
 /// Writes every arrival of `source` to `out` as a canonical CSV trace and returns the number
@@ -31,12 +31,7 @@ pub fn convert_to_csv(source: &mut dyn ArrivalSource, out: impl Write) -> Result
         let arrival = match source.next_arrival(&mut table) {
             Ok(Some(a)) => a,
             Ok(None) => break,
-            Err(e) => {
-                return Err(match e.downcast::<TraceError>() {
-                    Ok(t) => *t,
-                    Err(e) => TraceError::Source(e),
-                })
-            }
+            Err(e) => return Err(source_error(e)),
         };
         while fields.len() < table.len() {
             let f = table.get(FunctionId(fields.len() as u32));
@@ -73,6 +68,14 @@ pub fn convert_to_csv(source: &mut dyn ArrivalSource, out: impl Write) -> Result
     }
     out.flush().map_err(write_err)?;
     Ok(rows)
+}
+
+/// A source error as a [`TraceError`]: itself if it is one, else [`TraceError::Source`].
+pub(crate) fn source_error(e: SourceError) -> TraceError {
+    match e.downcast::<TraceError>() {
+        Ok(t) => *t,
+        Err(e) => TraceError::Source(e),
+    }
 }
 
 /// A CSV field: as is, or quoted with inner quotes doubled if it holds a comma, a quote or a

@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Columns are found by header name (surrounding spaces ignored), in any order; unknown
-//! columns are ignored, and so is `app` for now.
+//! columns are ignored. An `app` column is not used by the replay; a function's app (its
+//! first row's, if not empty) is reported through [`TraceInfo`] so
+//! that trace statistics can count apps.
 //!
 //! - `timestamp_ms`: arrival time in milliseconds since the start, a decimal >= 0. Rows must
 //!   be in non-decreasing time order (after rounding to whole microseconds).
@@ -25,13 +27,20 @@
 //! or a header with no rows is a trace of zero arrivals, not an error. Any other bad input is
 //! a [`TraceError`] naming the file, line and column; the reader never panics on input.
 //!
+//! **Lenient mode** ([`CsvSource::lenient`], `OpenOptions::lenient`): a row with a bad field
+//! or the wrong number of fields is skipped and counted ([`CsvSource::skipped_rows`])
+//! instead of stopping the replay. A row that goes back in time is still an error: it
+//! usually means the whole file is unsorted (sort it first), and skipping rows until time
+//! catches up would silently drop a large part of the trace. I/O errors stay errors too.
+//!
 //! Speed: one reused `ByteRecord`, fields parsed straight from bytes, function names
 //! interned in a hash map keyed by `Box<str>` (looked up by `&str`, allocated once per
 //! function). The SHA-256 of the file is computed by the reader as it streams the bytes, so
 //! the checksum costs no second pass.
 
 use crate::error::TraceError;
-use crate::rows::{hex, Header, Rows};
+use crate::rows::{hex, Header, Rows, Skipped};
+use crate::TraceInfo;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
     SourceError,
@@ -46,6 +55,7 @@ const FUNCTION: &str = "function";
 const DURATION: &str = "duration_ms";
 const MEMORY: &str = "memory_mb";
 const COLD_START: &str = "cold_start_ms";
+const APP: &str = "app";
 
 /// Where the columns the reader uses sit in each record.
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +65,7 @@ struct Columns {
     duration: usize,
     memory: usize,
     cold_start: Option<usize>,
+    app: Option<usize>,
 }
 
 /// A streaming reader of a canonical CSV trace; see the [module docs](self).
@@ -67,6 +78,10 @@ pub struct CsvSource<R: Read> {
     previous: SimTime,
     previous_ms: f64,
     arrivals: u64,
+    skipped: Skipped,
+    /// Per function registered by this source (by id): its app, when the file has an `app`
+    /// column and the function's first row names one.
+    apps: FxHashMap<u32, Box<str>>,
 }
 
 impl CsvSource<File> {
@@ -97,7 +112,25 @@ impl<R: Read> CsvSource<R> {
             previous: SimTime::ZERO,
             previous_ms: 0.0,
             arrivals: 0,
+            skipped: Skipped::new(false),
+            apps: FxHashMap::default(),
         })
+    }
+
+    /// Sets lenient mode (see the [module docs](self)): bad rows are skipped and counted.
+    pub fn lenient(mut self, lenient: bool) -> Self {
+        self.skipped.lenient = lenient;
+        self
+    }
+
+    /// How many bad rows lenient mode has skipped so far (always 0 when strict).
+    pub fn skipped_rows(&self) -> u64 {
+        self.skipped.rows
+    }
+
+    /// The error message of the first row lenient mode skipped.
+    pub fn first_skipped(&self) -> Option<&str> {
+        self.skipped.first.as_deref()
     }
 
     /// The hex SHA-256 of every byte of the input, once the source has returned `None` (the
@@ -171,6 +204,13 @@ impl<R: Read> CsvSource<R> {
                     memory_mb,
                 });
                 self.ids.insert(name.into(), id);
+                if let Some(app) = cols
+                    .app
+                    .and_then(|i| std::str::from_utf8(&rec[i]).ok())
+                    .filter(|a| !a.is_empty())
+                {
+                    self.apps.insert(id.0, app.into());
+                }
                 id
             }
         };
@@ -185,16 +225,29 @@ impl<R: Read> CsvSource<R> {
     }
 
     fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
-        // An empty file (no header) reads as zero records, which also finishes its digest.
-        if !self.rows.advance()? {
-            return Ok(None);
+        loop {
+            // An empty file (no header) reads as zero records, which also finishes its digest.
+            if !self.rows.advance_lenient(&mut self.skipped)? {
+                return Ok(None);
+            }
+            let Some(cols) = self.columns else {
+                return Ok(None);
+            };
+            match self.parse_row(cols, functions) {
+                Ok(arrival) => {
+                    self.arrivals += 1;
+                    return Ok(Some(arrival));
+                }
+                Err(e) => self.skipped.skip_or_fail(e)?,
+            }
         }
-        let Some(cols) = self.columns else {
-            return Ok(None);
-        };
-        let arrival = self.parse_row(cols, functions)?;
-        self.arrivals += 1;
-        Ok(Some(arrival))
+    }
+}
+
+impl<R: Read> TraceInfo for CsvSource<R> {
+    /// The `app` field of the function's first row, if the file has that column.
+    fn app_of(&self, function: FunctionId) -> Option<String> {
+        self.apps.get(&function.0).map(|a| a.to_string())
     }
 }
 
@@ -214,6 +267,7 @@ fn find_columns(header: Header<'_>) -> Result<Columns, TraceError> {
         duration: header.required(DURATION)?,
         memory: header.required(MEMORY)?,
         cold_start: header.find(COLD_START)?,
+        app: header.find(APP)?,
     })
 }
 

@@ -120,6 +120,19 @@ pub enum TraceError {
     Source(faasim_sim::SourceError),
 }
 
+impl TraceError {
+    /// Whether this error is about one row only (a bad field, a wrong number of fields), so
+    /// that a lenient reader may skip the row and go on. Order errors are not row errors:
+    /// a row out of time order usually means the whole file is unsorted, and skipping would
+    /// silently drop a large part of it.
+    pub fn is_row_error(&self) -> bool {
+        matches!(
+            self,
+            TraceError::Field { .. } | TraceError::FieldCount { .. }
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

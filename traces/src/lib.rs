@@ -14,6 +14,7 @@
 //! |---|---|---|---|
 //! | `csv` | the canonical CSV trace | [`TraceSpec::Csv`] | `path` |
 //! | `synthetic` | the built-in generator | [`SyntheticSpec`] | all optional |
+//! | `azure-like` | a generator fitted to the Azure 2019 characterisation | [`AzureLikeSpec`] | `functions` (1000), `duration_s` (86400), `rate_scale` (1), `invocation_sigma` (0.5), `timer_jitter_ms` (100) |
 //! | `azure2019` | Azure Functions 2019 (Shahrad et al., ATC'20) | [`Azure2019Spec`] | `invocations`, `durations`, `memory` (a path or a list), `spread` (`"equidistant"`), `unit` (`"app"`) |
 //! | `azure2021` | Azure Functions 2021 (Zhang et al., SOSP'21) | [`Azure2021Spec`] | `path`, `unit` (`"app"`) |
 //! | `azure-llm-2023` | Azure LLM inference 2023 (Patel et al., Splitwise, ISCA'24) | [`AzureLlm2023Spec`] | `path`, `function` (`"llm"`), `memory_mb` (81920), `prefill_ms_per_token` (0.2), `decode_ms_per_token` (30), `overhead_ms` (0) |
@@ -35,7 +36,9 @@
 //! ```
 //!
 //! [`open`] turns a spec into an [`OpenTrace`], ready for `faasim_sim::run`;
-//! [`convert_to_csv`] writes any opened trace as a canonical CSV file.
+//! [`open_with`] adds [`OpenOptions`] (lenient reading, a sample) and [`open_sampled`] a
+//! sample alone; [`convert_to_csv`] writes any opened trace as a canonical CSV file, and
+//! [`OpenTrace::stats`] summarises it.
 //!
 //! ## The canonical CSV trace
 //! One row per invocation with the columns `timestamp_ms,function,duration_ms,memory_mb`
@@ -44,9 +47,17 @@
 //! [`convert_to_csv`] writes exact decimal milliseconds, so a converted trace reads back to
 //! the very same arrivals.
 //!
-//! ## The synthetic generator
-//! Zipf-distributed function popularity, Poisson or bursty (two-state Markov-modulated)
-//! arrivals, lognormal per-function durations and memory; see [`synthetic`].
+//! ## The generators
+//! - [`synthetic`]: Zipf-distributed function popularity, Poisson or bursty (two-state
+//!   Markov-modulated) arrivals, lognormal per-function durations and memory.
+//! - [`azure_like`]: a population shaped like the Azure Functions 2019 trace (Shahrad et
+//!   al., ATC'20, §3): per-function rates spanning seven orders of magnitude with 45% of
+//!   functions invoked at most once per hour and 81% at most once per minute, the paper's
+//!   trigger mix with periodic timers, its lognormal fit of mean execution times (about half
+//!   under 1 s) and its Burr XII fit of memory. Poisson functions and timers stream from a
+//!   heap of per-function next arrivals: O(functions) memory, O(log functions) per arrival
+//!   (12–20 M arrivals/s), so a day of 50,000 functions (about 2·10⁹ invocations) runs in
+//!   constant memory.
 //!
 //! ## Published traces
 //! The readers take the files as published (columns found by header name, so the layout
@@ -78,20 +89,53 @@
 //!   sample was available.** Durations from a `duration_ms` distribution and one
 //!   `memory_mb`, both required.
 //!
+//! ## Statistics
+//! [`OpenTrace::stats`] (or [`trace_stats`] for any [`ArrivalSource`]) reads a trace once, in
+//! O(functions) memory, and reports [`TraceStats`]: invocations, functions, apps, span and
+//! observation period, mean rate, the per-function rate distribution (shares at most once
+//! per hour / minute, the CDF of daily rates at powers of ten, as the paper's Fig. 5),
+//! duration percentiles and the share of functions averaging under 1 s, memory percentiles,
+//! the trigger mix, and inter-arrival coefficients of variation (median and share above 1
+//! over functions, and of the merged stream). It prints as an aligned table and writes as
+//! `metric,value` CSV; see [`stats`] for the exact definitions. What only a trace knows
+//! (apps, triggers, where its timeline starts) it tells through [`TraceInfo`].
+//!
+//! ## Sampling
+//! A [`SampleSpec`] (the scenario's `[sample]` table, every key optional) keeps a window
+//! `[from_s, to_s)` shifted to start at 0, a subset of the functions (or apps, with
+//! `unit = "app"`) — `random`, `top` k by invocations, `representative` (stratified by rate
+//! quantile), `rare` (below a rate) — and thins the rest with `keep_fraction`, all seeded by
+//! streams of their own. Kept functions get dense ids in order of first appearance. Choosing
+//! functions by their counts reads the trace twice (a counting pass, then the replay); see
+//! [`sample`].
+//!
+//! ## Lenient reading
+//! With [`OpenOptions::lenient`], the row-oriented readers (`csv`, `azure2021`,
+//! `azure-llm-2023`) skip a row with a bad field or the wrong number of fields and count it
+//! ([`OpenTrace::skipped_rows`], [`OpenTrace::first_skipped`]) instead of failing. Rows out
+//! of time order still fail: they usually mean the whole file is unsorted, and skipping
+//! them would silently drop much of the trace. Bad headers, missing files and I/O errors
+//! always fail; the per-minute count readers and the generators ignore the option.
+//!
 //! ## Randomness
 //! Everything random draws from the run seed's named streams ([`faasim_sim::rng::streams`]),
 //! never from a policy's stream, so every policy of a comparison sees exactly the same
 //! invocations: `arrivals` (placing counts inside a bin, the generator's arrivals),
 //! `durations` (execution-time draws), `functions` (the generator's function properties;
 //! the Burr memory fallback uses `functions/memory/<app id>`, one stream per app, so an app's
-//! memory does not depend on which other apps a trace holds).
+//! memory does not depend on which other apps a trace holds). The azure-like generator uses
+//! one stream of each kind per function (`functions/<k>`, `arrivals/<k>`, `durations/<k>`).
+//! Sampling draws from `sample/functions` and `sample/keep` (of the run seed, or of the
+//! sample's own `seed`), never from the trace's streams, so a sample keeps exactly the
+//! invocations the full trace has.
 //!
 //! ## Reproducibility
 //! A file-backed source computes the SHA-256 of the bytes it reads while it streams them (no
 //! second pass); [`OpenTrace::checksum_hex`] gives it once the run has read the files to
 //! their end, for the run's manifest. A trace of several files reports the SHA-256 of their
 //! SHA-256 digests (in the order the reader documents). A generated trace is reproduced by
-//! its parameters and seed instead.
+//! its parameters and seed instead. A sample whose window ends before the end of a file
+//! does not read the file to its end, and so has no checksum.
 //!
 //! ## Errors
 //! Bad input is a [`TraceError`], never a panic: one line that names the file, the line
@@ -102,6 +146,7 @@
 
 pub mod azure2019;
 pub mod azure2021;
+pub mod azure_like;
 pub mod azure_llm;
 mod common;
 mod convert;
@@ -109,10 +154,13 @@ pub mod csv;
 mod error;
 pub mod huawei2023;
 mod rows;
+pub mod sample;
+pub mod stats;
 pub mod synthetic;
 
 pub use crate::azure2019::{Azure2019Source, Azure2019Spec};
 pub use crate::azure2021::{Azure2021Source, Azure2021Spec};
+pub use crate::azure_like::{AzureLikeSource, AzureLikeSpec, FunctionProfile};
 pub use crate::azure_llm::{AzureLlm2023Source, AzureLlm2023Spec};
 pub use crate::common::{
     burr_memory_mb, burr_quantile_mb, DeployUnit, PathList, Spread, BURR_C, BURR_K, BURR_LAMBDA_MB,
@@ -122,9 +170,13 @@ pub use crate::convert::convert_to_csv;
 pub use crate::csv::CsvSource;
 pub use crate::error::TraceError;
 pub use crate::huawei2023::{Huawei2023Source, Huawei2023Spec};
+pub use crate::sample::{SampleSpec, SampledSource, Select};
+pub use crate::stats::{
+    trace_stats, Percentiles, StatsCollector, StatsOptions, StatsRow, TraceStats, TriggerMix,
+};
 pub use crate::synthetic::{ArrivalPattern, SyntheticSource, SyntheticSpec};
 
-use faasim_sim::{Arrival, ArrivalSource, FunctionTable, SimTime, SourceError};
+use faasim_sim::{Arrival, ArrivalSource, FunctionId, FunctionTable, SimTime, SourceError};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -149,6 +201,9 @@ pub enum TraceSpec {
     /// Huawei Cloud 2023 (per-minute request counts, wide layout).
     #[serde(rename = "huawei2023")]
     Huawei2023(Huawei2023Spec),
+    /// The Azure-like generator (rates, triggers, durations and memory after Shahrad et al.).
+    #[serde(rename = "azure-like")]
+    AzureLike(AzureLikeSpec),
 }
 
 impl TraceSpec {
@@ -160,9 +215,42 @@ impl TraceSpec {
             TraceSpec::Azure2019(s) => s.validate(),
             TraceSpec::AzureLlm2023(s) => s.validate(),
             TraceSpec::Huawei2023(s) => s.validate(),
+            TraceSpec::AzureLike(s) => s.validate(),
         }
     }
 }
+
+/// What a source knows beyond the arrivals and the [`FunctionTable`] (names and memory):
+/// the app and trigger of the functions it registered, and where its timeline starts — for
+/// statistics ([`OpenTrace::stats`]) and sampling. `function` is an id the source itself
+/// registered; every method answers `None` when the trace does not record the fact (the
+/// default, so `impl TraceInfo for MySource {}` is enough for a source that knows nothing
+/// more). Implemented by [`OpenTrace`] and by the readers that know something: Azure 2019
+/// (apps, triggers where the files have a `Trigger` column, its start), Azure 2021 (apps),
+/// the canonical CSV trace (apps, from an optional `app` column), the azure-like generator
+/// (triggers) and [`SampledSource`] (whatever its inner source knows).
+pub trait TraceInfo {
+    /// The id of the function's application (any text that is equal for functions of the
+    /// same app and differs otherwise).
+    fn app_of(&self, function: FunctionId) -> Option<String> {
+        let _ = function;
+        None
+    }
+    /// The function's trigger as the trace names it (`http`, `timer`, `queue`, …).
+    fn trigger_of(&self, function: FunctionId) -> Option<String> {
+        let _ = function;
+        None
+    }
+    /// Where the trace's observation starts, if not at time 0: an Azure 2019 trace whose
+    /// first day holds a window of minutes (`480…959`) starts at the window (479 min). With
+    /// the horizon it bounds the period over which rates are computed ([`stats`]).
+    fn start(&self) -> Option<SimTime> {
+        None
+    }
+}
+
+/// A source in memory knows nothing more.
+impl TraceInfo for faasim_sim::VecSource {}
 
 /// A reader-parameter error.
 pub(crate) fn spec_error(
@@ -180,7 +268,16 @@ pub(crate) fn spec_error(
 /// An opened trace: an arrival source for the engine, plus what the manifest records.
 #[derive(Debug)]
 pub struct OpenTrace {
-    inner: Inner,
+    source: Source,
+}
+
+/// The plain variant is the common one and is kept inline (no indirection per arrival); the
+/// sampled one, rarer and larger, is boxed.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Source {
+    Plain(Inner),
+    Sampled(Box<SampledSource<Inner>>),
 }
 
 #[derive(Debug)]
@@ -191,33 +288,116 @@ enum Inner {
     Azure2021(Azure2021Source),
     AzureLlm2023(AzureLlm2023Source),
     Huawei2023(Huawei2023Source),
+    AzureLike(AzureLikeSource),
 }
 
-impl OpenTrace {
-    /// The source to hand to `faasim_sim::run`.
-    pub fn source_mut(&mut self) -> &mut dyn ArrivalSource {
-        match &mut self.inner {
+impl Inner {
+    fn source(&mut self) -> &mut dyn ArrivalSource {
+        match self {
             Inner::Csv(s) => s,
             Inner::Synthetic(s) => s,
             Inner::Azure2019(s) => s.as_mut(),
             Inner::Azure2021(s) => s,
             Inner::AzureLlm2023(s) => s,
             Inner::Huawei2023(s) => s,
+            Inner::AzureLike(s) => s,
         }
     }
 
-    /// The hex SHA-256 of the trace file (for a trace of several files, the SHA-256 of their
-    /// SHA-256 digests, see each reader), once the run has read it to its end (every
-    /// successful run does); `None` before that and for generated traces.
-    pub fn checksum_hex(&self) -> Option<String> {
-        match &self.inner {
+    fn checksum_hex(&self) -> Option<String> {
+        match self {
             Inner::Csv(s) => s.checksum_hex(),
-            Inner::Synthetic(_) => None,
+            Inner::Synthetic(_) | Inner::AzureLike(_) => None,
             Inner::Azure2019(s) => s.checksum_hex(),
             Inner::Azure2021(s) => s.checksum_hex(),
             Inner::AzureLlm2023(s) => s.checksum_hex(),
             Inner::Huawei2023(s) => s.checksum_hex(),
         }
+    }
+
+    fn skipped(&self) -> (u64, Option<&str>) {
+        match self {
+            Inner::Csv(s) => (s.skipped_rows(), s.first_skipped()),
+            Inner::Azure2021(s) => (s.skipped_rows(), s.first_skipped()),
+            Inner::AzureLlm2023(s) => (s.skipped_rows(), s.first_skipped()),
+            _ => (0, None),
+        }
+    }
+
+    fn info(&self) -> Option<&dyn TraceInfo> {
+        match self {
+            Inner::Csv(s) => Some(s),
+            Inner::Azure2019(s) => Some(s.as_ref()),
+            Inner::Azure2021(s) => Some(s),
+            Inner::AzureLike(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl ArrivalSource for Inner {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        self.source().next_arrival(functions)
+    }
+
+    fn horizon(&self) -> Option<SimTime> {
+        match self {
+            Inner::Csv(s) => s.horizon(),
+            Inner::Synthetic(s) => s.horizon(),
+            Inner::Azure2019(s) => s.horizon(),
+            Inner::Azure2021(s) => s.horizon(),
+            Inner::AzureLlm2023(s) => s.horizon(),
+            Inner::Huawei2023(s) => s.horizon(),
+            Inner::AzureLike(s) => s.horizon(),
+        }
+    }
+}
+
+impl TraceInfo for Inner {
+    fn app_of(&self, function: FunctionId) -> Option<String> {
+        self.info()?.app_of(function)
+    }
+    fn trigger_of(&self, function: FunctionId) -> Option<String> {
+        self.info()?.trigger_of(function)
+    }
+    fn start(&self) -> Option<SimTime> {
+        self.info()?.start()
+    }
+}
+
+impl OpenTrace {
+    /// The source to hand to `faasim_sim::run` (the trace itself: sampling included).
+    pub fn source_mut(&mut self) -> &mut dyn ArrivalSource {
+        self
+    }
+
+    fn inner(&self) -> &Inner {
+        match &self.source {
+            Source::Plain(i) => i,
+            Source::Sampled(s) => s.inner(),
+        }
+    }
+
+    /// The hex SHA-256 of the trace file (for a trace of several files, the SHA-256 of their
+    /// SHA-256 digests, see each reader), once the run has read it to its end (every
+    /// successful run does); `None` before that, for generated traces, and for a sample
+    /// whose window ends before the file does (see [`sample`]).
+    pub fn checksum_hex(&self) -> Option<String> {
+        self.inner().checksum_hex()
+    }
+
+    /// How many bad rows lenient mode has skipped so far ([`OpenOptions::lenient`]; always
+    /// 0 when strict). Final once the trace has been read to its end.
+    pub fn skipped_rows(&self) -> u64 {
+        self.inner().skipped().0
+    }
+
+    /// The error message of the first row lenient mode skipped, to show the user.
+    pub fn first_skipped(&self) -> Option<&str> {
+        self.inner().skipped().1
     }
 }
 
@@ -226,19 +406,54 @@ impl ArrivalSource for OpenTrace {
         &mut self,
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
-        self.source_mut().next_arrival(functions)
+        match &mut self.source {
+            Source::Plain(i) => i.next_arrival(functions),
+            Source::Sampled(s) => s.next_arrival(functions),
+        }
     }
 
     fn horizon(&self) -> Option<SimTime> {
-        match &self.inner {
-            Inner::Csv(s) => s.horizon(),
-            Inner::Synthetic(s) => s.horizon(),
-            Inner::Azure2019(s) => s.horizon(),
-            Inner::Azure2021(s) => s.horizon(),
-            Inner::AzureLlm2023(s) => s.horizon(),
-            Inner::Huawei2023(s) => s.horizon(),
+        match &self.source {
+            Source::Plain(i) => i.horizon(),
+            Source::Sampled(s) => s.horizon(),
         }
     }
+}
+
+impl TraceInfo for OpenTrace {
+    fn app_of(&self, function: FunctionId) -> Option<String> {
+        match &self.source {
+            Source::Plain(i) => i.app_of(function),
+            Source::Sampled(s) => s.app_of(function),
+        }
+    }
+    fn trigger_of(&self, function: FunctionId) -> Option<String> {
+        match &self.source {
+            Source::Plain(i) => i.trigger_of(function),
+            Source::Sampled(s) => s.trigger_of(function),
+        }
+    }
+    fn start(&self) -> Option<SimTime> {
+        match &self.source {
+            Source::Plain(i) => i.start(),
+            Source::Sampled(s) => s.start(),
+        }
+    }
+}
+
+/// How [`open_with`] opens a trace.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenOptions {
+    /// Skip and count bad rows instead of failing (`--lenient`): see
+    /// [`OpenTrace::skipped_rows`]. Applies to the row-oriented readers — `csv`,
+    /// `azure2021`, `azure-llm-2023` — where one row is one invocation; a bad row is one with
+    /// a field that does not parse or the wrong number of fields. Rows out of time order stay
+    /// an error (see [`csv`]), and so do I/O errors and bad headers. The per-minute count
+    /// readers (`azure2019`, `huawei2023`), where a row is a whole function-day, and the
+    /// generators ignore it.
+    pub lenient: bool,
+    /// A sample to apply (the scenario's `[sample]` table); see [`sample`].
+    pub sample: Option<SampleSpec>,
 }
 
 /// Opens the trace `spec` describes. Relative paths are resolved against `base_dir` (the
@@ -247,17 +462,63 @@ impl ArrivalSource for OpenTrace {
 /// small side files of the Azure 2019 trace, and the whole unsorted Azure 2021 file) are read
 /// now, so a missing file or column fails before the run starts.
 pub fn open(spec: &TraceSpec, base_dir: &Path, seed: u64) -> Result<OpenTrace, TraceError> {
-    let inner = match spec {
-        TraceSpec::Csv { path } => Inner::Csv(CsvSource::from_path(&base_dir.join(path))?),
+    open_with(spec, base_dir, seed, &OpenOptions::default())
+}
+
+/// [`open`], with a sample (`None` for the whole trace): see [`sample`]. A sample that
+/// selects functions opens the trace twice (a counting pass, then the replay).
+pub fn open_sampled(
+    spec: &TraceSpec,
+    sample: Option<&SampleSpec>,
+    base_dir: &Path,
+    seed: u64,
+) -> Result<OpenTrace, TraceError> {
+    let opts = OpenOptions {
+        lenient: false,
+        sample: sample.cloned(),
+    };
+    open_with(spec, base_dir, seed, &opts)
+}
+
+/// [`open`], with options: lenient reading and a sample (see [`OpenOptions`]). The sample
+/// spec is checked before any file is opened.
+pub fn open_with(
+    spec: &TraceSpec,
+    base_dir: &Path,
+    seed: u64,
+    opts: &OpenOptions,
+) -> Result<OpenTrace, TraceError> {
+    let open_inner = || open_inner(spec, base_dir, seed, opts.lenient);
+    let source = match &opts.sample {
+        None => Source::Plain(open_inner()?),
+        Some(sample) => Source::Sampled(Box::new(SampledSource::new(open_inner, sample, seed)?)),
+    };
+    Ok(OpenTrace { source })
+}
+
+fn open_inner(
+    spec: &TraceSpec,
+    base_dir: &Path,
+    seed: u64,
+    lenient: bool,
+) -> Result<Inner, TraceError> {
+    Ok(match spec {
+        TraceSpec::Csv { path } => {
+            Inner::Csv(CsvSource::from_path(&base_dir.join(path))?.lenient(lenient))
+        }
         TraceSpec::Synthetic(s) => Inner::Synthetic(SyntheticSource::new(s, seed)?),
         TraceSpec::Azure2019(s) => {
             Inner::Azure2019(Box::new(Azure2019Source::open(s, base_dir, seed)?))
         }
-        TraceSpec::Azure2021(s) => Inner::Azure2021(Azure2021Source::open(s, base_dir, seed)?),
-        TraceSpec::AzureLlm2023(s) => Inner::AzureLlm2023(AzureLlm2023Source::open(s, base_dir)?),
+        TraceSpec::Azure2021(s) => {
+            Inner::Azure2021(Azure2021Source::open_lenient(s, base_dir, seed, lenient)?)
+        }
+        TraceSpec::AzureLlm2023(s) => {
+            Inner::AzureLlm2023(AzureLlm2023Source::open_lenient(s, base_dir, lenient)?)
+        }
         TraceSpec::Huawei2023(s) => Inner::Huawei2023(Huawei2023Source::open(s, base_dir, seed)?),
-    };
-    Ok(OpenTrace { inner })
+        TraceSpec::AzureLike(s) => Inner::AzureLike(AzureLikeSource::new(s, seed)?),
+    })
 }
 
 #[cfg(test)]
@@ -596,6 +857,38 @@ mod tests {
         assert_send::<Azure2021Source>();
         assert_send::<AzureLlm2023Source>();
         assert_send::<Huawei2023Source>();
+        assert_send::<AzureLikeSource>();
+        assert_send::<SampledSource<CsvSource<File>>>();
+    }
+
+    #[test]
+    fn azure_like_parses_with_defaults_and_round_trips() {
+        let spec = parse("[trace]\nformat = \"azure-like\"\n").unwrap();
+        assert_eq!(spec, TraceSpec::AzureLike(AzureLikeSpec::default()));
+        round_trip(&spec);
+        let spec = parse(
+            "[trace]\nformat = \"azure-like\"\nfunctions = 50000\nduration_s = 3600\n\
+             rate_scale = 0.5\ninvocation_sigma = 0\ntimer_jitter_ms = 0\n",
+        )
+        .unwrap();
+        assert_eq!(
+            spec,
+            TraceSpec::AzureLike(AzureLikeSpec {
+                functions: 50_000,
+                duration_s: 3600.0,
+                rate_scale: 0.5,
+                invocation_sigma: 0.0,
+                timer_jitter_ms: 0.0,
+            })
+        );
+        assert!(spec.validate().is_ok());
+        round_trip(&spec);
+        let e = parse("[trace]\nformat = \"azure-like\"\nrate_scale = -1\n")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("azure-like trace, key `rate_scale`"), "{e}");
     }
 
     #[test]

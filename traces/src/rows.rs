@@ -152,6 +152,19 @@ impl<R: Read> Rows<R> {
         Ok(more)
     }
 
+    /// Like [`advance`](Self::advance), but in lenient mode a record with the wrong number
+    /// of fields is noted in `skipped` and passed over instead of being an error (the CSV
+    /// parser has consumed it, so reading goes on with the next record). Any other error
+    /// (an I/O failure) is returned as it is.
+    pub(crate) fn advance_lenient(&mut self, skipped: &mut Skipped) -> Result<bool, TraceError> {
+        loop {
+            match self.advance() {
+                Err(e @ TraceError::FieldCount { .. }) if skipped.lenient => skipped.note(&e),
+                other => return other,
+            }
+        }
+    }
+
     /// The SHA-256 of every byte of the input, once [`advance`](Self::advance) has returned
     /// `false`; `None` before (a checksum of part of a file would be misleading).
     pub(crate) fn digest(&self) -> Option<[u8; 32]> {
@@ -190,6 +203,42 @@ impl<R: Read> Rows<R> {
             column: column.into(),
             expected,
             got: shown(raw),
+        }
+    }
+}
+
+/// The bad rows a lenient reader passed over: how many, and the first one's error message.
+/// A strict reader (`lenient == false`) never notes any: its first bad row is an error.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Skipped {
+    pub(crate) lenient: bool,
+    pub(crate) rows: u64,
+    pub(crate) first: Option<String>,
+}
+
+impl Skipped {
+    pub(crate) fn new(lenient: bool) -> Self {
+        Self {
+            lenient,
+            ..Self::default()
+        }
+    }
+
+    /// Counts one skipped row (keeping the first error's message).
+    pub(crate) fn note(&mut self, e: &TraceError) {
+        self.rows += 1;
+        if self.first.is_none() {
+            self.first = Some(e.to_string());
+        }
+    }
+
+    /// In lenient mode, notes a bad-row error and returns `Ok(())`; otherwise returns it.
+    pub(crate) fn skip_or_fail(&mut self, e: TraceError) -> Result<(), TraceError> {
+        if self.lenient && e.is_row_error() {
+            self.note(&e);
+            Ok(())
+        } else {
+            Err(e)
         }
     }
 }
