@@ -82,6 +82,10 @@ pub struct PlatformSpec {
     /// Executions one instance serves at once: 1 (AWS Lambda) or more (Knative, Cloud Run).
     #[serde(default = "one")]
     pub instance_concurrency: u32,
+    /// Provisioned concurrency: instances of each function initialised ahead, kept all run,
+    /// billed at the model's provisioned prices (AWS Lambda).
+    #[serde(default)]
+    pub provisioned_instances: u32,
     #[serde(default)]
     pub on_full: OnFullSpec,
     /// Drop a queued request after this long in the queue (`on_full = "queue"` only).
@@ -106,6 +110,7 @@ impl Default for PlatformSpec {
         PlatformSpec {
             mode: PlatformMode::Serverless,
             instance_concurrency: 1,
+            provisioned_instances: 0,
             on_full: OnFullSpec::Queue,
             queue_timeout_ms: None,
             cold_start_ms: ColdStartSpec::default(),
@@ -581,6 +586,7 @@ impl Scenario {
                 vcpu_milli: faasim_sim::billing::vcpus_to_milli(self.billing.vcpus).unwrap_or(1000),
             },
             seed,
+            provisioned_per_function: p.provisioned_instances,
             sample_interval: SimDuration::try_from_ms_f64(self.output.timeseries_interval_s * 1e3),
         }
     }

@@ -47,6 +47,7 @@ fn config(workers: &[(u32, u32)]) -> EngineConfig {
         billing: Billing::default(),
         seed: 1,
         sample_interval: None,
+        provisioned_per_function: 0,
     }
 }
 

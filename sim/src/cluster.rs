@@ -68,6 +68,8 @@ pub(crate) struct Instance {
     pub active: u32,
     /// The invocation waiting for this instance's cold start (`NIL` if none).
     pub bound: u32,
+    /// Provisioned concurrency: kept all run, never reclaimed.
+    pub provisioned: bool,
     pub created_at: SimTime,
     pub ready_at: SimTime,
     pub last_used: SimTime,
@@ -96,6 +98,7 @@ impl Instance {
             state: InstState::Free,
             active: 0,
             bound: NIL,
+            provisioned: false,
             created_at: SimTime::ZERO,
             ready_at: SimTime::ZERO,
             last_used: SimTime::ZERO,

@@ -73,6 +73,10 @@ pub struct EngineConfig {
     pub seed: u64,
     /// Emit a [`Sample`] at every multiple of this.
     pub sample_interval: Option<SimDuration>,
+    /// Provisioned concurrency: instances of each function initialised ahead of its first
+    /// invocation (ready at once), kept all run, never reclaimed, billed at the model's
+    /// provisioned prices for their lifetime and for the invocations they serve.
+    pub provisioned_per_function: u32,
 }
 
 impl Default for EngineConfig {
@@ -94,6 +98,7 @@ impl Default for EngineConfig {
             billing: Billing::default(),
             seed: 0,
             sample_interval: None,
+            provisioned_per_function: 0,
         }
     }
 }
@@ -256,6 +261,8 @@ struct Engine<'r> {
     /// Functions the autoscaler looks at each tick, in order of first activity.
     scaled_fns: Vec<FunctionId>,
     tick_pending: bool,
+    /// Set while creating provisioned instances (ready at once, never reclaimed).
+    creating_provisioned: bool,
     /// Consecutive ticks with requests waiting and nothing running or starting.
     stuck_ticks: u32,
     recorder: &'r mut dyn Recorder,
@@ -364,6 +371,7 @@ impl<'r> Engine<'r> {
             autoscaler: None,
             scaled_fns: Vec::new(),
             tick_pending: false,
+            creating_provisioned: false,
             stuck_ticks: 0,
             recorder,
             rng_cold: SimRng::stream(cfg.seed, streams::COLD_STARTS),
@@ -466,6 +474,9 @@ impl<'r> Engine<'r> {
                 prewarm_gen: 0,
             });
             self.avail.push(ListEnds::default());
+            if self.cfg.provisioned_per_function > 0 {
+                self.create_provisioned(id, self.cfg.provisioned_per_function)?;
+            }
         }
         Ok(())
     }
@@ -746,7 +757,7 @@ impl<'r> Engine<'r> {
         self.start_execution(slot);
     }
 
-    fn create_instance(&mut self, f: FunctionId, w: WorkerId, bound: Option<u32>) {
+    fn create_instance(&mut self, f: FunctionId, w: WorkerId, bound: Option<u32>) -> u32 {
         let now = self.now;
         let mb = self.fns[f.index()].memory_mb;
         let slot = match self.free_instances.pop() {
@@ -760,6 +771,7 @@ impl<'r> Engine<'r> {
         self.workers[w.index()].instances += 1;
         let init = match bound.and_then(|b| self.invs[b as usize].cold_override) {
             Some(d) => d,
+            None if self.creating_provisioned => SimDuration::ZERO,
             None => {
                 let s = self.fns[f.index()].cold_sampler;
                 self.cold_samplers[s].sample(&mut self.rng_cold)
@@ -779,6 +791,7 @@ impl<'r> Engine<'r> {
             last_used: now,
             idle_since: now,
             bound: bound.unwrap_or(NIL),
+            provisioned: self.creating_provisioned,
             ..Instance::vacant()
         };
         if let Some(b) = bound {
@@ -805,6 +818,25 @@ impl<'r> Engine<'r> {
             EventClass::InstanceReady,
             Event::Ready { inst: slot, gen },
         );
+        slot
+    }
+
+    /// Provisioned concurrency: `n` instances of a newly seen function, initialised ahead
+    /// (ready at once), kept for the whole run, never reclaimed, billed at the provisioned
+    /// prices.
+    fn create_provisioned(&mut self, f: FunctionId, n: u32) -> Result<(), SimError> {
+        for _ in 0..n {
+            let Some(w) = self.find_worker(f, false)? else {
+                return Err(SimError::Config(format!(
+                    "the {n} provisioned instance(s) of `{}` do not fit in the cluster",
+                    self.functions.get(f).name
+                )));
+            };
+            self.creating_provisioned = true;
+            self.create_instance(f, w, None);
+            self.creating_provisioned = false;
+        }
+        Ok(())
     }
 
     fn on_ready(&mut self, i: u32, gen: u32) -> Result<(), SimError> {
@@ -969,7 +1001,14 @@ impl<'r> Engine<'r> {
         let inv = self.invs[slot as usize];
         let inst = &self.instances[inv.instance as usize];
         let mb = inst.memory_mb;
-        let charge = self.cfg.billing.charge(now - inv.start, inv.init, mb);
+        let billing = &self.cfg.billing;
+        let charge = if inst.provisioned {
+            billing
+                .provisioned_invocation_charge(now - inv.start, mb)
+                .unwrap_or_else(|| billing.charge(now - inv.start, inv.init, mb))
+        } else {
+            billing.charge(now - inv.start, inv.init, mb)
+        };
         let rec = InvocationRecord {
             id: inv.seq,
             function: inv.function,
@@ -1044,10 +1083,14 @@ impl<'r> Engine<'r> {
         let mb = inst.memory_mb;
         let w = inst.worker;
         list_push_back(&mut self.instances, &mut self.idle, List::Idle, i);
-        self.workers[w.index()].idle_mb += mb;
+        let provisioned = self.instances[i as usize].provisioned;
+        if !provisioned {
+            // Provisioned instances are never reclaimed: not part of the worker's reclaimable memory.
+            self.workers[w.index()].idle_mb += mb;
+        }
         self.idle_mb += mb as u64;
-        if self.autoscaler.is_some() {
-            // The autoscaler, not keep-alive, removes instances.
+        if self.autoscaler.is_some() || provisioned {
+            // The autoscaler (or the provisioning), not keep-alive, removes instances.
             self.instances[i as usize].expires_at = SimTime::MAX;
             return;
         }
@@ -1112,7 +1155,9 @@ impl<'r> Engine<'r> {
         let (w, f) = (inst.worker, inst.function);
         self.stats.idle_mb_us += mb as u128 * idle_us;
         self.fns[f.index()].stats.idle_mb_us += mb as u128 * idle_us;
-        self.workers[w.index()].idle_mb -= mb;
+        if !self.instances[i as usize].provisioned {
+            self.workers[w.index()].idle_mb -= mb;
+        }
         self.idle_mb -= mb as u64;
     }
 
@@ -1124,8 +1169,8 @@ impl<'r> Engine<'r> {
         let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
         let life = now - inst.created_at;
         self.stats.instance_us += life.as_micros() as u128;
-        let in_avail = inst.in_avail;
-        self.charge_instance(f, life, mb);
+        let (in_avail, provisioned) = (inst.in_avail, inst.provisioned);
+        self.charge_instance(f, life, mb, provisioned);
         if in_avail {
             list_remove(
                 &mut self.instances,
@@ -1183,8 +1228,20 @@ impl<'r> Engine<'r> {
 
     /// Instance-based billing (Cloud Run's): the instance's whole life is charged when it
     /// ends. A no-op for the per-invocation models.
-    fn charge_instance(&mut self, f: FunctionId, life: SimDuration, memory_mb: u32) {
-        let c = self.cfg.billing.instance_charge(life, memory_mb);
+    fn charge_instance(
+        &mut self,
+        f: FunctionId,
+        life: SimDuration,
+        memory_mb: u32,
+        provisioned: bool,
+    ) {
+        let c = match provisioned {
+            true => match self.cfg.billing.provisioned_time_charge(life, memory_mb, 1) {
+                Some(c) => c,
+                None => return,
+            },
+            false => self.cfg.billing.instance_charge(life, memory_mb),
+        };
         if c.total() == Money::ZERO {
             return;
         }
@@ -1225,7 +1282,10 @@ impl<'r> Engine<'r> {
             return self.reclaim_ranked(mb);
         }
         let mut cur = self.idle.head;
-        while cur != NIL && !fits(&self.workers[self.instances[cur as usize].worker.index()]) {
+        while cur != NIL
+            && (self.instances[cur as usize].provisioned
+                || !fits(&self.workers[self.instances[cur as usize].worker.index()]))
+        {
             cur = self.instances[cur as usize].idle_next;
         }
         if cur == NIL {
@@ -1234,7 +1294,8 @@ impl<'r> Engine<'r> {
         let target = self.instances[cur as usize].worker;
         while self.workers[target.index()].free_mb() < mb {
             let next = self.instances[cur as usize].idle_next;
-            if self.instances[cur as usize].worker == target {
+            let inst = &self.instances[cur as usize];
+            if inst.worker == target && !inst.provisioned {
                 self.evict(cur, EvictReason::Reclaimed);
             }
             cur = next;
@@ -1247,9 +1308,11 @@ impl<'r> Engine<'r> {
         ranked.clear();
         let mut cur = self.idle.head;
         while cur != NIL {
-            let v = instance_view(&self.instances, InstanceId(cur));
-            let p = self.keep_alive.victim_priority(&v, self.now).unwrap_or(0);
-            ranked.push((p, cur));
+            if !self.instances[cur as usize].provisioned {
+                let v = instance_view(&self.instances, InstanceId(cur));
+                let p = self.keep_alive.victim_priority(&v, self.now).unwrap_or(0);
+                ranked.push((p, cur));
+            }
             cur = self.instances[cur as usize].idle_next;
         }
         ranked.sort_unstable();
@@ -1348,7 +1411,9 @@ impl<'r> Engine<'r> {
             if desired > current {
                 for _ in current..desired {
                     match self.find_worker(f, true) {
-                        Ok(Some(w)) => self.create_instance(f, w, None),
+                        Ok(Some(w)) => {
+                            self.create_instance(f, w, None);
+                        }
                         Ok(None) => break,
                         Err(e) => {
                             result = Err(e);
@@ -1393,7 +1458,8 @@ impl<'r> Engine<'r> {
         victims.clear();
         let mut cur = self.avail[f.index()].head;
         while cur != NIL && victims.len() < n as usize {
-            if self.instances[cur as usize].active == 0 {
+            let inst = &self.instances[cur as usize];
+            if inst.active == 0 && !inst.provisioned {
                 victims.push(cur);
             }
             cur = self.instances[cur as usize].avail_next;
@@ -1509,8 +1575,9 @@ impl<'r> Engine<'r> {
                 continue;
             }
             let (f, life, mb) = (inst.function, now - inst.created_at, inst.memory_mb);
+            let provisioned = inst.provisioned;
             self.stats.instance_us += life.as_micros() as u128;
-            self.charge_instance(f, life, mb);
+            self.charge_instance(f, life, mb, provisioned);
             if self.instances[i].in_idle {
                 self.leave_idle(i as u32);
             }

@@ -2,6 +2,7 @@
 //! money totals as exact sums of the per-invocation charges.
 
 use crate::common::*;
+use faasim_policies::KeepAliveSpec;
 use faasim_sim::{Billing, BillingModel, Charge, CpuModel, Money};
 
 /// 1 worker, cold start 150 ms, CPU ignored, f0 of 128 MB, fixed keep-alive 10 s.
@@ -129,4 +130,47 @@ fn processor_sharing_bills_the_wall_clock() {
         vec![2_000 * 128, 2_000 * 256]
     );
     assert_eq!(rep.stats.billed_mb_ms, 2_000 * 384);
+}
+
+#[test]
+fn provisioned_concurrency_is_warm_and_billed_at_its_own_prices() {
+    // One provisioned instance of a 1024 MB function, ready at t = 0. A @0 (1 s) and
+    // A @2 s (1 s) both run warm on it; the run ends at 3 s.
+    // Provisioned time: 3 s, rounded up to AWS's 5 minutes: 300 GB-s x $0.0000041667.
+    // Invocations: 2 x 1 GB-s x $0.0000097222 (the provisioned duration price) + 2 requests.
+    let mut cfg = config(4096, 1, 100.0);
+    cfg.provisioned_per_function = 1;
+    let (rep, rec) = simulate(
+        &cfg,
+        policies(&KeepAliveSpec::None {}),
+        vec![func("f0", 1024)],
+        vec![arr(0, 0, S), arr(2 * S, 0, S)],
+    );
+    assert_eq!(rep.stats.completed, 2);
+    assert_eq!(rep.stats.cold_starts, 0);
+    assert!(rec.invocations.iter().all(|r| r.latency().as_micros() == S));
+    // Kept although keep-alive is `none`: provisioned instances are not subject to it.
+    assert_eq!(rep.stats.instances_created, 1);
+    let inv = rep.stats.bill.invoice();
+    let usd = |m: faasim_sim::Money| m.to_usd();
+    assert!((usd(inv.provisioned) - (300.0 * 0.0000041667 + 2.0 * 0.0000097222)).abs() < 1e-12);
+    assert!(
+        (usd(inv.total) - (300.0 * 0.0000041667 + 2.0 * 0.0000097222 + 2.0 * 0.0000002)).abs()
+            < 1e-12
+    );
+}
+
+#[test]
+fn provisioned_instances_that_do_not_fit_are_a_clear_error() {
+    let mut cfg = config(1024, 1, 100.0);
+    cfg.provisioned_per_function = 2;
+    let err = faasim_sim::run(
+        &cfg,
+        policies(&KeepAliveSpec::None {}),
+        &mut faasim_sim::VecSource::new(vec![func("big", 1024)], vec![arr(0, 0, S)]),
+        &mut faasim_sim::NullRecorder,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("provisioned") && err.contains("big"), "{err}");
 }

@@ -247,6 +247,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         },
         seed: case.seed,
         sample_interval: Some(SimDuration::from_ms(1)),
+        provisioned_per_function: 0,
     };
     let spec = match &case.keep_alive {
         KeepAliveChoice::Spec(s) => s.clone(),
