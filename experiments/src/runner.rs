@@ -27,6 +27,8 @@ pub enum RunError {
     Sim(#[from] faasim_sim::SimError),
     #[error(transparent)]
     Vm(#[from] faasim_sim::vm::VmError),
+    #[error(transparent)]
+    Parquet(#[from] faasim_plots::PlotError),
 }
 
 /// What a finished run reports back.
@@ -133,6 +135,14 @@ pub fn run_scenario_with(
     let wall_s = started.elapsed().as_secs_f64();
 
     recorder.finish().map_err(io_err(out_dir))?;
+    let parquet = sc.output.invocations
+        && sc.output.invocations_format == crate::scenario::InvocationsFormat::Parquet;
+    if parquet {
+        // Rows stream to CSV during the run; converted in bounded memory at the end.
+        let csv_path = out_dir.join("invocations.csv");
+        faasim_plots::csv_to_parquet(&csv_path, &out_dir.join("invocations.parquet"))?;
+        std::fs::remove_file(&csv_path).map_err(io_err(&csv_path))?;
+    }
     let functions = function_rows(&mut report);
     let summary = SummaryRow::new(
         &sc.name,
@@ -147,7 +157,11 @@ pub fn run_scenario_with(
 
     let mut files = vec!["summary.csv", "functions.csv", "timeseries.csv"];
     if sc.output.invocations {
-        files.push("invocations.csv");
+        files.push(if parquet {
+            "invocations.parquet"
+        } else {
+            "invocations.csv"
+        });
     }
     let manifest = Manifest {
         faasim_version: env!("CARGO_PKG_VERSION"),

@@ -263,13 +263,26 @@ impl VmTable {
     }
 }
 
+/// The file format of per-invocation rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum InvocationsFormat {
+    #[default]
+    Csv,
+    /// Columnar and compressed (about 12× smaller), via polars.
+    Parquet,
+}
+
 /// `[output]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutputSpec {
-    /// Write one row per invocation to `invocations.csv`.
+    /// Write one row per invocation (`invocations.csv` or `.parquet`).
     #[serde(default)]
     pub invocations: bool,
+    /// `"csv"` (default) or `"parquet"` for the per-invocation rows.
+    #[serde(default)]
+    pub invocations_format: InvocationsFormat,
     /// Interval of `timeseries.csv` rows, in seconds (default 60).
     #[serde(default = "default_interval")]
     pub timeseries_interval_s: f64,
@@ -283,6 +296,7 @@ impl Default for OutputSpec {
     fn default() -> Self {
         OutputSpec {
             invocations: false,
+            invocations_format: InvocationsFormat::Csv,
             timeseries_interval_s: 60.0,
         }
     }

@@ -294,3 +294,29 @@ fn bad_scenarios_fail_cleanly_naming_the_key() {
         &["nope.csv"],
     );
 }
+
+#[test]
+fn per_invocation_rows_can_be_written_as_parquet() {
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write("trace.csv", GOOD_TRACE.as_bytes());
+    let out = c.run(
+        "s.toml",
+        "out",
+        &["--set", "output.invocations_format=parquet"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = fs::read(c.path("out/invocations.parquet")).unwrap();
+    // A Parquet file starts and ends with the magic bytes PAR1.
+    assert!(bytes.len() > 8 && &bytes[..4] == b"PAR1" && &bytes[bytes.len() - 4..] == b"PAR1");
+    assert!(
+        !c.path("out/invocations.csv").exists(),
+        "the CSV is replaced"
+    );
+    let manifest = fs::read_to_string(c.path("out/manifest.json")).unwrap();
+    assert!(manifest.contains("invocations.parquet"), "{manifest}");
+}

@@ -94,7 +94,11 @@ pub(crate) trait Row: DeserializeOwned {
     const COLUMNS: &'static [&'static str];
 }
 
-fn csv_err(path: &Path, headers: Option<&csv::StringRecord>, e: csv::Error) -> PlotError {
+pub(crate) fn csv_err(
+    path: &Path,
+    headers: Option<&csv::StringRecord>,
+    e: csv::Error,
+) -> PlotError {
     let line = e.position().map_or(0, |p| p.line());
     match (headers, e.kind()) {
         (Some(h), csv::ErrorKind::Deserialize { .. }) => csv_err_at(path, h, line, e),

@@ -68,6 +68,13 @@
 //! thinned to at most a few thousand points so SVGs stay small. Latencies below 1 µs are
 //! drawn at 1 µs (the log axis cannot show 0).
 //!
+//! # Parquet
+//!
+//! [`csv_to_parquet`] converts a run's `invocations.csv` into a typed Parquet file (one
+//! row group per [`PARQUET_ROWS_PER_GROUP`] rows, zstd), streaming, in bounded memory.
+//! This is the only crate of the workspace that depends on polars (with its default
+//! features off and only `parquet` on), so only it pays polars' build time.
+//!
 //! # Errors
 //!
 //! Bad input never panics: a directory of neither layout, a missing file, a missing column
@@ -76,7 +83,10 @@
 
 mod data;
 mod figures;
+mod parquet;
 mod render;
+
+pub use parquet::{csv_to_parquet, csv_to_parquet_with, PARQUET_ROWS_PER_GROUP};
 
 use std::path::{Path, PathBuf};
 
@@ -122,6 +132,9 @@ pub enum PlotError {
     Invalid { path: PathBuf, message: String },
     #[error("{}: cannot draw: {message}", path.display())]
     Draw { path: PathBuf, message: String },
+    /// Polars could not encode or write the Parquet file `path`.
+    #[error("{}: cannot write Parquet: {message}", path.display())]
+    Parquet { path: PathBuf, message: String },
     #[error("the embedded DejaVu Sans font could not be loaded")]
     Font,
 }
