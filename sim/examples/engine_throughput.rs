@@ -1,94 +1,12 @@
 //! Times the engine alone on an in-memory workload (generation excluded), for profiling:
 //! `cargo run --release -p faasim-sim --example engine_throughput -- 1000000 ignore`.
 
-use faasim_sim::{
-    run, Arrival, ClusterView, CpuModel, DistSpec, EngineConfig, FunctionId, FunctionSpec,
-    FunctionView, InstanceView, InvocationView, KeepAlive, KeepAliveDecision, NullRecorder,
-    Placement, Policies, PolicyRng, Route, Routing, SimDuration, SimRng, SimTime, VecSource,
-    WorkerId, WorkerSpec,
-};
-use rand_distr::{Distribution, Exp, LogNormal};
+use faasim_sim::{run, CpuModel, NullRecorder, VecSource};
 
-struct LeastLoaded;
-impl Placement for LeastLoaded {
-    fn place(&mut self, f: &FunctionView, c: &ClusterView, _: &mut PolicyRng) -> Option<WorkerId> {
-        c.least_loaded(f.memory_mb)
-    }
-}
-struct Mru;
-impl Routing for Mru {
-    fn route(&mut self, inv: &InvocationView, c: &ClusterView, _: &mut PolicyRng) -> Route {
-        c.most_recent_warm(inv.function)
-            .map_or(Route::Cold, Route::Warm)
-    }
-}
-struct Fixed(SimDuration);
-impl KeepAlive for Fixed {
-    fn on_idle(&mut self, _: &InstanceView, now: SimTime) -> KeepAliveDecision {
-        KeepAliveDecision::KeepUntil(now + self.0)
-    }
-}
+#[path = "../benches/support/mod.rs"]
+mod support;
 
-/// `n` arrivals over 1,000 functions with Zipf(1) popularity at 20,000 per second,
-/// lognormal durations (median 50 ms), 128-1024 MB functions.
-fn workload(n: usize) -> (Vec<FunctionSpec>, Vec<Arrival>) {
-    let mut rng = SimRng::stream(1, "bench");
-    let nf = 1_000;
-    let functions: Vec<FunctionSpec> = (0..nf)
-        .map(|i| FunctionSpec {
-            name: format!("f{i}"),
-            memory_mb: 128 << (i % 4),
-        })
-        .collect();
-    let weights: Vec<f64> = (1..=nf).map(|k| 1.0 / k as f64).collect();
-    let total: f64 = weights.iter().sum();
-    let mut cdf = Vec::with_capacity(nf);
-    let mut acc = 0.0;
-    for w in &weights {
-        acc += w / total;
-        cdf.push(acc);
-    }
-    let gap = Exp::new(20_000.0).unwrap();
-    let dur = LogNormal::new(50f64.ln(), 1.0).unwrap();
-    let mut t = 0.0f64;
-    let arrivals = (0..n)
-        .map(|_| {
-            t += gap.sample(&mut rng);
-            let u = rng.unit_f64();
-            let f = cdf.partition_point(|&c| c < u).min(nf - 1);
-            Arrival {
-                time: SimTime((t * 1e6) as u64),
-                function: FunctionId(f as u32),
-                duration: SimDuration((dur.sample(&mut rng) * 1e3) as u64),
-                cold_start: None,
-            }
-        })
-        .collect();
-    (functions, arrivals)
-}
-
-fn config(cpu: CpuModel) -> EngineConfig {
-    EngineConfig {
-        workers: vec![
-            WorkerSpec {
-                memory_mb: 65_536,
-                cores: 32,
-            };
-            100
-        ],
-        cold_start: DistSpec::Constant { value_ms: 150.0 },
-        cpu,
-        ..EngineConfig::default()
-    }
-}
-
-fn policies() -> Policies {
-    Policies {
-        placement: Box::new(LeastLoaded),
-        routing: Box::new(Mru),
-        keep_alive: Box::new(Fixed(SimDuration::from_secs(600))),
-    }
-}
+use support::{config, policies, workload};
 
 fn main() {
     let mut args = std::env::args().skip(1);
