@@ -435,7 +435,7 @@ impl Dataset {
                             .iter()
                             .position(|x| x == k)
                             .map_or(k.as_str(), |i| short[i].as_str());
-                        parts.push(format!("{name}={v}"));
+                        parts.push(label_part(name, v));
                     }
                     let label = if parts.is_empty() {
                         plan.name.clone()
@@ -491,6 +491,32 @@ impl Dataset {
             key_cols,
             several_scenarios: plan.several_scenarios,
         })
+    }
+}
+
+/// One varied value in a label: `ttl_s=600`; a whole table varied at once (`{ policy =
+/// "fixed", ttl_s = 600 }`) shows its policy name and other keys: `fixed ttl_s=600`.
+pub(crate) fn label_part(name: &str, value: &str) -> String {
+    let v = value.trim();
+    let Some(inner) = v.strip_prefix('{').and_then(|x| x.strip_suffix('}')) else {
+        return format!("{name}={v}");
+    };
+    let mut out: Vec<String> = Vec::new();
+    for field in inner.split(',') {
+        let Some((k, val)) = field.split_once('=') else {
+            continue;
+        };
+        let (k, val) = (k.trim(), val.trim().trim_matches('"'));
+        if k == "policy" || k == "fleet" || k == "dist" {
+            out.insert(0, val.to_owned());
+        } else {
+            out.push(format!("{k}={val}"));
+        }
+    }
+    if out.is_empty() {
+        format!("{name}={v}")
+    } else {
+        out.join(" ")
     }
 }
 
@@ -840,6 +866,19 @@ mod tests {
         let mut z = LatencyAcc::default();
         z.push(0.0);
         assert_eq!(z.points()[0].0, LATENCY_FLOOR_MS);
+    }
+
+    #[test]
+    fn whole_tables_are_labelled_by_their_policy() {
+        assert_eq!(
+            label_part("keep_alive", "{ policy = \"fixed\", ttl_s = 600 }"),
+            "fixed ttl_s=600"
+        );
+        assert_eq!(
+            label_part("keep_alive", "{ policy = \"hybrid-histogram\" }"),
+            "hybrid-histogram"
+        );
+        assert_eq!(label_part("ttl_s", "60"), "ttl_s=60");
     }
 
     #[test]
