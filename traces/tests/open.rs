@@ -1,26 +1,12 @@
 //! `open` end to end: spec -> source -> engine, with the checksum for the manifest.
 
-use faasim_sim::{
-    Arrival, ArrivalSource, ClusterView, EngineConfig, FunctionId, FunctionTable, FunctionView,
-    InstanceView, InvocationView, KeepAlive, KeepAliveDecision, NullRecorder, Placement, Policies,
-    PolicyRng, Route, Routing, SimDuration, SimTime, WorkerId,
-};
+mod common;
+
+use common::*;
+use faasim_sim::{EngineConfig, FunctionId, NullRecorder, Policies, SimDuration, SimTime};
 use faasim_traces::{open, SyntheticSpec, TraceSpec};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-fn drain(source: &mut dyn ArrivalSource) -> (Vec<Arrival>, FunctionTable) {
-    let mut table = FunctionTable::new();
-    let mut out = Vec::new();
-    while let Some(a) = source.next_arrival(&mut table).unwrap() {
-        out.push(a);
-    }
-    (out, table)
-}
 
 /// A unique temporary file, removed on drop.
 struct TempFile(PathBuf);
@@ -37,30 +23,6 @@ impl TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-struct FirstFit;
-impl Placement for FirstFit {
-    fn place(
-        &mut self,
-        f: &FunctionView<'_>,
-        c: &ClusterView<'_>,
-        _: &mut PolicyRng,
-    ) -> Option<WorkerId> {
-        c.first_fit(f.memory_mb)
-    }
-}
-struct AlwaysCold;
-impl Routing for AlwaysCold {
-    fn route(&mut self, _: &InvocationView, _: &ClusterView<'_>, _: &mut PolicyRng) -> Route {
-        Route::Cold
-    }
-}
-struct EvictNow;
-impl KeepAlive for EvictNow {
-    fn on_idle(&mut self, _: &InstanceView, _: SimTime) -> KeepAliveDecision {
-        KeepAliveDecision::EvictNow
     }
 }
 

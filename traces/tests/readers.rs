@@ -1,6 +1,9 @@
 //! The readers of published traces, on hand-made fixtures (every layout variant) and, where
 //! `../shared/traces` exists, on the real samples.
 
+mod common;
+
+use common::*;
 use faasim_sim::{
     Arrival, ArrivalSource, DistSpec, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
 };
@@ -9,30 +12,6 @@ use faasim_traces::{
     CsvSource, DeployUnit, Huawei2023Spec, PathList, Spread, TraceSpec,
 };
 use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// The real samples, or `None` (with a note) where they are absent.
-fn shared(folder: &str) -> Option<PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces")).join(folder);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("SKIPPED: {} is absent", dir.display());
-        None
-    }
-}
-
-fn drain(source: &mut dyn ArrivalSource) -> (Vec<Arrival>, FunctionTable) {
-    let mut table = FunctionTable::new();
-    let mut out = Vec::new();
-    while let Some(a) = source.next_arrival(&mut table).unwrap() {
-        out.push(a);
-    }
-    (out, table)
-}
 
 fn open_err(spec: &TraceSpec, base: &Path) -> String {
     match open(spec, base, 1) {
@@ -1179,35 +1158,7 @@ fn conversion_passes_reader_errors_through() {
 
 mod engine {
     use super::*;
-    use faasim_sim::{
-        ClusterView, EngineConfig, FunctionView, InstanceView, InvocationView, KeepAlive,
-        KeepAliveDecision, NullRecorder, Placement, Policies, PolicyRng, Route, Routing, WorkerId,
-        WorkerSpec,
-    };
-
-    struct FirstFit;
-    impl Placement for FirstFit {
-        fn place(
-            &mut self,
-            f: &FunctionView<'_>,
-            c: &ClusterView<'_>,
-            _: &mut PolicyRng,
-        ) -> Option<WorkerId> {
-            c.first_fit(f.memory_mb)
-        }
-    }
-    struct AlwaysCold;
-    impl Routing for AlwaysCold {
-        fn route(&mut self, _: &InvocationView, _: &ClusterView<'_>, _: &mut PolicyRng) -> Route {
-            Route::Cold
-        }
-    }
-    struct EvictNow;
-    impl KeepAlive for EvictNow {
-        fn on_idle(&mut self, _: &InstanceView, _: SimTime) -> KeepAliveDecision {
-            KeepAliveDecision::EvictNow
-        }
-    }
+    use faasim_sim::{EngineConfig, NullRecorder, Policies, WorkerSpec};
 
     /// Replays `spec` on a cluster large enough that nothing waits long or is dropped, and
     /// returns (invocations, completed).

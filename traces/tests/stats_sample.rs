@@ -2,36 +2,15 @@
 //! public API (`open_with`, `OpenTrace::stats`), on fixtures and, where `../shared/traces`
 //! exists, on the real samples.
 
-use faasim_sim::{Arrival, ArrivalSource, FunctionId, FunctionTable, SimTime};
+mod common;
+
+use common::*;
+use faasim_sim::{ArrivalSource, FunctionId, FunctionTable, SimTime};
 use faasim_traces::{
     open, open_sampled, open_with, Azure2019Spec, Azure2021Spec, AzureLikeSpec, AzureLlm2023Spec,
     DeployUnit, OpenOptions, SampleSpec, Select, Spread, StatsOptions, TraceInfo, TraceSpec,
 };
 use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
-}
-
-/// The real samples, or `None` (with a note) where they are absent.
-fn shared(folder: &str) -> Option<PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces")).join(folder);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("SKIPPED: {} is absent", dir.display());
-        None
-    }
-}
-
-fn drain(source: &mut dyn ArrivalSource) -> (Vec<Arrival>, FunctionTable) {
-    let mut table = FunctionTable::new();
-    let mut out = Vec::new();
-    while let Some(a) = source.next_arrival(&mut table).unwrap() {
-        out.push(a);
-    }
-    (out, table)
-}
 
 fn names(t: &FunctionTable) -> Vec<String> {
     t.iter().map(|(_, f)| f.name.clone()).collect()
