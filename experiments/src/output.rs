@@ -75,6 +75,14 @@ pub fn write_csv<R: Serialize>(path: &Path, rows: &[R]) -> io::Result<()> {
     f.commit()
 }
 
+/// Writes `v` as pretty JSON (and a final newline) atomically.
+pub fn write_json<T: Serialize>(path: &Path, v: &T) -> io::Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    serde_json::to_writer_pretty(&mut f, v).map_err(io::Error::other)?;
+    f.write_all(b"\n")?;
+    f.commit()
+}
+
 /// Writes a header and string records to a CSV file atomically.
 pub fn write_csv_records(path: &Path, header: &[String], rows: &[Vec<String>]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(AtomicFile::create(path)?);

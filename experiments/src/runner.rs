@@ -1,10 +1,9 @@
 //! Runs one scenario and writes its result directory.
 
-use crate::output::{function_rows, write_csv, AtomicFile, FileRecorder, SummaryRow};
+use crate::output::{function_rows, write_csv, write_json, FileRecorder, SummaryRow};
 use crate::scenario::{LoadedScenario, Scenario};
 use crate::shared::SharedTrace;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -173,12 +172,7 @@ pub fn run_scenario_with(
         scenario: sc,
     };
     let path = out_dir.join("manifest.json");
-    let mut f = AtomicFile::create(&path).map_err(io_err(&path))?;
-    serde_json::to_writer_pretty(&mut f, &manifest)
-        .map_err(std::io::Error::other)
-        .and_then(|_| f.write_all(b"\n"))
-        .and_then(|_| f.commit())
-        .map_err(io_err(&path))?;
+    write_json(&path, &manifest).map_err(io_err(&path))?;
     // summary.csv last: its presence means the run completed.
     write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
     Ok(RunOutcome {
@@ -243,12 +237,7 @@ fn run_vm(
         scenario: sc,
     };
     let path = out_dir.join("manifest.json");
-    let mut f = AtomicFile::create(&path).map_err(io_err(&path))?;
-    serde_json::to_writer_pretty(&mut f, &manifest)
-        .map_err(std::io::Error::other)
-        .and_then(|_| f.write_all(b"\n"))
-        .and_then(|_| f.commit())
-        .map_err(io_err(&path))?;
+    write_json(&path, &manifest).map_err(io_err(&path))?;
     let summary_path = out_dir.join("summary.csv");
     write_csv(&summary_path, std::slice::from_ref(&summary)).map_err(io_err(&summary_path))?;
     Ok(RunOutcome {

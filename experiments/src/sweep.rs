@@ -423,21 +423,12 @@ impl Progress {
 /// What a run's `DONE` marker holds: the seed and a hash of the resolved scenario.
 fn run_stamp(ld: &LoadedScenario, seed: u64) -> String {
     let text = toml::to_string(&ld.scenario).unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
+    let h = faasim_sim::rng::fnv1a(text.as_bytes());
     format!("complete seed={seed} scenario-fnv1a={h:016x}\n")
 }
 
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), SweepError> {
-    let mut f = AtomicFile::create(path).map_err(io(path))?;
-    serde_json::to_writer_pretty(&mut f, v)
-        .map_err(std::io::Error::other)
-        .and_then(|_| f.write_all(b"\n"))
-        .and_then(|_| f.commit())
-        .map_err(io(path))
+    crate::output::write_json(path, v).map_err(io(path))
 }
 
 /// Reads one run's `summary.csv`: (header, row).

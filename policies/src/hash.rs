@@ -9,12 +9,7 @@ use faasim_sim::WorkerId;
 
 /// 64-bit FNV-1a (offset basis 0xcbf29ce484222325, prime 0x100000001b3) of `bytes`.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    h
+    faasim_sim::rng::fnv1a(bytes)
 }
 
 /// A consistent-hashing ring: `virtual_nodes` points per worker, sorted by position.

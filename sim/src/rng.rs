@@ -28,10 +28,11 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// FNV-1a over the name: stable across platforms and Rust versions (unlike `DefaultHasher`).
-fn fnv1a(name: &str) -> u64 {
+/// 64-bit FNV-1a: stable across platforms and Rust versions (unlike `DefaultHasher`), for
+/// stream names, policies' hash rings and result stamps.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes() {
+    for &b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01B3);
     }
@@ -40,7 +41,7 @@ fn fnv1a(name: &str) -> u64 {
 
 /// The seed of stream `name` in a run seeded with `seed`.
 pub fn stream_seed(seed: u64, name: &str) -> u64 {
-    mix64(mix64(seed) ^ fnv1a(name))
+    mix64(mix64(seed) ^ fnv1a(name.as_bytes()))
 }
 
 /// The seed of replication `index` of an experiment with base seed `base`.
