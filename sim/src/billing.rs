@@ -374,7 +374,7 @@ impl From<CustomPrices> for CustomPricesSpec {
 #[serde(rename_all = "kebab-case")]
 pub enum BillingModel {
     /// AWS Lambda on x86 (aws.amazon.com/lambda/pricing, us-east-1), as listed on 2026-11 in
-    /// the project's price notes (`shared/pricing/README.md`):
+    /// the provider's pricing page:
     /// $0.20 per million requests; duration $0.0000166667 per GB-s for the first 6 billion
     /// GB-s a month, $0.000015 for the next 9 billion, $0.0000133334 beyond 15 billion (the
     /// 10% and 20% tier discounts of the AWS Compute Blog post "Introducing tiered pricing
