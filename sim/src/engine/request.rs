@@ -1,0 +1,455 @@
+//! The request path: an arrival is routed to a warm instance or starts a new one (placement,
+//! then reclaim); otherwise it waits in the FIFO queue or is dropped. Executions start and end
+//! here, and freed slots serve the queue.
+
+use super::*;
+
+impl Engine<'_> {
+    pub(super) fn on_arrival(&mut self, a: Arrival) -> Result<(), SimError> {
+        let seq = self.arrivals_seen;
+        self.arrivals_seen += 1;
+        self.stats.invocations += 1;
+        self.interval.arrivals += 1;
+        self.fns[a.function.index()].stats.invocations += 1;
+        self.keep_alive.observe(&Observation::Arrival {
+            function: a.function,
+            time: a.time,
+        });
+        let slot = self.alloc_inv(Inv {
+            seq,
+            gen: 0,
+            state: InvState::Queued,
+            function: a.function,
+            arrival: a.time,
+            dispatched: a.time,
+            start: a.time,
+            work: a.duration,
+            cold_override: a.cold_start,
+            init: SimDuration::ZERO,
+            cold: false,
+            instance: NIL,
+        });
+        self.in_flight += 1;
+        if self.autoscaler.is_some() {
+            return self.arrive_autoscaled(slot);
+        }
+        // Requests already waiting keep their turn: a new request may only take a warm
+        // instance, not memory, while the queue is non-empty.
+        let may_create = self.queue_len == 0;
+        if self.try_assign(slot, may_create)? {
+            return Ok(());
+        }
+        match self.cfg.on_full {
+            OnFull::Drop => self.drop_invocation(slot, Outcome::DroppedFull),
+            OnFull::Queue => self.enqueue(slot),
+        }
+        Ok(())
+    }
+
+    pub(super) fn alloc_inv(&mut self, mut inv: Inv) -> u32 {
+        if let Some(s) = self.free_invs.pop() {
+            inv.gen = self.invs[s as usize].gen;
+            self.invs[s as usize] = inv;
+            s
+        } else {
+            self.invs.push(inv);
+            (self.invs.len() - 1) as u32
+        }
+    }
+
+    pub(super) fn free_inv(&mut self, slot: u32) {
+        if self.autoscaler.is_some() {
+            let f = self.invs[slot as usize].function;
+            self.in_flight_change(f, -1);
+        }
+        let i = &mut self.invs[slot as usize];
+        i.state = InvState::Free;
+        i.gen = i.gen.wrapping_add(1);
+        self.free_invs.push(slot);
+        self.in_flight -= 1;
+    }
+
+    pub(super) fn enqueue(&mut self, slot: u32) {
+        let inv = self.invs[slot as usize];
+        // With an autoscaler, only the function's own instances serve its queue.
+        if self.autoscaler.is_none() {
+            self.global_queue.push_back((slot, inv.gen));
+        }
+        self.fns[inv.function.index()]
+            .queue
+            .push_back((slot, inv.gen));
+        self.queue_len += 1;
+        self.stats.peak_queue = self.stats.peak_queue.max(self.queue_len);
+        if let Some(t) = self.cfg.queue_timeout {
+            self.events.push(
+                inv.arrival + t,
+                EventClass::QueueTimeout,
+                Event::QueueTimeout {
+                    inv: slot,
+                    gen: inv.gen,
+                },
+            );
+        }
+    }
+
+    pub(super) fn is_queued(&self, (slot, gen): (u32, u32)) -> bool {
+        let i = &self.invs[slot as usize];
+        i.gen == gen && i.state == InvState::Queued
+    }
+
+    /// Routes the invocation to a warm instance, or creates one (if `may_create`).
+    pub(super) fn try_assign(&mut self, slot: u32, may_create: bool) -> Result<bool, SimError> {
+        let inv = self.invs[slot as usize];
+        let f = inv.function;
+        let route = if self.avail[f.index()].head == NIL {
+            Route::Cold
+        } else {
+            let view = InvocationView {
+                id: inv.seq,
+                function: f,
+                arrival: inv.arrival,
+            };
+            self.routing.route(&view, &view!(self), &mut self.rng_route)
+        };
+        match route {
+            Route::Warm(i) => {
+                let ok = self
+                    .instances
+                    .get(i.index())
+                    .is_some_and(|x| x.in_avail && x.function == f && x.state == InstState::Ready);
+                if !ok {
+                    return Err(SimError::Policy(format!(
+                        "routing chose {i}, which is not a warm instance of function {f} with a free slot"
+                    )));
+                }
+                self.dispatch_warm(slot, i.0);
+                Ok(true)
+            }
+            Route::Cold if !may_create => Ok(false),
+            Route::Cold => match self.find_worker(f, true)? {
+                Some(w) => {
+                    self.create_instance(f, w, Some(slot));
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+        }
+    }
+
+    /// Asks placement for a worker with room, then (if allowed) reclaims idle memory.
+    pub(super) fn find_worker(
+        &mut self,
+        f: FunctionId,
+        reclaim: bool,
+    ) -> Result<Option<WorkerId>, SimError> {
+        let mb = self.fns[f.index()].memory_mb;
+        let fv = FunctionView {
+            id: f,
+            name: &self.functions.get(f).name,
+            memory_mb: mb,
+        };
+        if let Some(w) = self.placement.place(&fv, &view!(self), &mut self.rng_place) {
+            let fits = self
+                .workers
+                .get(w.index())
+                .is_some_and(|x| x.free_mb() >= mb);
+            if !fits {
+                return Err(SimError::Policy(format!(
+                    "placement chose worker {w}, which does not have {mb} MB free for function {f}"
+                )));
+            }
+            return Ok(Some(w));
+        }
+        Ok(if reclaim { self.reclaim(mb) } else { None })
+    }
+
+    pub(super) fn dispatch_warm(&mut self, slot: u32, i: u32) {
+        let now = self.now;
+        if self.instances[i as usize].in_idle {
+            self.leave_idle(i);
+        }
+        if self.instances[i as usize].active == 0 {
+            self.busy_instances += 1;
+        }
+        let f = self.instances[i as usize].function;
+        list_remove(
+            &mut self.instances,
+            &mut self.avail[f.index()],
+            List::Avail,
+            i,
+        );
+        let inst = &mut self.instances[i as usize];
+        inst.active += 1;
+        inst.last_used = now;
+        inst.expires_at = SimTime::MAX;
+        if inst.active < self.cfg.instance_concurrency {
+            list_push_back(
+                &mut self.instances,
+                &mut self.avail[f.index()],
+                List::Avail,
+                i,
+            );
+        }
+        let inv = &mut self.invs[slot as usize];
+        inv.instance = i;
+        inv.dispatched = now;
+        inv.cold = false;
+        self.start_execution(slot);
+    }
+
+    pub(super) fn create_instance(
+        &mut self,
+        f: FunctionId,
+        w: WorkerId,
+        bound: Option<u32>,
+    ) -> u32 {
+        let now = self.now;
+        let mb = self.fns[f.index()].memory_mb;
+        let slot = match self.free_instances.pop() {
+            Some(s) => s,
+            None => {
+                self.instances.push(Instance::vacant());
+                (self.instances.len() - 1) as u32
+            }
+        };
+        self.change_used(w, mb as i64);
+        self.workers[w.index()].instances += 1;
+        let init = match bound.and_then(|b| self.invs[b as usize].cold_override) {
+            Some(d) => d,
+            None if self.creating_provisioned => SimDuration::ZERO,
+            None => {
+                let s = self.fns[f.index()].cold_sampler;
+                self.cold_samplers[s].sample(&mut self.rng_cold)
+            }
+        };
+        let gen = self.instances[slot as usize].gen;
+        let inst = &mut self.instances[slot as usize];
+        *inst = Instance {
+            function: f,
+            worker: w,
+            memory_mb: mb,
+            gen,
+            state: InstState::Starting,
+            active: bound.is_some() as u32,
+            created_at: now,
+            ready_at: now + init,
+            last_used: now,
+            idle_since: now,
+            bound: bound.unwrap_or(NIL),
+            provisioned: self.creating_provisioned,
+            ..Instance::vacant()
+        };
+        if let Some(b) = bound {
+            let inv = &mut self.invs[b as usize];
+            inv.state = InvState::Starting;
+            inv.instance = slot;
+            inv.dispatched = now;
+            inv.cold = true;
+            inv.init = init;
+        }
+        self.stats.init_mb_us += mb as u128 * init.as_micros() as u128;
+        self.stats.instances_created += 1;
+        self.interval.cold_starts += 1;
+        self.live_instances += 1;
+        self.starting_instances += 1;
+        self.stats.peak_instances = self.stats.peak_instances.max(self.live_instances);
+        let fs = &mut self.fns[f.index()];
+        fs.live_instances += 1;
+        fs.starting += 1;
+        fs.prewarm_gen = fs.prewarm_gen.wrapping_add(1);
+        fs.stats.instances_created += 1;
+        self.events.push(
+            now + init,
+            EventClass::InstanceReady,
+            Event::Ready { inst: slot, gen },
+        );
+        slot
+    }
+
+    /// Provisioned concurrency: `n` instances of a newly seen function, initialised ahead
+    /// (ready at once), kept for the whole run, never reclaimed, billed at the provisioned
+    /// prices.
+    pub(super) fn create_provisioned(&mut self, f: FunctionId, n: u32) -> Result<(), SimError> {
+        for _ in 0..n {
+            let Some(w) = self.find_worker(f, false)? else {
+                return Err(SimError::Config(format!(
+                    "the {n} provisioned instance(s) of `{}` do not fit in the cluster",
+                    self.functions.get(f).name
+                )));
+            };
+            self.creating_provisioned = true;
+            self.create_instance(f, w, None);
+            self.creating_provisioned = false;
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_ready(&mut self, i: u32, gen: u32) -> Result<(), SimError> {
+        let inst = &mut self.instances[i as usize];
+        debug_assert!(inst.gen == gen && inst.state == InstState::Starting);
+        inst.state = InstState::Ready;
+        inst.ready_at = self.now;
+        let f = inst.function;
+        let active = inst.active;
+        self.starting_instances -= 1;
+        self.fns[f.index()].starting -= 1;
+        if active > 0 {
+            self.busy_instances += 1;
+            // The bound invocation is the one whose arrival created the instance.
+            let slot = std::mem::replace(&mut self.instances[i as usize].bound, NIL);
+            self.instances[i as usize].last_used = self.now;
+            self.start_execution(slot);
+        }
+        if self.instances[i as usize].active < self.cfg.instance_concurrency {
+            list_push_back(
+                &mut self.instances,
+                &mut self.avail[f.index()],
+                List::Avail,
+                i,
+            );
+        }
+        // A free slot serves the queued requests of its function, whether or not an
+        // invocation was bound to the instance (a pre-warmed one has none).
+        let created = self.instances[i as usize].created_at;
+        self.serve_function_queue(i, self.autoscaler.is_some().then_some(created));
+        if self.instances[i as usize].active == 0 {
+            self.make_idle(i);
+            // An idle instance is reclaimable: the queue head may need its memory.
+            if self.queue_len > 0 {
+                self.serve_global_queue()?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn start_execution(&mut self, slot: u32) {
+        let now = self.now;
+        let inv = &mut self.invs[slot as usize];
+        inv.state = InvState::Running;
+        inv.start = now;
+        let work = inv.work;
+        let seq = inv.seq;
+        let i = inv.instance as usize;
+        self.instances[i].executions += 1;
+        let w = self.instances[i].worker;
+        match self.cfg.cpu {
+            CpuModel::Ignore => {
+                self.exec_count(w, 1);
+                self.events.push(
+                    now + work,
+                    EventClass::Completion,
+                    Event::Done { inv: slot },
+                );
+            }
+            CpuModel::ProcessorSharing => {
+                self.ps_advance(w);
+                self.exec_count(w, 1);
+                let ps = &mut self.workers[w.index()].ps;
+                let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
+                ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
+                self.ps_reschedule(w);
+            }
+        }
+    }
+
+    pub(super) fn exec_count(&mut self, w: WorkerId, delta: i32) {
+        let wk = &mut self.workers[w.index()];
+        let before = wk.executing.min(wk.cores);
+        wk.executing = (wk.executing as i64 + delta as i64) as u32;
+        let after = wk.executing.min(wk.cores);
+        self.busy_cores = self.busy_cores + after as u64 - before as u64;
+        self.executing = (self.executing as i64 + delta as i64) as u32;
+    }
+
+    pub(super) fn finish_execution(&mut self, slot: u32) -> Result<(), SimError> {
+        let now = self.now;
+        let inv = self.invs[slot as usize];
+        let i = inv.instance;
+        self.record_completion(slot);
+        self.free_inv(slot);
+        let f = inv.function;
+        let inst = &mut self.instances[i as usize];
+        inst.active -= 1;
+        inst.last_used = now;
+        if inst.active == 0 {
+            self.busy_instances -= 1;
+        }
+        if self.instances[i as usize].in_avail {
+            list_remove(
+                &mut self.instances,
+                &mut self.avail[f.index()],
+                List::Avail,
+                i,
+            );
+        }
+        list_push_back(
+            &mut self.instances,
+            &mut self.avail[f.index()],
+            List::Avail,
+            i,
+        );
+        self.serve_function_queue(i, None);
+        if self.instances[i as usize].active == 0 {
+            self.make_idle(i);
+        }
+        if self.queue_len > 0 {
+            self.serve_global_queue()?;
+        }
+        Ok(())
+    }
+
+    /// Hands instance `i`'s free slots to requests of its function waiting in the queue.
+    /// `started_at` is the instance's creation time when it has just become ready under an
+    /// autoscaler: the requests it takes then waited for its cold start, so they count as
+    /// cold starts, bound to it from its creation (or their arrival, if later).
+    pub(super) fn serve_function_queue(&mut self, i: u32, started_at: Option<SimTime>) {
+        let f = self.instances[i as usize].function;
+        while self.instances[i as usize].in_avail {
+            let Some(&head) = self.fns[f.index()].queue.front() else {
+                return;
+            };
+            self.fns[f.index()].queue.pop_front();
+            if !self.is_queued(head) {
+                continue;
+            }
+            self.queue_len -= 1;
+            self.dispatch_warm(head.0, i);
+            if let Some(created) = started_at {
+                let now = self.now;
+                let inv = &mut self.invs[head.0 as usize];
+                let from = inv.arrival.max(created);
+                inv.cold = true;
+                inv.dispatched = from;
+                inv.init = now - from;
+            }
+        }
+    }
+
+    /// Serves the head of the global queue while it can be served.
+    pub(super) fn serve_global_queue(&mut self) -> Result<(), SimError> {
+        while let Some(&head) = self.global_queue.front() {
+            if !self.is_queued(head) {
+                self.global_queue.pop_front();
+                continue;
+            }
+            if !self.try_assign(head.0, true)? {
+                break;
+            }
+            self.global_queue.pop_front();
+            self.queue_len -= 1;
+        }
+        Ok(())
+    }
+
+    pub(super) fn change_used(&mut self, w: WorkerId, delta: i64) {
+        let wk = &mut self.workers[w.index()];
+        let old_free = wk.free_mb();
+        let old_load = WorkerIndex::load_key(wk);
+        wk.used_mb = (wk.used_mb as i64 + delta) as u32;
+        debug_assert!(wk.used_mb <= wk.memory_mb, "worker memory over capacity");
+        self.index
+            .update(w, old_free, old_load, &self.workers[w.index()]);
+        self.used_mb = (self.used_mb as i64 + delta) as u64;
+        self.stats.peak_memory_mb = self.stats.peak_memory_mb.max(self.used_mb);
+    }
+}
