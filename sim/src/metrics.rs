@@ -15,6 +15,8 @@ pub enum Outcome {
     DroppedFull,
     /// Waited in the queue for `queue_timeout_ms` without being served.
     DroppedTimeout,
+    /// Still queued or running when the run stopped at its horizon.
+    Unfinished,
 }
 
 impl Outcome {
@@ -23,6 +25,7 @@ impl Outcome {
             Outcome::Completed => "completed",
             Outcome::DroppedFull => "dropped-full",
             Outcome::DroppedTimeout => "dropped-timeout",
+            Outcome::Unfinished => "unfinished",
         }
     }
 }
@@ -77,7 +80,13 @@ pub struct Sample {
     pub queue_length: u32,
     /// Arrivals during the interval that ends here.
     pub arrivals: u64,
+    /// Instances created during the interval, for whatever reason (a request's cold start,
+    /// a pre-warm, the autoscaler, provisioned concurrency).
+    pub instances_started: u64,
+    /// Invocations that completed during the interval after waiting for a new instance
+    /// (the summary's `cold_starts`, per interval).
     pub cold_starts: u64,
+    /// Invocations dropped during the interval.
     pub dropped: u64,
 }
 
@@ -115,9 +124,13 @@ pub struct FunctionStats {
     pub invocations: u64,
     pub completed: u64,
     pub dropped: u64,
+    /// Still queued or running at the horizon.
+    pub unfinished: u64,
     pub cold_starts: u64,
     pub latency_us: Digest,
     pub mb_ms: u128,
+    /// The function's charges at list (first-tier) prices: the functions' costs add up to
+    /// the run's `list_cost`, not to the invoice, whose tiers and free tier are per account.
     pub cost: Money,
     /// Idle memory of its instances, MB x microseconds.
     pub idle_mb_us: u128,
@@ -131,6 +144,7 @@ impl FunctionStats {
             invocations: 0,
             completed: 0,
             dropped: 0,
+            unfinished: 0,
             cold_starts: 0,
             latency_us: Digest::per_function(),
             mb_ms: 0,
@@ -148,6 +162,8 @@ pub struct RunStats {
     pub completed: u64,
     pub dropped: u64,
     pub dropped_timeout: u64,
+    /// Still queued or running at the horizon (`RunEnd::Horizon`).
+    pub unfinished: u64,
     pub cold_starts: u64,
     /// Completion minus arrival, completed invocations only.
     pub latency_us: Digest,
@@ -158,6 +174,8 @@ pub struct RunStats {
     pub instances_created: u64,
     pub evictions_expired: u64,
     pub evictions_reclaimed: u64,
+    /// Instances removed by the autoscaler.
+    pub evictions_scaled_down: u64,
     pub peak_instances: u32,
     pub peak_memory_mb: u64,
     pub peak_queue: u32,
@@ -192,6 +210,7 @@ impl RunStats {
             completed: 0,
             dropped: 0,
             dropped_timeout: 0,
+            unfinished: 0,
             cold_starts: 0,
             latency_us: Digest::run_wide(),
             queue_delay_us: Digest::run_wide(),
@@ -199,6 +218,7 @@ impl RunStats {
             instances_created: 0,
             evictions_expired: 0,
             evictions_reclaimed: 0,
+            evictions_scaled_down: 0,
             peak_instances: 0,
             peak_memory_mb: 0,
             peak_queue: 0,
@@ -218,8 +238,15 @@ impl RunStats {
         }
     }
 
+    /// The user's bill for the run (treated as one month): list price minus volume tiers
+    /// and the free tier. The same figure as `summary.csv`'s `user_cost_usd`.
     pub fn user_cost(&self) -> Money {
-        self.request_cost + self.duration_cost
+        self.bill.invoice().total
+    }
+    /// The run's charges at list (first-tier) prices: exactly the sum of every invocation's
+    /// (and instance lifetime's) charge, and of the functions' `cost`.
+    pub fn list_cost(&self) -> Money {
+        self.bill.invoice().list
     }
     /// Cold starts per completed invocation.
     pub fn cold_start_ratio(&self) -> f64 {
@@ -269,4 +296,6 @@ pub struct RunReport {
     pub stats: RunStats,
     pub functions: Vec<FunctionStats>,
     pub function_table: crate::workload::FunctionTable,
+    /// Names given per-function cold starts that the run never saw: a likely typo.
+    pub unused_cold_start_names: Vec<String>,
 }

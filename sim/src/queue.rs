@@ -29,8 +29,11 @@ pub enum EventClass {
     Autoscale = 5,
     /// An arrival from the trace.
     Arrival = 6,
+    /// An invocation submitted by an engine extension (after the trace's arrivals at the
+    /// same instant).
+    Injected = 7,
     /// A time-series sample: it sees the state after everything else at its instant.
-    Sample = 7,
+    Sample = 8,
 }
 
 const SEQ_BITS: u32 = 56;

@@ -19,8 +19,18 @@ pub struct SimDuration(pub u64);
 pub const MICROS_PER_MS: u64 = 1_000;
 pub const MICROS_PER_S: u64 = 1_000_000;
 
+/// The longest span a run may simulate: 100 years (365.25-day years) in microseconds.
+///
+/// Every instant a trace gives, every duration and cold start, and the clock itself are
+/// checked against it, so time arithmetic can never overflow (`u64` microseconds hold
+/// about 5,800 such spans) and a typo such as a timestamp in nanoseconds is an error, not a
+/// run that writes time-series rows until the disk is full.
+pub const TIME_LIMIT: SimTime = SimTime(3_155_760_000_000_000);
+
 impl SimTime {
+    /// Time zero, the start of every run.
     pub const ZERO: SimTime = SimTime(0);
+    /// The largest representable instant (a sentinel for "never").
     pub const MAX: SimTime = SimTime(u64::MAX);
 
     pub fn from_ms(ms: u64) -> Self {

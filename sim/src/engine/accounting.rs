@@ -1,10 +1,179 @@
-//! Accounting: what a completion, a drop or an instance's end adds to the run's figures and
-//! the bill, the periodic samples, and closing the books at the end of a run.
+//! Accounting: the metrics store and what the engine tells it.
+//!
+//! Every run-wide and per-function figure is gathered by [`Metrics`] through its `on_*`
+//! hooks (a completion, a drop, an instance started or ended, idle time ended, time passing);
+//! the engine's parts call the hooks and never touch a counter themselves, so a feature that
+//! needs a new figure adds a field and a hook here, not a line in the loop. Per-invocation
+//! records and samples go on to the run's [`Recorder`].
 
 use super::*;
+use crate::billing::Charge;
+use crate::metrics::{FunctionStats, RunStats};
+
+/// Why an instance was evicted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum EvictReason {
+    /// Its keep-alive ran out.
+    Expired,
+    /// Its memory was needed for another instance.
+    Reclaimed,
+    /// The autoscaler removed it.
+    ScaledDown,
+}
+
+/// The metrics store: run-wide and per-function figures, and the current time-series
+/// interval.
+pub(super) struct Metrics {
+    pub(super) run: RunStats,
+    pub(super) functions: Vec<FunctionStats>,
+    interval: Sample,
+    /// Time of the last sample emitted.
+    pub(super) last_sample: SimTime,
+    samples: u64,
+}
+
+impl Metrics {
+    pub(super) fn new(total_memory_mb: u64, total_cores: u64, billing: Billing) -> Self {
+        Metrics {
+            run: RunStats::new(total_memory_mb, total_cores, billing),
+            functions: Vec::new(),
+            interval: Sample::default(),
+            last_sample: SimTime::ZERO,
+            samples: 0,
+        }
+    }
+
+    /// A function seen for the first time.
+    pub(super) fn on_function(&mut self, f: FunctionId) {
+        self.functions.push(FunctionStats::new(f));
+    }
+
+    /// Time passes with `used_mb` held and `busy_cores` busy.
+    pub(super) fn on_time(&mut self, dt_us: u128, used_mb: u128, busy_cores: u128) {
+        self.run.used_mb_us += used_mb * dt_us;
+        self.run.busy_core_us += busy_cores * dt_us;
+    }
+
+    pub(super) fn on_arrival(&mut self, f: FunctionId) {
+        self.run.invocations += 1;
+        self.interval.arrivals += 1;
+        self.functions[f.index()].invocations += 1;
+    }
+
+    pub(super) fn on_queue_length(&mut self, len: u32) {
+        self.run.peak_queue = self.run.peak_queue.max(len);
+    }
+
+    pub(super) fn on_memory_used(&mut self, used_mb: u64) {
+        self.run.peak_memory_mb = self.run.peak_memory_mb.max(used_mb);
+    }
+
+    /// An instance was created (cold start `init` ahead, `live` instances now).
+    pub(super) fn on_instance_started(
+        &mut self,
+        f: FunctionId,
+        memory_mb: u32,
+        init: SimDuration,
+        live: u32,
+    ) {
+        self.run.init_mb_us += memory_mb as u128 * init.as_micros() as u128;
+        self.run.instances_created += 1;
+        self.run.peak_instances = self.run.peak_instances.max(live);
+        self.interval.instances_started += 1;
+        self.functions[f.index()].instances_created += 1;
+    }
+
+    /// An instance's idle period ended (used again, evicted, or the run ended).
+    pub(super) fn on_idle_end(&mut self, f: FunctionId, memory_mb: u32, idle: SimDuration) {
+        let mb_us = memory_mb as u128 * idle.as_micros() as u128;
+        self.run.idle_mb_us += mb_us;
+        self.functions[f.index()].idle_mb_us += mb_us;
+    }
+
+    /// An instance ended after `life` (evicted, or closed at the end of the run).
+    pub(super) fn on_instance_end(&mut self, life: SimDuration, reason: Option<EvictReason>) {
+        self.run.instance_us += life.as_micros() as u128;
+        match reason {
+            Some(EvictReason::Expired) => self.run.evictions_expired += 1,
+            Some(EvictReason::Reclaimed) => self.run.evictions_reclaimed += 1,
+            Some(EvictReason::ScaledDown) => self.run.evictions_scaled_down += 1,
+            None => {}
+        }
+    }
+
+    /// A charge that is not an invocation's (an instance's lifetime, provisioned time).
+    pub(super) fn on_charge(&mut self, f: FunctionId, c: &Charge) {
+        self.run.bill.add(c);
+        self.run.billed_mb_ms += c.mb_ms;
+        self.run.duration_cost += c.duration;
+        self.functions[f.index()].cost += c.total();
+        self.functions[f.index()].mb_ms += c.mb_ms;
+    }
+
+    pub(super) fn on_completion(&mut self, rec: &InvocationRecord) {
+        let latency = rec.latency().as_micros();
+        let c = &rec.charge;
+        let s = &mut self.run;
+        s.completed += 1;
+        s.latency_us.add(latency);
+        s.queue_delay_us.add(rec.queue_delay().as_micros());
+        if rec.cold_start {
+            s.cold_starts += 1;
+            s.init_us.add(rec.init.as_micros());
+            self.interval.cold_starts += 1;
+        }
+        s.billed_mb_ms += c.mb_ms;
+        s.bill.add(c);
+        s.request_cost += c.request;
+        s.duration_cost += c.duration;
+        let fs = &mut self.functions[rec.function.index()];
+        fs.completed += 1;
+        fs.cold_starts += rec.cold_start as u64;
+        fs.latency_us.add(latency);
+        fs.mb_ms += c.mb_ms;
+        fs.cost += c.total();
+    }
+
+    /// An invocation that did not complete: dropped, or unfinished at the horizon.
+    pub(super) fn on_not_completed(&mut self, rec: &InvocationRecord) {
+        let fs = &mut self.functions[rec.function.index()];
+        match rec.outcome {
+            Outcome::Unfinished => {
+                self.run.unfinished += 1;
+                fs.unfinished += 1;
+            }
+            outcome => {
+                self.run.dropped += 1;
+                if outcome == Outcome::DroppedTimeout {
+                    self.run.dropped_timeout += 1;
+                }
+                self.interval.dropped += 1;
+                fs.dropped += 1;
+            }
+        }
+    }
+
+    /// Closes the current interval with the cluster's state at `now`.
+    pub(super) fn on_sample(&mut self, state: Sample) -> Result<Sample, SimError> {
+        self.samples += 1;
+        if self.samples > MAX_SAMPLES {
+            return Err(SimError::TooManySamples);
+        }
+        self.last_sample = state.time;
+        let s = Sample {
+            arrivals: self.interval.arrivals,
+            instances_started: self.interval.instances_started,
+            cold_starts: self.interval.cold_starts,
+            dropped: self.interval.dropped,
+            ..state
+        };
+        self.interval = Sample::default();
+        Ok(s)
+    }
+}
 
 impl Engine<'_> {
-    pub(super) fn record_completion(&mut self, slot: u32) {
+    pub(super) fn record_completion(&mut self, slot: u32) -> Result<(), SimError> {
         let now = self.now;
         let inv = self.invs[slot as usize];
         let inst = &self.instances[inv.instance as usize];
@@ -32,57 +201,63 @@ impl Engine<'_> {
             memory_mb: mb,
             charge,
         };
-        let latency = rec.latency().as_micros();
-        let s = &mut self.stats;
-        s.completed += 1;
-        s.latency_us.add(latency);
-        s.queue_delay_us.add(rec.queue_delay().as_micros());
-        if inv.cold {
-            s.cold_starts += 1;
-            s.init_us.add(inv.init.as_micros());
-        }
-        s.billed_mb_ms += charge.mb_ms;
-        s.bill.add(&charge);
-        s.request_cost += charge.request;
-        s.duration_cost += charge.duration;
-        let fs = &mut self.fns[inv.function.index()].stats;
-        fs.completed += 1;
-        fs.cold_starts += inv.cold as u64;
-        fs.latency_us.add(latency);
-        fs.mb_ms += charge.mb_ms;
-        fs.cost += charge.total();
+        self.metrics.on_completion(&rec);
         self.recorder.invocation(&rec);
+        self.notify_extension(&rec, inv.tag)
     }
 
-    pub(super) fn drop_invocation(&mut self, slot: u32, outcome: Outcome) {
+    /// Ends an invocation that did not complete (dropped, or unfinished at the horizon) and
+    /// frees its slot.
+    pub(super) fn end_invocation(&mut self, slot: u32, outcome: Outcome) {
+        // The run is over at the horizon: nothing an extension submits could run.
+        let _ = self.not_completed(slot, outcome, false);
+    }
+
+    /// Drops an invocation and frees its slot.
+    pub(super) fn drop_invocation(&mut self, slot: u32, outcome: Outcome) -> Result<(), SimError> {
+        self.not_completed(slot, outcome, true)
+    }
+
+    fn not_completed(&mut self, slot: u32, outcome: Outcome, notify: bool) -> Result<(), SimError> {
         let inv = self.invs[slot as usize];
+        let (started, inst) = match inv.state {
+            InvState::Running | InvState::Starting => {
+                let i = &self.instances[inv.instance as usize];
+                (true, Some((i.worker, InstanceId(inv.instance))))
+            }
+            _ => (false, None),
+        };
         let rec = InvocationRecord {
             id: inv.seq,
             function: inv.function,
             outcome,
             arrival: inv.arrival,
-            dispatched: self.now,
-            start: self.now,
+            dispatched: if started { inv.dispatched } else { self.now },
+            start: if inv.state == InvState::Running {
+                inv.start
+            } else {
+                self.now
+            },
             end: self.now,
-            cold_start: false,
-            init: SimDuration::ZERO,
-            worker: None,
-            instance: None,
+            cold_start: started && inv.cold,
+            init: if started { inv.init } else { SimDuration::ZERO },
+            worker: inst.map(|(w, _)| w),
+            instance: inst.map(|(_, i)| i),
             memory_mb: self.fns[inv.function.index()].memory_mb,
             charge: Default::default(),
         };
-        self.stats.dropped += 1;
-        if outcome == Outcome::DroppedTimeout {
-            self.stats.dropped_timeout += 1;
-        }
-        self.interval.dropped += 1;
-        self.fns[inv.function.index()].stats.dropped += 1;
+        self.metrics.on_not_completed(&rec);
         self.recorder.invocation(&rec);
         self.free_inv(slot);
+        if notify {
+            self.notify_extension(&rec, inv.tag)
+        } else {
+            Ok(())
+        }
     }
 
-    /// Instance-based billing (Cloud Run's): the instance's whole life is charged when it
-    /// ends. A no-op for the per-invocation models.
+    /// Instance-based billing (Cloud Run's) and provisioned concurrency: the instance's
+    /// whole life is charged when it ends. A no-op for the per-invocation models.
     pub(super) fn charge_instance(
         &mut self,
         f: FunctionId,
@@ -100,14 +275,12 @@ impl Engine<'_> {
         if c.total() == Money::ZERO {
             return;
         }
-        self.stats.bill.add(&c);
-        self.stats.billed_mb_ms += c.mb_ms;
-        self.stats.duration_cost += c.duration;
-        self.fns[f.index()].stats.cost += c.total();
-        self.fns[f.index()].stats.mb_ms += c.mb_ms;
+        self.metrics.on_charge(f, &c);
     }
-    pub(super) fn emit_sample(&mut self) {
-        let s = Sample {
+
+    /// Emits a sample of the cluster now.
+    pub(super) fn emit_sample(&mut self) -> Result<(), SimError> {
+        let state = Sample {
             time: self.now,
             live_instances: self.live_instances,
             starting_instances: self.starting_instances,
@@ -117,14 +290,15 @@ impl Engine<'_> {
             memory_idle_mb: self.idle_mb,
             executing: self.executing,
             queue_length: self.queue_len,
-            ..self.interval
+            ..Sample::default()
         };
+        let s = self.metrics.on_sample(state)?;
         self.recorder.sample(&s);
-        self.interval = Sample::default();
+        Ok(())
     }
 
+    /// Closes the books on the instances still alive at the end and reports.
     pub(super) fn finish(mut self) -> RunReport {
-        // Close the books on instances still alive.
         let now = self.now;
         for i in 0..self.instances.len() {
             let inst = &self.instances[i];
@@ -133,18 +307,26 @@ impl Engine<'_> {
             }
             let (f, life, mb) = (inst.function, now - inst.created_at, inst.memory_mb);
             let provisioned = inst.provisioned;
-            self.stats.instance_us += life.as_micros() as u128;
+            self.metrics.on_instance_end(life, None);
             self.charge_instance(f, life, mb, provisioned);
             if self.instances[i].in_idle {
                 self.leave_idle(i as u32);
             }
         }
-        self.stats.end = now;
-        let functions = self.fns.into_iter().map(|f| f.stats).collect();
+        let mut metrics = self.metrics;
+        metrics.run.end = now;
+        let unused: Vec<String> = self
+            .cfg
+            .cold_start_per_function
+            .iter()
+            .filter(|(name, _)| !self.functions.iter().any(|(_, f)| f.name == *name))
+            .map(|(name, _)| name.clone())
+            .collect();
         RunReport {
-            stats: self.stats,
-            functions,
+            stats: metrics.run,
+            functions: metrics.functions,
             function_table: self.functions,
+            unused_cold_start_names: unused,
         }
     }
 }

@@ -34,16 +34,27 @@ impl Engine<'_> {
         if self.try_assign(slot, false)? {
             return Ok(());
         }
-        match self.cfg.on_full {
-            OnFull::Drop => self.drop_invocation(slot, Outcome::DroppedFull),
-            OnFull::Queue => self.enqueue(slot),
-        }
+        // Scale from zero: the activator starts an instance and the request waits for it.
         if self.fns[f.index()].live_instances == 0 {
             if let Some(w) = self.find_worker(f, true)? {
-                self.create_instance(f, w, None);
+                self.create_instance(f, w, None)?;
             }
         }
-        Ok(())
+        // With `on_full = "drop"`, a request still waits for a slot of an instance already
+        // starting (one not promised to a request waiting before it); only a request no
+        // starting instance will serve is dropped.
+        let fs = &self.fns[f.index()];
+        let starting_slots = fs.starting as u64 * self.cfg.instance_concurrency as u64;
+        let waits = match self.cfg.on_full {
+            OnFull::Queue => true,
+            OnFull::Drop => (fs.waiting as u64) < starting_slots,
+        };
+        if waits {
+            self.enqueue(slot);
+            Ok(())
+        } else {
+            self.drop_invocation(slot, Outcome::DroppedFull)
+        }
     }
 
     /// A tick: each function on the list gets the number of instances the autoscaler asks
@@ -77,7 +88,10 @@ impl Engine<'_> {
                 for _ in current..desired {
                     match self.find_worker(f, true) {
                         Ok(Some(w)) => {
-                            self.create_instance(f, w, None);
+                            if let Err(e) = self.create_instance(f, w, None) {
+                                result = Err(e);
+                                break;
+                            }
                         }
                         Ok(None) => break,
                         Err(e) => {
@@ -130,7 +144,7 @@ impl Engine<'_> {
             cur = self.instances[cur as usize].avail_next;
         }
         for &v in &victims {
-            self.evict(v, EvictReason::Expired);
+            self.evict(v, EvictReason::ScaledDown);
         }
         self.scratch = victims;
     }

@@ -81,10 +81,9 @@ impl Engine<'_> {
         list_remove(&mut self.instances, &mut self.idle, List::Idle, i);
         let inst = &self.instances[i as usize];
         let mb = inst.memory_mb;
-        let idle_us = (now - inst.idle_since).as_micros() as u128;
+        let idle = now - inst.idle_since;
         let (w, f) = (inst.worker, inst.function);
-        self.stats.idle_mb_us += mb as u128 * idle_us;
-        self.fns[f.index()].stats.idle_mb_us += mb as u128 * idle_us;
+        self.metrics.on_idle_end(f, mb, idle);
         if !self.instances[i as usize].provisioned {
             self.workers[w.index()].idle_mb -= mb;
         }
@@ -98,7 +97,7 @@ impl Engine<'_> {
         let inst = &self.instances[i as usize];
         let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
         let life = now - inst.created_at;
-        self.stats.instance_us += life.as_micros() as u128;
+        self.metrics.on_instance_end(life, Some(reason));
         let (in_avail, provisioned) = (inst.in_avail, inst.provisioned);
         self.charge_instance(f, life, mb, provisioned);
         if in_avail {
@@ -118,10 +117,6 @@ impl Engine<'_> {
         self.free_instances.push(i);
         self.live_instances -= 1;
         self.fns[f.index()].live_instances -= 1;
-        match reason {
-            EvictReason::Expired => self.stats.evictions_expired += 1,
-            EvictReason::Reclaimed => self.stats.evictions_reclaimed += 1,
-        }
         self.keep_alive.observe(&Observation::Eviction {
             instance: InstanceId(i),
             function: f,
@@ -151,7 +146,7 @@ impl Engine<'_> {
             return Ok(());
         }
         if let Some(w) = self.find_worker(f, false)? {
-            self.create_instance(f, w, None);
+            self.create_instance(f, w, None)?;
         }
         Ok(())
     }

@@ -1,24 +1,51 @@
-//! The engine loop: arrivals merged with the event heap, the request path, keep-alive,
-//! reclaiming, queueing, processor sharing and the accounting of every run-wide figure.
+//! The engine: one event loop and the parts it dispatches to.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `mod.rs` | configuration, the event enum, the loop (arrivals merged with the heap), the end of a run |
+//! | `request.rs` | the request path: routing, placement, instance creation, queueing, executions |
+//! | `keep_alive.rs` | idle instances: keep-alive decisions, expiry timers, eviction, pre-warming, reclaim |
+//! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
+//! | `cpu.rs` | execution counts per worker and processor sharing |
+//! | `accounting.rs` | [`Metrics`](accounting::Metrics): every run-wide and per-function figure, through `on_*` hooks |
+//!
+//! Each part keeps its own state in the [`Engine`] struct and its events in the closed
+//! [`Event`] enum; the loop only orders and dispatches. Figures are gathered by the metrics
+//! store, whose `on_*` hooks are the one place a feature adds a counter.
+//!
+//! ## Extending the engine
+//! A feature that reacts to the end of invocations (an orchestrator running the next step
+//! of a workflow) implements [`Extension`] and is passed to [`run_extended`]: it sees every
+//! ended invocation and may submit new ones at a later instant through [`Submit`]. Submitted
+//! invocations are the only arrivals besides the trace's; at one instant they come after the
+//! trace's arrivals, in submission order.
+//!
+//! ## The end of a run
+//! [`RunEnd::Drain`] (the default) processes every event: after the last request, instances
+//! stay until their keep-alive ends and are counted until then; pre-warm timers still
+//! pending are dropped (nothing will arrive); with a policy that never evicts the run ends
+//! at the last completion. [`RunEnd::Horizon`] stops at an instant (given, or the source's
+//! [`ArrivalSource::horizon`]): arrivals at or after it are outside the run, and invocations
+//! still queued or running then end as [`Outcome::Unfinished`]. Either way, instances alive
+//! at the end are closed at that instant.
 
 use crate::billing::{Billing, Money};
 use crate::cluster::{
     instance_view, list_push_back, list_remove, ClusterView, InstState, Instance, List, ListEnds,
     ProcShare, Worker, WorkerIndex, NIL,
 };
-use crate::dist::{DistSpec, Sampler};
+use crate::dist::{ColdStartPreset, DistSpec, Sampler};
 use crate::ids::{FunctionId, InstanceId, WorkerId};
-use crate::metrics::{
-    FunctionStats, InvocationRecord, Outcome, Recorder, RunReport, RunStats, Sample,
-};
+use crate::metrics::{InvocationRecord, Outcome, Recorder, RunReport, Sample};
 use crate::policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement,
     Route, Routing, ScalingView,
 };
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
-use crate::time::{SimDuration, SimTime};
+use crate::time::{SimDuration, SimTime, TIME_LIMIT};
 use crate::workload::{Arrival, ArrivalSource, FunctionTable, SourceError};
+use accounting::{EvictReason, Metrics};
 use std::collections::VecDeque;
 
 /// Processor-sharing virtual time counts work in femtoseconds of one core: each advance
@@ -28,10 +55,16 @@ use std::collections::VecDeque;
 const FS_PER_US: u128 = 1_000_000_000;
 const PS_TOLERANCE_FS: u128 = 1_000_000;
 
+/// The most time-series rows one run may write: a bound on what one scenario can make
+/// faasim write (a 100-year run sampled every minute would be 52 million rows).
+pub const MAX_SAMPLES: u64 = 10_000_000;
+
 /// One worker's capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerSpec {
+    /// Memory, MB.
     pub memory_mb: u32,
+    /// Cores shared by the executions on the worker (processor sharing).
     pub cores: u32,
 }
 
@@ -48,102 +81,243 @@ pub enum OnFull {
 /// How executions use the workers' cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CpuModel {
-    /// Egalitarian processor sharing: with n executions on c cores each runs at speed
-    /// min(1, c/n).
+    /// Every execution runs for exactly the duration the trace gives, whatever the load
+    /// (the default: a trace's durations are what production measured, and AWS Lambda gives
+    /// each instance its own share of CPU).
     #[default]
-    ProcessorSharing,
-    /// Every execution runs at full speed whatever the load.
     Ignore,
+    /// Egalitarian processor sharing, for contention studies: with n executions on c cores
+    /// each runs at speed min(1, c/n), so durations stretch when a worker is oversubscribed
+    /// (and with them the bill).
+    ProcessorSharing,
+}
+
+/// When a run ends (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunEnd {
+    /// Process every event: idle instances are counted until their keep-alive ends.
+    #[default]
+    Drain,
+    /// Stop at `at`, or at the source's horizon when `None`; what is still queued or running
+    /// then ends as [`Outcome::Unfinished`].
+    Horizon {
+        /// The instant to stop at, overriding the source's horizon.
+        at: Option<SimTime>,
+    },
 }
 
 /// Everything the engine needs besides the policies and the workload.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
+    /// The workers, in id order.
     pub workers: Vec<WorkerSpec>,
     /// Executions one instance serves at once (1 = AWS Lambda).
     pub instance_concurrency: u32,
+    /// What a request that finds no room does.
     pub on_full: OnFull,
     /// Queued requests older than this are dropped.
     pub queue_timeout: Option<SimDuration>,
+    /// Cold-start latency of a new instance.
     pub cold_start: DistSpec,
     /// Cold-start distributions for named functions, overriding `cold_start`.
     pub cold_start_per_function: Vec<(String, DistSpec)>,
+    /// How executions share cores.
     pub cpu: CpuModel,
+    /// Prices and rounding of the user's bill.
     pub billing: Billing,
+    /// The run seed; every random stream derives from it.
     pub seed: u64,
-    /// Emit a [`Sample`] at every multiple of this.
+    /// Emit a [`Sample`] at every multiple of this (and one at the end of the run).
     pub sample_interval: Option<SimDuration>,
     /// Provisioned concurrency: instances of each function initialised ahead of its first
     /// invocation (ready at once), kept all run, never reclaimed, billed at the model's
     /// provisioned prices for their lifetime and for the invocations they serve.
     pub provisioned_per_function: u32,
+    /// When the run ends.
+    pub end: RunEnd,
 }
 
+/// The defaults of every entry point (the scenario file's defaults are these): ten workers
+/// of 16 GiB and 8 cores, one execution per instance, FIFO queueing, the end-to-end
+/// [`ColdStartPreset::Lambda`] cold start, durations as given ([`CpuModel::Ignore`]), AWS
+/// Lambda x86 prices, seed 1, drain at the end.
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
             workers: vec![
                 WorkerSpec {
-                    memory_mb: 8192,
-                    cores: 4
+                    memory_mb: 16_384,
+                    cores: 8
                 };
-                4
+                10
             ],
             instance_concurrency: 1,
             on_full: OnFull::Queue,
             queue_timeout: None,
-            cold_start: DistSpec::Constant { value_ms: 100.0 },
+            cold_start: ColdStartPreset::default().spec(),
             cold_start_per_function: Vec::new(),
-            cpu: CpuModel::ProcessorSharing,
+            cpu: CpuModel::Ignore,
             billing: Billing::default(),
-            seed: 0,
+            seed: 1,
             sample_interval: None,
             provisioned_per_function: 0,
+            end: RunEnd::Drain,
         }
     }
 }
 
 /// The three policies of a run.
 pub struct Policies {
+    /// Where a new instance goes.
     pub placement: Box<dyn Placement>,
+    /// Which warm instance serves a request.
     pub routing: Box<dyn Routing>,
+    /// How long an idle instance stays.
     pub keep_alive: Box<dyn KeepAlive>,
 }
 
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    /// The configuration cannot be run.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// The arrival source failed (a bad row, an I/O error).
     #[error(transparent)]
     Source(SourceError),
+    /// A function does not fit on any worker.
     #[error(
         "function `{function}` needs {memory_mb} MB per instance but the largest worker has \
          {largest_mb} MB"
     )]
     FunctionTooLarge {
+        /// The function's name.
         function: String,
+        /// Its memory per instance.
         memory_mb: u32,
+        /// The largest worker's memory.
         largest_mb: u32,
     },
+    /// A function declared with no memory.
     #[error("function `{function}` has memory_mb = 0; instances need at least 1 MB")]
-    ZeroMemory { function: String },
+    ZeroMemory {
+        /// The function's name.
+        function: String,
+    },
+    /// The source returned arrivals out of time order.
     #[error("arrival {index} at {time} is earlier than the previous one at {previous}: the trace must be sorted by time")]
     Unsorted {
+        /// Arrival index (0-based).
         index: u64,
+        /// Its time.
         time: SimTime,
+        /// The previous arrival's time.
         previous: SimTime,
     },
+    /// An arrival named a function the source never declared.
     #[error("arrival {index} names function {function}, which the source never declared")]
-    UnknownFunction { index: u64, function: FunctionId },
+    UnknownFunction {
+        /// Arrival index (0-based).
+        index: u64,
+        /// The undeclared id.
+        function: FunctionId,
+    },
+    /// A policy returned a decision the engine cannot apply.
     #[error("policy error: {0}")]
     Policy(String),
+    /// Queued requests that nothing will ever serve.
     #[error(
         "the run stalled at {time}: {waiting} queued request(s) can never be served \
          (no pending event frees capacity)"
     )]
-    Stalled { waiting: u64, time: SimTime },
+    Stalled {
+        /// Requests waiting.
+        waiting: u64,
+        /// When it was detected.
+        time: SimTime,
+    },
+    /// An instant or a duration beyond [`TIME_LIMIT`].
+    #[error(
+        "{what} of {value_s:.0} s is beyond the longest span faasim simulates \
+         ({limit_s:.0} s, 100 years)"
+    )]
+    TimeLimit {
+        /// What was too long (an arrival time, a duration, a cold start...).
+        what: String,
+        /// Its value, seconds.
+        value_s: f64,
+        /// [`TIME_LIMIT`] in seconds.
+        limit_s: f64,
+    },
+    /// `RunEnd::Horizon` without an instant and a source without a horizon.
+    #[error("the run should end at the trace's horizon, but this trace has none: give the end instant (`[run] end_s`)")]
+    NoHorizon,
+    /// More time-series rows than [`MAX_SAMPLES`].
+    #[error("the time series would have more than {MAX_SAMPLES} rows at this interval: sample less often")]
+    TooManySamples,
 }
+
+impl SimError {
+    fn time_limit(what: impl Into<String>, us: u64) -> SimError {
+        SimError::TimeLimit {
+            what: what.into(),
+            value_s: us as f64 / 1e6,
+            limit_s: TIME_LIMIT.as_micros() as f64 / 1e6,
+        }
+    }
+}
+
+/// A feature that reacts to the end of invocations and may submit new ones: the engine's
+/// extension point for orchestration (a workflow runs its next step when one completes).
+pub trait Extension {
+    /// Called once for every invocation when it ends (completed, dropped, or unfinished at
+    /// the horizon), after the engine has accounted for it. `tag` is the tag the invocation
+    /// was submitted with ([`Submit::invoke`]), `None` for the trace's own invocations.
+    fn on_end(&mut self, record: &InvocationRecord, tag: Option<u64>, submit: &mut Submit<'_>);
+}
+
+/// What an [`Extension`] may do when an invocation ends: submit invocations.
+pub struct Submit<'a> {
+    now: SimTime,
+    out: &'a mut Vec<Submission>,
+}
+
+/// One submitted invocation, waiting for its instant.
+#[derive(Debug, Clone, Copy)]
+struct Submission {
+    arrival: Arrival,
+    tag: u64,
+}
+
+impl Submit<'_> {
+    /// The current instant.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    /// Submits an invocation of `function` (already known to the run's function table) that
+    /// arrives `after` from now and executes for `duration`; its end is reported to the
+    /// extension with `tag`.
+    pub fn invoke(
+        &mut self,
+        after: SimDuration,
+        function: FunctionId,
+        duration: SimDuration,
+        tag: u64,
+    ) {
+        self.out.push(Submission {
+            arrival: Arrival {
+                time: self.now + after,
+                function,
+                duration,
+                cold_start: None,
+            },
+            tag,
+        });
+    }
+}
+
+/// The tag of invocations that come from the trace.
+const NO_TAG: u64 = u64::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
@@ -172,6 +346,10 @@ enum Event {
         gen: u32,
     },
     Autoscale,
+    /// An invocation submitted by the extension arrives (its slot in `Engine::submitted`).
+    Injected {
+        slot: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,14 +374,19 @@ struct Inv {
     init: SimDuration,
     cold: bool,
     instance: u32,
+    tag: u64,
 }
 
 struct FnState {
     memory_mb: u32,
     cold_sampler: usize,
+    /// The latest cold-start latency the trace gave for this function: used for instances
+    /// started without a request (pre-warms, autoscaler), as the trace's is the function's.
+    last_cold: Option<SimDuration>,
     queue: VecDeque<(u32, u32)>,
+    /// Requests of this function waiting in the queue.
+    waiting: u32,
     live_instances: u32,
-    stats: FunctionStats,
     /// Autoscaling: requests in flight, their time integral since the last tick, and
     /// whether the function is on the autoscaler's list.
     in_flight: u32,
@@ -217,24 +400,14 @@ struct FnState {
     prewarm_gen: u32,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum EvictReason {
-    Expired,
-    Reclaimed,
-}
-
-/// Runs a workload to completion and reports what happened.
-///
-/// The run ends when the trace is exhausted and every invocation has completed or been
-/// dropped, or at the source's horizon if that is later. Instances still alive at the end are
-/// closed then (their idle time counts up to the end).
+/// Runs a workload to its end (see [`RunEnd`]) and reports what happened.
 pub fn run(
     config: &EngineConfig,
     policies: Policies,
     source: &mut dyn ArrivalSource,
     recorder: &mut dyn Recorder,
 ) -> Result<RunReport, SimError> {
-    run_with(config, policies, None, source, recorder)
+    run_extended(config, policies, None, None, source, recorder)
 }
 
 /// [`run`], with instances scaled by `autoscaler` instead of one cold start per request
@@ -246,8 +419,21 @@ pub fn run_with(
     source: &mut dyn ArrivalSource,
     recorder: &mut dyn Recorder,
 ) -> Result<RunReport, SimError> {
+    run_extended(config, policies, autoscaler, None, source, recorder)
+}
+
+/// [`run_with`], with an [`Extension`] that reacts to ended invocations.
+pub fn run_extended(
+    config: &EngineConfig,
+    policies: Policies,
+    autoscaler: Option<Box<dyn Autoscaler>>,
+    extension: Option<Box<dyn Extension>>,
+    source: &mut dyn ArrivalSource,
+    recorder: &mut dyn Recorder,
+) -> Result<RunReport, SimError> {
     let mut engine = Engine::new(config, policies, recorder)?;
     engine.autoscaler = autoscaler;
+    engine.extension = extension;
     engine.run(source)?;
     Ok(engine.finish())
 }
@@ -258,6 +444,12 @@ struct Engine<'r> {
     routing: Box<dyn Routing>,
     keep_alive: Box<dyn KeepAlive>,
     autoscaler: Option<Box<dyn Autoscaler>>,
+    extension: Option<Box<dyn Extension>>,
+    /// Invocations submitted by the extension, waiting for their instant (slots reused).
+    submitted: Vec<Submission>,
+    free_submitted: Vec<u32>,
+    pending_submitted: u64,
+    submissions: Vec<Submission>,
     /// Functions the autoscaler looks at each tick, in order of first activity.
     scaled_fns: Vec<FunctionId>,
     tick_pending: bool,
@@ -296,8 +488,7 @@ struct Engine<'r> {
     starting_instances: u32,
     busy_instances: u32,
     executing: u32,
-    stats: RunStats,
-    interval: Sample,
+    metrics: Metrics,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
 }
@@ -369,6 +560,11 @@ impl<'r> Engine<'r> {
             routing: policies.routing,
             keep_alive: policies.keep_alive,
             autoscaler: None,
+            extension: None,
+            submitted: Vec::new(),
+            free_submitted: Vec::new(),
+            pending_submitted: 0,
+            submissions: Vec::new(),
             scaled_fns: Vec::new(),
             tick_pending: false,
             creating_provisioned: false,
@@ -402,8 +598,7 @@ impl<'r> Engine<'r> {
             starting_instances: 0,
             busy_instances: 0,
             executing: 0,
-            stats: RunStats::new(total_mem, total_cores, cfg.billing),
-            interval: Sample::default(),
+            metrics: Metrics::new(total_mem, total_cores, cfg.billing),
             scratch: Vec::new(),
             ranked: Vec::new(),
         })
@@ -434,8 +629,36 @@ impl<'r> Engine<'r> {
                     function: a.function,
                 });
             }
+            self.check_arrival(a, "arrival")?;
         }
         Ok(a)
+    }
+
+    /// Every instant and duration that enters the engine is within [`TIME_LIMIT`].
+    fn check_arrival(&self, a: &Arrival, what: &str) -> Result<(), SimError> {
+        let n = self.arrivals_seen;
+        if a.time > TIME_LIMIT {
+            return Err(SimError::time_limit(
+                format!("{what} {n}: time"),
+                a.time.as_micros(),
+            ));
+        }
+        if a.duration.as_micros() > TIME_LIMIT.as_micros() {
+            return Err(SimError::time_limit(
+                format!("{what} {n}: duration"),
+                a.duration.as_micros(),
+            ));
+        }
+        if let Some(c) = a
+            .cold_start
+            .filter(|c| c.as_micros() > TIME_LIMIT.as_micros())
+        {
+            return Err(SimError::time_limit(
+                format!("{what} {n}: cold start"),
+                c.as_micros(),
+            ));
+        }
+        Ok(())
     }
 
     fn sync_functions(&mut self) -> Result<(), SimError> {
@@ -463,9 +686,10 @@ impl<'r> Engine<'r> {
             self.fns.push(FnState {
                 memory_mb: spec.memory_mb,
                 cold_sampler,
+                last_cold: None,
                 queue: VecDeque::new(),
+                waiting: 0,
                 live_instances: 0,
-                stats: FunctionStats::new(id),
                 in_flight: 0,
                 in_flight_us: 0,
                 in_flight_since: SimTime::ZERO,
@@ -473,6 +697,7 @@ impl<'r> Engine<'r> {
                 starting: 0,
                 prewarm_gen: 0,
             });
+            self.metrics.on_function(id);
             self.avail.push(ListEnds::default());
             if self.cfg.provisioned_per_function > 0 {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
@@ -482,51 +707,121 @@ impl<'r> Engine<'r> {
     }
 
     fn run(&mut self, source: &mut dyn ArrivalSource) -> Result<(), SimError> {
-        let mut next = self.pull(source, SimTime::ZERO)?;
-        let horizon = source.horizon().unwrap_or(SimTime::ZERO);
-        let mut next_sample = self.cfg.sample_interval.map(|d| SimTime::ZERO + d);
+        let horizon = match self.cfg.end {
+            RunEnd::Drain => None,
+            RunEnd::Horizon { at } => Some(at.or(source.horizon()).ok_or(SimError::NoHorizon)?),
+        };
+        if let Some(h) = horizon.filter(|&h| h > TIME_LIMIT) {
+            return Err(SimError::time_limit("the horizon", h.as_micros()));
+        }
+        // Arrivals at or after the horizon are outside the run.
+        let within = |a: Option<Arrival>| a.filter(|a| horizon.map_or(true, |h| a.time < h));
+        let mut next = within(self.pull(source, SimTime::ZERO)?);
+        let interval = self.cfg.sample_interval;
+        let mut next_sample = interval.map(|d| SimTime::ZERO + d);
         loop {
-            let heap_key = self.events.peek_key();
-            let arrival_key = next.map(|a| order_key(a.time, EventClass::Arrival, 0));
-            let work_left = next.is_some() || self.in_flight > 0;
-            // Past the horizon, only events that serve in-flight invocations matter.
-            let heap_key = heap_key.filter(|&k| work_left || key_time(k) <= horizon);
-            let sample_key = next_sample
-                .filter(|&t| work_left || t <= horizon.max(self.now))
-                .map(|t| order_key(t, EventClass::Sample, 0));
-            if heap_key.is_none() && arrival_key.is_none() && self.in_flight > 0 {
-                // Nothing left can serve the requests still waiting: say so rather than
-                // sample an unchanging state forever.
-                return Err(SimError::Stalled {
-                    waiting: self.queue_len as u64,
-                    time: self.now,
-                });
+            let mut heap_key = self.events.peek_key();
+            if let Some(h) = horizon {
+                heap_key = heap_key.filter(|&k| key_time(k) <= h);
             }
-            let Some(k) = [heap_key, arrival_key, sample_key]
-                .into_iter()
-                .flatten()
-                .min()
-            else {
+            let arrival_key = next.map(|a| order_key(a.time, EventClass::Arrival, 0));
+            let Some(k) = [heap_key, arrival_key].into_iter().flatten().min() else {
+                if horizon.is_none() && self.in_flight > 0 {
+                    // Nothing left can serve the requests still waiting: say so rather
+                    // than end as if they had been served.
+                    return Err(SimError::Stalled {
+                        waiting: self.queue_len as u64,
+                        time: self.now,
+                    });
+                }
                 break;
             };
-            self.advance(key_time(k));
-            self.stats.events += 1;
+            let t = key_time(k);
+            if t > TIME_LIMIT {
+                return Err(SimError::time_limit("the simulated clock", t.as_micros()));
+            }
             if Some(k) == arrival_key {
+                self.samples_before(t, &mut next_sample)?;
+                self.advance(t);
+                self.metrics.run.events += 1;
                 let a = next.take().expect("arrival key implies an arrival");
-                self.on_arrival(a)?;
-                next = self.pull(source, a.time)?;
-            } else if Some(k) == sample_key {
-                self.emit_sample();
-                next_sample = next_sample.map(|t| t + self.cfg.sample_interval.unwrap_or_default());
+                self.on_arrival(a, NO_TAG)?;
+                next = within(self.pull(source, a.time)?);
             } else {
                 let (_, ev) = self.events.pop().expect("heap key implies an event");
+                let draining = horizon.is_none()
+                    && next.is_none()
+                    && self.in_flight == 0
+                    && self.pending_submitted == 0;
+                if draining && self.is_stale(ev, t) {
+                    continue;
+                }
+                self.samples_before(t, &mut next_sample)?;
+                self.advance(t);
+                self.metrics.run.events += 1;
                 self.dispatch(ev)?;
             }
         }
-        if horizon > self.now {
-            self.advance(horizon);
+        let end = horizon.unwrap_or(self.now);
+        self.samples_before(end + SimDuration(1), &mut next_sample)?;
+        self.advance(end);
+        if horizon.is_some() {
+            self.cut_unfinished();
+        }
+        // The last, partial interval.
+        if interval.is_some() && self.metrics.last_sample < end {
+            self.emit_sample()?;
         }
         Ok(())
+    }
+
+    /// Emits the samples due strictly before `t` (a sample sees everything at its instant,
+    /// so one at `t` waits for the events at `t`).
+    fn samples_before(
+        &mut self,
+        t: SimTime,
+        next_sample: &mut Option<SimTime>,
+    ) -> Result<(), SimError> {
+        while let Some(ts) = next_sample.filter(|&ts| ts < t) {
+            self.advance(ts);
+            self.emit_sample()?;
+            *next_sample = Some(ts + self.cfg.sample_interval.unwrap_or_default());
+        }
+        Ok(())
+    }
+
+    /// While draining (nothing more will arrive, nothing is in flight), an event that would
+    /// change nothing must not move the end of the run: a timer of an instance since evicted
+    /// or reused, a processor-sharing wakeup superseded by an earlier one, a pre-warm for
+    /// requests that will never come.
+    fn is_stale(&self, ev: Event, t: SimTime) -> bool {
+        match ev {
+            Event::Expiry { inst, gen } => {
+                let i = &self.instances[inst as usize];
+                i.gen != gen || i.state != InstState::Ready || i.expires_at == SimTime::MAX
+            }
+            Event::Prewarm { .. } | Event::QueueTimeout { .. } => true,
+            Event::WorkerCpu { worker } => self.workers[worker as usize].ps.pending != Some(t),
+            Event::Done { .. }
+            | Event::Ready { .. }
+            | Event::Autoscale
+            | Event::Injected { .. } => false,
+        }
+    }
+
+    /// Horizon: what is still queued or running ends unfinished, in arrival order.
+    fn cut_unfinished(&mut self) {
+        let mut open: Vec<(u64, u32)> = self
+            .invs
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| i.state != InvState::Free)
+            .map(|(s, i)| (i.seq, s as u32))
+            .collect();
+        open.sort_unstable();
+        for (_, slot) in open {
+            self.end_invocation(slot, Outcome::Unfinished);
+        }
     }
 
     /// Moves the clock, integrating the time-weighted figures.
@@ -534,8 +829,8 @@ impl<'r> Engine<'r> {
         debug_assert!(t >= self.now);
         let dt = (t - self.now).as_micros() as u128;
         if dt > 0 {
-            self.stats.used_mb_us += self.used_mb as u128 * dt;
-            self.stats.busy_core_us += self.busy_cores as u128 * dt;
+            self.metrics
+                .on_time(dt, self.used_mb as u128, self.busy_cores as u128);
             self.now = t;
         }
     }
@@ -554,7 +849,8 @@ impl<'r> Engine<'r> {
                 let i = self.invs[inv as usize];
                 if i.gen == gen && i.state == InvState::Queued {
                     self.queue_len -= 1;
-                    self.drop_invocation(inv, Outcome::DroppedTimeout);
+                    self.fns[i.function.index()].waiting -= 1;
+                    self.drop_invocation(inv, Outcome::DroppedTimeout)?;
                     // If it was the head, the next request may fit where it did not.
                     if self.queue_len > 0 {
                         self.serve_global_queue()?;
@@ -564,7 +860,60 @@ impl<'r> Engine<'r> {
             }
             Event::Prewarm { function, gen } => self.on_prewarm(FunctionId(function), gen),
             Event::Autoscale => self.on_autoscale(),
+            Event::Injected { slot } => {
+                let s = self.submitted[slot as usize];
+                self.free_submitted.push(slot);
+                self.pending_submitted -= 1;
+                self.on_arrival(s.arrival, s.tag)
+            }
         }
+    }
+
+    /// Hands an ended invocation to the extension and schedules what it submits.
+    fn notify_extension(&mut self, rec: &InvocationRecord, tag: u64) -> Result<(), SimError> {
+        let Some(mut ext) = self.extension.take() else {
+            return Ok(());
+        };
+        let mut out = std::mem::take(&mut self.submissions);
+        out.clear();
+        let mut submit = Submit {
+            now: self.now,
+            out: &mut out,
+        };
+        ext.on_end(rec, (tag != NO_TAG).then_some(tag), &mut submit);
+        self.extension = Some(ext);
+        let mut result = Ok(());
+        for s in out.drain(..) {
+            if s.arrival.function.index() >= self.fns.len() {
+                result = Err(SimError::Policy(format!(
+                    "the extension submitted function {}, which the run does not know",
+                    s.arrival.function
+                )));
+                break;
+            }
+            if let Err(e) = self.check_arrival(&s.arrival, "submitted invocation") {
+                result = Err(e);
+                break;
+            }
+            let slot = match self.free_submitted.pop() {
+                Some(slot) => {
+                    self.submitted[slot as usize] = s;
+                    slot
+                }
+                None => {
+                    self.submitted.push(s);
+                    (self.submitted.len() - 1) as u32
+                }
+            };
+            self.pending_submitted += 1;
+            self.events.push(
+                s.arrival.time,
+                EventClass::Injected,
+                Event::Injected { slot },
+            );
+        }
+        self.submissions = out;
+        result
     }
 }
 

@@ -5,12 +5,13 @@
 use super::*;
 
 impl Engine<'_> {
-    pub(super) fn on_arrival(&mut self, a: Arrival) -> Result<(), SimError> {
+    pub(super) fn on_arrival(&mut self, a: Arrival, tag: u64) -> Result<(), SimError> {
         let seq = self.arrivals_seen;
         self.arrivals_seen += 1;
-        self.stats.invocations += 1;
-        self.interval.arrivals += 1;
-        self.fns[a.function.index()].stats.invocations += 1;
+        self.metrics.on_arrival(a.function);
+        if a.cold_start.is_some() {
+            self.fns[a.function.index()].last_cold = a.cold_start;
+        }
         self.keep_alive.observe(&Observation::Arrival {
             function: a.function,
             time: a.time,
@@ -28,6 +29,7 @@ impl Engine<'_> {
             init: SimDuration::ZERO,
             cold: false,
             instance: NIL,
+            tag,
         });
         self.in_flight += 1;
         if self.autoscaler.is_some() {
@@ -40,7 +42,7 @@ impl Engine<'_> {
             return Ok(());
         }
         match self.cfg.on_full {
-            OnFull::Drop => self.drop_invocation(slot, Outcome::DroppedFull),
+            OnFull::Drop => self.drop_invocation(slot, Outcome::DroppedFull)?,
             OnFull::Queue => self.enqueue(slot),
         }
         Ok(())
@@ -75,11 +77,11 @@ impl Engine<'_> {
         if self.autoscaler.is_none() {
             self.global_queue.push_back((slot, inv.gen));
         }
-        self.fns[inv.function.index()]
-            .queue
-            .push_back((slot, inv.gen));
+        let fs = &mut self.fns[inv.function.index()];
+        fs.queue.push_back((slot, inv.gen));
+        fs.waiting += 1;
         self.queue_len += 1;
-        self.stats.peak_queue = self.stats.peak_queue.max(self.queue_len);
+        self.metrics.on_queue_length(self.queue_len);
         if let Some(t) = self.cfg.queue_timeout {
             self.events.push(
                 inv.arrival + t,
@@ -128,7 +130,7 @@ impl Engine<'_> {
             Route::Cold if !may_create => Ok(false),
             Route::Cold => match self.find_worker(f, true)? {
                 Some(w) => {
-                    self.create_instance(f, w, Some(slot));
+                    self.create_instance(f, w, Some(slot))?;
                     Ok(true)
                 }
                 None => Ok(false),
@@ -202,7 +204,7 @@ impl Engine<'_> {
         f: FunctionId,
         w: WorkerId,
         bound: Option<u32>,
-    ) -> u32 {
+    ) -> Result<u32, SimError> {
         let now = self.now;
         let mb = self.fns[f.index()].memory_mb;
         let slot = match self.free_instances.pop() {
@@ -214,7 +216,13 @@ impl Engine<'_> {
         };
         self.change_used(w, mb as i64);
         self.workers[w.index()].instances += 1;
-        let init = match bound.and_then(|b| self.invs[b as usize].cold_override) {
+        // The trace's cold start for this request, else the function's latest one from
+        // the trace (pre-warms, the autoscaler), else the model.
+        let traced = match bound {
+            Some(b) => self.invs[b as usize].cold_override,
+            None => self.fns[f.index()].last_cold,
+        };
+        let init = match traced {
             Some(d) => d,
             None if self.creating_provisioned => SimDuration::ZERO,
             None => {
@@ -222,6 +230,12 @@ impl Engine<'_> {
                 self.cold_samplers[s].sample(&mut self.rng_cold)
             }
         };
+        if init.as_micros() > TIME_LIMIT.as_micros() {
+            return Err(SimError::time_limit(
+                format!("a cold start of `{}`", self.functions.get(f).name),
+                init.as_micros(),
+            ));
+        }
         let gen = self.instances[slot as usize].gen;
         let inst = &mut self.instances[slot as usize];
         *inst = Instance {
@@ -247,23 +261,20 @@ impl Engine<'_> {
             inv.cold = true;
             inv.init = init;
         }
-        self.stats.init_mb_us += mb as u128 * init.as_micros() as u128;
-        self.stats.instances_created += 1;
-        self.interval.cold_starts += 1;
         self.live_instances += 1;
         self.starting_instances += 1;
-        self.stats.peak_instances = self.stats.peak_instances.max(self.live_instances);
+        self.metrics
+            .on_instance_started(f, mb, init, self.live_instances);
         let fs = &mut self.fns[f.index()];
         fs.live_instances += 1;
         fs.starting += 1;
         fs.prewarm_gen = fs.prewarm_gen.wrapping_add(1);
-        fs.stats.instances_created += 1;
         self.events.push(
             now + init,
             EventClass::InstanceReady,
             Event::Ready { inst: slot, gen },
         );
-        slot
+        Ok(slot)
     }
 
     /// Provisioned concurrency: `n` instances of a newly seen function, initialised ahead
@@ -278,8 +289,9 @@ impl Engine<'_> {
                 )));
             };
             self.creating_provisioned = true;
-            self.create_instance(f, w, None);
+            let created = self.create_instance(f, w, None);
             self.creating_provisioned = false;
+            created?;
         }
         Ok(())
     }
@@ -365,7 +377,7 @@ impl Engine<'_> {
         let now = self.now;
         let inv = self.invs[slot as usize];
         let i = inv.instance;
-        self.record_completion(slot);
+        self.record_completion(slot)?;
         self.free_inv(slot);
         let f = inv.function;
         let inst = &mut self.instances[i as usize];
@@ -413,6 +425,7 @@ impl Engine<'_> {
                 continue;
             }
             self.queue_len -= 1;
+            self.fns[f.index()].waiting -= 1;
             self.dispatch_warm(head.0, i);
             if let Some(created) = started_at {
                 let now = self.now;
@@ -437,6 +450,8 @@ impl Engine<'_> {
             }
             self.global_queue.pop_front();
             self.queue_len -= 1;
+            let f = self.invs[head.0 as usize].function;
+            self.fns[f.index()].waiting -= 1;
         }
         Ok(())
     }
@@ -450,6 +465,6 @@ impl Engine<'_> {
         self.index
             .update(w, old_free, old_load, &self.workers[w.index()]);
         self.used_mb = (self.used_mb as i64 + delta) as u64;
-        self.stats.peak_memory_mb = self.stats.peak_memory_mb.max(self.used_mb);
+        self.metrics.on_memory_used(self.used_mb);
     }
 }
