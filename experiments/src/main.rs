@@ -183,6 +183,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&loaded.scenario.name));
             let outcome = faasim_experiments::run_scenario(&loaded, seed, &out)
                 .with_context(|| format!("run of {} failed", scenario.display()))?;
+            for w in &outcome.warnings {
+                eprintln!("warning: {w}");
+            }
             if outcome.skipped_rows > 0 {
                 eprintln!(
                     "warning: skipped {} bad trace row(s); the first: {}",

@@ -154,6 +154,11 @@ pub struct SummaryRow {
     /// VM fleets: VMs launched and billed VM-hours (zero for serverless).
     pub vms_launched: u64,
     pub vm_hours: f64,
+    /// Invocations still queued or running when a `[run] end = "horizon"` run stopped
+    /// (`completed + dropped + unfinished = invocations`).
+    pub unfinished: u64,
+    /// Instances removed by the autoscaler (KPA scale-downs), not keep-alive expiries.
+    pub evictions_scaled_down: u64,
     pub wall_s: f64,
     pub wall_invocations_per_s: f64,
 }
@@ -214,6 +219,8 @@ impl SummaryRow {
             provider_cost_usd: worker_hour_usd * workers as f64 * hours,
             vms_launched: 0,
             vm_hours: 0.0,
+            unfinished: s.unfinished,
+            evictions_scaled_down: s.evictions_scaled_down,
             wall_s,
             wall_invocations_per_s: if wall_s > 0.0 {
                 s.invocations as f64 / wall_s
@@ -282,6 +289,8 @@ impl SummaryRow {
             provider_cost_usd: cost,
             vms_launched: r.vms_launched,
             vm_hours: r.billed_vm_s as f64 / 3600.0,
+            unfinished: 0,
+            evictions_scaled_down: 0,
             wall_s,
             wall_invocations_per_s: if wall_s > 0.0 {
                 invocations as f64 / wall_s
@@ -310,7 +319,11 @@ pub struct FunctionRow {
     pub instances_created: u64,
     pub wasted_memory_gb_s: f64,
     pub billed_gb_s: f64,
-    pub cost_usd: f64,
+    /// The function's charges at list (first-tier) prices; the rows add up to the summary's
+    /// `list_cost_usd` (tiers and the free tier apply to the account, not to a function).
+    pub list_cost_usd: f64,
+    /// Invocations still queued or running at the horizon.
+    pub unfinished: u64,
 }
 
 pub fn function_rows(report: &mut RunReport) -> Vec<FunctionRow> {
@@ -340,7 +353,8 @@ pub fn function_rows(report: &mut RunReport) -> Vec<FunctionRow> {
                 instances_created: f.instances_created,
                 wasted_memory_gb_s: gb_s(f.idle_mb_us),
                 billed_gb_s: f.mb_ms as f64 / 1024.0 / 1e3,
-                cost_usd: f.cost.to_usd(),
+                list_cost_usd: f.cost.to_usd(),
+                unfinished: f.unfinished,
             }
         })
         .collect()
@@ -359,6 +373,11 @@ pub struct TimeseriesRow {
     pub executing: u32,
     pub queue_length: u32,
     pub arrivals: u64,
+    /// Instances created in the interval: requests' cold starts, pre-warms, autoscaler and
+    /// provisioned instances.
+    pub instances_started: u64,
+    /// Invocations completed in the interval that waited for a new instance (the summary's
+    /// `cold_starts`, per interval).
     pub cold_starts: u64,
     pub dropped: u64,
 }
@@ -473,6 +492,7 @@ impl Recorder for FileRecorder {
             executing: s.executing,
             queue_length: s.queue_length,
             arrivals: s.arrivals,
+            instances_started: s.instances_started,
             cold_starts: s.cold_starts,
             dropped: s.dropped,
         };

@@ -28,6 +28,8 @@ pub enum RunError {
     Vm(#[from] faasim_sim::vm::VmError),
     #[error(transparent)]
     Parquet(#[from] faasim_plots::PlotError),
+    #[error("{scenario}: the workload has no invocation (an empty trace, or a sample or window that keeps nothing); set [run] allow_empty = true if that is expected")]
+    EmptyWorkload { scenario: PathBuf },
 }
 
 /// What a finished run reports back.
@@ -37,6 +39,8 @@ pub struct RunOutcome {
     /// Bad trace rows skipped (`--lenient`), and the first one's error.
     pub skipped_rows: u64,
     pub first_skipped: Option<String>,
+    /// Things the run noticed that are probably mistakes (also in `manifest.json`).
+    pub warnings: Vec<String>,
     pub out_dir: PathBuf,
 }
 
@@ -49,6 +53,8 @@ struct Manifest<'a> {
     trace_checksum_sha256: Option<String>,
     /// Bad trace rows skipped with `--lenient`.
     skipped_rows: u64,
+    /// Things the run noticed that are probably mistakes.
+    warnings: &'a [String],
     files: Vec<&'static str>,
     scenario: &'a Scenario,
 }
@@ -132,6 +138,18 @@ pub fn run_scenario_with(
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
+    if report.stats.invocations == 0 && !sc.run.allow_empty {
+        return Err(RunError::EmptyWorkload {
+            scenario: loaded.path.clone(),
+        });
+    }
+    let warnings: Vec<String> = report
+        .unused_cold_start_names
+        .iter()
+        .map(|n| {
+            format!("platform.function_cold_start_ms names `{n}`, which the trace never invokes")
+        })
+        .collect();
 
     recorder.finish().map_err(io_err(out_dir))?;
     let parquet = sc.output.invocations
@@ -168,6 +186,7 @@ pub fn run_scenario_with(
         seed,
         trace_checksum_sha256: checksum,
         skipped_rows: skipped.0,
+        warnings: &warnings,
         files,
         scenario: sc,
     };
@@ -179,6 +198,7 @@ pub fn run_scenario_with(
         summary,
         skipped_rows: skipped.0,
         first_skipped: skipped.1,
+        warnings,
         out_dir: out_dir.to_owned(),
     })
 }
@@ -226,6 +246,11 @@ fn run_vm(
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
+    if report.invocations == 0 && !sc.run.allow_empty {
+        return Err(RunError::EmptyWorkload {
+            scenario: loaded.path.clone(),
+        });
+    }
     let summary = SummaryRow::from_vm(&sc.name, seed, spec.kind(), &mut report, wall_s);
     let manifest = Manifest {
         faasim_version: env!("CARGO_PKG_VERSION"),
@@ -233,6 +258,7 @@ fn run_vm(
         seed,
         trace_checksum_sha256: checksum,
         skipped_rows: 0,
+        warnings: &[],
         files: vec!["summary.csv"],
         scenario: sc,
     };
@@ -244,6 +270,7 @@ fn run_vm(
         summary,
         skipped_rows: 0,
         first_skipped: None,
+        warnings: Vec::new(),
         out_dir: out_dir.to_owned(),
     })
 }

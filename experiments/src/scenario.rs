@@ -6,7 +6,8 @@
 
 use faasim_policies::{AutoscalingSpec, KeepAliveSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{
-    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, OnFull, SimDuration, WorkerSpec,
+    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, OnFull, RunEnd, SimDuration,
+    SimTime, WorkerSpec,
 };
 use faasim_traces::TraceSpec;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,36 @@ pub struct Scenario {
     pub vm: VmTable,
     #[serde(default)]
     pub output: OutputSpec,
+    /// When the run ends, and whether an empty workload is expected.
+    #[serde(default)]
+    pub run: RunSpec,
+}
+
+/// `[run]`: the end of a run, the same rule for every trace source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunSpec {
+    /// `"drain"` (default): process every event, so instances kept alive after the last
+    /// request are counted until their keep-alive ends (with a policy that never evicts, the
+    /// run ends at the last completion). `"horizon"`: stop at the trace's horizon (the
+    /// generator's `duration_s`, the end of an Azure 2019 day) or at `end_s`.
+    pub end: RunEndSpec,
+    /// With `end = "horizon"`: the instant to stop at, seconds (overrides the trace's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_s: Option<f64>,
+    /// A workload with no invocation is an error unless this is true.
+    pub allow_empty: bool,
+}
+
+/// How a run ends (`[run] end`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunEndSpec {
+    /// Process every event.
+    #[default]
+    Drain,
+    /// Stop at the horizon.
+    Horizon,
 }
 
 fn default_seed() -> u64 {
@@ -91,7 +122,8 @@ pub struct PlatformSpec {
     /// Drop a queued request after this long in the queue (`on_full = "queue"` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_timeout_ms: Option<f64>,
-    /// A number of ms, a preset ("firecracker", "container", "vm") or a distribution table.
+    /// A number of ms, a preset ("lambda", the default; "firecracker", "container", "vm") or
+    /// a distribution table.
     #[serde(default)]
     pub cold_start_ms: ColdStartSpec,
     /// Per-function cold starts by function name, overriding `cold_start_ms`.
@@ -115,7 +147,7 @@ impl Default for PlatformSpec {
             queue_timeout_ms: None,
             cold_start_ms: ColdStartSpec::default(),
             function_cold_start_ms: BTreeMap::new(),
-            cpu: CpuSpec::ProcessorSharing,
+            cpu: CpuSpec::default(),
         }
     }
 }
@@ -131,9 +163,11 @@ pub enum OnFullSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum CpuSpec {
+    /// Durations exactly as the trace gives them (the default).
     #[default]
-    ProcessorSharing,
     Ignore,
+    /// Executions on a worker share its cores (contention studies).
+    ProcessorSharing,
 }
 
 /// `[billing]`.
@@ -389,6 +423,23 @@ pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, 
         })?
     };
     validate(&scenario, path)?;
+    if !matches!(scenario.autoscaling, AutoscalingSpec::PerRequest {}) {
+        // An autoscaler decides how many instances stay: a keep-alive policy given beside it
+        // would be silently ignored.
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| parse_err(text, e))?;
+        for o in overrides {
+            apply_override(&mut doc, o)?;
+        }
+        if doc.contains_key("keep_alive") {
+            return Err(ScenarioError::Invalid {
+                path: path.to_owned(),
+                key: "keep_alive",
+                message: "an autoscaler ([autoscaling] policy) decides how long instances stay; \
+                          remove [keep_alive] or use autoscaling.policy = \"per-request\""
+                    .into(),
+            });
+        }
+    }
     Ok(scenario)
 }
 
@@ -455,6 +506,21 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
         key,
         message,
     };
+    if let Some(end_s) = s.run.end_s {
+        if s.run.end != RunEndSpec::Horizon {
+            return Err(invalid(
+                "run.end_s",
+                "only applies with run.end = \"horizon\"".into(),
+            ));
+        }
+        let limit_s = faasim_sim::TIME_LIMIT.as_secs_f64();
+        if !(end_s.is_finite() && end_s > 0.0 && end_s <= limit_s) {
+            return Err(invalid(
+                "run.end_s",
+                format!("must be a number of seconds > 0 and at most {limit_s:.0} (100 years), got {end_s}"),
+            ));
+        }
+    }
     if s.cluster.workers == 0 {
         return Err(invalid("cluster.workers", "must be at least 1".into()));
     }
@@ -602,6 +668,16 @@ impl Scenario {
             seed,
             provisioned_per_function: p.provisioned_instances,
             sample_interval: SimDuration::try_from_ms_f64(self.output.timeseries_interval_s * 1e3),
+            end: match self.run.end {
+                RunEndSpec::Drain => RunEnd::Drain,
+                RunEndSpec::Horizon => RunEnd::Horizon {
+                    at: self
+                        .run
+                        .end_s
+                        .and_then(|s| SimDuration::try_from_ms_f64(s * 1e3))
+                        .map(|d| SimTime::ZERO + d),
+                },
+            },
         }
     }
 }

@@ -48,6 +48,7 @@ fn config(workers: &[(u32, u32)]) -> EngineConfig {
         seed: 1,
         sample_interval: None,
         provisioned_per_function: 0,
+        end: faasim_sim::RunEnd::Drain,
     }
 }
 

@@ -92,7 +92,10 @@ pub use billing::{
 };
 pub use cluster::{ClusterView, InstanceView, WorkerView};
 pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
-pub use engine::{run, CpuModel, EngineConfig, OnFull, Policies, SimError, WorkerSpec};
+pub use engine::{
+    run, run_extended, run_with, CpuModel, EngineConfig, Extension, OnFull, Policies, RunEnd,
+    SimError, Submit, WorkerSpec, MAX_SAMPLES,
+};
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
     FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
@@ -104,7 +107,7 @@ pub use policy::{
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};
-pub use time::{SimDuration, SimTime};
+pub use time::{SimDuration, SimTime, TIME_LIMIT};
 pub use vm::{
     default_instance_table, measure_demand, parse_instance_table, run_fleet, Demand, InstanceTable,
     InstanceType, PriceColumn, TableError, VmConfig, VmError, VmReport, VmSpec,

@@ -19,17 +19,22 @@ fn cold_start_then_warm_reuse_and_completion_before_arrival() {
     // A2 @250 ms (50 ms): A1's completion at 250 ms is processed before the arrival at
     //   250 ms (completion < arrival) -> warm on the same instance, runs 250 -> 300 ms.
     // Idle memory: 150 -> 200 ms (50 000 us) + 250 -> 250 ms (0) = 50 000 us x 128 MB.
-    // The run ends at the last completion, 300 ms.
+    // The run drains: after A2 the instance stays idle for its 10 s keep-alive, 300 ms ->
+    // 10.3 s, is evicted then, and the run ends there: idle 50 000 + 10 000 000 us, a life
+    // of 10.3 s. Stopped at a horizon of 300 ms instead, the instance is closed then.
     let cfg = config(1024, 1, 100.0);
-    let (rep, rec) = simulate(
-        &cfg,
-        policies(&fixed(10.0, true)),
-        vec![func("f0", 128)],
+    let arrivals = || {
         vec![
             arr(0, 0, 50 * MS),
             arr(200 * MS, 0, 50 * MS),
             arr(250 * MS, 0, 50 * MS),
-        ],
+        ]
+    };
+    let (rep, rec) = simulate(
+        &cfg,
+        policies(&fixed(10.0, true)),
+        vec![func("f0", 128)],
+        arrivals(),
     );
     let r = &rec.invocations;
     assert_eq!(r.iter().map(|r| r.id).collect::<Vec<_>>(), vec![0, 1, 2]);
@@ -56,13 +61,34 @@ fn cold_start_then_warm_reuse_and_completion_before_arrival() {
     assert_eq!((s.invocations, s.completed, s.dropped), (3, 3, 0));
     assert_eq!(s.cold_starts, 1);
     assert_eq!(s.instances_created, 1);
-    assert_eq!(s.idle_mb_us, 128 * 50 * MS as u128);
-    assert_eq!(s.instance_us, 300 * MS as u128);
+    assert_eq!(s.evictions_expired, 1);
+    assert_eq!(s.idle_mb_us, 128 * (50 * MS + 10 * S) as u128);
+    assert_eq!(s.instance_us, (10 * S + 300 * MS) as u128);
     assert_eq!(s.init_mb_us, 128 * 100 * MS as u128);
     assert_eq!(s.latency_us.sum(), 250 * MS as u128);
-    assert_eq!(s.end, t(300 * MS));
+    assert_eq!(s.end, t(10 * S + 300 * MS));
     assert_eq!(rep.functions[0].cold_starts, 1);
-    assert_eq!(rep.functions[0].idle_mb_us, 128 * 50 * MS as u128);
+    assert_eq!(
+        rep.functions[0].idle_mb_us,
+        128 * (50 * MS + 10 * S) as u128
+    );
+
+    let mut at_horizon = cfg.clone();
+    at_horizon.end = faasim_sim::RunEnd::Horizon {
+        at: Some(t(300 * MS)),
+    };
+    let (rep, rec) = simulate(
+        &at_horizon,
+        policies(&fixed(10.0, true)),
+        vec![func("f0", 128)],
+        arrivals(),
+    );
+    assert_eq!(spans(&rec.invocations)[2], (250 * MS, 300 * MS));
+    let s = &rep.stats;
+    assert_eq!((s.completed, s.unfinished, s.evictions_expired), (3, 0, 0));
+    assert_eq!(s.idle_mb_us, 128 * 50 * MS as u128);
+    assert_eq!(s.instance_us, 300 * MS as u128);
+    assert_eq!(s.end, t(300 * MS));
 }
 
 #[test]
@@ -71,10 +97,11 @@ fn keep_alive_window_is_half_open() {
     // 128 MB. A0 @0 (100 ms): cold, runs 100 -> 200 ms; idle since t = 200 ms, kept for
     // [200 ms, 1.2 s).
     // Run 1: A1 @1_199_999 us (1 us before the end of the window) -> warm, runs to
-    //   1_299_999. Idle 200 000 -> 1 199 999 = 999 999 us.
+    //   1_299_999. Idle 200 000 -> 1 199 999 = 999 999 us, then 1 s more until the drained
+    //   run evicts it at 2_299_999 (its life).
     // Run 2: A1 @1_200_000 us -> the expiry at 1.2 s (class 3) is processed before the
     //   arrival (class 6): the instance is gone -> cold: ready 1.3 s, ends 1.4 s, latency
-    //   200 ms. Idle exactly 1 000 000 us; lifetimes 1.2 s + 0.2 s.
+    //   200 ms, expires at 2.4 s. Idle exactly 1 000 000 us each; lifetimes 1.2 s + 1.2 s.
     let cfg = config(1024, 1, 100.0);
     let f = || vec![func("f0", 128)];
 
@@ -89,9 +116,9 @@ fn keep_alive_window_is_half_open() {
     assert_eq!(spans(r), vec![(100 * MS, 200 * MS), (1_199_999, 1_299_999)]);
     assert_eq!(latencies(r), vec![200 * MS, 100 * MS]);
     assert_eq!(rep.stats.instances_created, 1);
-    assert_eq!(rep.stats.evictions_expired, 0);
-    assert_eq!(rep.stats.idle_mb_us, 128 * 999_999);
-    assert_eq!(rep.stats.instance_us, 1_299_999);
+    assert_eq!(rep.stats.evictions_expired, 1);
+    assert_eq!(rep.stats.idle_mb_us, 128 * (999_999 + 1_000_000));
+    assert_eq!(rep.stats.instance_us, 2_299_999);
 
     let (rep, rec) = simulate(
         &cfg,
@@ -105,9 +132,9 @@ fn keep_alive_window_is_half_open() {
     assert_eq!(latencies(r), vec![200 * MS, 200 * MS]);
     assert_eq!(r[1].dispatched, t(1_200_000));
     assert_eq!(rep.stats.instances_created, 2);
-    assert_eq!(rep.stats.evictions_expired, 1);
-    assert_eq!(rep.stats.idle_mb_us, 128 * 1_000_000);
-    assert_eq!(rep.stats.instance_us, 1_200_000 + 200_000);
+    assert_eq!(rep.stats.evictions_expired, 2);
+    assert_eq!(rep.stats.idle_mb_us, 128 * 2 * 1_000_000);
+    assert_eq!(rep.stats.instance_us, 1_200_000 + 1_200_000);
 }
 
 #[test]
@@ -120,9 +147,10 @@ fn keep_alive_without_reset_counts_from_the_first_idle() {
     // reset_on_use = false: the window is [200 ms, 1.2 s) for good. A2 arrives inside it
     //   (warm) but ends after it: becoming idle at 1_299_999 past its deadline, the instance
     //   is evicted at once (KeepUntil(1.2 s) <= now). A3 is cold: ready 1.4 s, ends 1.5 s.
-    //   Idle: 200->500 ms (300 000) + 600 000->1 199 999 (599 999) + 0 = 899 999 us.
+    //   Idle: 200->500 ms (300 000) + 600 000->1 199 999 (599 999) + 0 = 899 999 us, plus
+    //   A3's instance from 1.5 s to its expiry at 2.5 s (1 000 000), where the run ends.
     // reset_on_use = true: after A2 the window is [1_299_999, 2_299_999): A3 is warm,
-    //   runs 1.3 -> 1.4 s. Idle: 300 000 + 599 999 + 1 = 900 000 us.
+    //   runs 1.3 -> 1.4 s. Idle: 300 000 + 599 999 + 1 = 900 000 us, plus 1.4 -> 2.4 s.
     let cfg = config(1024, 1, 100.0);
     let arrivals = || {
         vec![
@@ -150,10 +178,10 @@ fn keep_alive_without_reset_counts_from_the_first_idle() {
             (1_400_000, 1_500_000)
         ]
     );
-    assert_eq!(rep.stats.evictions_expired, 1);
+    assert_eq!(rep.stats.evictions_expired, 2);
     assert_eq!(rep.stats.instances_created, 2);
-    assert_eq!(rep.stats.idle_mb_us, 128 * 899_999);
-    assert_eq!(rep.stats.end, t(1_500_000));
+    assert_eq!(rep.stats.idle_mb_us, 128 * (899_999 + 1_000_000));
+    assert_eq!(rep.stats.end, t(2_500_000));
 
     let (rep, rec) = simulate(
         &cfg,
@@ -165,9 +193,10 @@ fn keep_alive_without_reset_counts_from_the_first_idle() {
     assert_eq!(colds(r), vec![true, false, false, false]);
     assert_eq!(r[3].start, t(1_300_000));
     assert_eq!(r[3].end, t(1_400_000));
-    assert_eq!(rep.stats.evictions_expired, 0);
+    assert_eq!(rep.stats.evictions_expired, 1);
     assert_eq!(rep.stats.instances_created, 1);
-    assert_eq!(rep.stats.idle_mb_us, 128 * 900_000);
+    assert_eq!(rep.stats.idle_mb_us, 128 * (900_000 + 1_000_000));
+    assert_eq!(rep.stats.end, t(2_400_000));
 }
 
 #[test]
@@ -529,8 +558,9 @@ fn concurrency_two_shares_one_instance_once_it_is_ready() {
     assert_eq!(latencies(r), vec![1_100_000, 1_000_000, 1_100_000]);
     assert_eq!(rep.stats.cold_starts, 2);
     assert_eq!(rep.stats.instances_created, 2);
-    // Instance 0 idle 1.1 -> 1.25 s (end of run), instance 1 not at all.
-    assert_eq!(rep.stats.idle_mb_us, 128 * 150 * MS as u128);
+    // Drained: instance 0 idle 1.1 -> 11.1 s, instance 1 1.25 -> 11.25 s (10 s keep-alive).
+    assert_eq!(rep.stats.idle_mb_us, 128 * 2 * 10 * S as u128);
+    assert_eq!(rep.stats.end, t(11_250_000));
 
     // B @50 ms arrives during instance 0's cold start: it does not wait for it but starts
     // its own instance 1 (documented), ready 150 ms, ends 1.15 s.
@@ -558,10 +588,11 @@ fn two_functions_share_one_core_then_warm_reuse_just_before_expiry() {
     // A'(f0) @4 s - 1 us (1 s): f0's instance is still warm -> warm start, alone on the core:
     //   runs 3_999_999 -> 4_999_999 (latency 1 s).
     // 4 s: f1's instance expires (evicted); f0's is busy (its pending expiry is ignored).
-    // 4_999_999: A' completes; nothing left -> the run ends there.
-    // Idle memory: f0 256 MB x (3 s -> 3_999_999) = 256 x 999 999;
+    // 4_999_999: A' completes; f0's instance is idle until 5_999_999, where it expires and
+    //   the drained run ends.
+    // Idle memory: f0 256 MB x ((3 s -> 3_999_999) + 1 s) = 256 x 1 999 999;
     //              f1 128 MB x (3 s -> 4 s) = 128 x 1 000 000.
-    // Lifetimes: f0's instance 0 -> 4_999_999 (closed at the end), f1's 0 -> 4 s.
+    // Lifetimes: f0's instance 0 -> 5_999_999, f1's 0 -> 4 s.
     let (rep, rec) = simulate(
         &config(1024, 1, 1000.0),
         policies(&fixed(1.0, true)),
@@ -579,12 +610,12 @@ fn two_functions_share_one_core_then_warm_reuse_just_before_expiry() {
     let s = &rep.stats;
     assert_eq!((s.invocations, s.completed, s.cold_starts), (3, 3, 2));
     assert_eq!(s.instances_created, 2);
-    assert_eq!(s.evictions_expired, 1);
-    assert_eq!(s.idle_mb_us, 256 * 999_999 + 128 * 1_000_000);
-    assert_eq!(rep.functions[0].idle_mb_us, 256 * 999_999);
+    assert_eq!(s.evictions_expired, 2);
+    assert_eq!(s.idle_mb_us, 256 * 1_999_999 + 128 * 1_000_000);
+    assert_eq!(rep.functions[0].idle_mb_us, 256 * 1_999_999);
     assert_eq!(rep.functions[1].idle_mb_us, 128 * 1_000_000);
-    assert_eq!(s.instance_us, (5 * S - 1) as u128 + (4 * S) as u128);
-    assert_eq!(s.end, t(5 * S - 1));
+    assert_eq!(s.instance_us, (6 * S - 1) as u128 + (4 * S) as u128);
+    assert_eq!(s.end, t(6 * S - 1));
     // One core busy from 1 s to 3 s and from 3_999_999 to 4_999_999.
     assert_eq!(s.busy_core_us, (2 * S + S) as u128);
 }
@@ -675,8 +706,14 @@ fn samples_see_the_state_after_every_event_at_their_instant() {
     //   1 executing, 256 MB used; the interval (0, 100 ms] saw 2 arrivals, 2 cold starts.
     // Sample @200 ms: instance 0 idle since 150 ms, instance 1 just started: 1 busy, 1 idle,
     //   128 MB idle. @300 ms: unchanged, no arrivals.
-    // Sample @400 ms: after A1's completion at 400 ms: 2 idle, 256 MB idle. The run ends
-    //   there, so there is no later sample.
+    // Sample @400 ms: after A1's completion at 400 ms: 2 idle, 256 MB idle.
+    // `instances_started` counts the two instances in the first interval; `cold_starts`
+    // counts invocations that waited for one, when they complete: A0 in (100, 200 ms], A1
+    // in (300, 400 ms].
+    // The run drains: instance 0 expires at 10.15 s, instance 1 at 10.4 s, where the run
+    // ends; samples go on every 100 ms to 10.4 s.
+    // Stopped at a horizon of 450 ms, the last, partial interval (400, 450 ms] still gets
+    // its row, at 450 ms.
     let mut cfg = config(1024, 1, 100.0);
     cfg.sample_interval = Some(d(100 * MS));
     let (_, rec) = simulate(
@@ -688,7 +725,7 @@ fn samples_see_the_state_after_every_event_at_their_instant() {
     let s = &rec.samples;
     assert_eq!(
         s.iter().map(|x| x.time.as_micros()).collect::<Vec<_>>(),
-        vec![100 * MS, 200 * MS, 300 * MS, 400 * MS]
+        (1..=104).map(|i| i * 100 * MS).collect::<Vec<_>>()
     );
     let row = |x: &faasim_sim::Sample| {
         (
@@ -700,18 +737,40 @@ fn samples_see_the_state_after_every_event_at_their_instant() {
             x.memory_used_mb,
             x.memory_idle_mb,
             x.arrivals,
+            x.instances_started,
             x.cold_starts,
         )
     };
     assert_eq!(
-        s.iter().map(row).collect::<Vec<_>>(),
+        s[..4].iter().map(row).collect::<Vec<_>>(),
         vec![
-            (2, 1, 1, 0, 1, 256, 0, 2, 2),
-            (2, 0, 1, 1, 1, 256, 128, 0, 0),
-            (2, 0, 1, 1, 1, 256, 128, 0, 0),
-            (2, 0, 0, 2, 0, 256, 256, 0, 0),
+            (2, 1, 1, 0, 1, 256, 0, 2, 2, 0),
+            (2, 0, 1, 1, 1, 256, 128, 0, 0, 1),
+            (2, 0, 1, 1, 1, 256, 128, 0, 0, 0),
+            (2, 0, 0, 2, 0, 256, 256, 0, 0, 1),
         ]
     );
+    assert_eq!(row(&s[101]), (1, 0, 0, 1, 0, 128, 128, 0, 0, 0));
+    assert_eq!(row(&s[103]), (0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+
+    let mut at_horizon = cfg.clone();
+    at_horizon.end = faasim_sim::RunEnd::Horizon {
+        at: Some(t(450 * MS)),
+    };
+    let (_, rec) = simulate(
+        &at_horizon,
+        policies(&fixed(10.0, true)),
+        vec![func("f0", 128)],
+        vec![arr(0, 0, 50 * MS), arr(100 * MS, 0, 200 * MS)],
+    );
+    assert_eq!(
+        rec.samples
+            .iter()
+            .map(|x| x.time.as_micros())
+            .collect::<Vec<_>>(),
+        vec![100 * MS, 200 * MS, 300 * MS, 400 * MS, 450 * MS]
+    );
+    assert_eq!(row(&rec.samples[4]), (2, 0, 0, 2, 0, 256, 256, 0, 0, 0));
     assert!(s.iter().all(|x| x.queue_length == 0 && x.dropped == 0));
     assert_eq!(
         spans(&rec.invocations),

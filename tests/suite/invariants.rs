@@ -5,7 +5,7 @@ use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{
     run, Arrival, Billing, BillingModel, ClusterView, CpuModel, DistSpec, EngineConfig, FunctionId,
     FunctionSpec, FunctionView, InstanceView, InvocationRecord, KeepAlive, KeepAliveDecision,
-    Money, OnFull, Outcome, Placement, PolicyRng, Recorder, Sample, SimDuration, SimTime,
+    Money, OnFull, Outcome, Placement, PolicyRng, Recorder, RunEnd, Sample, SimDuration, SimTime,
     VecRecorder, VecSource, WorkerId, WorkerSpec,
 };
 use proptest::prelude::*;
@@ -222,7 +222,13 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         })
         .collect();
     arrivals.sort_by_key(|a| a.time);
-    let n = arrivals.len();
+    let horizon = (case.seed % 3 == 0 && !arrivals.is_empty())
+        .then(|| arrivals[arrivals.len() / 2].time + SimDuration(1));
+    let admitted = arrivals
+        .iter()
+        .filter(|a| horizon.map_or(true, |h| a.time < h))
+        .count();
+    let n = admitted;
     let cfg = EngineConfig {
         workers: case
             .workers
@@ -248,6 +254,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         seed: case.seed,
         sample_interval: Some(SimDuration::from_ms(1)),
         provisioned_per_function: 0,
+        // A third of the cases stop at a horizon in the middle of the workload.
+        end: match horizon {
+            Some(h) => RunEnd::Horizon { at: Some(h) },
+            None => RunEnd::Drain,
+        },
     };
     let spec = match &case.keep_alive {
         KeepAliveChoice::Spec(s) => s.clone(),
@@ -289,7 +300,10 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     ids.sort_unstable();
     prop_assert_eq!(ids, (0..n as u64).collect::<Vec<_>>());
     prop_assert_eq!(s.invocations, n as u64);
-    prop_assert_eq!(s.completed + s.dropped, s.invocations);
+    prop_assert_eq!(s.completed + s.dropped + s.unfinished, s.invocations);
+    if horizon.is_none() {
+        prop_assert_eq!(s.unfinished, 0);
+    }
     prop_assert!(s.dropped_timeout <= s.dropped);
     let completed = rec
         .invocations
@@ -338,6 +352,10 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
                 prop_assert_eq!(r.charge, cfg.billing.charge(exec, r.init, r.memory_mb));
                 prop_assert_eq!(r.memory_mb, case.function_mb[a.function.index()]);
             }
+            Outcome::Unfinished => {
+                prop_assert_eq!(r.charge, Default::default());
+                prop_assert_eq!(Some(r.end), horizon);
+            }
             Outcome::DroppedFull | Outcome::DroppedTimeout => {
                 prop_assert_eq!(r.charge, Default::default());
                 prop_assert!(r.instance.is_none());
@@ -353,7 +371,10 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
 
     // Counts.
     prop_assert!(s.cold_starts <= s.instances_created);
-    prop_assert!(s.evictions_expired + s.evictions_reclaimed <= s.instances_created);
+    prop_assert!(
+        s.evictions_expired + s.evictions_reclaimed + s.evictions_scaled_down
+            <= s.instances_created
+    );
     let total_mb: u64 = case.workers.iter().map(|w| w.0 as u64).sum();
     let total_cores: u64 = case.workers.iter().map(|w| w.1 as u64).sum();
     prop_assert!(s.peak_memory_mb <= total_mb);
@@ -373,13 +394,27 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     );
     prop_assert_eq!(f.iter().map(|x| x.mb_ms).sum::<u128>(), s.billed_mb_ms);
     prop_assert_eq!(f.iter().map(|x| x.idle_mb_us).sum::<u128>(), s.idle_mb_us);
-    prop_assert_eq!(f.iter().map(|x| x.cost).sum::<Money>(), s.user_cost());
+    prop_assert_eq!(f.iter().map(|x| x.unfinished).sum::<u64>(), s.unfinished);
+    prop_assert_eq!(f.iter().map(|x| x.cost).sum::<Money>(), s.list_cost());
+    prop_assert_eq!(s.list_cost(), s.request_cost + s.duration_cost);
 
     // Capacity, at every placement decision and at every 1 ms sample.
     prop_assert_eq!(violations.get(), 0);
     prop_assert!(calls.get() > 0 || n == 0);
-    for w in rec.samples.windows(2) {
-        prop_assert_eq!(w[1].time - w[0].time, SimDuration::from_ms(1));
+    // Samples every 1 ms, the last one at the end of the run (a partial interval).
+    let k = rec.samples.len();
+    for (i, w) in rec.samples.windows(2).enumerate() {
+        if i + 2 < k {
+            prop_assert_eq!(w[1].time - w[0].time, SimDuration::from_ms(1));
+        } else {
+            prop_assert!(w[1].time - w[0].time <= SimDuration::from_ms(1));
+        }
+    }
+    if s.end > SimTime::ZERO {
+        prop_assert_eq!(rec.samples.last().map(|x| x.time), Some(s.end));
+    }
+    if let Some(h) = horizon {
+        prop_assert_eq!(s.end, h);
     }
     for sm in &rec.samples {
         prop_assert!(sm.memory_used_mb <= total_mb, "{:?}", sm);
@@ -395,7 +430,23 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             sm
         );
     }
-    prop_assert!(rec.samples.iter().map(|x| x.arrivals).sum::<u64>() <= s.invocations);
+    // The intervals add up to the run's figures.
+    prop_assert_eq!(
+        rec.samples.iter().map(|x| x.arrivals).sum::<u64>(),
+        s.invocations
+    );
+    prop_assert_eq!(
+        rec.samples.iter().map(|x| x.cold_starts).sum::<u64>(),
+        s.cold_starts
+    );
+    prop_assert_eq!(
+        rec.samples.iter().map(|x| x.dropped).sum::<u64>(),
+        s.dropped
+    );
+    prop_assert_eq!(
+        rec.samples.iter().map(|x| x.instances_started).sum::<u64>(),
+        s.instances_created
+    );
     Ok(())
 }
 

@@ -792,7 +792,7 @@ fn hybrid_histogram_on_a_periodic_function() {
             cold_start: None,
         })
         .collect();
-    let cfg = config(
+    let mut cfg = config(
         vec![WorkerSpec {
             memory_mb: 4096,
             cores: 4,
@@ -800,6 +800,8 @@ fn hybrid_histogram_on_a_periodic_function() {
         100.0,
         OnFull::Queue,
     );
+    // The day ends at its horizon: the pre-warm after the last request still happens.
+    cfg.end = faasim_sim::RunEnd::Horizon { at: None };
     let go = |spec: KeepAliveSpec| {
         let mut src =
             VecSource::new(functions.clone(), arrivals.clone()).with_horizon(SimTime(24 * H));
