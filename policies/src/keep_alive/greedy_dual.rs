@@ -46,7 +46,7 @@
 //!
 //! ## Integer priorities
 //! The trait's priorities are `u64`. With Cost in milliseconds and Size in MB, the float
-//! priority scaled by 10⁶ is Frequency × Cost[ns] / Size[MB]: computed exactly in integers
+//! priority scaled by 10⁶ is Frequency × Cost (ns) / Size (MB): computed exactly in integers
 //! (`u128`, floored, saturating at `u64::MAX`), Clock included. One unit is one nanosecond
 //! of cold start per MB. `lru` uses microseconds since the start of the run;
 //! `size` uses `u32::MAX − memory_mb`.
