@@ -81,6 +81,8 @@
 //! or a value that does not parse is a [`PlotError`] naming the file (and the column and
 //! line). Figures are written under a temporary name and renamed when complete.
 
+#![warn(missing_docs)]
+
 mod data;
 mod figures;
 mod parquet;
@@ -105,36 +107,73 @@ pub const FIGURES: [&str; 6] = [
     figures::BREAK_EVEN,
 ];
 
-/// Why figures could not be drawn. Every variant names the file at fault.
+/// Why figures could not be drawn (or a Parquet file written). Every variant names the
+/// file at fault, so a message alone says where to look.
 #[derive(Debug, thiserror::Error)]
 pub enum PlotError {
+    /// The directory is neither a run directory (`summary.csv` and `timeseries.csv`) nor a
+    /// sweep directory (`manifest.json` with a plan, and `runs/`).
     #[error(
         "{}: neither a run directory (summary.csv and timeseries.csv) nor a sweep directory \
          (manifest.json with a plan, and runs/)",
         .0.display()
     )]
     UnknownLayout(PathBuf),
+    /// A file could not be read, written or renamed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file (or directory) at fault.
         path: PathBuf,
+        /// The operating system's error.
         source: std::io::Error,
     },
+    /// A CSV file lacks a column a figure needs.
     #[error("{}: missing column `{column}`", path.display())]
-    MissingColumn { path: PathBuf, column: String },
+    MissingColumn {
+        /// The CSV file.
+        path: PathBuf,
+        /// The name of the missing column, as in the header row.
+        column: String,
+    },
+    /// A CSV value does not parse as its column's type.
     #[error("{}: line {line}, column `{column}`: {message}", path.display())]
     BadValue {
+        /// The CSV file.
         path: PathBuf,
+        /// The line of the file, counting the header as line 1.
         line: u64,
+        /// The column's name, from the header row.
         column: String,
+        /// What is wrong with the value.
         message: String,
     },
+    /// The input is well-formed but unusable: an empty file, a row with the wrong number of
+    /// fields, a run id not in the plan, a sweep of the wrong shape for a break-even.
     #[error("{}: {message}", path.display())]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The file (or directory) at fault.
+        path: PathBuf,
+        /// Why it cannot be used.
+        message: String,
+    },
+    /// The plotting backend failed while drawing a figure.
     #[error("{}: cannot draw: {message}", path.display())]
-    Draw { path: PathBuf, message: String },
+    Draw {
+        /// The figure file (PNG or SVG) being drawn.
+        path: PathBuf,
+        /// The backend's error.
+        message: String,
+    },
     /// Polars could not encode or write the Parquet file `path`.
     #[error("{}: cannot write Parquet: {message}", path.display())]
-    Parquet { path: PathBuf, message: String },
+    Parquet {
+        /// The Parquet file being written.
+        path: PathBuf,
+        /// Polars' error.
+        message: String,
+    },
+    /// The DejaVu Sans font embedded in the binary could not be registered with the
+    /// plotting backend (no file is at fault: the build is).
     #[error("the embedded DejaVu Sans font could not be loaded")]
     Font,
 }

@@ -51,6 +51,7 @@ impl Ring {
         self.points.len()
     }
 
+    /// Whether the ring has no points (built for no workers).
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }

@@ -7,6 +7,15 @@
 //!
 //! Adding a policy: write the file (a struct and one trait impl), add one arm to the spec
 //! enum and to its `build()`.
+//!
+//! **"Least-loaded" means two things.** As a *placement* policy
+//! ([`placement::LeastLoaded`], `[placement] policy = "least-loaded"`) it picks the worker
+//! with the lowest memory utilisation (MB held by instances / MB of capacity). As a
+//! *routing* policy ([`routing::LeastLoadedRouting`], `[routing] policy = "least-loaded"`) it
+//! picks the warm instance of the function with the fewest running executions. The two are
+//! independent and can be combined.
+
+#![warn(missing_docs)]
 
 pub mod autoscaling;
 pub mod hash;
@@ -21,7 +30,11 @@ pub use routing::RoutingSpec;
 
 use faasim_sim::Policies;
 
-/// Builds the three policies of a run from their specs.
+/// Builds the three policies every run has from their specs. The autoscaler is optional
+/// and built separately, by [`AutoscalingSpec::build`] (`None` for per-request scaling).
+///
+/// Fails with the first [`SpecError`] of the placement or keep-alive spec; routing specs
+/// have no parameters and always build.
 pub fn build(
     placement: &PlacementSpec,
     routing: &RoutingSpec,
@@ -34,11 +47,15 @@ pub fn build(
     })
 }
 
-/// A policy spec with a bad parameter.
+/// A policy spec with a bad parameter, reported when the spec is built (before a run
+/// starts), so a typo in a scenario fails fast instead of running with a silent default.
 #[derive(Debug, thiserror::Error)]
 #[error("{policy}: {message}")]
 pub struct SpecError {
+    /// The policy's name as scenarios spell it, e.g. `"ch-rlu"`.
     pub policy: &'static str,
+    /// Which parameter is out of range and the value given, e.g.
+    /// `"d must be >= 1, got 0"`.
     pub message: String,
 }
 

@@ -20,7 +20,15 @@
 //!   flight; until then at least one instance is kept.
 //!
 //! Window averages are over the ticks seen so far when fewer than a window's worth exist (a
-//! function that just started). Cost per tick: O(1) per function.
+//! function that just started).
+//!
+//! Parameters (scenario keys, defaults: Knative's): `tick_s` 2, `stable_window_s` 60,
+//! `panic_window_s` 6, `panic_threshold` 2.0, `target_concurrency` (the instance
+//! concurrency), `target_utilization` 0.7, `scale_to_zero_grace_s` 30, `max_scale_up_rate`
+//! 1000, `max_scale_down_rate` 2.
+//!
+//! Cost per decision (one function at one tick): O(S) for S = `stable_window_s / tick_s`
+//! (30 by default) to average the two windows; memory: S per-tick averages per function.
 
 use faasim_sim::{Autoscaler, FunctionId, ScalingView, SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -28,15 +36,26 @@ use std::collections::VecDeque;
 /// KPA's parameters (see the module docs for their meaning and defaults).
 #[derive(Debug, Clone, PartialEq)]
 pub struct KpaParams {
+    /// Time between two scaling decisions (`tick_s`, default 2 s).
     pub tick: SimDuration,
+    /// Window the stable average concurrency is taken over (`stable_window_s`, default
+    /// 60 s).
     pub stable_window: SimDuration,
+    /// Shorter window for the panic average (`panic_window_s`, default 6 s).
     pub panic_window: SimDuration,
+    /// Ratio of desired (panic window) to ready instances at which KPA panics (default 2.0,
+    /// i.e. 200%).
     pub panic_threshold: f64,
     /// Requests per instance at 100% utilisation; `None` = the instance concurrency.
     pub target_concurrency: Option<f64>,
+    /// Fraction of `target_concurrency` to aim for (default 0.7, Knative's 70%).
     pub target_utilization: f64,
+    /// Time without a request in flight before scaling to zero (`scale_to_zero_grace_s`,
+    /// default 30 s).
     pub scale_to_zero_grace: SimDuration,
+    /// At most this many times the ready instances per decision (default 1000).
     pub max_scale_up_rate: f64,
+    /// At least the ready instances divided by this per decision (default 2).
     pub max_scale_down_rate: f64,
 }
 
@@ -75,6 +94,7 @@ pub struct Kpa {
 }
 
 impl Kpa {
+    /// The autoscaler with parameters `p`, with no history for any function.
     pub fn new(p: KpaParams) -> Self {
         Kpa {
             p,

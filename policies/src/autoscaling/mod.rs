@@ -16,24 +16,35 @@ use serde::{Deserialize, Serialize};
 pub enum AutoscalingSpec {
     /// One new instance per request that finds no free slot (AWS Lambda style).
     PerRequest {},
-    /// Knative's KPA; every key optional (see [`Kpa`]).
+    /// Knative's KPA; every key optional (see [`Kpa`] and [`KpaParams`]).
     Kpa {
+        /// Seconds between scaling decisions (default 2, > 0).
         #[serde(default = "d_tick")]
         tick_s: f64,
+        /// Seconds of the stable averaging window (default 60, > 0).
         #[serde(default = "d_stable")]
         stable_window_s: f64,
+        /// Seconds of the panic averaging window (default 6, > 0).
         #[serde(default = "d_panic")]
         panic_window_s: f64,
+        /// Desired / ready ratio that starts panic mode (default 2.0, > 0).
         #[serde(default = "d_threshold")]
         panic_threshold: f64,
+        /// Requests per instance at 100% utilisation (default: the instance concurrency).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         target_concurrency: Option<f64>,
+        /// Fraction of the target concurrency to aim for (default 0.7, > 0).
         #[serde(default = "d_util")]
         target_utilization: f64,
+        /// Seconds without a request in flight before scaling to zero (default 30, >= 0).
         #[serde(default = "d_grace")]
         scale_to_zero_grace_s: f64,
+        /// Largest scale-up per decision, as a multiple of the ready instances (default
+        /// 1000, > 0).
         #[serde(default = "d_up")]
         max_scale_up_rate: f64,
+        /// Largest scale-down per decision, as a divisor of the ready instances (default 2,
+        /// > 0).
         #[serde(default = "d_down")]
         max_scale_down_rate: f64,
     },

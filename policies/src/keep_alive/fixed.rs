@@ -3,13 +3,21 @@
 //! idle instances for fixed periods, typically 10-20 minutes; Shahrad et al., ATC'20, §4).
 //! With `reset_on_use = false` the window is counted once, from the end of the instance's
 //! first execution, and not extended by later use (a fixed lifetime after first idling).
-//! Under memory pressure instances are reclaimed least recently used first. Cost: O(1).
+//! Under memory pressure instances are reclaimed least recently used first.
+//!
+//! Parameters: `ttl_s` (seconds, default 600), `reset_on_use` (default true). Cost per
+//! decision: O(1).
 
 use faasim_sim::{InstanceView, KeepAlive, KeepAliveDecision, SimDuration, SimTime};
 
+/// `fixed` keep-alive (the default): keep an idle instance warm for `ttl` after its last
+/// execution (AWS, Azure and OpenWhisk practice); O(1) per decision.
 #[derive(Debug, Clone)]
 pub struct FixedKeepAlive {
+    /// How long an idle instance stays warm (scenario key `ttl_s`, default 600 s).
     pub ttl: SimDuration,
+    /// Restart the window at each use (default true); `false` counts it once, from the end
+    /// of the instance's first execution.
     pub reset_on_use: bool,
 }
 

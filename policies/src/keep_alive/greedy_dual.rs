@@ -46,7 +46,7 @@
 //!
 //! ## Integer priorities
 //! The trait's priorities are `u64`. With Cost in milliseconds and Size in MB, the float
-//! priority scaled by 10⁶ is Frequency × Cost[ns] / Size[MB]: computed exactly in integers
+//! priority scaled by 10⁶ is Frequency × Cost (ns) / Size (MB): computed exactly in integers
 //! (`u128`, floored, saturating at `u64::MAX`), Clock included. One unit is one nanosecond
 //! of cold start per MB. `lru` uses microseconds since the start of the run;
 //! `size` uses `u32::MAX − memory_mb`.
@@ -64,10 +64,15 @@ use faasim_sim::{FunctionId, InstanceView, KeepAlive, KeepAliveDecision, Observa
 /// Which priority a [`CachingKeepAlive`] ranks idle instances by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rank {
+    /// `greedy-dual`: Clock + Frequency × Cost / Size (FaasCache's policy).
     GreedyDual,
+    /// `landlord`: Clock + Cost / Size, i.e. Greedy-Dual with Frequency 1 (Young 2002).
     Landlord,
+    /// `lru`: time of last use, least recently used evicted first.
     Lru,
+    /// `lfu`: the function's Frequency, least frequently used evicted first.
     Lfu,
+    /// `size`: memory (MB), largest instance evicted first.
     Size,
 }
 
@@ -97,6 +102,7 @@ pub struct CachingKeepAlive {
 }
 
 impl CachingKeepAlive {
+    /// The policy of the family that ranks by `rank`, with Clock 0 and nothing observed.
     pub fn new(rank: Rank) -> Self {
         CachingKeepAlive {
             rank,

@@ -253,6 +253,7 @@ pub struct Windows {
     /// Keep-alive window K: the function stays loaded until this long after the end of the
     /// execution (a pre-warmed instance for K − P after its creation).
     pub keep_alive: SimDuration,
+    /// Which rule produced these windows (fallback, histogram or forecast).
     pub source: WindowSource,
 }
 

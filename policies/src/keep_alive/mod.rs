@@ -1,4 +1,7 @@
-//! Keep-alive policies: how long idle instances stay warm.
+//! Keep-alive policies: how long idle instances stay warm, which idle instances are
+//! reclaimed first under memory pressure, and (for `hybrid-histogram`) when to pre-warm.
+//! Keeping instances warm trades idle memory (which the provider pays for) against cold
+//! starts (which users wait for).
 
 mod fixed;
 mod greedy_dual;
@@ -31,7 +34,10 @@ fn default_true() -> bool {
 /// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum KeepAliveSpec {
+    /// `none`: evict as soon as idle ([`NoKeepAlive`]).
     None {},
+    /// `fixed` (default): keep an idle instance `ttl_s` seconds after its last execution
+    /// ([`FixedKeepAlive`]).
     Fixed {
         /// Seconds an idle instance stays warm (default 600, AWS Lambda's commonly observed
         /// lower bound and Azure's 20 minutes halved).
@@ -41,6 +47,8 @@ pub enum KeepAliveSpec {
         #[serde(default = "default_true")]
         reset_on_use: bool,
     },
+    /// `infinite`: keep until memory pressure reclaims, least recently used first
+    /// ([`InfiniteKeepAlive`]).
     Infinite {},
     /// Shahrad et al., ATC'20 §4.2: per-function idle-time histogram with pre-warming; every
     /// key optional (see [`HybridHistogramSpec`] for the keys and the paper's defaults).

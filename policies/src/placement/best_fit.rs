@@ -1,8 +1,14 @@
 //! Best-fit placement: the worker whose free memory is the smallest that still fits (ties:
-//! lowest id). Leaves large holes for large functions. Cost: O(log W).
+//! lowest id). Leaves large holes for large functions. The classic bin-packing heuristic
+//! (Johnson, "Near-optimal bin packing algorithms", MIT PhD thesis, 1973).
+//!
+//! Parameters: none. Cost per decision: O(log W) (an ordered set of workers by free memory).
 
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
 
+/// `best-fit` placement: the worker with the least free memory (MB) that still fits the
+/// instance, ties to the lowest id, so large holes stay free for large functions
+/// (Johnson 1973); no parameters; O(log W) per decision.
 #[derive(Debug, Default, Clone)]
 pub struct BestFit;
 

@@ -63,6 +63,13 @@
 use crate::hash::Ring;
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, SimDuration, SimTime, WorkerId};
 
+/// `ch-rlu` placement (Fuerst and Sharma, HPDC'22): a function's instances go to the first
+/// worker of its forwarding chain on a consistent-hashing ring that is under the load bound
+/// (running executions per core) and has room; popular functions spread at random over
+/// their chain. Parameters and defaults: `virtual_nodes` 3, `chain_length` 4, `load_bound`
+/// 1.0, `popular_fraction` 0.2, `popularity_window_s` 60. O(`chain_length`) per decision;
+/// once per function O(log(W·V)) to build its chain, once per popularity window
+/// O(F log F) to re-rank F functions.
 #[derive(Debug, Clone)]
 pub struct ChRlu {
     virtual_nodes: u32,
@@ -88,7 +95,9 @@ pub struct ChRlu {
 }
 
 impl ChRlu {
-    /// A zero `virtual_nodes` or `chain_length` is taken as 1 (the spec rejects both).
+    /// The policy with these parameters (`load_bound` in running executions per core,
+    /// `popular_fraction` in [0, 1], `popularity_window` > 0). A zero `virtual_nodes` or
+    /// `chain_length` is taken as 1 (the spec rejects both).
     pub fn new(
         virtual_nodes: u32,
         chain_length: u32,

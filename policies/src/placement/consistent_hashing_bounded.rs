@@ -36,6 +36,11 @@
 use crate::hash::{Marks, Ring};
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
 
+/// `consistent-hashing-bounded` placement (Mirrokni, Thorup, Zadimoghaddam, SODA'18): walk
+/// the hash ring clockwise from the function's key to the first worker with room whose
+/// live-instance count stays within ⌈(1 + ε)·m / W⌉, so a function's instances stay on
+/// few workers (warm starts) without overloading any. Parameters and defaults:
+/// `virtual_nodes` 100, `epsilon` 0.25. O(log(W·V)) plus O(1) per ring point walked.
 #[derive(Debug, Clone)]
 pub struct ConsistentHashingBounded {
     virtual_nodes: u32,
@@ -45,7 +50,9 @@ pub struct ConsistentHashingBounded {
 }
 
 impl ConsistentHashingBounded {
-    /// A zero `virtual_nodes` is taken as 1 (the spec rejects it).
+    /// The policy with `virtual_nodes` ring points per worker and slack `epsilon` (≥ 0)
+    /// over the average instance count. A zero `virtual_nodes` is taken as 1 (the spec
+    /// rejects it).
     pub fn new(virtual_nodes: u32, epsilon: f64) -> Self {
         ConsistentHashingBounded {
             virtual_nodes: virtual_nodes.max(1),

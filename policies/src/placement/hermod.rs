@@ -35,7 +35,9 @@
 //!
 //! **High load** (every worker with room is at or above the threshold): the worker with
 //! room and the least load, `executing / cores` compared exactly in integers, ties by lowest
-//! id. `None` if no worker has room (the engine then reclaims idle instances, then queues
+//! id. This is Hermod's "least-loaded" by running executions per core; the `least-loaded`
+//! placement policy ([`LeastLoaded`](super::LeastLoaded)) ranks workers by memory
+//! utilisation instead. `None` if no worker has room (the engine then reclaims idle instances, then queues
 //! or drops).
 //!
 //! Parameters: `high_load` (running executions per core at which a worker stops taking
@@ -52,13 +54,20 @@
 use crate::hash::Marks;
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId, WorkerView};
 
+/// `hermod` placement (Kaffes, Yadwadkar, Kozyrakis, SoCC'22): pack onto workers already
+/// in use while they run fewer than `high_load` executions per core, else the worker with
+/// the fewest running executions per core. O(W + k) per decision for W workers and k warm
+/// instances of the function.
 #[derive(Debug, Clone)]
 pub struct Hermod {
+    /// Running executions per core at which a worker stops taking packed instances (default
+    /// 1.0: all cores busy; > 0).
     pub high_load: f64,
     warm: Marks,
 }
 
 impl Hermod {
+    /// The policy with threshold `high_load` (running executions per core, > 0).
     pub fn new(high_load: f64) -> Self {
         Hermod {
             high_load,

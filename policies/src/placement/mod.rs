@@ -1,4 +1,8 @@
-//! Placement policies: which worker gets a new instance.
+//! Placement policies: which worker gets a new instance (for a cold start, a pre-warm, a
+//! provisioned instance or an autoscaler's scale-up). The engine checks that the chosen
+//! worker has room. `None` means no worker fits: for a cold start or a scale-up the engine
+//! then reclaims idle instances to make room, and a request that still finds none is queued
+//! or dropped.
 
 mod best_fit;
 mod ch_rlu;
@@ -35,22 +39,34 @@ use serde::{Deserialize, Serialize};
 /// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum PlacementSpec {
+    /// `first-fit`: the lowest-numbered worker with room ([`FirstFit`]).
     FirstFit {},
+    /// `best-fit`: the worker with the least free MB that fits ([`BestFit`]).
     BestFit {},
+    /// `worst-fit`: the worker with the most free MB, if it fits ([`WorstFit`]).
     WorstFit {},
+    /// `least-loaded` (default): the worker with the lowest memory utilisation that fits
+    /// ([`LeastLoaded`]). Not the same load as `least-loaded` routing
+    /// ([`RoutingSpec::LeastLoaded`](crate::RoutingSpec::LeastLoaded)), which is an
+    /// instance's number of running executions.
     LeastLoaded {},
+    /// `random`: a uniformly drawn worker, else the next with room ([`RandomPlacement`]).
     Random {},
+    /// `round-robin`: the next worker with room after the previous choice ([`RoundRobin`]).
     RoundRobin {},
-    /// Least utilised of `d` workers sampled uniformly (Mitzenmacher, TPDS 2001).
+    /// `power-of-two`: the least memory-utilised of `d` workers sampled uniformly
+    /// (Mitzenmacher, TPDS 2001; [`PowerOfTwo`]).
     PowerOfTwo {
         /// Workers sampled per decision (default 2, >= 1).
         #[serde(default = "default_d")]
         d: u32,
     },
-    /// Apache OpenWhisk's ShardingContainerPoolBalancer: home invoker, coprime steps.
+    /// `openwhisk`: Apache OpenWhisk's ShardingContainerPoolBalancer: home invoker, coprime
+    /// steps ([`OpenWhisk`]).
     #[serde(rename = "openwhisk")]
     OpenWhisk {},
-    /// Consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam, SODA'18).
+    /// `consistent-hashing-bounded`: consistent hashing with bounded loads (Mirrokni,
+    /// Thorup, Zadimoghaddam, SODA'18; [`ConsistentHashingBounded`]).
     ConsistentHashingBounded {
         /// Ring points per worker (default 100, >= 1).
         #[serde(default = "default_ch_virtual_nodes")]
@@ -59,7 +75,8 @@ pub enum PlacementSpec {
         #[serde(default = "default_epsilon")]
         epsilon: f64,
     },
-    /// Consistent hashing with random load updates (Fuerst and Sharma, HPDC'22).
+    /// `ch-rlu`: consistent hashing with random load updates (Fuerst and Sharma, HPDC'22;
+    /// [`ChRlu`]).
     ChRlu {
         /// Ring points per worker (default 3, >= 1).
         #[serde(default = "default_rlu_virtual_nodes")]
@@ -77,7 +94,8 @@ pub enum PlacementSpec {
         #[serde(default = "default_popularity_window_s")]
         popularity_window_s: f64,
     },
-    /// Hermod's hybrid: pack below the load threshold, least loaded above (SoCC'22).
+    /// `hermod`: Hermod's hybrid: pack below the load threshold, fewest running executions
+    /// per core above it (Kaffes et al., SoCC'22; [`Hermod`]).
     Hermod {
         /// Running executions per core at which a worker stops taking packed instances
         /// (default 1.0, > 0).

@@ -19,9 +19,12 @@
 
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId, WorkerView};
 
+/// `power-of-two` placement (Mitzenmacher, TPDS 2001): the least memory-utilised of `d`
+/// workers drawn uniformly with replacement, falling back to the cluster's least-utilised
+/// worker with room. O(d) per decision (O(log W) more for the fallback).
 #[derive(Debug, Clone)]
 pub struct PowerOfTwo {
-    /// Workers sampled per decision (>= 1).
+    /// Workers sampled per decision (default 2, >= 1); exactly `d` random draws each.
     pub d: u32,
 }
 
@@ -31,7 +34,9 @@ impl Default for PowerOfTwo {
     }
 }
 
-/// Whether `a` is less loaded than `b`: lower memory utilisation, ties by lowest id.
+/// Whether `a` is less loaded than `b`: lower memory utilisation (`used_mb / memory_mb`,
+/// compared exactly in integers), ties by lowest id. The order of `least-loaded`
+/// placement.
 pub fn less_loaded(a: &WorkerView, b: &WorkerView) -> bool {
     let la = a.used_mb as u64 * b.memory_mb as u64;
     let lb = b.used_mb as u64 * a.memory_mb as u64;

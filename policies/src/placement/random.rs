@@ -1,9 +1,14 @@
 //! Random placement: a worker drawn uniformly from the policy's stream; if it has no room,
 //! the next worker with room after it (cyclically), so a fitting worker is always found
-//! when one exists. Cost: O(log W).
+//! when one exists. The usual baseline of load-balancing studies (`power-of-two` with
+//! `d = 1`, Mitzenmacher, TPDS 2001, but with a next-fit rather than least-loaded fallback).
+//!
+//! Parameters: none. Cost per decision: one `rng.below(W)` draw and O(log W).
 
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
 
+/// `random` placement: a uniformly drawn worker, or the next one with room after it
+/// (cyclically); no parameters; one random draw and O(log W) per decision.
 #[derive(Debug, Default, Clone)]
 pub struct RandomPlacement;
 

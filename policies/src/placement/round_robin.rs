@@ -1,8 +1,14 @@
 //! Round-robin placement (next-fit): each new instance goes to the first worker with room
-//! after the one that took the previous instance, cyclically. Cost: O(log W).
+//! after the one that took the previous instance, cyclically. Next-fit is the classic
+//! bin-packing heuristic (Johnson, "Near-optimal bin packing algorithms", MIT PhD thesis,
+//! 1973) with every bin kept open; as a balancer it is round-robin that skips full workers.
+//!
+//! Parameters: none. Cost per decision: O(log W) (a max segment tree over free memory).
 
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
 
+/// `round-robin` placement: the first worker with room after the one that took the previous
+/// instance, cyclically (next-fit); no parameters; O(log W) per decision.
 #[derive(Debug, Default, Clone)]
 pub struct RoundRobin {
     next: u32,

@@ -8,6 +8,9 @@
 
 use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
 
+/// `worst-fit` placement: the worker with the most free memory (MB), ties to the lowest id,
+/// if the instance fits there (Johnson 1973); no parameters; O(log W) per decision. Unlike
+/// [`LeastLoaded`](super::LeastLoaded), it compares absolute free MB, not utilisation.
 #[derive(Debug, Default, Clone)]
 pub struct WorstFit;
 

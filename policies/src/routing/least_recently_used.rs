@@ -8,6 +8,8 @@
 
 use faasim_sim::{ClusterView, InvocationView, PolicyRng, Route, Routing};
 
+/// `least-recently-used` routing: the warm instance idle the longest, so requests cycle
+/// through the pool and every instance stays warm; no parameters; O(1) per decision.
 #[derive(Debug, Default, Clone)]
 pub struct LeastRecentlyUsed;
 

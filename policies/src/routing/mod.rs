@@ -1,4 +1,7 @@
-//! Routing policies: which warm instance serves an invocation.
+//! Routing policies: which warm instance of its function serves an invocation, or whether
+//! it is a cold start. The engine asks only when the function has a warm instance with a
+//! free slot; a request routed to a cold start then gets a new instance on the worker the
+//! [`placement`](crate::placement) policy picks.
 
 mod least_loaded;
 mod least_recently_used;
@@ -20,9 +23,17 @@ use serde::{Deserialize, Serialize};
 /// ignores extra keys beside the tag of a unit variant).
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum RoutingSpec {
+    /// `most-recently-used` (default): the warm instance used last
+    /// ([`MostRecentlyUsed`]).
     MostRecentlyUsed {},
+    /// `least-recently-used`: the warm instance idle the longest ([`LeastRecentlyUsed`]).
     LeastRecentlyUsed {},
+    /// `least-loaded`: the warm instance with the fewest running executions
+    /// ([`LeastLoadedRouting`]). Not the same load as `least-loaded` placement
+    /// ([`PlacementSpec::LeastLoaded`](crate::PlacementSpec::LeastLoaded)), which is a
+    /// worker's memory utilisation.
     LeastLoaded {},
+    /// `random`: a warm instance drawn uniformly ([`RandomRouting`]).
     Random {},
 }
 
@@ -33,6 +44,7 @@ impl Default for RoutingSpec {
 }
 
 impl RoutingSpec {
+    /// Builds the policy. Routing policies have no parameters, so this cannot fail.
     pub fn build(&self) -> Box<dyn Routing> {
         match self {
             RoutingSpec::MostRecentlyUsed {} => Box::new(MostRecentlyUsed),

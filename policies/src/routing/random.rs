@@ -8,6 +8,8 @@
 
 use faasim_sim::{ClusterView, InvocationView, PolicyRng, Route, Routing};
 
+/// `random` routing: a warm instance of the function drawn uniformly (one random draw per
+/// request); no parameters; O(k) per decision for k warm instances.
 #[derive(Debug, Default, Clone)]
 pub struct RandomRouting;
 
