@@ -12,6 +12,7 @@
 //! Every file is written under a temporary name and renamed when complete. The same scenario
 //! and seed give byte-identical files, except the columns whose names contain `wall`.
 
+pub mod instance_table;
 pub mod output;
 pub mod runner;
 pub mod scenario;

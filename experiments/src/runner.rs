@@ -27,6 +27,8 @@ pub enum RunError {
     #[error(transparent)]
     Vm(#[from] faasim_sim::vm::VmError),
     #[error(transparent)]
+    InstanceTable(#[from] crate::instance_table::TableError),
+    #[error(transparent)]
     Parquet(#[from] faasim_plots::PlotError),
     #[error("{scenario}: the workload has no invocation (an empty trace, or a sample or window that keeps nothing); set [run] allow_empty = true if that is expected")]
     EmptyWorkload { scenario: PathBuf },
@@ -218,10 +220,9 @@ fn run_vm(
         Some(p) => {
             let path = loaded.base_dir.join(p);
             let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
-            vm::parse_instance_table(&text, &path.display().to_string())
-                .map_err(vm::VmError::from)?
+            crate::instance_table::parse_instance_table(&text, &path.display().to_string())?
         }
-        None => vm::default_instance_table(),
+        None => crate::instance_table::default_instance_table(),
     };
     let started = Instant::now();
     // Sizing a static fleet for the trace's demand takes a first pass over the trace.

@@ -109,7 +109,7 @@ pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};
 pub use time::{SimDuration, SimTime, TIME_LIMIT};
 pub use vm::{
-    default_instance_table, measure_demand, parse_instance_table, run_fleet, Demand, InstanceTable,
-    InstanceType, PriceColumn, TableError, VmConfig, VmError, VmReport, VmSpec,
+    measure_demand, run_fleet, Demand, InstanceTable, InstanceType, PriceColumn, VmConfig, VmError,
+    VmReport, VmSpec,
 };
 pub use workload::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SourceError, VecSource};
