@@ -9,6 +9,7 @@
 //!   exact money sums).
 //! - `determinism`: same seed, same bytes; a different seed moves the random parts.
 //! - `autoscaling`: Knative's KPA driving the engine.
+//! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `real_traces`: policies on the real traces in `../shared/traces` (skipped if absent).
 
 mod autoscaling;
@@ -16,6 +17,7 @@ mod billing;
 mod common;
 mod determinism;
 mod engine_scenarios;
+mod extension;
 mod invariants;
 mod processor_sharing;
 mod real_traces;
