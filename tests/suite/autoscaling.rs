@@ -118,3 +118,53 @@ fn per_request_scaling_creates_more_instances_than_kpa() {
         kpa_report.stats.peak_instances
     );
 }
+
+#[test]
+fn with_drop_requests_wait_for_the_instance_started_from_zero() {
+    // KPA, on_full = "drop", one function, concurrency 10 per instance, cold start 500 ms,
+    // an arrival every 10 ms (200 ms each). At 0 the function has no instance: the activator
+    // starts one and the request waits for it, as do the next nine (the instance's ten slots);
+    // the arrivals from 100 ms to 490 ms find every slot of the starting instance promised
+    // and are dropped at once. The ten waiting requests all start at 500 ms.
+    let cfg = EngineConfig {
+        workers: vec![
+            WorkerSpec {
+                memory_mb: 65_536,
+                cores: 64
+            };
+            1
+        ],
+        instance_concurrency: 10,
+        on_full: faasim_sim::OnFull::Drop,
+        cold_start: DistSpec::Constant { value_ms: 500.0 },
+        cpu: CpuModel::Ignore,
+        ..EngineConfig::default()
+    };
+    let arrivals = (0..100).map(|i| arr(i * 10 * MS, 0, 200 * MS)).collect();
+    let policies = faasim_policies::build(
+        &PlacementSpec::default(),
+        &RoutingSpec::default(),
+        &KeepAliveSpec::default(),
+    )
+    .unwrap();
+    let mut rec = VecRecorder::default();
+    run_with(
+        &cfg,
+        policies,
+        kpa().build().unwrap(),
+        &mut VecSource::new(vec![func("f", 256)], arrivals),
+        &mut rec,
+    )
+    .unwrap();
+    rec.invocations.sort_by_key(|r| r.id);
+    let r = &rec.invocations;
+    for x in &r[..10] {
+        assert_eq!(x.outcome, faasim_sim::Outcome::Completed, "{x:?}");
+        assert!(x.cold_start);
+        assert_eq!(x.start.as_micros(), 500 * MS);
+    }
+    for x in &r[10..50] {
+        assert_eq!(x.outcome, faasim_sim::Outcome::DroppedFull, "{x:?}");
+        assert_eq!(x.end, x.arrival);
+    }
+}
