@@ -45,7 +45,7 @@ enum Command {
         /// Output directory (default: results/<experiment name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Runs at once (default: the number of cores).
+        /// Runs at once (default: the number of cores; at most 1024).
         #[arg(long)]
         jobs: Option<usize>,
         /// Run only slice K of N of the plan (1 <= K <= N), for clusters; see `merge`.
@@ -223,8 +223,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let plan = faasim_experiments::sweep::plan(&experiment)?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(faasim_experiments::limits::MAX_JOBS)
+            });
             let opts = faasim_experiments::sweep::SweepOptions {
                 out_dir: out.clone(),
                 jobs,
@@ -249,6 +252,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plot { dir, out, run } => {
             let out = out.unwrap_or_else(|| dir.join("figures"));
+            faasim_experiments::output::check_output_dir(&out)?;
             let report =
                 faasim_plots::plot_dir_with(&dir, &out, &faasim_plots::PlotOptions { run })
                     .with_context(|| format!("cannot plot {}", dir.display()))?;
