@@ -109,7 +109,8 @@ pub fn check_output_dir(path: &Path) -> Result<(), OutputDirError> {
 }
 
 /// Removes `dir/name` (a file, or a folder with its contents), and the temporary file an
-/// interrupted [`AtomicFile`] may have left beside it; a missing one is not an error.
+/// interrupted [`AtomicFile`] may have left beside it; a missing one is not an error. The
+/// error is that of `dir/name` or its temporary file.
 pub fn remove_owned(dir: &Path, name: &str) -> io::Result<()> {
     for p in [dir.join(name), dir.join(format!(".{name}.tmp"))] {
         let r = match std::fs::symlink_metadata(&p) {
@@ -118,12 +119,7 @@ pub fn remove_owned(dir: &Path, name: &str) -> io::Result<()> {
             Err(e) => Err(e),
         };
         match r {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("{}: cannot remove: {e}", p.display()),
-                ))
-            }
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
         }
     }

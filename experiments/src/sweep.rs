@@ -514,7 +514,7 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
                 let dir = runs_dir.join(&run.id);
                 // The marker goes first: a run is done only once it is written again.
                 if dir.is_dir() {
-                    remove_owned(&dir, "DONE").map_err(io(&dir))?;
+                    remove_owned(&dir, "DONE").map_err(io(&dir.join("DONE")))?;
                 }
                 let shared = SharedTrace::for_spec(ld, &cache).map_err(|e| SweepError::Run {
                     id: run.id.clone(),
@@ -793,7 +793,7 @@ fn copy_dir(src: &Path, dst: &Path) -> Result<(), SweepError> {
     std::fs::create_dir_all(dst).map_err(io(dst))?;
     // What an earlier merge left there goes first, its marker before its files.
     for name in std::iter::once("DONE").chain(crate::runner::RUN_FILES) {
-        remove_owned(dst, name).map_err(io(dst))?;
+        remove_owned(dst, name).map_err(io(&dst.join(name)))?;
     }
     let mut names: Vec<PathBuf> = std::fs::read_dir(src)
         .map_err(io(src))?
