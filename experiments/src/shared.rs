@@ -215,7 +215,10 @@ mod tests {
         let shared = SharedTrace::read(&mut lazy(), None).unwrap();
         assert_eq!(shared.registrations, vec![(0, 1), (2, 2), (3, 3)]);
         let want = trail(&mut lazy());
-        assert_eq!(want.iter().map(|x| x.1).collect::<Vec<_>>(), [0, 1, 1, 2, 3, 3, 3]);
+        assert_eq!(
+            want.iter().map(|x| x.1).collect::<Vec<_>>(),
+            [0, 1, 1, 2, 3, 3, 3]
+        );
         assert_eq!(trail(&mut shared.source()), want);
         // Pulls past the end change nothing.
         let mut s = shared.source();

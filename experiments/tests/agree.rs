@@ -190,7 +190,10 @@ fn a_sweep_run_is_the_run_faasim_run_makes() {
         )
         .unwrap();
 
-        let o = faasim(&["run", "s.toml", "--out", "run", "--seed", &seed, "-q"], dir);
+        let o = faasim(
+            &["run", "s.toml", "--out", "run", "--seed", &seed, "-q"],
+            dir,
+        );
         assert!(
             o.status.success(),
             "{name}: {}",

@@ -379,7 +379,10 @@ fn a_rerun_leaves_only_its_own_files() {
         ["manifest.json", "notes.txt", "summary.csv"]
     );
     // A failed run leaves no result file at all.
-    c.write("trace.csv", b"timestamp_ms,function,duration_ms,memory_mb\n0,a,x,256\n");
+    c.write(
+        "trace.csv",
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,x,256\n",
+    );
     let o = c.run("s.toml", "out", &[]);
     assert!(!o.status.success());
     assert_eq!(listing(&c.path("out")), ["notes.txt"]);

@@ -357,7 +357,11 @@ fn a_sweep_folder_is_locked_while_a_sweep_writes_it() {
     assert!(!t.path().join("o/runs").exists(), "ran despite the lock");
     // A merge into it is refused the same way.
     let o = faasim(&["merge", "x", "--out", "o"], t.path());
-    assert!(stderr(&o).contains("o is in use by another sweep or merge"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("o is in use by another sweep or merge"),
+        "{}",
+        stderr(&o)
+    );
 
     // A lock whose process is gone is taken over, with a warning, and removed at the end.
     if Path::new("/proc/self").exists() && host != "unknown" {
@@ -450,7 +454,7 @@ fn plan_sizes_and_jobs_are_bounded() {
     );
     // A grid whose product overflows 64 bits is refused, not wrapped around.
     let keys: String = (0..20)
-        .map(|i| format!("\"cluster.k{i}\" = [{}]\n", vec!["1"; 10].join(",")))
+        .map(|i| format!("\"cluster.k{i}\" = [{}]\n", ["1"; 10].join(",")))
         .collect();
     let e = sweep_error(&format!("{head}[grid]\n{keys}"));
     assert!(
@@ -460,7 +464,10 @@ fn plan_sizes_and_jobs_are_bounded() {
     let t = tempfile::tempdir().unwrap();
     one_run_csv(t.path());
     for jobs in ["0", "100000"] {
-        let o = faasim(&["sweep", "exp.toml", "--out", "o", "--jobs", jobs], t.path());
+        let o = faasim(
+            &["sweep", "exp.toml", "--out", "o", "--jobs", jobs],
+            t.path(),
+        );
         assert!(!o.status.success());
         assert_eq!(
             stderr(&o).trim_end(),
@@ -469,7 +476,10 @@ fn plan_sizes_and_jobs_are_bounded() {
     }
     assert!(!t.path().join("o").exists());
     // More jobs than runs is fine (one thread per run at most).
-    let o = faasim(&["sweep", "exp.toml", "--out", "o", "--jobs", "1024", "-q"], t.path());
+    let o = faasim(
+        &["sweep", "exp.toml", "--out", "o", "--jobs", "1024", "-q"],
+        t.path(),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
@@ -480,7 +490,15 @@ fn a_merge_into_one_of_its_inputs_is_refused() {
     let e = exp.to_str().unwrap();
     for k in 1..=2 {
         let o = faasim(
-            &["sweep", e, "--out", &format!("s{k}"), "--shard", &format!("{k}/2"), "-q"],
+            &[
+                "sweep",
+                e,
+                "--out",
+                &format!("s{k}"),
+                "--shard",
+                &format!("{k}/2"),
+                "-q",
+            ],
             t.path(),
         );
         assert!(o.status.success(), "{}", stderr(&o));
@@ -495,7 +513,11 @@ fn a_merge_into_one_of_its_inputs_is_refused() {
             format!("error: merge: --out {out} is one of the directories to merge ({shard}); merge into another directory")
         );
     }
-    assert_eq!(before, snapshot(&t.path().join("s1")), "a shard was touched");
+    assert_eq!(
+        before,
+        snapshot(&t.path().join("s1")),
+        "a shard was touched"
+    );
     let o = faasim(&["merge", "s1", "s2", "--out", "m"], t.path());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(!t.path().join("m/sweep.lock").exists());
