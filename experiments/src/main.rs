@@ -390,6 +390,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if let Some(bad) = cases.iter().find(|c| !known.contains(&c.as_str())) {
                 anyhow::bail!("unknown case `{bad}`; the cases are: {}", known.join(", "));
             }
+            faasim_experiments::output::check_output_dir(&out)?;
             let checks = faasim_experiments::validate::validate(&out, &cases)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(

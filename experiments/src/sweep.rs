@@ -320,6 +320,10 @@ fn loaded_for(base: &Path, run: &PlannedRun) -> Result<LoadedScenario, ScenarioE
     scenario::load(&base.join(&run.scenario), &overrides)
 }
 
+/// The files a sweep writes once every run is done (and the figures drawn from them); a
+/// sweep removes them when it starts.
+pub const SWEEP_FILES: [&str; 3] = ["summary.csv", "aggregate.csv", "figures"];
+
 /// The lock file a sweep (or a merge) holds in its output folder while it writes there.
 pub const LOCK_FILE: &str = "sweep.lock";
 
@@ -457,6 +461,11 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
         loaded.push(loaded_for(&base, r)?);
     }
     let _lock = DirLock::acquire(&opts.out_dir)?;
+    // The tables (and figures) of an earlier sweep go first: they are written again only
+    // when every run is done.
+    for name in SWEEP_FILES {
+        remove_owned(&opts.out_dir, name).map_err(io(&opts.out_dir.join(name)))?;
+    }
     let runs_dir = opts.out_dir.join("runs");
     std::fs::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
     let manifest = SweepManifest {
@@ -516,17 +525,15 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
                 if dir.is_dir() {
                     remove_owned(&dir, "DONE").map_err(io(&dir.join("DONE")))?;
                 }
-                let shared = SharedTrace::for_spec(ld, &cache).map_err(|e| SweepError::Run {
+                let run_err = |e: RunError| SweepError::Run {
                     id: run.id.clone(),
                     source: Box::new(e),
-                })?;
+                };
+                // Then the files of an earlier run, before the trace is read (which may fail).
+                crate::runner::clear_run_dir(&dir).map_err(run_err)?;
+                let shared = SharedTrace::for_spec(ld, &cache).map_err(run_err)?;
                 let outcome =
-                    run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(|source| {
-                        SweepError::Run {
-                            id: run.id.clone(),
-                            source: Box::new(source),
-                        }
-                    })?;
+                    run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(run_err)?;
                 let marker = dir.join("DONE");
                 let mut f = AtomicFile::create(&marker).map_err(io(&marker))?;
                 f.write_all(stamps[i].as_bytes())
@@ -748,6 +755,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     }
     let mut plan: Option<Plan> = None;
     let _lock = DirLock::acquire(out)?;
+    for name in SWEEP_FILES {
+        remove_owned(out, name).map_err(io(&out.join(name)))?;
+    }
     let runs_out = out.join("runs");
     std::fs::create_dir_all(&runs_out).map_err(io(&runs_out))?;
     for d in dirs {

@@ -314,6 +314,28 @@ fn an_edited_trace_reruns_the_runs_that_read_it() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("(0 run now, 1 already done)"));
 
+    // A bad trace: the run fails, and the old tables and figures are gone with it.
+    fs::create_dir_all(t.path().join("o/figures")).unwrap();
+    fs::write(t.path().join("o/figures/old.png"), "old").unwrap();
+    fs::write(
+        t.path().join("trace.csv"),
+        "timestamp_ms,function,duration_ms,memory_mb\n0,a,x,256\n",
+    )
+    .unwrap();
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("duration_ms"), "{}", stderr(&o));
+    for gone in [
+        "summary.csv",
+        "aggregate.csv",
+        "figures",
+        "runs/run-0000/DONE",
+        "runs/run-0000/summary.csv",
+        "sweep.lock",
+    ] {
+        assert!(!t.path().join("o").join(gone).exists(), "{gone} left");
+    }
+
     // One more invocation in the trace: redone, and the table says so.
     fs::write(
         t.path().join("trace.csv"),
