@@ -67,7 +67,7 @@ pub fn step_sizes(n: usize) -> Vec<usize> {
         if composite[p] {
             continue;
         }
-        if n % p != 0 {
+        if !n.is_multiple_of(p) {
             steps.push(p);
         }
         let mut m = p.saturating_mul(p);
