@@ -9,10 +9,14 @@
 //! - `invocations.csv`: one row per invocation, when `[output] invocations = true`,
 //! - `manifest.json`: faasim version, the scenario as resolved, the seed, the trace checksum.
 //!
-//! Every file is written under a temporary name and renamed when complete. The same scenario
-//! and seed give byte-identical files, except the columns whose names contain `wall`.
+//! Every file is written under a temporary name and renamed when complete, and a run first
+//! removes every file it may write ([`runner::RUN_FILES`]), so its folder holds the files of
+//! one run only. The same scenario and seed give byte-identical files, except the columns
+//! whose names contain `wall`. What one input may make faasim allocate is bounded
+//! ([`limits`]).
 
 pub mod instance_table;
+pub mod limits;
 pub mod output;
 pub mod runner;
 pub mod scenario;

@@ -45,7 +45,7 @@ enum Command {
         /// Output directory (default: results/<experiment name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Runs at once (default: the number of cores).
+        /// Runs at once (default: the number of cores; at most 1024).
         #[arg(long)]
         jobs: Option<usize>,
         /// Run only slice K of N of the plan (1 <= K <= N), for clusters; see `merge`.
@@ -226,8 +226,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => {
             let plan = faasim_experiments::sweep::plan(&experiment)?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(faasim_experiments::limits::MAX_JOBS)
+            });
             let opts = faasim_experiments::sweep::SweepOptions {
                 out_dir: out.clone(),
                 jobs,
@@ -252,6 +255,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plot { dir, out, run } => {
             let out = out.unwrap_or_else(|| dir.join("figures"));
+            faasim_experiments::output::check_output_dir(&out)?;
             let report =
                 faasim_plots::plot_dir_with(&dir, &out, &faasim_plots::PlotOptions { run })
                     .with_context(|| format!("cannot plot {}", dir.display()))?;
@@ -389,6 +393,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             if let Some(bad) = cases.iter().find(|c| !known.contains(&c.as_str())) {
                 anyhow::bail!("unknown case `{bad}`; the cases are: {}", known.join(", "));
             }
+            faasim_experiments::output::check_output_dir(&out)?;
             let checks = faasim_experiments::validate::validate(&out, &cases)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             println!(

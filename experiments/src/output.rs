@@ -7,6 +7,8 @@ use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// A file written under `.<name>.tmp` and renamed into place by [`AtomicFile::commit`].
 /// Dropped without a commit, it deletes the temporary file.
@@ -62,6 +64,66 @@ impl Drop for AtomicFile {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// An output folder that cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputDirError {
+    #[error("output path {} is a file, expected a directory", .path.display())]
+    IsFile { path: PathBuf },
+    #[error("output path {}: {} is a file, expected a directory", .path.display(), .file.display())]
+    ParentIsFile { path: PathBuf, file: PathBuf },
+    #[error("{}: {source}", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// Creates the output folder `path` (and its parents), or says which part of it is a file.
+pub fn create_output_dir(path: &Path) -> Result<(), OutputDirError> {
+    check_output_dir(path)?;
+    std::fs::create_dir_all(path).map_err(|source| OutputDirError::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Checks that `path` can be an output folder: neither it nor a parent is a file.
+pub fn check_output_dir(path: &Path) -> Result<(), OutputDirError> {
+    for a in path.ancestors().filter(|a| !a.as_os_str().is_empty()) {
+        match std::fs::metadata(a) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) if a == path => {
+                return Err(OutputDirError::IsFile {
+                    path: path.to_owned(),
+                })
+            }
+            Ok(_) => {
+                return Err(OutputDirError::ParentIsFile {
+                    path: path.to_owned(),
+                    file: a.to_owned(),
+                })
+            }
+            Err(_) => continue,
+        }
+    }
+    Ok(())
+}
+
+/// Removes `dir/name` (a file, or a folder with its contents), and the temporary file an
+/// interrupted [`AtomicFile`] may have left beside it; a missing one is not an error. The
+/// error is that of `dir/name` or its temporary file.
+pub fn remove_owned(dir: &Path, name: &str) -> io::Result<()> {
+    for p in [dir.join(name), dir.join(format!(".{name}.tmp"))] {
+        let r = match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&p),
+            Ok(_) => std::fs::remove_file(&p),
+            Err(e) => Err(e),
+        };
+        match r {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Writes rows of one type to a CSV file atomically.
@@ -408,10 +470,26 @@ pub struct FileRecorder {
     timeseries: Option<csv::Writer<AtomicFile>>,
     invocations: Option<csv::Writer<AtomicFile>>,
     error: Option<io::Error>,
+    /// Time-series rows written, and the most that may be.
+    rows: u64,
+    max_rows: u64,
+    /// Set once a sample past `max_rows` came (and was not written).
+    overflow: Arc<AtomicBool>,
 }
 
 impl FileRecorder {
+    /// Writes at most [`MAX_TIMESERIES_ROWS`](crate::limits::MAX_TIMESERIES_ROWS) rows of
+    /// `timeseries.csv`.
     pub fn create(dir: &Path, invocations: bool) -> io::Result<Self> {
+        Self::with_max_rows(dir, invocations, crate::limits::MAX_TIMESERIES_ROWS)
+    }
+
+    /// Set (shared) once a time-series row past the limit was refused: the run must fail.
+    pub fn overflow_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.overflow)
+    }
+
+    pub fn with_max_rows(dir: &Path, invocations: bool, max_rows: u64) -> io::Result<Self> {
         let timeseries = Some(csv::Writer::from_writer(AtomicFile::create(
             &dir.join("timeseries.csv"),
         )?));
@@ -426,6 +504,9 @@ impl FileRecorder {
             timeseries,
             invocations,
             error: None,
+            rows: 0,
+            max_rows,
+            overflow: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -481,6 +562,11 @@ impl Recorder for FileRecorder {
         let Some(w) = self.timeseries.as_mut() else {
             return;
         };
+        if self.rows >= self.max_rows {
+            self.overflow.store(true, Ordering::Relaxed);
+            return;
+        }
+        self.rows += 1;
         let row = TimeseriesRow {
             time_s: s.time.as_secs_f64(),
             live_instances: s.live_instances,

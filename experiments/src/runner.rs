@@ -1,11 +1,31 @@
 //! Runs one scenario and writes its result directory.
 
-use crate::output::{function_rows, write_csv, write_json, FileRecorder, SummaryRow};
+use crate::limits::{MAX_PROVISIONED_INSTANCES, MAX_TIMESERIES_ROWS};
+use crate::output::{
+    create_output_dir, function_rows, remove_owned, write_csv, write_json, FileRecorder,
+    OutputDirError, SummaryRow,
+};
 use crate::scenario::{LoadedScenario, Scenario};
 use crate::shared::SharedTrace;
+use faasim_sim::{Arrival, ArrivalSource, FunctionTable, SimTime, SourceError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
+
+/// What a run may write into its folder, `summary.csv` first: a run removes all of them
+/// (and their temporary files) before it starts, so the folder only ever holds the files of
+/// one run. `figures` is the folder `faasim plot` draws into.
+pub const RUN_FILES: [&str; 7] = [
+    "summary.csv",
+    "functions.csv",
+    "timeseries.csv",
+    "invocations.csv",
+    "invocations.parquet",
+    "manifest.json",
+    "figures",
+];
 
 /// Why a run produced no results.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +52,68 @@ pub enum RunError {
     Parquet(#[from] faasim_plots::PlotError),
     #[error("{scenario}: the workload has no invocation (an empty trace, or a sample or window that keeps nothing); set [run] allow_empty = true if that is expected")]
     EmptyWorkload { scenario: PathBuf },
+    #[error(transparent)]
+    OutputDir(#[from] OutputDirError),
+    /// A count past one of the limits of [`crate::limits`].
+    #[error("{0}")]
+    Limit(String),
+}
+
+/// A limit of [`crate::limits`] met while the trace streams in.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct LimitError(String);
+
+/// The limits that depend on the trace: provisioned instances (per function × the
+/// functions registered so far) and time-series rows (the recorder raises `overflow`; the
+/// run stops at the next pull).
+struct Limits<'a> {
+    scenario: &'a Path,
+    provisioned: u64,
+    overflow: &'a AtomicBool,
+    overflow_message: &'a str,
+}
+
+impl<'a> Limits<'a> {
+    fn guard<'s>(&'s self, inner: &'s mut dyn ArrivalSource) -> Guarded<'s> {
+        Guarded {
+            inner,
+            limits: self,
+        }
+    }
+}
+
+/// The trace as the engine sees it, checked against [`Limits`].
+struct Guarded<'a> {
+    inner: &'a mut dyn ArrivalSource,
+    limits: &'a Limits<'a>,
+}
+
+impl ArrivalSource for Guarded<'_> {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        let l = self.limits;
+        if l.overflow.load(Ordering::Relaxed) {
+            return Err(Box::new(LimitError(l.overflow_message.to_owned())));
+        }
+        let a = self.inner.next_arrival(functions)?;
+        let total = functions.len() as u64 * l.provisioned;
+        if total > MAX_PROVISIONED_INSTANCES {
+            return Err(Box::new(LimitError(format!(
+                "{}: platform.provisioned_instances: {} per function × {} functions = {total} instances, more than the limit of {MAX_PROVISIONED_INSTANCES}",
+                l.scenario.display(),
+                l.provisioned,
+                functions.len()
+            ))));
+        }
+        Ok(a)
+    }
+
+    fn horizon(&self) -> Option<SimTime> {
+        self.inner.horizon()
+    }
 }
 
 /// What a finished run reports back.
@@ -79,6 +161,15 @@ pub fn run_scenario(
     run_scenario_with(loaded, seed, out_dir, None)
 }
 
+/// Makes `out_dir` and removes every file of [`RUN_FILES`] from it, `summary.csv` first.
+pub fn clear_run_dir(out_dir: &Path) -> Result<(), RunError> {
+    create_output_dir(out_dir)?;
+    for name in RUN_FILES {
+        remove_owned(out_dir, name).map_err(io_err(&out_dir.join(name)))?;
+    }
+    Ok(())
+}
+
 /// [`run_scenario`], replaying `shared` (the scenario's trace, already in memory) if given.
 pub fn run_scenario_with(
     loaded: &LoadedScenario,
@@ -86,13 +177,19 @@ pub fn run_scenario_with(
     out_dir: &Path,
     shared: Option<&SharedTrace>,
 ) -> Result<RunOutcome, RunError> {
+    run_limited(loaded, seed, out_dir, shared, MAX_TIMESERIES_ROWS)
+}
+
+fn run_limited(
+    loaded: &LoadedScenario,
+    seed: u64,
+    out_dir: &Path,
+    shared: Option<&SharedTrace>,
+    max_rows: u64,
+) -> Result<RunOutcome, RunError> {
     let sc = &loaded.scenario;
-    std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
+    clear_run_dir(out_dir)?;
     let summary_path = out_dir.join("summary.csv");
-    match std::fs::remove_file(&summary_path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io_err(&summary_path)(e)),
-        _ => {}
-    }
     if let Some(spec) = sc.vm.spec(sc.platform.mode) {
         return run_vm(loaded, seed, out_dir, &spec, shared);
     }
@@ -108,37 +205,52 @@ pub fn run_scenario_with(
         source,
     })?;
     let config = sc.engine_config(seed);
-    let mut recorder =
-        FileRecorder::create(out_dir, sc.output.invocations).map_err(io_err(out_dir))?;
+    let mut recorder = FileRecorder::with_max_rows(out_dir, sc.output.invocations, max_rows)
+        .map_err(io_err(out_dir))?;
+    let overflow: Arc<AtomicBool> = recorder.overflow_flag();
+    let overflow_message = format!(
+        "{}: output.timeseries_interval_s: {} s makes more than {max_rows} rows of timeseries.csv (the limit); use a longer interval",
+        loaded.path.display(),
+        sc.output.timeseries_interval_s
+    );
+    let limits = Limits {
+        scenario: &loaded.path,
+        provisioned: sc.platform.provisioned_instances as u64,
+        overflow: &overflow,
+        overflow_message: &overflow_message,
+    };
     let started = Instant::now();
-    let (mut report, checksum, skipped) = match shared {
-        Some(t) => (
+    let result = match shared {
+        Some(t) => faasim_sim::engine::run_with(
+            &config,
+            policies,
+            autoscaler,
+            &mut limits.guard(&mut t.source()),
+            &mut recorder,
+        )
+        .map(|r| (r, t.checksum.clone(), (0, None))),
+        None => {
+            let mut trace = loaded.open_trace(seed)?;
             faasim_sim::engine::run_with(
                 &config,
                 policies,
                 autoscaler,
-                &mut t.source(),
+                &mut limits.guard(trace.source_mut()),
                 &mut recorder,
-            )?,
-            t.checksum.clone(),
-            (0, None),
-        ),
-        None => {
-            let mut trace = loaded.open_trace(seed)?;
-            let report = faasim_sim::engine::run_with(
-                &config,
-                policies,
-                autoscaler,
-                trace.source_mut(),
-                &mut recorder,
-            )?;
-            let skipped = (
-                trace.skipped_rows(),
-                trace.first_skipped().map(String::from),
-            );
-            (report, trace.checksum_hex(), skipped)
+            )
+            .map(|report| {
+                let skipped = (
+                    trace.skipped_rows(),
+                    trace.first_skipped().map(String::from),
+                );
+                (report, trace.checksum_hex(), skipped)
+            })
         }
     };
+    if overflow.load(Ordering::Relaxed) {
+        return Err(RunError::Limit(overflow_message));
+    }
+    let (mut report, checksum, skipped) = result?;
     let wall_s = started.elapsed().as_secs_f64();
     if report.stats.invocations == 0 && !sc.run.allow_empty {
         return Err(RunError::EmptyWorkload {
@@ -274,4 +386,38 @@ fn run_vm(
         warnings: Vec::new(),
         out_dir: out_dir.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_stops_at_the_time_series_limit_and_leaves_no_results() {
+        let text = "name = \"ts\"\n[trace]\nformat = \"synthetic\"\nfunctions = 3\nduration_s = 600\nrate_per_s = 5\n[output]\ntimeseries_interval_s = 1\n";
+        let path = Path::new("s.toml");
+        let loaded = LoadedScenario {
+            scenario: crate::scenario::parse(text, path, &[]).unwrap(),
+            lenient: false,
+            path: path.to_owned(),
+            base_dir: PathBuf::from("."),
+        };
+        let t = tempfile::tempdir().unwrap();
+        let e = run_limited(&loaded, 1, t.path(), None, 5)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "s.toml: output.timeseries_interval_s: 1 s makes more than 5 rows of timeseries.csv (the limit); use a longer interval"
+        );
+        let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+        // Within the limit, the same run completes with every row.
+        let out = run_limited(&loaded, 1, t.path(), None, 1000).unwrap();
+        let rows = std::fs::read_to_string(t.path().join("timeseries.csv")).unwrap();
+        // One row at the end of every whole second of the run.
+        let seconds = out.summary.sim_end_s.floor() as usize;
+        assert!(seconds >= 600, "{seconds}");
+        assert_eq!(rows.lines().count(), 1 + seconds);
+    }
 }

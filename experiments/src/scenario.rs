@@ -500,12 +500,40 @@ fn default_policy_name(table: &str) -> Option<String> {
     v.ok()?.get("policy")?.as_str().map(String::from)
 }
 
+/// Checks that `name` can name a folder inside `results/`: one path component, not `.` or
+/// `..`, without separators or control characters. `Err` says what is wrong.
+pub fn check_folder_name(name: &str) -> Result<(), String> {
+    let bad = if name.is_empty() {
+        Some("is empty")
+    } else if name == "." || name == ".." {
+        Some("is not a folder name")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a path separator")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if name.len() > 200 {
+        Some("is longer than 200 bytes")
+    } else {
+        None
+    };
+    match bad {
+        Some(why) => Err(format!(
+            "must be a single folder name (it names the folder under results/), got {name:?}, which {why}"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
+    use crate::limits::*;
     let invalid = |key: &'static str, message: String| ScenarioError::Invalid {
         path: path.to_owned(),
         key,
         message,
     };
+    if let Err(e) = check_folder_name(&s.name) {
+        return Err(invalid("name", e));
+    }
     if let Some(end_s) = s.run.end_s {
         if s.run.end != RunEndSpec::Horizon {
             return Err(invalid(
@@ -523,6 +551,36 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     }
     if s.cluster.workers == 0 {
         return Err(invalid("cluster.workers", "must be at least 1".into()));
+    }
+    if s.cluster.workers > MAX_WORKERS {
+        return Err(invalid(
+            "cluster.workers",
+            format!(
+                "must be at most {MAX_WORKERS} (the limit of one cluster), got {}",
+                s.cluster.workers
+            ),
+        ));
+    }
+    if s.platform.provisioned_instances as u64 > MAX_PROVISIONED_INSTANCES {
+        return Err(invalid(
+            "platform.provisioned_instances",
+            format!(
+                "must be at most {MAX_PROVISIONED_INSTANCES} (instances in all), got {}",
+                s.platform.provisioned_instances
+            ),
+        ));
+    }
+    for (key, v) in [
+        ("vm.vms", s.vm.vms),
+        ("vm.min_vms", Some(s.vm.min_vms)),
+        ("vm.initial_vms", s.vm.initial_vms),
+    ] {
+        if let Some(v) = v.filter(|&v| v > MAX_VMS) {
+            return Err(invalid(
+                key,
+                format!("must be at most {MAX_VMS} (VMs started at time 0), got {v}"),
+            ));
+        }
     }
     if s.cluster.worker_memory_mb == 0 {
         return Err(invalid(
@@ -594,6 +652,12 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             format!("must be > 0 seconds, got {iv}"),
         ));
     }
+    if iv < MIN_TIMESERIES_INTERVAL_S {
+        return Err(invalid(
+            "output.timeseries_interval_s",
+            format!("must be at least {MIN_TIMESERIES_INTERVAL_S} seconds (1 ms), got {iv}"),
+        ));
+    }
     if let Err(e) = s.trace.validate() {
         return Err(invalid("trace", e.to_string()));
     }
@@ -606,6 +670,18 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     if let Err(e) = s.placement.build() {
         return Err(invalid("placement", e.to_string()));
     }
+    if let Some(v) = s.placement.virtual_nodes() {
+        let points = s.cluster.workers as u64 * v as u64;
+        if points > MAX_RING_POINTS {
+            return Err(invalid(
+                "placement.virtual_nodes",
+                format!(
+                    "cluster.workers × virtual_nodes = {} × {v} = {points} ring points, more than the limit of {MAX_RING_POINTS}",
+                    s.cluster.workers
+                ),
+            ));
+        }
+    }
     if let Err(e) = s.autoscaling.build() {
         return Err(invalid("autoscaling", e.to_string()));
     }
@@ -613,6 +689,29 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
 }
 
 impl LoadedScenario {
+    /// Every file the run reads (the trace's files, the VM instance table), resolved
+    /// against the scenario's folder, in a fixed order.
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let base = &self.base_dir;
+        let mut files = match &self.scenario.trace {
+            TraceSpec::Csv { path } => vec![base.join(path)],
+            TraceSpec::Azure2021(s) => vec![base.join(&s.path)],
+            TraceSpec::AzureLlm2023(s) => vec![base.join(&s.path)],
+            TraceSpec::Azure2019(s) => {
+                let mut v = s.invocations.resolved(base);
+                v.extend(s.durations.resolved(base));
+                v.extend(s.memory.resolved(base));
+                v
+            }
+            TraceSpec::Huawei2023(s) => s.path.resolved(base),
+            TraceSpec::Synthetic(_) | TraceSpec::AzureLike(_) => vec![],
+        };
+        if let Some(t) = &self.scenario.vm.instance_table {
+            files.push(base.join(t));
+        }
+        files
+    }
+
     /// Opens the scenario's trace (sampled, lenient as asked) for a run with `seed`.
     pub fn open_trace(
         &self,

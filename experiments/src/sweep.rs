@@ -18,11 +18,15 @@
 //! The plan is a pure function of the file: scenarios in the order given, then grid
 //! combinations (keys in sorted order, the last key varying fastest), then zip positions,
 //! then replications. Run `i` of the plan is `runs/<id>/` with id `run-<i>` (zero-padded);
-//! a `DONE` marker is written after its files, so a rerun skips finished runs and redoes
-//! interrupted ones. Shard K of N runs the plan entries with `i % N == K - 1`; `merge`
-//! combines shard directories into the directory a single machine would have written.
+//! a `DONE` marker is written after its files, holding the faasim version, the seed, a hash
+//! of the resolved scenario and the SHA-256 of the files the run reads, so a rerun skips
+//! finished runs and redoes interrupted or outdated ones. Shard K of N runs the plan
+//! entries with `i % N == K - 1`; `merge` combines shard directories into the directory a
+//! single machine would have written. A sweep or merge holds [`LOCK_FILE`] in its folder
+//! while it writes there ([`DirLock`]).
 
-use crate::output::{write_csv_records, AtomicFile};
+use crate::limits::{MAX_JOBS, MAX_PLAN_RUNS, MAX_REPLICATIONS};
+use crate::output::{create_output_dir, remove_owned, write_csv_records, AtomicFile};
 use crate::runner::{run_scenario_with, RunError};
 use crate::scenario::{self, LoadedScenario, ScenarioError};
 use crate::shared::SharedTrace;
@@ -121,6 +125,21 @@ pub enum SweepError {
     },
     #[error("{0}")]
     Merge(String),
+    /// A bad command-line option.
+    #[error("{0}")]
+    Options(String),
+    #[error(transparent)]
+    OutputDir(#[from] crate::output::OutputDirError),
+    #[error(
+        "{} is in use by another sweep or merge (process {pid} on {host}, lock file {}); if none is running there, delete the lock file",
+        .dir.display(), .lock.display()
+    )]
+    Locked {
+        dir: PathBuf,
+        lock: PathBuf,
+        pid: String,
+        host: String,
+    },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
@@ -151,6 +170,14 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
         invalid(format!("{at}{}", e.message().trim().replace('\n', " ")))
     })?;
     let ex = file.experiment;
+    if let Err(e) = scenario::check_folder_name(&ex.name) {
+        return Err(invalid(format!("[experiment] name: {e}")));
+    }
+    if ex.scenario.is_some() && !ex.scenarios.is_empty() {
+        return Err(invalid(
+            "[experiment] has both `scenario` and `scenarios`: give one of them".into(),
+        ));
+    }
     let mut scenarios: Vec<PathBuf> = ex.scenario.into_iter().collect();
     scenarios.extend(ex.scenarios);
     if scenarios.is_empty() {
@@ -160,6 +187,19 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     }
     if ex.replications == 0 {
         return Err(invalid("[experiment] replications must be >= 1".into()));
+    }
+    if ex.replications > MAX_REPLICATIONS {
+        return Err(invalid(format!(
+            "[experiment] replications must be at most {MAX_REPLICATIONS}, got {}",
+            ex.replications
+        )));
+    }
+    for (table, t) in [("grid", &file.grid), ("zip", &file.zip)] {
+        if t.contains_key("seed") {
+            return Err(invalid(format!(
+                "[{table}] \"seed\": the run seed cannot be varied; seeds come from [experiment] replications and base_seed"
+            )));
+        }
     }
     let lists = |t: &toml::Table, table: &str| -> Result<Vec<(String, Vec<String>)>, SweepError> {
         t.iter()
@@ -188,8 +228,21 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     let mut varied: Vec<String> = grid.iter().map(|(k, _)| k.clone()).collect();
     varied.extend(zip.iter().map(|(k, _)| k.clone()));
 
-    let combos: usize = grid.iter().map(|(_, v)| v.len()).product();
-    let total = scenarios.len() * combos * zip_len * ex.replications as usize;
+    let combos = grid
+        .iter()
+        .fold(1u64, |p, (_, v)| p.saturating_mul(v.len() as u64));
+    let total = (scenarios.len() as u64)
+        .saturating_mul(combos)
+        .saturating_mul(zip_len as u64)
+        .saturating_mul(ex.replications as u64);
+    if total > MAX_PLAN_RUNS {
+        return Err(invalid(format!(
+            "[experiment] {} scenario(s) × {combos} grid combination(s) × {zip_len} zip position(s) × {} replication(s) = {total} runs, more than the limit of {MAX_PLAN_RUNS} runs in one sweep",
+            scenarios.len(),
+            ex.replications
+        )));
+    }
+    let (combos, total) = (combos as usize, total as usize);
     let width = (total.max(1) - 1).to_string().len().max(4);
     let mut runs = Vec::with_capacity(total);
     for sc in &scenarios {
@@ -267,6 +320,118 @@ fn loaded_for(base: &Path, run: &PlannedRun) -> Result<LoadedScenario, ScenarioE
     scenario::load(&base.join(&run.scenario), &overrides)
 }
 
+/// The files a sweep writes once every run is done (and the figures drawn from them); a
+/// sweep removes them when it starts.
+pub const SWEEP_FILES: [&str; 3] = ["summary.csv", "aggregate.csv", "figures"];
+
+/// The lock file a sweep (or a merge) holds in its output folder while it writes there.
+pub const LOCK_FILE: &str = "sweep.lock";
+
+/// An exclusive claim on an output folder: `LOCK_FILE`, created with `create_new` and
+/// holding the process id and host name; removed when dropped. A lock left by a process
+/// that died (`kill -9`, a crash, a power cut) is stale: on the host that took it, where
+/// `/proc` tells whether that process still runs, it is taken over with a warning;
+/// elsewhere the error says to delete it.
+#[derive(Debug)]
+pub struct DirLock {
+    path: PathBuf,
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+impl DirLock {
+    /// Takes `dir`'s lock (creating `dir`).
+    pub fn acquire(dir: &Path) -> Result<DirLock, SweepError> {
+        create_output_dir(dir)?;
+        let path = dir.join(LOCK_FILE);
+        let host = host_name();
+        let me = format!(
+            "pid {}\nhost {}\n",
+            std::process::id(),
+            host.as_deref().unwrap_or("unknown")
+        );
+        for attempt in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(me.as_bytes()).map_err(io(&path))?;
+                    return Ok(DirLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let field = |name: &str| {
+                        text.lines()
+                            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                            .map(|v| v.trim().to_owned())
+                    };
+                    let (pid, their_host) = (field("pid"), field("host"));
+                    let stale = attempt == 0
+                        && host.is_some()
+                        && their_host == host
+                        && Path::new("/proc/self").exists()
+                        && pid
+                            .as_deref()
+                            .and_then(|p| p.parse::<u32>().ok())
+                            .is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists());
+                    if stale {
+                        eprintln!(
+                            "warning: {} was left by process {} on this host, which no longer runs; taking it over",
+                            path.display(),
+                            pid.as_deref().unwrap_or("?")
+                        );
+                        match std::fs::remove_file(&path) {
+                            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                                return Err(io(&path)(e))
+                            }
+                            _ => continue,
+                        }
+                    }
+                    return Err(SweepError::Locked {
+                        dir: dir.to_owned(),
+                        lock: path,
+                        pid: pid.unwrap_or_else(|| "?".into()),
+                        host: their_host.unwrap_or_else(|| "?".into()),
+                    });
+                }
+                Err(e) => return Err(io(&path)(e)),
+            }
+        }
+        unreachable!("the second attempt returns")
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// SHA-256 (hex) of a file's bytes, or `missing` if it cannot be read (the run then fails
+/// and says why).
+fn file_sha256(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return "missing".into();
+    };
+    let mut h = Sha256::new();
+    match std::io::copy(&mut f, &mut h) {
+        Ok(_) => h
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+        Err(_) => "missing".into(),
+    }
+}
+
 /// Runs an experiment's plan (or one shard of it) into `opts.out_dir`.
 pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, SweepError> {
     let plan = plan(experiment)?;
@@ -279,6 +444,12 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
             });
         }
     }
+    if opts.jobs == 0 || opts.jobs > MAX_JOBS {
+        return Err(SweepError::Options(format!(
+            "--jobs {}: must be between 1 and {MAX_JOBS} (runs at once)",
+            opts.jobs
+        )));
+    }
     let mine: Vec<&PlannedRun> = plan
         .runs
         .iter()
@@ -289,6 +460,12 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
     for r in &mine {
         loaded.push(loaded_for(&base, r)?);
     }
+    let _lock = DirLock::acquire(&opts.out_dir)?;
+    // The tables (and figures) of an earlier sweep go first: they are written again only
+    // when every run is done.
+    for name in SWEEP_FILES {
+        remove_owned(&opts.out_dir, name).map_err(io(&opts.out_dir.join(name)))?;
+    }
     let runs_dir = opts.out_dir.join("runs");
     std::fs::create_dir_all(&runs_dir).map_err(io(&runs_dir))?;
     let manifest = SweepManifest {
@@ -298,10 +475,24 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
     };
     write_json(&opts.out_dir.join("manifest.json"), &manifest)?;
 
-    // A run is done when its marker names the same resolved scenario and seed: editing the
-    // base scenario between two invocations reruns what it changed.
+    // A run is done when its marker names the same faasim version, resolved scenario, seed
+    // and input files (by SHA-256): a new version, an edit of the base scenario or of a
+    // trace between two invocations reruns what it changed.
+    let mut checksums: BTreeMap<PathBuf, String> = BTreeMap::new();
     let stamps: Vec<String> = (0..mine.len())
-        .map(|i| run_stamp(&loaded[i], mine[i].seed))
+        .map(|i| {
+            let inputs: Vec<String> = loaded[i]
+                .input_files()
+                .into_iter()
+                .map(|p| {
+                    checksums
+                        .entry(p)
+                        .or_insert_with_key(|p| file_sha256(p))
+                        .clone()
+                })
+                .collect();
+            run_stamp(&loaded[i], mine[i].seed, &inputs)
+        })
         .collect();
     let todo: Vec<usize> = (0..mine.len())
         .filter(|&i| {
@@ -318,27 +509,31 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
     let started = Instant::now();
     let progress = Progress::new(opts.progress, mine.len() as u64, skipped as u64);
 
+    // Never more threads than runs to do.
+    let threads = opts.jobs.min(todo.len()).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.max(1))
+        .num_threads(threads)
         .build()
-        .map_err(|e| SweepError::Merge(format!("cannot start {} threads: {e}", opts.jobs)))?;
+        .map_err(|e| SweepError::Options(format!("cannot start {threads} threads: {e}")))?;
     pool.install(|| {
         todo.par_iter()
             .try_for_each(|&i| -> Result<(), SweepError> {
                 let run = mine[i];
                 let ld = &loaded[i];
-                let shared = SharedTrace::for_spec(ld, &cache).map_err(|e| SweepError::Run {
+                let dir = runs_dir.join(&run.id);
+                // The marker goes first: a run is done only once it is written again.
+                if dir.is_dir() {
+                    remove_owned(&dir, "DONE").map_err(io(&dir.join("DONE")))?;
+                }
+                let run_err = |e: RunError| SweepError::Run {
                     id: run.id.clone(),
                     source: Box::new(e),
-                })?;
-                let dir = runs_dir.join(&run.id);
+                };
+                // Then the files of an earlier run, before the trace is read (which may fail).
+                crate::runner::clear_run_dir(&dir).map_err(run_err)?;
+                let shared = SharedTrace::for_spec(ld, &cache).map_err(run_err)?;
                 let outcome =
-                    run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(|source| {
-                        SweepError::Run {
-                            id: run.id.clone(),
-                            source: Box::new(source),
-                        }
-                    })?;
+                    run_scenario_with(ld, run.seed, &dir, shared.as_deref()).map_err(run_err)?;
                 let marker = dir.join("DONE");
                 let mut f = AtomicFile::create(&marker).map_err(io(&marker))?;
                 f.write_all(stamps[i].as_bytes())
@@ -420,11 +615,20 @@ impl Progress {
     }
 }
 
-/// What a run's `DONE` marker holds: the seed and a hash of the resolved scenario.
-fn run_stamp(ld: &LoadedScenario, seed: u64) -> String {
+/// What a run's `DONE` marker holds: the faasim version, the seed, a hash of the resolved
+/// scenario and the SHA-256 of every input file (`input_sha256` lines, in the order of
+/// [`LoadedScenario::input_files`]).
+fn run_stamp(ld: &LoadedScenario, seed: u64, inputs: &[String]) -> String {
     let text = toml::to_string(&ld.scenario).unwrap_or_default();
     let h = faasim_sim::rng::fnv1a(text.as_bytes());
-    format!("complete seed={seed} scenario-fnv1a={h:016x}\n")
+    let mut s = format!(
+        "complete\nfaasim {}\nseed {seed}\nscenario_fnv1a {h:016x}\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    for i in inputs {
+        s.push_str(&format!("input_sha256 {i}\n"));
+    }
+    s
 }
 
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<(), SweepError> {
@@ -536,7 +740,24 @@ fn fmt(x: f64) -> String {
 
 /// Combines shard directories into `out`, as if one machine had run the whole plan.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
+    // Copying a folder onto itself would truncate its files.
+    if let Ok(o) = std::fs::canonicalize(out) {
+        if let Some(d) = dirs
+            .iter()
+            .find(|d| std::fs::canonicalize(d).is_ok_and(|d| d == o))
+        {
+            return Err(SweepError::Options(format!(
+                "merge: --out {} is one of the directories to merge ({}); merge into another directory",
+                out.display(),
+                d.display()
+            )));
+        }
+    }
     let mut plan: Option<Plan> = None;
+    let _lock = DirLock::acquire(out)?;
+    for name in SWEEP_FILES {
+        remove_owned(out, name).map_err(io(&out.join(name)))?;
+    }
     let runs_out = out.join("runs");
     std::fs::create_dir_all(&runs_out).map_err(io(&runs_out))?;
     for d in dirs {
@@ -580,6 +801,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
 
 fn copy_dir(src: &Path, dst: &Path) -> Result<(), SweepError> {
     std::fs::create_dir_all(dst).map_err(io(dst))?;
+    // What an earlier merge left there goes first, its marker before its files.
+    for name in std::iter::once("DONE").chain(crate::runner::RUN_FILES) {
+        remove_owned(dst, name).map_err(io(&dst.join(name)))?;
+    }
     let mut names: Vec<PathBuf> = std::fs::read_dir(src)
         .map_err(io(src))?
         .filter_map(|e| e.ok().map(|e| e.path()))

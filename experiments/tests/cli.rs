@@ -320,3 +320,208 @@ fn per_invocation_rows_can_be_written_as_parquet() {
     let manifest = fs::read_to_string(c.path("out/manifest.json")).unwrap();
     assert!(manifest.contains("invocations.parquet"), "{manifest}");
 }
+
+/// Names of the files in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_rerun_leaves_only_its_own_files() {
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write("trace.csv", GOOD_TRACE.as_bytes());
+    let o = c.run("s.toml", "out", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // What an earlier run, a plot and an interrupted write left.
+    fs::create_dir_all(c.path("out/figures")).unwrap();
+    c.write("out/figures/latency_cdf.png", b"old");
+    c.write("out/invocations.parquet", b"old");
+    c.write("out/.summary.csv.tmp", b"old");
+    c.write("out/notes.txt", b"mine");
+    assert_eq!(
+        listing(&c.path("out")),
+        [
+            ".summary.csv.tmp",
+            "figures",
+            "functions.csv",
+            "invocations.csv",
+            "invocations.parquet",
+            "manifest.json",
+            "notes.txt",
+            "summary.csv",
+            "timeseries.csv"
+        ]
+    );
+    // Without per-invocation rows this time.
+    let o = c.run("s.toml", "out", &["--set", "output.invocations=false"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        listing(&c.path("out")),
+        [
+            "functions.csv",
+            "manifest.json",
+            "notes.txt",
+            "summary.csv",
+            "timeseries.csv"
+        ]
+    );
+    // A VM run writes only summary.csv and manifest.json.
+    let o = c.run("s.toml", "out", &["--set", "platform.mode=vm-static"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        listing(&c.path("out")),
+        ["manifest.json", "notes.txt", "summary.csv"]
+    );
+    // A failed run leaves no result file at all.
+    c.write(
+        "trace.csv",
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,x,256\n",
+    );
+    let o = c.run("s.toml", "out", &[]);
+    assert!(!o.status.success());
+    assert_eq!(listing(&c.path("out")), ["notes.txt"]);
+}
+
+#[test]
+fn output_paths_and_names_must_be_folders() {
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write("trace.csv", GOOD_TRACE.as_bytes());
+    c.write("f", b"x");
+    let o = c.run("s.toml", "f", &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim_end(),
+        "error: run of s.toml failed: output path f is a file, expected a directory"
+    );
+    let o = c.run("s.toml", "f/sub", &[]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim_end(),
+        "error: run of s.toml failed: output path f/sub: f is a file, expected a directory"
+    );
+    let o = faasim(&["plot", "f", "--out", "f"], c.dir.path());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim_end(),
+        "error: output path f is a file, expected a directory"
+    );
+    assert_eq!(fs::read(c.path("f")).unwrap(), b"x");
+
+    for (name, why) in [
+        ("../../x", "contains a path separator"),
+        ("a/b", "contains a path separator"),
+        ("a\\\\b", "contains a path separator"),
+        ("..", "is not a folder name"),
+        (".", "is not a folder name"),
+        ("", "is empty"),
+        ("a\\tb", "contains a control character"),
+    ] {
+        let text = CSV_SCENARIO.replace("name = \"csv-case\"", &format!("name = \"{name}\""));
+        c.write("n.toml", text.as_bytes());
+        // No --out: the name would pick the folder.
+        let o = faasim(&["run", "n.toml"], c.dir.path());
+        // TOML's escapes are Rust's: the message shows the name as written.
+        let shown = name;
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim_end(),
+            format!("error: n.toml: name: must be a single folder name (it names the folder under results/), got \"{shown}\", which {why}")
+        );
+    }
+    assert!(!c.path("results").exists());
+    assert!(!c.dir.path().parent().unwrap().join("x").exists());
+}
+
+#[test]
+fn counts_that_size_allocations_are_bounded() {
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write("trace.csv", GOOD_TRACE.as_bytes());
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["cluster.workers=4000000000"],
+            "cluster.workers: must be at most 1000000 (the limit of one cluster), got 4000000000",
+        ),
+        (
+            &["placement.policy=consistent-hashing-bounded", "placement.virtual_nodes=100000000"],
+            "placement: consistent-hashing-bounded: virtual_nodes must be between 1 and 10000, got 100000000",
+        ),
+        (
+            &[
+                "cluster.workers=10000",
+                "placement.policy=ch-rlu",
+                "placement.virtual_nodes=5000",
+            ],
+            "placement.virtual_nodes: cluster.workers × virtual_nodes = 10000 × 5000 = 50000000 ring points, more than the limit of 10000000",
+        ),
+        (
+            &["platform.provisioned_instances=2000000"],
+            "platform.provisioned_instances: must be at most 1000000 (instances in all), got 2000000",
+        ),
+        (
+            &["vm.vms=4000000000"],
+            "vm.vms: must be at most 1000000 (VMs started at time 0), got 4000000000",
+        ),
+        (
+            &["vm.min_vms=2000000"],
+            "vm.min_vms: must be at most 1000000 (VMs started at time 0), got 2000000",
+        ),
+        (
+            &["vm.initial_vms=2000000"],
+            "vm.initial_vms: must be at most 1000000 (VMs started at time 0), got 2000000",
+        ),
+        (
+            &["output.timeseries_interval_s=0.0000001"],
+            "output.timeseries_interval_s: must be at least 0.001 seconds (1 ms), got 0.0000001",
+        ),
+        (
+            &["autoscaling.policy=kpa", "autoscaling.tick_s=0.001", "autoscaling.stable_window_s=86400"],
+            "autoscaling: kpa: stable_window_s / tick_s must be at most 10000 ticks, got 86400000",
+        ),
+    ];
+    for (sets, message) in cases {
+        let mut extra = vec![];
+        for s in sets {
+            extra.extend(["--set", s]);
+        }
+        let o = c.run("s.toml", "out", &extra);
+        assert!(!o.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim_end(),
+            format!("error: s.toml: {message}"),
+            "{sets:?}"
+        );
+        assert!(!c.path("out").exists());
+    }
+}
+
+#[test]
+fn provisioned_instances_are_bounded_over_all_functions() {
+    // 600,000 per function fit one function, not the trace's two (the second is refused as
+    // it is registered, before its instances are made).
+    let c = Case::new();
+    c.write("s.toml", CSV_SCENARIO.as_bytes());
+    c.write(
+        "trace.csv",
+        b"timestamp_ms,function,duration_ms,memory_mb\n0,a,5,1\n10,b,5,1\n",
+    );
+    let o = c.run(
+        "s.toml",
+        "out",
+        &[
+            "--set",
+            "platform.provisioned_instances=600000",
+            "--set",
+            "cluster.worker_memory_mb=1000000",
+        ],
+    );
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).trim_end(),
+        "error: run of s.toml failed: s.toml: platform.provisioned_instances: 600000 per function × 2 functions = 1200000 instances, more than the limit of 1000000"
+    );
+    assert!(!c.path("out/summary.csv").exists());
+}

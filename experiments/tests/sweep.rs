@@ -263,3 +263,307 @@ fn a_bad_grid_key_fails_before_any_run() {
     assert!(err.contains("tll_s"), "{err}");
     assert!(!t.path().join("o/runs/run-0000/summary.csv").exists());
 }
+
+/// A folder with a one-run experiment over a CSV trace: (tempdir, experiment path).
+fn one_run_csv(dir: &Path) {
+    fs::write(
+        dir.join("trace.csv"),
+        "timestamp_ms,function,duration_ms,memory_mb\n0,a,50,256\n10,b,20,512\n200,a,50,256\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("csv.toml"),
+        "name = \"csv\"\n[trace]\nformat = \"csv\"\npath = \"trace.csv\"\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join("exp.toml"),
+        "[experiment]\nname = \"one\"\nscenario = \"csv.toml\"\n",
+    )
+    .unwrap();
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn an_edited_trace_reruns_the_runs_that_read_it() {
+    let t = tempfile::tempdir().unwrap();
+    one_run_csv(t.path());
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1 runs (1 run now, 0 already done)"));
+    let done = fs::read_to_string(t.path().join("o/runs/run-0000/DONE")).unwrap();
+    let lines: Vec<&str> = done.lines().collect();
+    assert_eq!(lines[0], "complete");
+    assert_eq!(lines[1], format!("faasim {}", env!("CARGO_PKG_VERSION")));
+    assert!(lines[2].starts_with("seed "), "{done}");
+    assert!(lines[3].starts_with("scenario_fnv1a "), "{done}");
+    // The trace's SHA-256, as the run's manifest records it.
+    let manifest = fs::read_to_string(t.path().join("o/runs/run-0000/manifest.json")).unwrap();
+    let sha = lines[4].strip_prefix("input_sha256 ").unwrap();
+    assert!(
+        manifest.contains(&format!("\"trace_checksum_sha256\": \"{sha}\"")),
+        "{done}\n{manifest}"
+    );
+    assert_eq!(lines.len(), 5);
+
+    // Unchanged: skipped.
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(0 run now, 1 already done)"));
+
+    // A bad trace: the run fails, and the old tables and figures are gone with it.
+    fs::create_dir_all(t.path().join("o/figures")).unwrap();
+    fs::write(t.path().join("o/figures/old.png"), "old").unwrap();
+    fs::write(
+        t.path().join("trace.csv"),
+        "timestamp_ms,function,duration_ms,memory_mb\n0,a,x,256\n",
+    )
+    .unwrap();
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("duration_ms"), "{}", stderr(&o));
+    for gone in [
+        "summary.csv",
+        "aggregate.csv",
+        "figures",
+        "runs/run-0000/DONE",
+        "runs/run-0000/summary.csv",
+        "sweep.lock",
+    ] {
+        assert!(!t.path().join("o").join(gone).exists(), "{gone} left");
+    }
+
+    // One more invocation in the trace: redone, and the table says so.
+    fs::write(
+        t.path().join("trace.csv"),
+        "timestamp_ms,function,duration_ms,memory_mb\n0,a,50,256\n10,b,20,512\n200,a,50,256\n300,b,20,512\n",
+    )
+    .unwrap();
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("(1 run now, 0 already done)"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let summary = fs::read_to_string(t.path().join("o/summary.csv")).unwrap();
+    let row = summary.lines().nth(1).unwrap();
+    assert!(row.starts_with("run-0000,0,csv,"), "{row}");
+    let inv = row.split(',').nth(4).unwrap();
+    assert_eq!(inv, "4", "{summary}");
+}
+
+#[test]
+fn a_sweep_folder_is_locked_while_a_sweep_writes_it() {
+    let t = tempfile::tempdir().unwrap();
+    one_run_csv(t.path());
+    fs::create_dir_all(t.path().join("o")).unwrap();
+    // A lock held by a live process (this test) on this host.
+    let host = fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "unknown".into());
+    let lock = t.path().join("o/sweep.lock");
+    fs::write(&lock, format!("pid {}\nhost {host}\n", std::process::id())).unwrap();
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(!o.status.success());
+    assert_eq!(
+        stderr(&o).trim_end(),
+        format!(
+            "error: sweep of exp.toml failed: o is in use by another sweep or merge (process {} on {host}, lock file o/sweep.lock); if none is running there, delete the lock file",
+            std::process::id()
+        )
+    );
+    assert!(!t.path().join("o/runs").exists(), "ran despite the lock");
+    // A merge into it is refused the same way.
+    let o = faasim(&["merge", "x", "--out", "o"], t.path());
+    assert!(
+        stderr(&o).contains("o is in use by another sweep or merge"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A lock whose process is gone is taken over, with a warning, and removed at the end.
+    if Path::new("/proc/self").exists() && host != "unknown" {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        fs::write(&lock, format!("pid {pid}\nhost {host}\n")).unwrap();
+        let o = faasim(&["sweep", "exp.toml", "--out", "o", "-q"], t.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o).trim_end(),
+            format!("warning: o/sweep.lock was left by process {pid} on this host, which no longer runs; taking it over")
+        );
+        assert!(t.path().join("o/summary.csv").exists());
+        assert!(!lock.exists(), "lock left behind");
+    }
+    // Two sweeps at once: exactly one runs, the other names the lock.
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(env!("CARGO_BIN_EXE_faasim"))
+                .args(["sweep", "exp.toml", "--out", "both", "-q"])
+                .current_dir(t.path())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    for o in &outs {
+        let e = stderr(o);
+        assert!(
+            o.status.success() || e.contains("both is in use by another sweep or merge"),
+            "{e}"
+        );
+        assert!(!e.contains("No such file"), "{e}");
+    }
+    assert!(outs.iter().any(|o| o.status.success()));
+    assert!(!t.path().join("both/sweep.lock").exists());
+}
+
+/// `faasim sweep EXP` in a folder with `exp.toml` = `text` (and the CSV scenario): stderr.
+fn sweep_error(text: &str) -> String {
+    let t = tempfile::tempdir().unwrap();
+    one_run_csv(t.path());
+    fs::write(t.path().join("bad.toml"), text).unwrap();
+    let o = faasim(&["sweep", "bad.toml", "--out", "o"], t.path());
+    assert!(!o.status.success());
+    assert!(!t.path().join("o/runs").exists(), "a run started");
+    let e = stderr(&o);
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    e.trim_end().to_owned()
+}
+
+#[test]
+fn experiment_files_that_cannot_mean_what_they_say_are_refused() {
+    let head = "[experiment]\nname = \"b\"\nscenario = \"csv.toml\"\n";
+    assert_eq!(
+        sweep_error(&format!("{head}[grid]\nseed = [1, 2]\n")),
+        "error: bad.toml: [grid] \"seed\": the run seed cannot be varied; seeds come from [experiment] replications and base_seed"
+    );
+    assert_eq!(
+        sweep_error(&format!("{head}[zip]\nseed = [1, 2]\n\"cluster.workers\" = [1, 2]\n")),
+        "error: bad.toml: [zip] \"seed\": the run seed cannot be varied; seeds come from [experiment] replications and base_seed"
+    );
+    assert_eq!(
+        sweep_error(&format!("{head}scenarios = [\"csv.toml\"]\n")),
+        "error: bad.toml: [experiment] has both `scenario` and `scenarios`: give one of them"
+    );
+    assert_eq!(
+        sweep_error("[experiment]\nname = \"../../x\"\nscenario = \"csv.toml\"\n"),
+        "error: bad.toml: [experiment] name: must be a single folder name (it names the folder under results/), got \"../../x\", which contains a path separator"
+    );
+}
+
+#[test]
+fn plan_sizes_and_jobs_are_bounded() {
+    let head = "[experiment]\nname = \"b\"\nscenario = \"csv.toml\"\n";
+    assert_eq!(
+        sweep_error(&format!("{head}replications = 1000000000\n")),
+        "error: bad.toml: [experiment] replications must be at most 10000, got 1000000000"
+    );
+    assert_eq!(
+        sweep_error(&format!(
+            "{head}replications = 10000\n[grid]\n\"cluster.workers\" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n\"keep_alive.ttl_s\" = [1, 2]\n"
+        )),
+        "error: bad.toml: [experiment] 1 scenario(s) × 20 grid combination(s) × 1 zip position(s) × 10000 replication(s) = 200000 runs, more than the limit of 100000 runs in one sweep"
+    );
+    // A grid whose product overflows 64 bits is refused, not wrapped around.
+    let keys: String = (0..20)
+        .map(|i| format!("\"cluster.k{i}\" = [{}]\n", ["1"; 10].join(",")))
+        .collect();
+    let e = sweep_error(&format!("{head}[grid]\n{keys}"));
+    assert!(
+        e.ends_with("more than the limit of 100000 runs in one sweep"),
+        "{e}"
+    );
+    let t = tempfile::tempdir().unwrap();
+    one_run_csv(t.path());
+    for jobs in ["0", "100000"] {
+        let o = faasim(
+            &["sweep", "exp.toml", "--out", "o", "--jobs", jobs],
+            t.path(),
+        );
+        assert!(!o.status.success());
+        assert_eq!(
+            stderr(&o).trim_end(),
+            format!("error: sweep of exp.toml failed: --jobs {jobs}: must be between 1 and 1024 (runs at once)")
+        );
+    }
+    assert!(!t.path().join("o").exists());
+    // More jobs than runs is fine (one thread per run at most).
+    let o = faasim(
+        &["sweep", "exp.toml", "--out", "o", "--jobs", "1024", "-q"],
+        t.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn a_merge_into_one_of_its_inputs_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let exp = setup(t.path(), 30);
+    let e = exp.to_str().unwrap();
+    for k in 1..=2 {
+        let o = faasim(
+            &[
+                "sweep",
+                e,
+                "--out",
+                &format!("s{k}"),
+                "--shard",
+                &format!("{k}/2"),
+                "-q",
+            ],
+            t.path(),
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let before = snapshot(&t.path().join("s1"));
+    for out in ["s1", "./s1/", "s2"] {
+        let o = faasim(&["merge", "s1", "s2", "--out", out], t.path());
+        assert!(!o.status.success());
+        let shard = out.trim_start_matches("./").trim_end_matches('/');
+        assert_eq!(
+            stderr(&o).trim_end(),
+            format!("error: merge: --out {out} is one of the directories to merge ({shard}); merge into another directory")
+        );
+    }
+    assert_eq!(
+        before,
+        snapshot(&t.path().join("s1")),
+        "a shard was touched"
+    );
+    let o = faasim(&["merge", "s1", "s2", "--out", "m"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!t.path().join("m/sweep.lock").exists());
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_named() {
+    let t = tempfile::tempdir().unwrap();
+    one_run_csv(t.path());
+    fs::write(t.path().join("f"), "x").unwrap();
+    let o = faasim(&["sweep", "exp.toml", "--out", "f"], t.path());
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "error: sweep of exp.toml failed: output path f is a file, expected a directory"
+    );
+    let o = faasim(&["sweep", "exp.toml", "--out", "f/sub"], t.path());
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "error: sweep of exp.toml failed: output path f/sub: f is a file, expected a directory"
+    );
+    let o = faasim(&["merge", "x", "--out", "f"], t.path());
+    assert_eq!(
+        stderr(&o).trim_end(),
+        "error: output path f is a file, expected a directory"
+    );
+    assert_eq!(fs::read_to_string(t.path().join("f")).unwrap(), "x");
+}

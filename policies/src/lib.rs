@@ -242,6 +242,70 @@ mod tests {
     }
 
     #[test]
+    fn ring_sizes_are_bounded() {
+        let e = PlacementSpec::ConsistentHashingBounded {
+            virtual_nodes: 100_000_000,
+            epsilon: 0.25,
+        }
+        .build()
+        .err()
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            e,
+            "consistent-hashing-bounded: virtual_nodes must be between 1 and 10000, got 100000000"
+        );
+        let e = PlacementSpec::ChRlu {
+            virtual_nodes: 10_001,
+            chain_length: 4,
+            load_bound: 1.0,
+            popular_fraction: 0.2,
+            popularity_window_s: 60.0,
+        }
+        .build()
+        .err()
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            e,
+            "ch-rlu: virtual_nodes must be between 1 and 10000, got 10001"
+        );
+        let ok = PlacementSpec::ChRlu {
+            virtual_nodes: placement::MAX_VIRTUAL_NODES,
+            chain_length: 4,
+            load_bound: 1.0,
+            popular_fraction: 0.2,
+            popularity_window_s: 60.0,
+        };
+        assert!(ok.build().is_ok());
+        assert_eq!(ok.virtual_nodes(), Some(10_000));
+        assert_eq!(PlacementSpec::FirstFit {}.virtual_nodes(), None);
+    }
+
+    #[test]
+    fn kpa_windows_are_bounded_in_ticks() {
+        let kpa = |tick_s: f64, stable_window_s: f64| -> String {
+            let text = format!(
+                "policy = \"kpa\"\ntick_s = {tick_s}\nstable_window_s = {stable_window_s}\n"
+            );
+            let spec: AutoscalingSpec = toml::from_str(&text).unwrap();
+            match spec.build() {
+                Ok(_) => "ok".into(),
+                Err(e) => e.to_string(),
+            }
+        };
+        assert_eq!(
+            kpa(0.001, 86400.0),
+            "kpa: stable_window_s / tick_s must be at most 10000 ticks, got 86400000"
+        );
+        assert_eq!(kpa(0.006, 60.0), "ok");
+        assert_eq!(
+            kpa(0.0001, 60.0),
+            "kpa: stable_window_s / tick_s must be at most 10000 ticks, got 600000"
+        );
+    }
+
+    #[test]
     fn a_negative_ttl_is_a_spec_error() {
         let e = KeepAliveSpec::Fixed {
             ttl_s: -1.0,

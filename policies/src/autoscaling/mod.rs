@@ -10,6 +10,10 @@ use crate::SpecError;
 use faasim_sim::{Autoscaler, SimDuration};
 use serde::{Deserialize, Serialize};
 
+/// The most ticks a KPA window may span (`stable_window_s / tick_s`, and the panic window's
+/// likewise): the autoscaler keeps a stable window of per-tick averages per function.
+pub const MAX_WINDOW_TICKS: u64 = 10_000;
+
 /// `[autoscaling] policy = "..."`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
@@ -142,6 +146,20 @@ impl AutoscalingSpec {
                     max_scale_up_rate: positive("max_scale_up_rate", *max_scale_up_rate)?,
                     max_scale_down_rate: positive("max_scale_down_rate", *max_scale_down_rate)?,
                 };
+                for (name, window) in [
+                    ("stable_window_s", p.stable_window),
+                    ("panic_window_s", p.panic_window),
+                ] {
+                    let ticks = window.as_micros().div_ceil(p.tick.as_micros().max(1));
+                    if ticks > MAX_WINDOW_TICKS {
+                        return Err(SpecError {
+                            policy: "kpa",
+                            message: format!(
+                                "{name} / tick_s must be at most {MAX_WINDOW_TICKS} ticks, got {ticks}"
+                            ),
+                        });
+                    }
+                }
                 Ok(Some(Box::new(Kpa::new(p))))
             }
         }

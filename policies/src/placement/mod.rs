@@ -32,6 +32,10 @@ use crate::SpecError;
 use faasim_sim::{Placement, SimDuration};
 use serde::{Deserialize, Serialize};
 
+/// The most ring points per worker (`virtual_nodes`) of the hashing policies: the ring holds
+/// workers × virtual nodes points of 16 bytes, built at the first placement.
+pub const MAX_VIRTUAL_NODES: u32 = 10_000;
+
 /// `[placement] policy = "..."` and its parameters. Each policy's module docs give its
 /// source, the meaning of its parameters and its cost per decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -150,7 +154,22 @@ fn check(
     }
 }
 
+fn check_virtual_nodes(policy: &'static str, v: u32) -> Result<(), SpecError> {
+    check((1..=MAX_VIRTUAL_NODES).contains(&v), policy, || {
+        format!("virtual_nodes must be between 1 and {MAX_VIRTUAL_NODES}, got {v}")
+    })
+}
+
 impl PlacementSpec {
+    /// Ring points per worker of the hashing policies (`None` for the others).
+    pub fn virtual_nodes(&self) -> Option<u32> {
+        match self {
+            PlacementSpec::ConsistentHashingBounded { virtual_nodes, .. }
+            | PlacementSpec::ChRlu { virtual_nodes, .. } => Some(*virtual_nodes),
+            _ => None,
+        }
+    }
+
     /// The spec's policy name, as written in scenario files.
     pub fn name(&self) -> &'static str {
         match self {
@@ -187,9 +206,7 @@ impl PlacementSpec {
                 virtual_nodes,
                 epsilon,
             } => {
-                check(*virtual_nodes >= 1, name, || {
-                    format!("virtual_nodes must be >= 1, got {virtual_nodes}")
-                })?;
+                check_virtual_nodes(name, *virtual_nodes)?;
                 check(epsilon.is_finite() && *epsilon >= 0.0, name, || {
                     format!("epsilon must be a finite number >= 0, got {epsilon}")
                 })?;
@@ -202,9 +219,7 @@ impl PlacementSpec {
                 popular_fraction,
                 popularity_window_s,
             } => {
-                check(*virtual_nodes >= 1, name, || {
-                    format!("virtual_nodes must be >= 1, got {virtual_nodes}")
-                })?;
+                check_virtual_nodes(name, *virtual_nodes)?;
                 check(*chain_length >= 1, name, || {
                     format!("chain_length must be >= 1, got {chain_length}")
                 })?;
