@@ -60,7 +60,9 @@ pub const MONEY_PER_PRICE_UNIT: u128 = 1_152_000_000;
 pub struct Money(pub u128);
 
 impl Money {
+    /// No money.
     pub const ZERO: Money = Money(0);
+    /// Money units in one USD (1e10 price units x [`MONEY_PER_PRICE_UNIT`]).
     pub const UNITS_PER_USD: u128 = PRICE_UNITS_PER_USD as u128 * MONEY_PER_PRICE_UNIT;
 
     /// An amount given in price units (1e-10 USD).
@@ -84,6 +86,8 @@ impl Money {
     pub fn saturating_sub(self, other: Money) -> Money {
         Money(self.0.saturating_sub(other.0))
     }
+    /// The amount in USD as a float, for writing results only (whole dollars and the
+    /// fraction converted apart, so large amounts keep their cents).
     pub fn to_usd(self) -> f64 {
         (self.0 / Self::UNITS_PER_USD) as f64
             + (self.0 % Self::UNITS_PER_USD) as f64 / Self::UNITS_PER_USD as f64
@@ -159,13 +163,16 @@ pub fn usd_f64_to_units(usd: f64, per_usd: f64) -> Option<u64> {
 /// `price` 1e-10 USD per GB-s; the last tier has `up_to_gb_s = u64::MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tier {
+    /// Where the tier ends, in cumulative monthly memory-time, GB-s.
     pub up_to_gb_s: u64,
+    /// The price in the tier, 1e-10 USD per GB-s.
     pub price: u64,
 }
 
 /// Monthly free allowances (applied with `free_tier = true`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FreeTier {
+    /// Free requests a month.
     pub requests: u64,
     /// GB-s (GiB-s) of memory-time.
     pub gb_s: u64,
@@ -181,8 +188,11 @@ pub enum MemoryRounding {
     /// Round up to a multiple of `step_mb`, then clamp to `[min_mb, max_mb]` (Azure: 128,
     /// 128, 1536; a custom table: its step, no bounds).
     Step {
+        /// The rounding step, MB.
         step_mb: u32,
+        /// The least memory billed, MB.
         min_mb: u32,
+        /// The most memory billed, MB.
         max_mb: u32,
     },
     /// Round up to the next GCF 1st-gen memory tier ([`GCF_GEN1_TIERS`]); memory above the
@@ -232,15 +242,19 @@ pub struct PriceList {
     pub gb_second: u64,
     /// Per GHz-s or vCPU-s of billed CPU-time (0 when `cpu = CpuMeter::None`).
     pub cpu_second: u64,
+    /// How CPU-time is metered apart from memory.
     pub cpu: CpuMeter,
+    /// How the function's memory is rounded before billing.
     pub memory: MemoryRounding,
-    /// Time rounding the model applies unless `Billing::granularity_ms` overrides it.
+    /// Time rounding the model applies unless [`Billing::granularity_ms`] overrides it, ms.
     pub granularity_ms: u64,
     /// A per-execution minimum of billed time (Azure: 100 ms).
     pub min_billed_ms: u64,
     /// Monthly volume tiers of memory-time (empty: one price).
     pub tiers: &'static [Tier],
+    /// Monthly free allowances (applied with [`Billing::free_tier`]).
     pub free: FreeTier,
+    /// Provisioned-concurrency prices, `None` where the model has none.
     pub provisioned: Option<ProvisionedPrices>,
     /// Instances are billed for their lifetime, not per invocation (Cloud Run instance-based).
     pub instance_based: bool,
@@ -291,11 +305,11 @@ pub struct CustomPrices {
     pub request_per_million: u64,
     /// 1e-10 USD per GB-s (1 GB = 1024 MB).
     pub gb_second: u64,
-    /// Billed time is rounded up to a multiple of this (>= 1).
+    /// Billed time is rounded up to a multiple of this, ms (>= 1).
     pub granularity_ms: u64,
-    /// Memory is rounded up to a multiple of this (>= 1; 1 = bill the configured memory).
+    /// Memory is rounded up to a multiple of this, MB (>= 1; 1 = bill the configured memory).
     pub memory_step_mb: u32,
-    /// Each execution bills at least this long.
+    /// Each execution bills at least this long, ms.
     pub min_billed_ms: u64,
 }
 
@@ -307,10 +321,13 @@ pub struct CustomPricesSpec {
     pub request_price_usd_per_million: f64,
     /// USD per GB-second, e.g. 0.0000166667; exact to 1e-10 USD.
     pub gb_second_usd: f64,
+    /// Billed time is rounded up to a multiple of this, ms (default 1).
     #[serde(default = "one_u64")]
     pub granularity_ms: u64,
+    /// Memory is rounded up to a multiple of this, MB (default 1: as configured).
     #[serde(default = "one_u32")]
     pub memory_step_mb: u32,
+    /// Each execution bills at least this long, ms (default 0).
     #[serde(default)]
     pub min_billed_ms: u64,
 }
@@ -611,6 +628,7 @@ impl PriceList {
 /// How invocations are billed in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Billing {
+    /// The provider's price list.
     pub model: BillingModel,
     /// Billed duration is rounded up to a multiple of this (1 ms on Lambda since 2020;
     /// 100 ms before, and on Google Cloud Functions and Cloud Run). [`Billing::new`] takes it
@@ -651,6 +669,7 @@ pub enum ChargeKind {
 /// costs at the model's marginal rates: first tier, no free allowance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Charge {
+    /// What is charged, which decides where [`Bill::add`] files the usage.
     pub kind: ChargeKind,
     /// Requests billed: 1 for an invocation, 0 otherwise.
     pub requests: u64,
@@ -660,6 +679,7 @@ pub struct Charge {
     pub mb_ms: u128,
     /// Billed CPU-time: MHz-ms (gcf-gen1) or milli-vCPU-ms (cloud-run); 0 otherwise.
     pub cpu_ms: u128,
+    /// The request fee.
     pub request: Money,
     /// Everything billed by time: memory-time plus CPU-time.
     pub duration: Money,
@@ -668,6 +688,7 @@ pub struct Charge {
 }
 
 impl Charge {
+    /// The whole charge: request fee plus duration.
     pub fn total(&self) -> Money {
         self.request + self.duration
     }
@@ -681,7 +702,9 @@ impl Charge {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct BillingError {
+    /// The offending field, as the scenario file names it.
     pub field: &'static str,
+    /// What is wrong with it.
     pub message: String,
 }
 
@@ -885,6 +908,7 @@ pub struct Usage {
 /// The month's bill, itemised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Invoice {
+    /// The raw usage the invoice prices.
     pub usage: Usage,
     /// Request fees after the free requests.
     pub requests: Money,
@@ -913,15 +937,18 @@ pub struct Bill {
 }
 
 impl Bill {
+    /// An empty month under `billing`.
     pub fn new(billing: Billing) -> Self {
         Bill {
             billing,
             usage: Usage::default(),
         }
     }
+    /// The billing configuration the month is priced with.
     pub fn billing(&self) -> &Billing {
         &self.billing
     }
+    /// The usage accumulated so far.
     pub fn usage(&self) -> &Usage {
         &self.usage
     }

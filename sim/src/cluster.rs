@@ -305,25 +305,38 @@ impl WorkerIndex {
 /// A read-only view of a worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerView {
+    /// The worker's id.
     pub id: WorkerId,
+    /// Memory capacity, MB.
     pub memory_mb: u32,
+    /// Memory held by its instances (starting, busy or idle), MB.
     pub used_mb: u32,
+    /// Memory no instance holds (`memory_mb - used_mb`), MB.
     pub free_mb: u32,
+    /// Memory held by its idle instances, MB: what reclaiming could free.
     pub idle_mb: u32,
+    /// Cores, shared by its executions under processor sharing.
     pub cores: u32,
+    /// Instances on it (starting or ready).
     pub instances: u32,
+    /// Executions running on it now.
     pub executing: u32,
 }
 
 /// A read-only view of an instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstanceView {
+    /// The instance's slot.
     pub id: InstanceId,
+    /// The function it runs.
     pub function: FunctionId,
+    /// The worker it lives on.
     pub worker: WorkerId,
+    /// Memory it holds on its worker, MB (its function's memory).
     pub memory_mb: u32,
+    /// When it was created: the start of its cold start.
     pub created_at: SimTime,
-    /// When its cold start finished.
+    /// When its cold start finished (while starting: when it will finish).
     pub ready_at: SimTime,
     /// Last dispatch or completion on it.
     pub last_used: SimTime,
@@ -348,9 +361,11 @@ pub struct ClusterView<'a> {
 }
 
 impl<'a> ClusterView<'a> {
+    /// The current instant.
     pub fn now(&self) -> SimTime {
         self.now
     }
+    /// Workers in the cluster; their ids are `0..worker_count()`.
     pub fn worker_count(&self) -> usize {
         self.workers.len()
     }
@@ -358,6 +373,7 @@ impl<'a> ClusterView<'a> {
     pub fn instance_concurrency(&self) -> u32 {
         self.concurrency
     }
+    /// The worker `id`'s capacity and load.
     pub fn worker(&self, id: WorkerId) -> WorkerView {
         let w = &self.workers[id.index()];
         WorkerView {
@@ -371,6 +387,7 @@ impl<'a> ClusterView<'a> {
             executing: w.executing,
         }
     }
+    /// The instance `id` (a live one: ids come from the other queries).
     pub fn instance(&self, id: InstanceId) -> InstanceView {
         instance_view(self.instances, id)
     }

@@ -49,15 +49,19 @@ impl Digest {
         Self::new(1 << 10, 6)
     }
 
+    /// Values added (zeros included).
     pub fn count(&self) -> u64 {
         self.count
     }
+    /// The exact sum of the values added (µs for latencies).
     pub fn sum(&self) -> u128 {
         self.sum
     }
+    /// The largest value added, exact (0 when empty).
     pub fn max(&self) -> u64 {
         self.max
     }
+    /// The exact mean of the values added (0 when empty).
     pub fn mean(&self) -> f64 {
         if self.count == 0 {
             0.0
@@ -66,6 +70,8 @@ impl Digest {
         }
     }
 
+    /// Records one value; the first past `exact_cap` folds the exact values into the
+    /// histogram.
     pub fn add(&mut self, v: u64) {
         self.count += 1;
         if v == 0 {

@@ -19,16 +19,35 @@ use std::fmt;
 #[serde(tag = "dist", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum DistSpec {
     /// Always `value_ms`.
-    Constant { value_ms: f64 },
+    Constant {
+        /// The duration, ms (>= 0).
+        value_ms: f64,
+    },
     /// Exponential with mean `mean_ms`.
-    Exponential { mean_ms: f64 },
+    Exponential {
+        /// The mean, ms (> 0).
+        mean_ms: f64,
+    },
     /// Lognormal: `median_ms` = e^mu, `sigma` the standard deviation of the log.
-    Lognormal { median_ms: f64, sigma: f64 },
+    Lognormal {
+        /// The median, ms (> 0).
+        median_ms: f64,
+        /// The standard deviation of the natural log of the duration (>= 0, no unit).
+        sigma: f64,
+    },
     /// Normal, truncated at zero (negative draws become 0).
-    Normal { mean_ms: f64, std_ms: f64 },
+    Normal {
+        /// The mean before truncation, ms.
+        mean_ms: f64,
+        /// The standard deviation, ms.
+        std_ms: f64,
+    },
     /// Empirical: the inverse CDF interpolated linearly between the sorted sample values,
     /// each value at quantile i/(n-1).
-    Empirical { values_ms: Vec<f64> },
+    Empirical {
+        /// The sample values, ms, in any order (at least one).
+        values_ms: Vec<f64>,
+    },
 }
 
 impl DistSpec {
@@ -98,14 +117,20 @@ impl DistSpec {
 /// A validated, ready-to-sample distribution.
 #[derive(Debug, Clone)]
 pub enum Sampler {
+    /// Always this duration, already in µs.
     Constant(SimDuration),
+    /// Exponential, drawing ms.
     Exponential(Exp<f64>),
+    /// Lognormal, drawing ms.
     Lognormal(LogNormal<f64>),
+    /// Normal, drawing ms (negative draws clamp to zero).
     Normal(Normal<f64>),
+    /// The sample values in ms, sorted, for the interpolated inverse CDF.
     Empirical(Vec<f64>),
 }
 
 impl Sampler {
+    /// Validates `spec` and prepares it for sampling; the error names the bad parameter.
     pub fn new(spec: &DistSpec) -> Result<Self, String> {
         spec.validate()?;
         Ok(match spec {
@@ -183,6 +208,7 @@ pub enum ColdStartPreset {
 }
 
 impl ColdStartPreset {
+    /// The preset as a distribution: a lognormal with its median (ms) and sigma 0.25.
     pub fn spec(self) -> DistSpec {
         let median_ms = match self {
             ColdStartPreset::Lambda => 300.0,
@@ -208,8 +234,11 @@ impl ColdStartPreset {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ColdStartSpec {
+    /// A constant cold start, ms.
     Millis(f64),
+    /// A named preset.
     Preset(ColdStartPreset),
+    /// An explicit distribution.
     Dist(DistSpec),
 }
 
@@ -220,6 +249,7 @@ impl Default for ColdStartSpec {
 }
 
 impl ColdStartSpec {
+    /// The distribution the engine samples (a number becomes [`DistSpec::Constant`]).
     pub fn to_dist(&self) -> DistSpec {
         match self {
             ColdStartSpec::Millis(ms) => DistSpec::Constant { value_ms: *ms },

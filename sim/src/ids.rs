@@ -11,6 +11,7 @@ macro_rules! id_type {
         pub struct $name(pub u32);
 
         impl $name {
+            /// The id as an index into the `Vec` that holds the state it names.
             pub fn index(self) -> usize {
                 self.0 as usize
             }

@@ -24,7 +24,8 @@
 //! 5. pre-warm timers,
 //! 6. autoscaler ticks,
 //! 7. arrivals, in trace order,
-//! 8. time-series samples, which see the state after everything else at their instant.
+//! 8. invocations submitted by an engine [`Extension`], in submission order,
+//! 9. time-series samples, which see the state after everything else at their instant.
 //!
 //! So an execution that ends at the instant a request arrives frees its instance for that
 //! request (a warm start). Arrivals are not in the heap: they stream from the trace through
@@ -71,6 +72,8 @@
 //! instance from the moment it becomes idle until it is used again or evicted;
 //! instance-seconds run from creation to eviction; memory and core utilisation are
 //! integrated over the run. Instances alive when the run ends are closed at its end.
+
+#![warn(missing_docs)]
 
 pub mod billing;
 pub mod cluster;

@@ -10,6 +10,7 @@ use crate::time::{SimDuration, SimTime};
 /// How an invocation ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Executed to the end (and billed).
     Completed,
     /// Rejected on arrival: no room and `on_full = "drop"`.
     DroppedFull,
@@ -20,6 +21,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's name in result files (`completed`, `dropped-full`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
@@ -30,26 +32,35 @@ impl Outcome {
     }
 }
 
-/// One invocation, reported once when it completes or is dropped.
+/// One invocation, reported once when it ends: completed, dropped, or unfinished at the
+/// horizon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvocationRecord {
     /// Sequence number in arrival order.
     pub id: u64,
+    /// The function invoked.
     pub function: FunctionId,
+    /// How it ended.
     pub outcome: Outcome,
+    /// When it arrived.
     pub arrival: SimTime,
     /// When it left the queue and was bound to an instance (= arrival if it never waited).
     pub dispatched: SimTime,
     /// When it started executing (after the cold start, if any).
     pub start: SimTime,
-    /// When it completed or was dropped.
+    /// When it completed, was dropped, or was cut at the horizon.
     pub end: SimTime,
+    /// Whether it waited for a new instance's cold start.
     pub cold_start: bool,
     /// The cold-start latency it waited for (zero when warm).
     pub init: SimDuration,
+    /// The worker of its instance; `None` if it never got one.
     pub worker: Option<WorkerId>,
+    /// The instance that served it (or was starting for it); `None` if it never got one.
     pub instance: Option<InstanceId>,
+    /// Its function's memory, MB.
     pub memory_mb: u32,
+    /// What it cost at list (first-tier) prices; zero unless completed.
     pub charge: Charge,
 }
 
@@ -61,6 +72,7 @@ impl InvocationRecord {
             _ => SimDuration::ZERO,
         }
     }
+    /// Dispatch minus arrival: time spent waiting in the queue.
     pub fn queue_delay(&self) -> SimDuration {
         self.dispatched - self.arrival
     }
@@ -69,14 +81,23 @@ impl InvocationRecord {
 /// The cluster at one instant (the end of a sampling interval, after every event at it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sample {
+    /// The sampling instant.
     pub time: SimTime,
+    /// Instances alive (starting, busy or idle).
     pub live_instances: u32,
+    /// Instances in their cold start.
     pub starting_instances: u32,
+    /// Ready instances running at least one execution.
     pub busy_instances: u32,
+    /// Ready instances running nothing (warm, holding memory).
     pub idle_instances: u32,
+    /// Memory held by all instances, MB.
     pub memory_used_mb: u64,
+    /// Memory held by idle instances, MB.
     pub memory_idle_mb: u64,
+    /// Executions running.
     pub executing: u32,
+    /// Requests waiting in the queue.
     pub queue_length: u32,
     /// Arrivals during the interval that ends here.
     pub arrivals: u64,
@@ -92,7 +113,9 @@ pub struct Sample {
 
 /// An observer of a run.
 pub trait Recorder {
+    /// Called once per invocation when it ends, after the engine has accounted for it.
     fn invocation(&mut self, _r: &InvocationRecord) {}
+    /// With a sampling interval, called at each multiple of it and once at the end of the run.
     fn sample(&mut self, _s: &Sample) {}
 }
 
@@ -104,7 +127,9 @@ impl Recorder for NullRecorder {}
 /// A recorder that keeps everything in memory (tests, small runs).
 #[derive(Debug, Default, Clone)]
 pub struct VecRecorder {
+    /// Every invocation, in the order they ended.
     pub invocations: Vec<InvocationRecord>,
+    /// Every sample, in time order.
     pub samples: Vec<Sample>,
 }
 
@@ -120,24 +145,33 @@ impl Recorder for VecRecorder {
 /// Per-function aggregates.
 #[derive(Debug, Clone)]
 pub struct FunctionStats {
+    /// The function.
     pub function: FunctionId,
+    /// Its arrivals (the trace's and submitted ones).
     pub invocations: u64,
+    /// Its invocations that completed.
     pub completed: u64,
+    /// Its invocations dropped (queue full or timed out).
     pub dropped: u64,
     /// Still queued or running at the horizon.
     pub unfinished: u64,
+    /// Its completed invocations that waited for a cold start.
     pub cold_starts: u64,
+    /// Completion minus arrival of its completed invocations, µs.
     pub latency_us: Digest,
+    /// Billed memory-time of its charges, MB-ms.
     pub mb_ms: u128,
     /// The function's charges at list (first-tier) prices: the functions' costs add up to
     /// the run's `list_cost`, not to the invoice, whose tiers and free tier are per account.
     pub cost: Money,
     /// Idle memory of its instances, MB x microseconds.
     pub idle_mb_us: u128,
+    /// Its instances created, for any reason.
     pub instances_created: u64,
 }
 
 impl FunctionStats {
+    /// Zeroed figures for `function`.
     pub fn new(function: FunctionId) -> Self {
         FunctionStats {
             function,
@@ -158,26 +192,37 @@ impl FunctionStats {
 /// Run-wide aggregates.
 #[derive(Debug, Clone)]
 pub struct RunStats {
+    /// Arrivals (the trace's and submitted ones).
     pub invocations: u64,
+    /// Invocations that completed.
     pub completed: u64,
+    /// Invocations dropped, for any reason (timeouts included).
     pub dropped: u64,
+    /// The part of `dropped` that timed out in the queue.
     pub dropped_timeout: u64,
     /// Still queued or running at the horizon (`RunEnd::Horizon`).
     pub unfinished: u64,
+    /// Completed invocations that waited for a cold start.
     pub cold_starts: u64,
-    /// Completion minus arrival, completed invocations only.
+    /// Completion minus arrival of completed invocations, µs.
     pub latency_us: Digest,
-    /// Arrival to dispatch, every completed invocation (zero if it never waited).
+    /// Arrival to dispatch of completed invocations (zero if it never waited), µs.
     pub queue_delay_us: Digest,
-    /// Cold-start latency of the invocations that had one.
+    /// Cold-start latency of the completed invocations that had one, µs.
     pub init_us: Digest,
+    /// Instances created, for any reason (cold starts, pre-warms, autoscaler, provisioned).
     pub instances_created: u64,
+    /// Instances evicted when their keep-alive ran out.
     pub evictions_expired: u64,
+    /// Idle instances evicted to make room for another instance.
     pub evictions_reclaimed: u64,
     /// Instances removed by the autoscaler.
     pub evictions_scaled_down: u64,
+    /// Most instances alive at once.
     pub peak_instances: u32,
+    /// Most memory held by instances at once, MB.
     pub peak_memory_mb: u64,
+    /// Longest queue of waiting requests.
     pub peak_queue: u32,
     /// Memory held by idle instances (warm, nothing running), MB x microseconds.
     pub idle_mb_us: u128,
@@ -189,11 +234,15 @@ pub struct RunStats {
     pub used_mb_us: u128,
     /// Busy cores integrated over time (min(executions, cores) per worker), core-microseconds.
     pub busy_core_us: u128,
+    /// The cluster's memory, MB.
     pub total_memory_mb: u64,
+    /// The cluster's cores.
     pub total_cores: u64,
-    /// Billed MB-ms and money.
+    /// Billed memory-time of every charge, MB-ms.
     pub billed_mb_ms: u128,
+    /// Request fees at list prices.
     pub request_cost: Money,
+    /// Time-based charges (memory, CPU, instance and provisioned time) at list prices.
     pub duration_cost: Money,
     /// The instant the run ended (last event processed).
     pub end: SimTime,
@@ -252,6 +301,7 @@ impl RunStats {
     pub fn cold_start_ratio(&self) -> f64 {
         ratio(self.cold_starts, self.completed)
     }
+    /// Dropped invocations per arrival.
     pub fn drop_ratio(&self) -> f64 {
         ratio(self.dropped, self.invocations)
     }
@@ -259,6 +309,7 @@ impl RunStats {
     pub fn wasted_memory_gb_s(&self) -> f64 {
         self.idle_mb_us as f64 / 1024.0 / 1e6
     }
+    /// Instance lifetimes summed, seconds.
     pub fn instance_seconds(&self) -> f64 {
         self.instance_us as f64 / 1e6
     }
@@ -293,8 +344,11 @@ pub(crate) fn ratio(a: u64, b: u64) -> f64 {
 /// Everything a run reports.
 #[derive(Debug, Clone)]
 pub struct RunReport {
+    /// Run-wide figures.
     pub stats: RunStats,
+    /// Per-function figures, indexed by [`FunctionId`].
     pub functions: Vec<FunctionStats>,
+    /// The functions the run saw (names and memory).
     pub function_table: crate::workload::FunctionTable,
     /// Names given per-function cold starts that the run never saw: a likely typo.
     pub unused_cold_start_names: Vec<String>,

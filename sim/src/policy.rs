@@ -10,8 +10,11 @@ use crate::time::{SimDuration, SimTime};
 /// The function that needs a new instance.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionView<'a> {
+    /// The function's id.
     pub id: FunctionId,
+    /// Its name, as the trace gives it (hash-based placements key on it).
     pub name: &'a str,
+    /// Memory the new instance will hold on its worker, MB.
     pub memory_mb: u32,
 }
 
@@ -20,7 +23,9 @@ pub struct FunctionView<'a> {
 pub struct InvocationView {
     /// Sequence number in arrival order.
     pub id: u64,
+    /// The function invoked.
     pub function: FunctionId,
+    /// When the invocation arrived (earlier than now if it waited in the queue).
     pub arrival: SimTime,
 }
 
@@ -37,6 +42,7 @@ pub enum Route {
 /// Return a worker with at least `f.memory_mb` free, or `None` if none fits; the engine then
 /// reclaims idle instances (see the crate docs) and, failing that, queues or drops.
 pub trait Placement {
+    /// The worker for a new instance of `f`, or `None` if no worker has room.
     fn place(
         &mut self,
         f: &FunctionView<'_>,
@@ -48,6 +54,8 @@ pub trait Placement {
 /// Chooses among the ready instances of the invocation's function that have a free slot
 /// (`c.warm_instances(f)`), or asks for a cold start.
 pub trait Routing {
+    /// Where the invocation `inv` goes: [`Route::Warm`] naming one of
+    /// `c.warm_instances(inv.function)`, or [`Route::Cold`].
     fn route(&mut self, inv: &InvocationView, c: &ClusterView<'_>, rng: &mut PolicyRng) -> Route;
 }
 
@@ -67,11 +75,19 @@ pub enum KeepAliveDecision {
 #[derive(Debug, Clone, Copy)]
 pub enum Observation {
     /// An invocation of `function` arrived.
-    Arrival { function: FunctionId, time: SimTime },
+    Arrival {
+        /// The function invoked.
+        function: FunctionId,
+        /// When it arrived.
+        time: SimTime,
+    },
     /// An instance was evicted (expired or reclaimed).
     Eviction {
+        /// The evicted instance's slot (free for reuse from now on).
         instance: InstanceId,
+        /// Its function.
         function: FunctionId,
+        /// When it was evicted.
         time: SimTime,
     },
 }
@@ -101,7 +117,9 @@ pub trait KeepAlive {
 /// What an autoscaler sees of one function at a tick.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScalingView {
+    /// The function to scale.
     pub function: FunctionId,
+    /// The tick's instant.
     pub now: SimTime,
     /// Time-averaged number of requests in flight (queued, starting or executing) over the
     /// tick that just ended.

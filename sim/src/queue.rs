@@ -97,6 +97,7 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E: Copy> EventQueue<E> {
+    /// An empty queue.
     pub fn new() -> Self {
         Self::default()
     }
@@ -117,6 +118,8 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// Schedules `event` at `time` in `class`, after every event already queued with the
+    /// same instant and class.
     pub fn push(&mut self, time: SimTime, class: EventClass, event: E) {
         let key = order_key(time, class, self.seq);
         self.seq += 1;
@@ -144,6 +147,7 @@ impl<E: Copy> EventQueue<E> {
         Some(self.bucket_min[b])
     }
 
+    /// Removes and returns the next event with its instant, `None` when the queue is empty.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         if !self.early.is_empty() {
             let (i, _) = self
@@ -176,9 +180,11 @@ impl<E: Copy> EventQueue<E> {
         Some((key_time(e.key), e.event))
     }
 
+    /// Events queued.
     pub fn len(&self) -> usize {
         self.len
     }
+    /// Whether no event is queued.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

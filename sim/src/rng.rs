@@ -11,12 +11,20 @@ use rand_pcg::Pcg64Mcg;
 
 /// The stream names the engine and the workload generators use.
 pub mod streams {
+    /// Arrival instants drawn by workload generators.
     pub const ARRIVALS: &str = "arrivals";
+    /// Execution durations drawn by workload generators.
     pub const DURATIONS: &str = "durations";
+    /// Per-function properties drawn by workload generators (memory, popularity, ...).
     pub const FUNCTIONS: &str = "functions";
+    /// Cold-start latencies drawn by the engine.
     pub const COLD_STARTS: &str = "cold-starts";
+    /// The stream the engine hands to the placement policy.
     pub const PLACEMENT: &str = "policy/placement";
+    /// The stream the engine hands to the routing policy.
     pub const ROUTING: &str = "policy/routing";
+    /// Reserved for a keep-alive policy that draws random numbers (the engine hands none
+    /// to keep-alive policies today).
     pub const KEEP_ALIVE: &str = "policy/keep-alive";
 }
 

@@ -16,7 +16,9 @@ pub struct SimTime(pub u64);
 )]
 pub struct SimDuration(pub u64);
 
+/// Microseconds (µs, one tick) per millisecond.
 pub const MICROS_PER_MS: u64 = 1_000;
+/// Microseconds (µs, one tick) per second.
 pub const MICROS_PER_S: u64 = 1_000_000;
 
 /// The longest span a run may simulate: 100 years (365.25-day years) in microseconds.
@@ -33,18 +35,23 @@ impl SimTime {
     /// The largest representable instant (a sentinel for "never").
     pub const MAX: SimTime = SimTime(u64::MAX);
 
+    /// The instant `ms` milliseconds after the start of the run.
     pub fn from_ms(ms: u64) -> Self {
         SimTime(ms * MICROS_PER_MS)
     }
+    /// The instant `s` seconds after the start of the run.
     pub fn from_secs(s: u64) -> Self {
         SimTime(s * MICROS_PER_S)
     }
+    /// Microseconds since the start of the run.
     pub fn as_micros(self) -> u64 {
         self.0
     }
+    /// Milliseconds since the start of the run, as a float (for output only).
     pub fn as_ms_f64(self) -> f64 {
         self.0 as f64 / MICROS_PER_MS as f64
     }
+    /// Seconds since the start of the run, as a float (for output only).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / MICROS_PER_S as f64
     }
@@ -55,15 +62,20 @@ impl SimTime {
 }
 
 impl SimDuration {
+    /// No time at all.
     pub const ZERO: SimDuration = SimDuration(0);
+    /// The longest representable span (a sentinel for "forever").
     pub const MAX: SimDuration = SimDuration(u64::MAX);
 
+    /// A span of `us` microseconds.
     pub fn from_micros(us: u64) -> Self {
         SimDuration(us)
     }
+    /// A span of `ms` milliseconds.
     pub fn from_ms(ms: u64) -> Self {
         SimDuration(ms * MICROS_PER_MS)
     }
+    /// A span of `s` seconds.
     pub fn from_secs(s: u64) -> Self {
         SimDuration(s * MICROS_PER_S)
     }
@@ -80,12 +92,15 @@ impl SimDuration {
         }
         Some(SimDuration(us as u64))
     }
+    /// The span in microseconds.
     pub fn as_micros(self) -> u64 {
         self.0
     }
+    /// The span in milliseconds, as a float (for output only).
     pub fn as_ms_f64(self) -> f64 {
         self.0 as f64 / MICROS_PER_MS as f64
     }
+    /// The span in seconds, as a float (for output only).
     pub fn as_secs_f64(self) -> f64 {
         self.0 as f64 / MICROS_PER_S as f64
     }

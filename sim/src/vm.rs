@@ -80,17 +80,25 @@ pub const VM_MIN_BILLED_S: u64 = 60;
 /// One instance type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstanceType {
+    /// The EC2 API name, e.g. `m5a.2xlarge`: the key scenarios name it by.
     pub api_name: String,
+    /// The marketing name, e.g. "M5A Double Extra Large" (may be empty).
     pub name: String,
+    /// vCPUs: the VM's request slots in the baseline.
     pub vcpus: u32,
     /// Memory in MiB (the table's GiB x 1024, rounded to the nearest MiB).
     pub memory_mib: u64,
+    /// Local storage as the table describes it, e.g. "EBS only" (not modelled).
     pub instance_storage: String,
+    /// Network performance as the table describes it (not modelled).
     pub network: String,
-    /// Hourly prices in 1e-10 USD; `None` where the table leaves the cell empty.
+    /// Linux on-demand, 1e-10 USD per hour; `None` where the table leaves the cell empty.
     pub linux_on_demand: Option<u64>,
+    /// Linux, 1-year reserved, 1e-10 USD per hour; `None` if not offered.
     pub linux_reserved_1y: Option<u64>,
+    /// Windows on-demand, 1e-10 USD per hour; `None` if not offered.
     pub windows_on_demand: Option<u64>,
+    /// Windows, 1-year reserved, 1e-10 USD per hour; `None` if not offered.
     pub windows_reserved_1y: Option<u64>,
     /// The vCPU count holds only for a burst (the table's note says `burstable`).
     pub burstable: bool,
@@ -99,13 +107,17 @@ pub struct InstanceType {
 /// Which of the table's hourly prices to bill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum PriceColumn {
+    /// Linux on-demand (`linux-on-demand`, the default).
     #[default]
     #[serde(rename = "linux-on-demand")]
     LinuxOnDemand,
+    /// Linux with a 1-year reservation (`linux-reserved-1y`), as an hourly rate.
     #[serde(rename = "linux-reserved-1y")]
     LinuxReserved1y,
+    /// Windows on-demand (`windows-on-demand`).
     #[serde(rename = "windows-on-demand")]
     WindowsOnDemand,
+    /// Windows with a 1-year reservation (`windows-reserved-1y`), as an hourly rate.
     #[serde(rename = "windows-reserved-1y")]
     WindowsReserved1y,
 }
@@ -144,6 +156,7 @@ pub struct InstanceTable {
 }
 
 impl InstanceTable {
+    /// The type named `api_name`, if the table lists it.
     pub fn get(&self, api_name: &str) -> Option<&InstanceType> {
         self.types.iter().find(|t| t.api_name == api_name)
     }
@@ -166,31 +179,48 @@ impl InstanceTable {
 /// Why a VM run could not be set up or stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum VmError {
+    /// The instance table has no type of that name.
     #[error("unknown instance type `{name}` in {table} (known: {known})")]
     UnknownType {
+        /// The name asked for.
         name: String,
+        /// The table's source.
         table: String,
+        /// The table's `api_name`s, comma-separated.
         known: String,
     },
+    /// The type has no price in the chosen column.
     #[error("instance type `{name}` has no `{column}` price in {table}")]
     NoPrice {
+        /// The type's `api_name`.
         name: String,
+        /// The missing column's header.
         column: &'static str,
+        /// The table's source.
         table: String,
     },
+    /// A fleet parameter out of range.
     #[error("invalid VM baseline: {field}: {message}")]
     Config {
+        /// The offending field, as the scenario file names it.
         field: &'static str,
+        /// What is wrong with it.
         message: String,
     },
+    /// A static fleet without `vms` was built without the trace's [`Demand`].
     #[error("a static fleet sized from demand needs the trace's demand (measure_demand) first")]
     DemandNeeded,
+    /// The arrival source failed (a bad row, an I/O error).
     #[error(transparent)]
     Source(SourceError),
+    /// The source returned arrivals out of time order.
     #[error("arrival {index} at {time} is earlier than the previous one at {previous}: the trace must be sorted by time")]
     Unsorted {
+        /// Arrival index (0-based).
         index: u64,
+        /// Its time.
         time: SimTime,
+        /// The previous arrival's time.
         previous: SimTime,
     },
 }
@@ -211,10 +241,13 @@ pub struct Demand {
     pub time_at_level_us: Vec<u64>,
     /// The most executions at once (a zero-length execution counts at its instant).
     pub peak: u32,
+    /// Arrivals in the trace.
     pub invocations: u64,
     /// Execution time summed, microseconds.
     pub busy_us: u128,
+    /// The first arrival.
     pub start: SimTime,
+    /// The last end of an execution (arrival plus duration).
     pub end: SimTime,
 }
 
@@ -336,9 +369,9 @@ pub struct Autoscale {
     pub interval: SimDuration,
     /// Target busy fraction of the fleet's slots, in millionths (default 700,000 = 0.7).
     pub target_ppm: u32,
-    /// Default 1; at least 1, so a request always has somewhere to go.
+    /// The fewest VMs (default 1); at least 1, so a request always has somewhere to go.
     pub min_vms: u32,
-    /// Default `u32::MAX` (no cap).
+    /// The most VMs (default `u32::MAX`: no cap).
     pub max_vms: u32,
     /// Running at time 0 (default 1).
     pub initial_vms: u32,
@@ -362,18 +395,23 @@ impl Default for Autoscale {
 pub enum Fleet {
     /// `vms` VMs for the whole run.
     Static {
+        /// The fleet size (at least 1).
         vms: u32,
     },
+    /// VMs launched and stopped by an autoscaler on utilisation.
     Autoscaled(Autoscale),
 }
 
 /// Everything a VM baseline run needs besides the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VmConfig {
+    /// The type of every VM of the fleet.
     pub instance: InstanceType,
+    /// Which of its prices is billed.
     pub price: PriceColumn,
     /// Hourly price in 1e-10 USD (from `instance` and `price`; see [`VmConfig::new`]).
     pub price_per_hour: u64,
+    /// How the fleet is sized.
     pub fleet: Fleet,
 }
 
@@ -430,17 +468,23 @@ impl VmConfig {
 /// What a VM baseline run reports: the serverless run's figures where they make sense.
 #[derive(Debug, Clone)]
 pub struct VmReport {
+    /// The instance type's `api_name`.
     pub instance_type: String,
+    /// vCPUs (slots) per VM.
     pub vcpus: u32,
     /// 1e-10 USD per hour.
     pub price_per_hour: u64,
+    /// Arrivals.
     pub invocations: u64,
+    /// Invocations completed: every one, as the queue has no timeout.
     pub completed: u64,
-    /// Completion minus arrival.
+    /// Completion minus arrival, µs.
     pub latency_us: Digest,
-    /// Dispatch minus arrival (zero if a slot was free).
+    /// Dispatch minus arrival (zero if a slot was free), µs.
     pub queue_delay_us: Digest,
+    /// Longest queue of waiting requests.
     pub peak_queue: u64,
+    /// VMs launched over the run, the initial ones included.
     pub vms_launched: u64,
     /// Most VMs alive (running or booting) at once.
     pub peak_vms: u32,
@@ -448,6 +492,7 @@ pub struct VmReport {
     pub vm_us: u128,
     /// Billed VM-seconds (per-second rounding, 60 s minimum per VM).
     pub billed_vm_s: u128,
+    /// The fleet's bill: billed VM-seconds at the hourly price / 3600.
     pub cost: Money,
     /// Slot-time spent executing requests, microseconds.
     pub busy_slot_us: u128,
@@ -458,6 +503,7 @@ pub struct VmReport {
 }
 
 impl VmReport {
+    /// VM lifetimes summed, hours.
     pub fn vm_hours(&self) -> f64 {
         self.vm_us as f64 / 3.6e9
     }
@@ -469,6 +515,7 @@ impl VmReport {
             self.busy_slot_us as f64 / self.provisioned_slot_us as f64
         }
     }
+    /// The fleet's bill in USD (for output).
     pub fn cost_usd(&self) -> f64 {
         self.cost.to_usd()
     }
@@ -764,6 +811,7 @@ pub enum VmSpec {
         /// us-east-1 table when absent. The caller reads it.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         instance_table: Option<String>,
+        /// Which hourly price to bill (default `linux-on-demand`).
         #[serde(default)]
         price: PriceColumn,
         /// A fixed fleet size; when absent the fleet is sized from the trace's demand.
@@ -775,9 +823,12 @@ pub enum VmSpec {
     },
     /// A fleet scaled on utilisation.
     VmAutoscaled {
+        /// An `api_name` of the instance table.
         instance_type: String,
+        /// An instance table file, as for `vm-static`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         instance_table: Option<String>,
+        /// Which hourly price to bill (default `linux-on-demand`).
         #[serde(default)]
         price: PriceColumn,
         /// Launch to ready, seconds (default 60).
@@ -789,8 +840,10 @@ pub enum VmSpec {
         /// Target busy fraction of the slots, in (0, 1] (default 0.7).
         #[serde(default = "point_seven")]
         target_utilisation: f64,
+        /// The fewest VMs (default 1).
         #[serde(default = "one_u32")]
         min_vms: u32,
+        /// The most VMs (default: no cap).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_vms: Option<u32>,
         /// VMs running at time 0 (default `min_vms`).
@@ -818,6 +871,7 @@ impl VmSpec {
             VmSpec::VmAutoscaled { .. } => "vm-autoscaled",
         }
     }
+    /// The instance type's `api_name`.
     pub fn instance_type(&self) -> &str {
         match self {
             VmSpec::VmStatic { instance_type, .. } | VmSpec::VmAutoscaled { instance_type, .. } => {

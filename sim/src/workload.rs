@@ -12,6 +12,7 @@ use std::error::Error;
 /// A deployable function (or application, when apps are the unit of deployment).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionSpec {
+    /// The function's name as the trace gives it (unique within a run).
     pub name: String,
     /// Memory of one instance, in MB.
     pub memory_mb: u32,
@@ -24,23 +25,29 @@ pub struct FunctionTable {
 }
 
 impl FunctionTable {
+    /// An empty table.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Appends a function and returns its id (the next index).
     pub fn push(&mut self, spec: FunctionSpec) -> FunctionId {
         let id = FunctionId(self.functions.len() as u32);
         self.functions.push(spec);
         id
     }
+    /// Functions known so far.
     pub fn len(&self) -> usize {
         self.functions.len()
     }
+    /// Whether no function is known yet.
     pub fn is_empty(&self) -> bool {
         self.functions.is_empty()
     }
+    /// The function `id`; panics if the table does not hold it.
     pub fn get(&self, id: FunctionId) -> &FunctionSpec {
         &self.functions[id.index()]
     }
+    /// The functions with their ids, in id order.
     pub fn iter(&self) -> impl Iterator<Item = (FunctionId, &FunctionSpec)> {
         self.functions
             .iter()
@@ -52,7 +59,9 @@ impl FunctionTable {
 /// One invocation as the trace gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival {
+    /// When the request arrives.
     pub time: SimTime,
+    /// The function invoked (an id in the source's [`FunctionTable`]).
     pub function: FunctionId,
     /// Execution time on an uncontended core.
     pub duration: SimDuration,
@@ -72,8 +81,9 @@ pub trait ArrivalSource {
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError>;
 
-    /// The nominal end of the workload, if it has one (a generator's length). The run
-    /// processes keep-alive expiries up to it even after the last arrival.
+    /// The nominal end of the workload, if it has one (a generator's length): where a run
+    /// with [`RunEnd::Horizon`](crate::RunEnd::Horizon) and no instant of its own stops.
+    /// Arrivals at or after it are outside the run; timers up to it still fire.
     fn horizon(&self) -> Option<SimTime> {
         None
     }
@@ -96,6 +106,7 @@ impl VecSource {
             horizon: None,
         }
     }
+    /// The same source with a nominal end (see [`ArrivalSource::horizon`]).
     pub fn with_horizon(mut self, horizon: SimTime) -> Self {
         self.horizon = Some(horizon);
         self

@@ -7,10 +7,10 @@
 //! | `keep_alive.rs` | idle instances: keep-alive decisions, expiry timers, eviction, pre-warming, reclaim |
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
-//! | `accounting.rs` | [`Metrics`](accounting::Metrics): every run-wide and per-function figure, through `on_*` hooks |
+//! | `accounting.rs` | `Metrics`: every run-wide and per-function figure, through `on_*` hooks |
 //!
-//! Each part keeps its own state in the [`Engine`] struct and its events in the closed
-//! [`Event`] enum; the loop only orders and dispatches. Figures are gathered by the metrics
+//! Each part keeps its own state in the `Engine` struct and its events in the closed
+//! `Event` enum; the loop only orders and dispatches. Figures are gathered by the metrics
 //! store, whose `on_*` hooks are the one place a feature adds a counter.
 //!
 //! ## Extending the engine
@@ -715,7 +715,7 @@ impl<'r> Engine<'r> {
             return Err(SimError::time_limit("the horizon", h.as_micros()));
         }
         // Arrivals at or after the horizon are outside the run.
-        let within = |a: Option<Arrival>| a.filter(|a| horizon.map_or(true, |h| a.time < h));
+        let within = |a: Option<Arrival>| a.filter(|a| horizon.is_none_or(|h| a.time < h));
         let mut next = within(self.pull(source, SimTime::ZERO)?);
         let interval = self.cfg.sample_interval;
         let mut next_sample = interval.map(|d| SimTime::ZERO + d);
