@@ -394,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_run_stops_at_the_time_series_limit_and_leaves_no_results() {
-        let text = "name = \"ts\"\n[trace]\nformat = \"synthetic\"\nfunctions = 3\nduration_s = 600\nrate_per_s = 5\n[output]\ntimeseries_interval_s = 1\n";
+        let text = "name = \"ts\"\n[trace]\nformat = \"synthetic\"\nfunctions = 3\nduration_s = 600\nrate_per_s = 5\n[keep_alive]\npolicy = \"fixed\"\nttl_s = 60\n[output]\ntimeseries_interval_s = 1\n";
         let path = Path::new("s.toml");
         let loaded = LoadedScenario {
             scenario: crate::scenario::parse(text, path, &[]).unwrap(),
@@ -415,9 +415,10 @@ mod tests {
         // Within the limit, the same run completes with every row.
         let out = run_limited(&loaded, 1, t.path(), None, 1000).unwrap();
         let rows = std::fs::read_to_string(t.path().join("timeseries.csv")).unwrap();
-        // One row at the end of every whole second of the run.
-        let seconds = out.summary.sim_end_s.floor() as usize;
-        assert!(seconds >= 600, "{seconds}");
+        // One row at the end of every whole second of the run, and one at its end (the
+        // drained run ends when the last keep-alive runs out, 60 s after the last execution).
+        let seconds = out.summary.sim_end_s.ceil() as usize;
+        assert!((600..=700).contains(&seconds), "{seconds}");
         assert_eq!(rows.lines().count(), 1 + seconds);
     }
 }

@@ -10,13 +10,16 @@ use faasim_sim::{
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// (id, tag, outcome) of every ended invocation, in the order the extension saw them.
+type Log = Rc<RefCell<Vec<(u64, Option<u64>, Outcome)>>>;
+
 /// f0 -> f1 -> f2: when step k completes, step k + 1 is submitted `transition` later with tag
 /// k + 1 (each step runs 50 ms). Every ended invocation's (id, tag) is logged.
 struct Chain {
     transition: SimDuration,
     steps: u32,
     next_function: u32,
-    log: Rc<RefCell<Vec<(u64, Option<u64>, Outcome)>>>,
+    log: Log,
 }
 
 impl Extension for Chain {
@@ -30,10 +33,7 @@ impl Extension for Chain {
     }
 }
 
-fn chain(
-    transition_ms: u64,
-    next_function: u32,
-) -> (Chain, Rc<RefCell<Vec<(u64, Option<u64>, Outcome)>>>) {
+fn chain(transition_ms: u64, next_function: u32) -> (Chain, Log) {
     let log = Rc::new(RefCell::new(Vec::new()));
     let c = Chain {
         transition: SimDuration(transition_ms * MS),

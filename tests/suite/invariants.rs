@@ -222,11 +222,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         })
         .collect();
     arrivals.sort_by_key(|a| a.time);
-    let horizon = (case.seed % 3 == 0 && !arrivals.is_empty())
+    let horizon = (case.seed.is_multiple_of(3) && !arrivals.is_empty())
         .then(|| arrivals[arrivals.len() / 2].time + SimDuration(1));
     let admitted = arrivals
         .iter()
-        .filter(|a| horizon.map_or(true, |h| a.time < h))
+        .filter(|a| horizon.is_none_or(|h| a.time < h))
         .count();
     let n = admitted;
     let cfg = EngineConfig {
