@@ -9,7 +9,7 @@
 //!   exact money sums).
 //! - `determinism`: same seed, same bytes; a different seed moves the random parts.
 //! - `autoscaling`: Knative's KPA driving the engine.
-//! - `real_traces`: policies on the real traces in `../shared/traces` (skipped if absent).
+//! - `real_traces`: policies on the real trace samples in `traces/samples/`.
 
 mod autoscaling;
 mod billing;
