@@ -1,5 +1,5 @@
 //! Policies on the real trace samples the repository ships (`traces/samples/`): what must
-//! hold whatever the trace.
+//! hold whatever the trace; and the experiment that replays one of them finds it.
 
 use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{run, CpuModel, DistSpec, EngineConfig, NullRecorder, WorkerSpec};
@@ -128,4 +128,16 @@ fn every_policy_completes_or_drops_each_real_invocation_once() {
     let r = run_on(&dir, AZURE2019, keep_alives[3], placements[4]);
     assert_eq!(r.stats.invocations, 3_037_902);
     assert_eq!(r.stats.completed, 3_037_902);
+}
+
+#[test]
+fn the_keepalive_azure2019_experiment_reads_the_shipped_sample() {
+    let scenario = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/experiments/keepalive-azure2019/base.toml"
+    ));
+    let loaded = faasim_experiments::load(scenario, &[]).unwrap();
+    let mut t = loaded.open_trace(loaded.scenario.seed).unwrap();
+    let s = t.stats(&faasim_traces::StatsOptions::default()).unwrap();
+    assert_eq!((s.invocations, s.functions), (6_334_542, 400));
 }
