@@ -77,7 +77,11 @@ enum Command {
         #[arg(required = true, num_args = 2..)]
         dirs: Vec<PathBuf>,
     },
-    /// Check faasim's numbers against theory and published results.
+    /// Check faasim's numbers against theory and published results (VALIDATION.md).
+    ///
+    /// Real traces are read from $FAASIM_TRACES, else from the trace samples of the source
+    /// tree faasim was built from. Exits non-zero if a check fails, or if a check is
+    /// skipped because its data is missing (unless --allow-skip).
     Validate {
         /// Where the per-case CSV files go.
         #[arg(long, default_value = "results/validation")]
@@ -85,6 +89,9 @@ enum Command {
         /// Run only these cases (default: all).
         #[arg(long = "case", value_name = "NAME")]
         cases: Vec<String>,
+        /// Exit 0 even if checks were skipped for missing data (failures still fail).
+        #[arg(long)]
+        allow_skip: bool,
     },
     /// Combine the directories of `sweep --shard` runs into one sweep directory.
     Merge {
@@ -385,41 +392,76 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Validate { out, cases } => {
-            let known: Vec<&str> = faasim_experiments::validate::cases()
-                .iter()
-                .map(|c| c.name)
-                .collect();
+        Command::Validate {
+            out,
+            cases,
+            allow_skip,
+        } => {
+            use faasim_experiments::validate::{self, Status};
+            let known: Vec<&str> = validate::cases().iter().map(|c| c.name).collect();
             if let Some(bad) = cases.iter().find(|c| !known.contains(&c.as_str())) {
                 anyhow::bail!("unknown case `{bad}`; the cases are: {}", known.join(", "));
             }
             faasim_experiments::output::check_output_dir(&out)?;
-            let checks = faasim_experiments::validate::validate(&out, &cases)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            let traces = validate::traces_dir();
+            println!("traces: {}", traces.display());
             println!(
-                "{:<22} {:<48} {:>14} {:>14} {:>12}  result",
-                "case", "check", "expected", "measured", "tolerance"
+                "{:<22} {:<64} {:>14} {:>14} {:>12} {:>12}  status",
+                "case", "check", "expected", "measured", "std error", "tolerance"
             );
-            for c in &checks {
+            let num = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |v| format!("{v:.6}"));
+            let outcomes = validate::validate(&out, &cases, &traces, |o| {
+                for c in &o.checks {
+                    println!(
+                        "{:<22} {:<64} {:>14.6} {:>14} {:>12} {:>12.6}  {}{}",
+                        c.case,
+                        c.check,
+                        c.expected,
+                        num(c.measured),
+                        num(c.standard_error),
+                        c.tolerance,
+                        c.status,
+                        if c.note.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", c.note)
+                        }
+                    );
+                }
                 println!(
-                    "{:<22} {:<48} {:>14.6} {:>14.6} {:>12.6}  {}",
-                    c.case,
-                    c.check,
-                    c.expected,
-                    c.measured,
-                    c.tolerance,
-                    if c.pass { "PASS" } else { "FAIL" }
+                    "{:<22} {} checks in {:.2} s",
+                    o.name,
+                    o.checks.len(),
+                    o.wall_s
                 );
-            }
-            let failed = checks.iter().filter(|c| !c.pass).count();
+            })
+            .with_context(|| format!("cannot write {}", out.display()))?;
+            let count = |s: Status| {
+                outcomes
+                    .iter()
+                    .flat_map(|o| &o.checks)
+                    .filter(|c| c.status == s)
+                    .count()
+            };
+            let (passed, failed, skipped) = (
+                count(Status::Pass),
+                count(Status::Fail),
+                count(Status::Skip),
+            );
             println!(
-                "{} passed, {} failed; CSV files in {}/",
-                checks.len() - failed,
-                failed,
+                "{passed} passed, {failed} failed, {skipped} skipped in {:.2} s; CSV files in {}/",
+                outcomes.iter().map(|o| o.wall_s).sum::<f64>(),
                 out.display()
             );
             if failed > 0 {
                 anyhow::bail!("{failed} validation check(s) failed");
+            }
+            if skipped > 0 && !allow_skip {
+                anyhow::bail!(
+                    "{skipped} validation check(s) skipped: their data is missing under {} \
+                     (set FAASIM_TRACES, or pass --allow-skip to accept skips)",
+                    traces.display()
+                );
             }
             Ok(())
         }

@@ -10,7 +10,7 @@
 //! - `determinism`: same seed, same bytes; a different seed moves the random parts.
 //! - `autoscaling`: Knative's KPA driving the engine.
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
-//! - `real_traces`: policies on the real traces in `../shared/traces` (skipped if absent).
+//! - `real_traces`: policies on the real trace samples in `traces/samples/`.
 
 mod autoscaling;
 mod billing;

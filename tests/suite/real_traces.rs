@@ -1,18 +1,19 @@
-//! Policies on real traces from `../shared/traces` (skipped, with a note, where absent):
-//! what must hold whatever the trace.
+//! Policies on the real trace samples the repository ships (`traces/samples/`): what must
+//! hold whatever the trace; and the experiment that replays one of them finds it.
 
 use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{run, CpuModel, DistSpec, EngineConfig, NullRecorder, WorkerSpec};
 use std::path::{Path, PathBuf};
 
-fn traces() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/traces");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("SKIPPED: no {}", p.display());
-        None
-    }
+/// `traces/samples/`; panics, naming the path, when it is missing.
+fn traces() -> PathBuf {
+    let p = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/traces/samples")).to_path_buf();
+    assert!(
+        p.is_dir(),
+        "the trace samples {} are missing (they ship with the repository)",
+        p.display()
+    );
+    p
 }
 
 const AZURE2021: &str =
@@ -45,7 +46,7 @@ fn run_on(dir: &Path, trace: &str, ka: &str, placement: &str) -> faasim_sim::Run
 
 #[test]
 fn no_keep_alive_makes_every_invocation_cold_on_a_real_trace() {
-    let Some(dir) = traces() else { return };
+    let dir = traces();
     let r = run_on(
         &dir,
         AZURE2021,
@@ -59,7 +60,7 @@ fn no_keep_alive_makes_every_invocation_cold_on_a_real_trace() {
 
 #[test]
 fn infinite_keep_alive_starts_one_instance_per_concurrent_execution_ever_needed() {
-    let Some(dir) = traces() else { return };
+    let dir = traces();
     // The peak of concurrent executions per function, from the trace itself (a sweep over
     // start and end instants; with cold start 0 and no CPU contention, occupancy is exactly
     // [start, start + duration)).
@@ -100,7 +101,7 @@ fn infinite_keep_alive_starts_one_instance_per_concurrent_execution_ever_needed(
 
 #[test]
 fn every_policy_completes_or_drops_each_real_invocation_once() {
-    let Some(dir) = traces() else { return };
+    let dir = traces();
     let keep_alives = [
         "policy = \"none\"",
         "policy = \"fixed\"\nttl_s = 600",
@@ -127,4 +128,16 @@ fn every_policy_completes_or_drops_each_real_invocation_once() {
     let r = run_on(&dir, AZURE2019, keep_alives[3], placements[4]);
     assert_eq!(r.stats.invocations, 3_037_902);
     assert_eq!(r.stats.completed, 3_037_902);
+}
+
+#[test]
+fn the_keepalive_azure2019_experiment_reads_the_shipped_sample() {
+    let scenario = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/experiments/keepalive-azure2019/base.toml"
+    ));
+    let loaded = faasim_experiments::load(scenario, &[]).unwrap();
+    let mut t = loaded.open_trace(loaded.scenario.seed).unwrap();
+    let s = t.stats(&faasim_traces::StatsOptions::default()).unwrap();
+    assert_eq!((s.invocations, s.functions), (6_334_542, 400));
 }

@@ -1,5 +1,5 @@
-//! The readers of published traces, on hand-made fixtures (every layout variant) and, where
-//! `../shared/traces` exists, on the real samples.
+//! The readers of published traces, on hand-made fixtures (every layout variant) and on the
+//! real samples in `traces/samples/`.
 
 mod common;
 
@@ -531,7 +531,7 @@ const SAMPLES_2019: [(&str, &str, &str, &str, usize, usize, usize); 4] = [
 #[test]
 fn azure2019_samples_replay_exactly_their_counts() {
     for (folder, inv, dur, mem, total, functions, apps) in SAMPLES_2019 {
-        let Some(dir) = shared(folder) else { continue };
+        let dir = sample(folder);
         for unit in [DeployUnit::App, DeployUnit::Function] {
             let spec = TraceSpec::Azure2019(Azure2019Spec {
                 invocations: inv.into(),
@@ -576,9 +576,7 @@ fn azure2019_samples_replay_exactly_their_counts() {
 
 #[test]
 fn azure2019_sample_memory_and_durations_come_from_their_rows() {
-    let Some(dir) = shared("azure2019-sample-1") else {
-        return;
-    };
+    let dir = sample("azure2019-sample-1");
     let spec = TraceSpec::Azure2019(Azure2019Spec {
         invocations: "invocations.csv".into(),
         durations: "durations.csv".into(),
@@ -609,9 +607,7 @@ fn azure2019_sample_memory_and_durations_come_from_their_rows() {
 #[test]
 #[ignore]
 fn azure2019_expansion_throughput() {
-    let Some(dir) = shared("azure2019-sample-1") else {
-        return;
-    };
+    let dir = sample("azure2019-sample-1");
     for spread in [Spread::Equidistant, Spread::Uniform, Spread::Poisson] {
         let spec = TraceSpec::Azure2019(Azure2019Spec {
             invocations: "invocations.csv".into(),
@@ -797,9 +793,7 @@ fn azure2021_bad_rows_fail_at_open() {
 
 #[test]
 fn azure2021_head_sample() {
-    let Some(dir) = shared("azure2021-head") else {
-        return;
-    };
+    let dir = sample("azure2021-head");
     for (unit, functions) in [(DeployUnit::App, 13), (DeployUnit::Function, 31)] {
         let spec = TraceSpec::Azure2021(Azure2021Spec {
             path: "Azure2021_200.csv".into(),
@@ -902,9 +896,7 @@ fn azure_llm_bad_rows_name_line_and_column() {
 
 #[test]
 fn azure_llm_real_files() {
-    let Some(dir) = shared("azure-llm-2023") else {
-        return;
-    };
+    let dir = sample("azure-llm-2023");
     for (file, rows) in [
         ("AzureLLMInferenceTrace_code.csv", 8_819),
         ("AzureLLMInferenceTrace_conv.csv", 19_366),
@@ -1121,15 +1113,17 @@ fn converting_to_csv_and_reading_back_gives_the_same_arrivals() {
          2,\"say \"\"hi\"\"\",0,256,300.25\n\
          2,\"a,b\",1234567.891,128,\n"
     );
-    // Real traces, where present.
-    if let Some(dir) = shared("azure2021-head") {
+    // Real traces.
+    {
+        let dir = sample("azure2021-head");
         let spec = TraceSpec::Azure2021(Azure2021Spec {
             path: "Azure2021_200.csv".into(),
             unit: DeployUnit::App,
         });
         assert_eq!(round_trip(&spec, &dir), 199);
     }
-    if let Some(dir) = shared("azure2019-sample-500-min480-959") {
+    {
+        let dir = sample("azure2019-sample-500-min480-959");
         let spec = TraceSpec::Azure2019(Azure2019Spec {
             invocations: "invocations.csv".into(),
             durations: "durations.csv".into(),
@@ -1202,7 +1196,8 @@ mod engine {
         assert_eq!(replay(&llm, &f.join("azure-llm-2023")), (4, 4));
         let hw = TraceSpec::Huawei2023(huawei(&["day_00.csv", "day_01.csv"]));
         assert_eq!(replay(&hw, &f.join("huawei2023")), (10, 10));
-        if let Some(dir) = shared("azure2019-sample-500-min480-959") {
+        {
+            let dir = sample("azure2019-sample-500-min480-959");
             let spec = TraceSpec::Azure2019(Azure2019Spec {
                 invocations: "invocations.csv".into(),
                 durations: "durations.csv".into(),

@@ -1,6 +1,6 @@
 //! Trace statistics, sampling, lenient reading and the azure-like generator through the
-//! public API (`open_with`, `OpenTrace::stats`), on fixtures and, where `../shared/traces`
-//! exists, on the real samples.
+//! public API (`open_with`, `OpenTrace::stats`), on fixtures and on the real samples in
+//! `traces/samples/`.
 
 mod common;
 
@@ -115,7 +115,8 @@ fn azure2019_fixture_stats_report_apps_and_trigger_sets() {
 
 #[test]
 fn real_samples_stats_match_the_readme_totals() {
-    if let Some(dir) = shared("azure2021-head") {
+    {
+        let dir = sample("azure2021-head");
         for (unit, functions) in [(DeployUnit::App, 13), (DeployUnit::Function, 31)] {
             let spec = TraceSpec::Azure2021(Azure2021Spec {
                 path: "Azure2021_200.csv".into(),
@@ -130,7 +131,8 @@ fn real_samples_stats_match_the_readme_totals() {
             assert_eq!(s.apps, Some(13));
         }
     }
-    if let Some(dir) = shared("azure-llm-2023") {
+    {
+        let dir = sample("azure-llm-2023");
         let spec =
             TraceSpec::AzureLlm2023(AzureLlm2023Spec::new("AzureLLMInferenceTrace_code.csv"));
         let s = open(&spec, &dir, 1)
@@ -139,7 +141,8 @@ fn real_samples_stats_match_the_readme_totals() {
             .unwrap();
         assert_eq!((s.invocations, s.functions), (8_819, 1));
     }
-    if let Some(dir) = shared("azure2019-sample-500-min480-959") {
+    {
+        let dir = sample("azure2019-sample-500-min480-959");
         let spec = TraceSpec::Azure2019(Azure2019Spec {
             invocations: "invocations.csv".into(),
             durations: "durations.csv".into(),
@@ -161,7 +164,8 @@ fn real_samples_stats_match_the_readme_totals() {
         let m = s.share_at_most_minutely.unwrap();
         assert!((m - 0.864).abs() < 1e-9, "{m}");
     }
-    if let Some(dir) = shared("azure2019-sample-10-realids") {
+    {
+        let dir = sample("azure2019-sample-10-realids");
         let spec = TraceSpec::Azure2019(Azure2019Spec {
             invocations: "invocations.csv".into(),
             durations: "durations.csv".into(),
@@ -189,9 +193,7 @@ fn real_samples_stats_match_the_readme_totals() {
 #[test]
 #[ignore]
 fn stats_pass_throughput() {
-    let Some(dir) = shared("azure2019-sample-1") else {
-        return;
-    };
+    let dir = sample("azure2019-sample-1");
     let spec = TraceSpec::Azure2019(Azure2019Spec {
         invocations: "invocations.csv".into(),
         durations: "durations.csv".into(),

@@ -1,4 +1,4 @@
-//! Helpers shared by the trace tests: fixture and shared-trace paths, draining a source,
+//! Helpers shared by the trace tests: fixture and sample paths, draining a source,
 //! and stand-in policies for runs through the engine (every request a cold start on the
 //! first worker that fits, instances evicted at once).
 
@@ -15,15 +15,16 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The real samples, or `None` (with a note) where they are absent.
-pub fn shared(folder: &str) -> Option<PathBuf> {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces")).join(folder);
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("SKIPPED: {} is absent", dir.display());
-        None
-    }
+/// A folder of the real trace samples the repository ships (`traces/samples/`). Panics,
+/// naming the path, when it is missing: the tests that need a sample fail without it.
+pub fn sample(folder: &str) -> PathBuf {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/samples")).join(folder);
+    assert!(
+        dir.is_dir(),
+        "the trace sample {} is missing (it ships with the repository)",
+        dir.display()
+    );
+    dir
 }
 
 pub fn drain(source: &mut dyn ArrivalSource) -> (Vec<Arrival>, FunctionTable) {
