@@ -22,7 +22,7 @@ enum Command {
     Run {
         /// The scenario file (TOML).
         scenario: PathBuf,
-        /// Output directory (default: results/<scenario name>/).
+        /// Output directory (default: `results/<scenario name>/`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Run seed, overriding the scenario's `seed`.
@@ -42,7 +42,7 @@ enum Command {
     Sweep {
         /// The experiment file (TOML).
         experiment: PathBuf,
-        /// Output directory (default: results/<experiment name>/).
+        /// Output directory (default: `results/<experiment name>/`).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Runs at once (default: the number of cores; at most 1024).
@@ -119,7 +119,7 @@ enum TraceCommand {
         #[arg(long = "set", value_name = "KEY=VALUE")]
         overrides: Vec<String>,
     },
-    /// Statistics of a scenario's trace (after its [sample]): printed, and as CSV with --out.
+    /// Statistics of a scenario's trace (after its `[sample]`): printed, and as CSV with --out.
     Stats {
         scenario: PathBuf,
         /// Also write `metric,value` rows here.
