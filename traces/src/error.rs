@@ -56,6 +56,65 @@ pub enum TraceError {
         /// The field as written (invalid UTF-8 shown as U+FFFD), cut to 60 characters.
         got: String,
     },
+    /// A number too large for the simulation: every time and duration read from a trace
+    /// must fit in [`MAX_SPAN_US`](crate::limits::MAX_SPAN_US) (100 years).
+    #[error(
+        "{} line {line}, column {column}: {got:?} is out of range, expected at most {max} \
+         (the longest span faasim simulates, 100 years)",
+        path.display()
+    )]
+    OutOfRange {
+        path: PathBuf,
+        line: u64,
+        column: Cow<'static, str>,
+        /// The field as written, cut to 60 characters.
+        got: String,
+        /// The largest value accepted, with its unit (`3155760000000 ms`).
+        max: String,
+    },
+    /// A row whose fields parse but do not fit together (percentiles out of order, an
+    /// invocation ending before it started, a modelled service time out of range, ...).
+    #[error("{} line {line}, column {column}: {message}", path.display())]
+    Row {
+        path: PathBuf,
+        line: u64,
+        column: Cow<'static, str>,
+        message: String,
+    },
+    /// A second row for a key that must have one row per file.
+    #[error(
+        "{} line {line}: duplicate row for {what} {key}, first on line {first_line}",
+        path.display()
+    )]
+    Duplicate {
+        path: PathBuf,
+        line: u64,
+        first_line: u64,
+        /// What the key identifies (`function`, `app`).
+        what: &'static str,
+        key: String,
+    },
+    /// A file with no header (0 bytes, or blank lines only).
+    #[error("{}: empty file, expected a header line with the columns {expected}", path.display())]
+    EmptyFile {
+        path: PathBuf,
+        /// The columns the reader needs, for the message.
+        expected: &'static str,
+    },
+    /// A record longer than [`MAX_RECORD_BYTES`](crate::limits::MAX_RECORD_BYTES): not a
+    /// text CSV file (`/dev/zero`, a binary file), a runaway quoted field, or a line too long.
+    #[error(
+        "{} line {line}: a record longer than {max} bytes (a line without end, an unclosed \
+         quote, or not a CSV text file)",
+        path.display()
+    )]
+    RecordTooLong { path: PathBuf, line: u64, max: u64 },
+    /// A quoted field still open at the end of the file.
+    #[error(
+        "{} line {line}: a quoted field is not closed before the end of the file",
+        path.display()
+    )]
+    UnclosedQuote { path: PathBuf, line: u64 },
     /// A row earlier in time than the row before it.
     #[error(
         "{} line {line}, column timestamp_ms: rows must be in time order, \
@@ -121,14 +180,18 @@ pub enum TraceError {
 }
 
 impl TraceError {
-    /// Whether this error is about one row only (a bad field, a wrong number of fields), so
-    /// that a lenient reader may skip the row and go on. Order errors are not row errors:
-    /// a row out of time order usually means the whole file is unsorted, and skipping would
-    /// silently drop a large part of it.
+    /// Whether this error is about one row only (a bad field, a field out of range, fields
+    /// that do not fit together, a wrong number of fields), so that a lenient reader may
+    /// skip the row and go on. Order errors are not row errors: a row out of time order
+    /// usually means the whole file is unsorted, and skipping would silently drop a large
+    /// part of it. Nor are duplicate rows: the readers that allow them count them apart.
     pub fn is_row_error(&self) -> bool {
         matches!(
             self,
-            TraceError::Field { .. } | TraceError::FieldCount { .. }
+            TraceError::Field { .. }
+                | TraceError::FieldCount { .. }
+                | TraceError::OutOfRange { .. }
+                | TraceError::Row { .. }
         )
     }
 }
