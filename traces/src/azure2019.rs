@@ -115,7 +115,10 @@
 use crate::common::{spread_into, DeployUnit, PathList, Spread};
 use crate::error::TraceError;
 use crate::limits::{MAX_ARRIVALS_PER_BIN, MAX_COUNT_PER_BIN, MAX_DAYS};
-use crate::rows::{combined_digest, count, ms_field, non_negative_f64, shown, Rows, Skipped, Unit};
+use crate::rows::{
+    combined_digest, count, ms_field, non_negative_f64, one_line, path_text, shown_text, Rows,
+    Skipped, Unit,
+};
 use crate::{burr_memory_mb, spec_error, TraceInfo};
 use faasim_sim::rng::streams;
 use faasim_sim::{
@@ -484,7 +487,7 @@ impl Azure2019Source {
             line: rows.line(),
             first_line,
             what,
-            key: key.replace('\u{1f}', "/"),
+            key: one_line(&key.replace('\u{1f}', "/")),
         };
         if self.skipped.lenient {
             self.skipped.note(&e);
@@ -576,9 +579,9 @@ impl Azure2019Source {
                     PERCENTILES[i],
                     format!(
                         "percentiles must not decrease from left to right, got {} after {} = {}",
-                        shown(rec[cols[i]].trim_ascii()),
+                        shown_text(rec[cols[i]].trim_ascii()),
                         PERCENTILES[i - 1],
-                        shown(rec[cols[i - 1]].trim_ascii()),
+                        shown_text(rec[cols[i - 1]].trim_ascii()),
                     ),
                 ));
             }
@@ -606,8 +609,8 @@ impl Azure2019Source {
                         MINIMUM,
                         format!(
                             "expected at most {MAXIMUM} ({}), got {}",
-                            shown(rec[hi].trim_ascii()),
-                            shown(rec[lo].trim_ascii()),
+                            shown_text(rec[hi].trim_ascii()),
+                            shown_text(rec[lo].trim_ascii()),
                         ),
                     ));
                 }
@@ -741,10 +744,10 @@ impl Azure2019Source {
                     let files = self
                         .durations_path
                         .iter()
-                        .map(|p| p.display().to_string())
+                        .map(|p| path_text(p))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    let name = self.functions.names[f as usize].replace('\u{1f}', "/");
+                    let name = one_line(&self.functions.names[f as usize].replace('\u{1f}', "/"));
                     return Err(rows.row_error(
                         FUNCTION,
                         match missing {
@@ -785,7 +788,7 @@ impl Azure2019Source {
                     Some(0) => {}
                     Some(c) if c <= MAX_COUNT_PER_BIN => slot.1.push((row, c as u32)),
                     _ => {
-                        let name = String::from_utf8_lossy(&rows.header()[col]).into_owned();
+                        let name = shown_text(&rows.header()[col]);
                         return Err(rows.bad(
                             Cow::Owned(name),
                             "a count of invocations (a whole number from 0 to 60000000)",
@@ -1025,7 +1028,7 @@ fn day_layout(rows: &Rows<File>) -> Result<DayLayout, TraceError> {
         let Some(digits) = minute_of(name) else {
             continue;
         };
-        let column = || Cow::Owned(String::from_utf8_lossy(name.trim_ascii()).into_owned());
+        let column = || Cow::Owned(shown_text(name.trim_ascii()));
         let minute = std::str::from_utf8(digits)
             .ok()
             .and_then(|d| d.parse::<u16>().ok())
@@ -1043,7 +1046,7 @@ fn day_layout(rows: &Rows<File>) -> Result<DayLayout, TraceError> {
             path: rows.path().to_owned(),
             column: Cow::Owned(format!(
                 "{} (minute {})",
-                String::from_utf8_lossy(rows.header()[w[1].0].trim_ascii()),
+                shown_text(rows.header()[w[1].0].trim_ascii()),
                 w[1].1
             )),
         });
@@ -1081,7 +1084,7 @@ fn same_minutes(
             "has {}, but the first day ({}) has {}; every day of a trace must cover the same \
              minutes",
             describe(&b),
-            first_path.display(),
+            path_text(first_path),
             describe(&a)
         ),
     })

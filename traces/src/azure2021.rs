@@ -39,7 +39,7 @@
 use crate::burr_memory_mb;
 use crate::common::DeployUnit;
 use crate::error::TraceError;
-use crate::rows::{hex, seconds_field, Rows, Skipped, Unit};
+use crate::rows::{hex, seconds_field, shown_text, Rows, Skipped, Unit};
 use crate::TraceInfo;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
@@ -163,8 +163,8 @@ impl Azure2021Source {
                             format!(
                                 "the invocation would start before the trace does: duration \
                                  {} s is longer than end_timestamp {} s",
-                                String::from_utf8_lossy(rec[duration].trim_ascii()),
-                                String::from_utf8_lossy(rec[end].trim_ascii()),
+                                shown_text(rec[duration].trim_ascii()),
+                                shown_text(rec[end].trim_ascii()),
                             ),
                         )
                     })?;

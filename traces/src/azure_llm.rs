@@ -60,7 +60,7 @@
 
 use crate::error::TraceError;
 use crate::limits::{show_f64, MAX_SPAN_MS, MAX_SPAN_US};
-use crate::rows::{count, hex, Rows, Skipped, Unit};
+use crate::rows::{count, hex, shown_text, Rows, Skipped, Unit};
 use crate::spec_error;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
@@ -263,7 +263,7 @@ impl AzureLlm2023Source {
                 path: rows.path().to_owned(),
                 line: rows.line(),
                 column: TIMESTAMP.into(),
-                got: String::from_utf8_lossy(ts_raw.trim_ascii()).into_owned(),
+                got: shown_text(ts_raw.trim_ascii()),
                 previous: self.previous.1.clone(),
             });
         }
@@ -311,10 +311,7 @@ impl AzureLlm2023Source {
             .ok_or_else(|| rows.out_of_range(TIMESTAMP, ts_raw, Unit::FromFirstRow))?;
         self.origin_us = Some(origin);
         if self.previous.0 != ts {
-            self.previous = (
-                ts,
-                String::from_utf8_lossy(ts_raw.trim_ascii()).into_owned(),
-            );
+            self.previous = (ts, shown_text(ts_raw.trim_ascii()));
         }
         let function = *self.function.get_or_insert_with(|| {
             functions.push(FunctionSpec {

@@ -1,5 +1,6 @@
 //! Why a trace could not be read or generated.
 
+use crate::rows::path_text;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -11,13 +12,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The file could not be opened.
-    #[error("{}: cannot open trace file: {source}", path.display())]
+    #[error("{}: cannot open trace file: {source}", path_text(path))]
     Open {
         path: PathBuf,
         source: std::io::Error,
     },
     /// Reading failed part-way (a disk error, a directory given as the path, ...).
-    #[error("{} line {line}: read error: {source}", path.display())]
+    #[error("{} line {line}: read error: {source}", path_text(path))]
     Read {
         path: PathBuf,
         line: u64,
@@ -26,7 +27,7 @@ pub enum TraceError {
     /// A required column is not in the header.
     #[error(
         "{} line 1: missing required column `{column}` (the header has: {header})",
-        path.display()
+        path_text(path)
     )]
     MissingColumn {
         path: PathBuf,
@@ -34,20 +35,26 @@ pub enum TraceError {
         header: String,
     },
     /// A known column is named twice in the header, so which one to read is ambiguous.
-    #[error("{} line 1: column `{column}` appears more than once in the header", path.display())]
+    #[error(
+        "{} line 1: column `{column}` appears more than once in the header",
+        path_text(path)
+    )]
     DuplicateColumn {
         path: PathBuf,
         column: Cow<'static, str>,
     },
     /// A header that cannot be used as it stands (a bad minute column, ...).
-    #[error("{} line 1, column {column}: {message}", path.display())]
+    #[error("{} line 1, column {column}: {message}", path_text(path))]
     Header {
         path: PathBuf,
         column: Cow<'static, str>,
         message: String,
     },
     /// A field that does not hold what its column needs.
-    #[error("{} line {line}, column {column}: expected {expected}, got {got:?}", path.display())]
+    #[error(
+        "{} line {line}, column {column}: expected {expected}, got {got:?}",
+        path_text(path)
+    )]
     Field {
         path: PathBuf,
         line: u64,
@@ -61,7 +68,7 @@ pub enum TraceError {
     #[error(
         "{} line {line}, column {column}: {got:?} is out of range, expected at most {max} \
          (the longest span faasim simulates, 100 years)",
-        path.display()
+        path_text(path)
     )]
     OutOfRange {
         path: PathBuf,
@@ -74,7 +81,7 @@ pub enum TraceError {
     },
     /// A row whose fields parse but do not fit together (percentiles out of order, an
     /// invocation ending before it started, a modelled service time out of range, ...).
-    #[error("{} line {line}, column {column}: {message}", path.display())]
+    #[error("{} line {line}, column {column}: {message}", path_text(path))]
     Row {
         path: PathBuf,
         line: u64,
@@ -84,7 +91,7 @@ pub enum TraceError {
     /// A second row for a key that must have one row per file.
     #[error(
         "{} line {line}: duplicate row for {what} {key}, first on line {first_line}",
-        path.display()
+        path_text(path)
     )]
     Duplicate {
         path: PathBuf,
@@ -95,7 +102,10 @@ pub enum TraceError {
         key: String,
     },
     /// A file with no header (0 bytes, or blank lines only).
-    #[error("{}: empty file, expected a header line with the columns {expected}", path.display())]
+    #[error(
+        "{}: empty file, expected a header line with the columns {expected}",
+        path_text(path)
+    )]
     EmptyFile {
         path: PathBuf,
         /// The columns the reader needs, for the message.
@@ -106,20 +116,20 @@ pub enum TraceError {
     #[error(
         "{} line {line}: a record longer than {max} bytes (a line without end, an unclosed \
          quote, or not a CSV text file)",
-        path.display()
+        path_text(path)
     )]
     RecordTooLong { path: PathBuf, line: u64, max: u64 },
     /// A quoted field still open at the end of the file.
     #[error(
         "{} line {line}: a quoted field is not closed before the end of the file",
-        path.display()
+        path_text(path)
     )]
     UnclosedQuote { path: PathBuf, line: u64 },
     /// A row earlier in time than the row before it.
     #[error(
         "{} line {line}, column timestamp_ms: rows must be in time order, \
          got {time_ms} after {previous_ms}",
-        path.display()
+        path_text(path)
     )]
     Unsorted {
         path: PathBuf,
@@ -130,7 +140,7 @@ pub enum TraceError {
     /// A time earlier than the row before it, in a format whose rows must be sorted.
     #[error(
         "{} line {line}, column {column}: rows must be in time order, got {got} after {previous}",
-        path.display()
+        path_text(path)
     )]
     OutOfOrder {
         path: PathBuf,
@@ -142,7 +152,10 @@ pub enum TraceError {
         previous: String,
     },
     /// A row with more or fewer fields than the header.
-    #[error("{} line {line}: expected {expected} fields (as in the header), got {got}", path.display())]
+    #[error(
+        "{} line {line}: expected {expected} fields (as in the header), got {got}",
+        path_text(path)
+    )]
     FieldCount {
         path: PathBuf,
         line: u64,
@@ -150,7 +163,7 @@ pub enum TraceError {
         got: u64,
     },
     /// Any other CSV syntax error.
-    #[error("{} line {line}: {message}", path.display())]
+    #[error("{} line {line}: {message}", path_text(path))]
     Csv {
         path: PathBuf,
         line: u64,
@@ -168,7 +181,7 @@ pub enum TraceError {
     },
     /// Input that is readable but unusable as a whole (for example a function with no
     /// duration row when the durations files have no rows to fall back on).
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", path_text(path))]
     Content { path: PathBuf, message: String },
     /// Writing a converted trace failed.
     #[error("cannot write the converted trace: {source}")]

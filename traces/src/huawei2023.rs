@@ -50,7 +50,7 @@
 use crate::common::{check_dist_span, spread_into, within_span, PathList, Spread};
 use crate::error::TraceError;
 use crate::limits::{MAX_ARRIVALS_PER_BIN, MAX_COUNT_PER_BIN, MAX_SPAN_MS};
-use crate::rows::{combined_digest, count, seconds_field, Rows, Unit};
+use crate::rows::{combined_digest, count, one_line, seconds_field, shown_text, Rows, Unit};
 use crate::spec_error;
 use faasim_sim::rng::streams;
 use faasim_sim::{
@@ -179,13 +179,13 @@ impl Huawei2023Source {
                     }
                     let name = std::str::from_utf8(name).map_err(|_| TraceError::Header {
                         path: path.clone(),
-                        column: Cow::Owned(String::from_utf8_lossy(name).into_owned()),
+                        column: Cow::Owned(shown_text(name)),
                         message: "a function column must be named in UTF-8".into(),
                     })?;
                     if seen.insert(name.as_bytes(), ()).is_some() {
                         return Err(TraceError::DuplicateColumn {
                             path: path.clone(),
-                            column: Cow::Owned(name.to_owned()),
+                            column: Cow::Owned(one_line(name)),
                         });
                     }
                     let id = match ids.get(name) {
@@ -261,7 +261,7 @@ impl Huawei2023Source {
                         path: rows.path().to_owned(),
                         line: rows.line(),
                         column: TIME.into(),
-                        got: String::from_utf8_lossy(raw.trim_ascii()).into_owned(),
+                        got: shown_text(raw.trim_ascii()),
                         previous: format!(
                             "{text} (rows must be at least interval_s = {} s apart)",
                             self.interval_us as f64 / 1e6
@@ -281,9 +281,9 @@ impl Huawei2023Source {
                 let c = count(cell)
                     .filter(|&c| c <= MAX_COUNT_PER_BIN)
                     .ok_or_else(|| {
-                        let name = String::from_utf8_lossy(rows.header()[col].trim_ascii());
+                        let name = shown_text(rows.header()[col].trim_ascii());
                         rows.bad(
-                            Cow::Owned(name.into_owned()),
+                            Cow::Owned(name),
                             "a count of requests (empty, NaN or a whole number from 0 to \
                              60000000)",
                             &rec[col],
@@ -314,10 +314,7 @@ impl Huawei2023Source {
             }
             self.buffer.sort_unstable();
             self.bin_start_us = time_us;
-            self.previous = Some((
-                time_us,
-                String::from_utf8_lossy(raw.trim_ascii()).into_owned(),
-            ));
+            self.previous = Some((time_us, shown_text(raw.trim_ascii())));
             return Ok(true);
         }
     }

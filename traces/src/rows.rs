@@ -373,17 +373,39 @@ impl Header<'_> {
     /// The header as `a, b, c` for messages (cut after 20 names: real headers can have
     /// thousands of columns).
     pub(crate) fn joined(&self) -> String {
-        let mut names: Vec<String> = self
-            .header
-            .iter()
-            .take(20)
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect();
+        let mut names: Vec<String> = self.header.iter().take(20).map(shown_text).collect();
         if self.header.len() > 20 {
             names.push(format!("... ({} columns)", self.header.len()));
         }
         names.join(", ")
     }
+}
+
+/// Text for a one-line message: control characters (line ends, tabs, NUL, ...) written as
+/// escapes (`\n`), everything else as it is.
+pub(crate) fn one_line(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A path for a one-line message.
+pub(crate) fn path_text(path: &Path) -> String {
+    one_line(&path.display().to_string())
+}
+
+/// A field or header name for a message: lossy UTF-8, on one line, at most 60 characters.
+pub(crate) fn shown_text(raw: &[u8]) -> String {
+    one_line(&shown(raw))
 }
 
 /// A field for an error message: lossy UTF-8, at most 60 characters.
@@ -396,7 +418,7 @@ pub(crate) fn shown(raw: &[u8]) -> String {
 }
 
 fn csv_error(path: &Path, line: u64, e: ::csv::Error) -> TraceError {
-    let message = e.to_string();
+    let message = one_line(&e.to_string());
     match e.into_kind() {
         ErrorKind::Io(source) if source.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) => {
             TraceError::RecordTooLong {

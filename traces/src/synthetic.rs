@@ -215,11 +215,17 @@ impl SyntheticSpec {
         }
         positive("burst_on_s", self.burst_on_s)?;
         positive("burst_off_s", self.burst_off_s)?;
-        for (key, v) in [("burst_on_s", self.burst_on_s), ("burst_off_s", self.burst_off_s)] {
+        for (key, v) in [
+            ("burst_on_s", self.burst_on_s),
+            ("burst_off_s", self.burst_off_s),
+        ] {
             if v > MAX_SPAN_S as f64 {
                 return Err(bad(
                     key,
-                    format!("must be at most {MAX_SPAN_S} s (100 years), got {}", show_f64(v)),
+                    format!(
+                        "must be at most {MAX_SPAN_S} s (100 years), got {}",
+                        show_f64(v)
+                    ),
                 ));
             }
         }
