@@ -402,8 +402,15 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Sets `a.b.c = value` in the document; the value is read as TOML (`60`, `true`,
 /// `"x"`, `{ dist = "exponential", mean_ms = 5 }`) or else taken as a string.
 fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
+    // Control characters (a line end inside the argument) escaped: messages are one line.
     let bad = || ScenarioError::BadOverride {
-        assignment: assignment.to_owned(),
+        assignment: assignment
+            .chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_debug().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
     };
     let (key, raw) = assignment.split_once('=').ok_or_else(bad)?;
     let key = key.trim();

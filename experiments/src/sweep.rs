@@ -130,7 +130,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
     }
 }
 
-/// Reads an experiment file and derives its plan.
+/// The most runs one experiment's plan may have (scenarios × grid × zip × replications):
+/// far more than a machine or a cluster runs, small enough that the plan itself (a few
+/// hundred bytes per run) fits in memory.
+pub const MAX_RUNS: usize = 1_000_000;
+
+/// Reads an experiment file and derives its plan; a plan of more than [`MAX_RUNS`] runs is
+/// refused.
 pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read {
         path: path.to_owned(),
@@ -188,8 +194,28 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     let mut varied: Vec<String> = grid.iter().map(|(k, _)| k.clone()).collect();
     varied.extend(zip.iter().map(|(k, _)| k.clone()));
 
+    // Checked: a short file can ask for a vast plan (ten keys of ten values are 10^10 runs).
+    let total = grid
+        .iter()
+        .map(|(_, v)| v.len())
+        .chain([scenarios.len(), zip_len, ex.replications as usize])
+        .try_fold(1usize, usize::checked_mul);
+    let total = match total {
+        Some(t) if t <= MAX_RUNS => t,
+        Some(t) => {
+            return Err(invalid(format!(
+                "the plan has {t} runs, more than the {MAX_RUNS} one experiment may have"
+            )))
+        }
+        None => {
+            return Err(invalid(format!(
+                "the plan has more than {} runs, more than the {MAX_RUNS} one experiment may \
+                 have",
+                usize::MAX
+            )))
+        }
+    };
     let combos: usize = grid.iter().map(|(_, v)| v.len()).product();
-    let total = scenarios.len() * combos * zip_len * ex.replications as usize;
     let width = (total.max(1) - 1).to_string().len().max(4);
     let mut runs = Vec::with_capacity(total);
     for sc in &scenarios {
