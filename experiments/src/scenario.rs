@@ -494,11 +494,15 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             ));
         }
     }
-    if let Err(e) = faasim_sim::Sampler::new(&s.platform.cold_start_ms.to_dist()) {
+    // Within the span traces are held to (100 years), or a draw could overflow time.
+    let dist_ok = |d: faasim_sim::DistSpec| {
+        faasim_sim::Sampler::new(&d).and_then(|_| faasim_traces::limits::check_dist_span(&d))
+    };
+    if let Err(e) = dist_ok(s.platform.cold_start_ms.to_dist()) {
         return Err(invalid("platform.cold_start_ms", e));
     }
     for spec in s.platform.function_cold_start_ms.values() {
-        if let Err(e) = faasim_sim::Sampler::new(&spec.to_dist()) {
+        if let Err(e) = dist_ok(spec.to_dist()) {
             return Err(invalid("platform.function_cold_start_ms", e));
         }
     }

@@ -676,3 +676,39 @@ fn seeds_are_valid_and_the_plan_size_is_bounded() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A cold-start distribution centred beyond 100 years (accepted before: its draws would
+/// overflow simulated time) is refused, naming the key.
+#[test]
+fn cold_starts_beyond_the_span_are_refused() {
+    let base = "name = \"x\"\n[trace]\nformat = \"synthetic\"\n[platform]\n";
+    let e = scenario::parse(
+        &format!(
+            "{base}cold_start_ms = {{ dist = \"lognormal\", median_ms = 1e300, sigma = 1 }}\n"
+        ),
+        Path::new("s.toml"),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "s.toml: platform.cold_start_ms: `median_ms` must be at most 3155760000000 ms (100 \
+         years), got 1e300"
+    );
+    let e = scenario::parse(
+        &format!(
+            "{base}[platform.function_cold_start_ms]\n\"f\" = {{ dist = \"empirical\", \
+             values_ms = [1, 4e12] }}\n"
+        ),
+        Path::new("s.toml"),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "s.toml: platform.function_cold_start_ms: `values_ms` must be at most 3155760000000 \
+         ms (100 years), got 4000000000000"
+    );
+}

@@ -145,7 +145,7 @@ pub(crate) fn spread_into(
 /// An error message unless every scale parameter of `d` (a constant, a mean, a median, a
 /// standard deviation, an empirical value) is at most [`MAX_SPAN_MS`] (100 years): a
 /// distribution centred beyond the longest span faasim simulates is a unit slip.
-pub(crate) fn check_dist_span(d: &DistSpec) -> Result<(), String> {
+pub fn check_dist_span(d: &DistSpec) -> Result<(), String> {
     let scales: Vec<(&str, f64)> = match d {
         DistSpec::Constant { value_ms } => vec![("value_ms", *value_ms)],
         DistSpec::Exponential { mean_ms } => vec![("mean_ms", *mean_ms)],

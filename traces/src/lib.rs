@@ -116,7 +116,8 @@
 //! [`OpenTrace::first_skipped`]) instead of failing. Rows out of time order still fail: they
 //! usually mean the whole file is unsorted, and skipping them would silently drop much of
 //! the trace. Empty files, bad headers, missing files, records longer than
-//! [`limits::MAX_RECORD_BYTES`] and I/O errors always fail. `azure2019` uses the option for
+//! [`limits::MAX_RECORD_BYTES`], quotes left open at the end of the file and I/O errors
+//! always fail. `azure2019` uses the option for
 //! duplicate rows only (the first row of a key wins, the others are counted); `huawei2023`
 //! and the generators ignore it.
 //!

@@ -55,6 +55,8 @@ pub const MAX_GENERATED_FUNCTIONS: u32 = 1_000_000;
 /// useful time.
 pub const MAX_EXPECTED_INVOCATIONS: f64 = 1e11;
 
+pub use crate::common::check_dist_span;
+
 /// `MAX_SPAN_US` for messages: `3155760000000 ms`.
 pub(crate) fn max_span_ms_text() -> String {
     format!("{MAX_SPAN_MS} ms")

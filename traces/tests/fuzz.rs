@@ -445,9 +445,7 @@ fn apply(mut text: Vec<u8>, op: &Op) -> Vec<u8> {
 fn materialise(input: &Input, seeds: &[Vec<u8>]) -> Vec<u8> {
     match input {
         Input::Bytes(b) => b.clone(),
-        Input::Mutated { seed, ops } => ops
-            .iter()
-            .fold(seeds[*seed % seeds.len()].clone(), apply),
+        Input::Mutated { seed, ops } => ops.iter().fold(seeds[*seed % seeds.len()].clone(), apply),
     }
 }
 
