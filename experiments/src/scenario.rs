@@ -53,6 +53,11 @@ fn default_seed() -> u64 {
     1
 }
 
+/// The most workers a cluster may have: far beyond any simulated region, small enough that
+/// the engine's per-worker state fits in memory (a typo of 4,000,000,000 would ask for tens
+/// of gigabytes before the run starts).
+pub const MAX_WORKERS: u32 = 100_000;
+
 /// `[cluster]`: identical workers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -462,8 +467,11 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
         key,
         message,
     };
-    if s.cluster.workers == 0 {
-        return Err(invalid("cluster.workers", "must be at least 1".into()));
+    if s.cluster.workers == 0 || s.cluster.workers > MAX_WORKERS {
+        return Err(invalid(
+            "cluster.workers",
+            format!("must be from 1 to {MAX_WORKERS}, got {}", s.cluster.workers),
+        ));
     }
     if s.cluster.worker_memory_mb == 0 {
         return Err(invalid(

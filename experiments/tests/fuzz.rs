@@ -712,3 +712,29 @@ fn cold_starts_beyond_the_span_are_refused() {
          ms (100 years), got 4000000000000"
     );
 }
+
+/// A cluster of billions of workers (found by the fuzz: its configuration was allocated
+/// while checking the scenario, and the allocation aborted the process) is refused.
+#[test]
+fn a_huge_cluster_is_refused_before_anything_is_allocated() {
+    let text = "name = \"x\"\n[trace]\nformat = \"synthetic\"\n[cluster]\nworkers = 4000000000\n";
+    let e = scenario::parse(text, Path::new("s.toml"), &[])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "s.toml: cluster.workers: must be from 1 to 100000, got 4000000000"
+    );
+    let e = scenario::parse(
+        "name = \"x\"\n[trace]\nformat = \"synthetic\"\n",
+        Path::new("s.toml"),
+        &["cluster.workers=0".into()],
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "s.toml: cluster.workers: must be from 1 to 100000, got 0"
+    );
+    assert_eq!(scenario::MAX_WORKERS, 100_000);
+}
