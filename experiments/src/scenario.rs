@@ -453,8 +453,15 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Sets `a.b.c = value` in the document; the value is read as TOML (`60`, `true`,
 /// `"x"`, `{ dist = "exponential", mean_ms = 5 }`) or else taken as a string.
 fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), ScenarioError> {
+    // Control characters (a line end inside the argument) escaped: messages are one line.
     let bad = || ScenarioError::BadOverride {
-        assignment: assignment.to_owned(),
+        assignment: assignment
+            .chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_debug().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
     };
     let (key, raw) = assignment.split_once('=').ok_or_else(bad)?;
     let key = key.trim();
@@ -611,11 +618,15 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             ));
         }
     }
-    if let Err(e) = faasim_sim::Sampler::new(&s.platform.cold_start_ms.to_dist()) {
+    // Within the span traces are held to (100 years), or a draw could overflow time.
+    let dist_ok = |d: faasim_sim::DistSpec| {
+        faasim_sim::Sampler::new(&d).and_then(|_| faasim_traces::limits::check_dist_span(&d))
+    };
+    if let Err(e) = dist_ok(s.platform.cold_start_ms.to_dist()) {
         return Err(invalid("platform.cold_start_ms", e));
     }
     for spec in s.platform.function_cold_start_ms.values() {
-        if let Err(e) = faasim_sim::Sampler::new(&spec.to_dist()) {
+        if let Err(e) = dist_ok(spec.to_dist()) {
             return Err(invalid("platform.function_cold_start_ms", e));
         }
     }

@@ -149,7 +149,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
     }
 }
 
-/// Reads an experiment file and derives its plan.
+/// Reads an experiment file and derives its plan; a plan of more than
+/// [`MAX_PLAN_RUNS`] runs is refused.
 pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read {
         path: path.to_owned(),

@@ -116,7 +116,8 @@ fn azure_readers_round_trip() {
     round_trip(
         "azure2019",
         &format!(
-            "format = \"azure2019\"\ninvocations = \"{}\"\ndurations = \"{}\"\nmemory = \"{}\"",
+            "format = \"azure2019\"\ninvocations = \"{}\"\ndurations = \"{}\"\nmemory = \"{}\"\n\
+             missing_durations = \"median\"",
             fixture("azure2019/inv_a.csv"),
             fixture("azure2019/dur_a.csv"),
             fixture("azure2019/mem_a.csv")

@@ -11,6 +11,7 @@
 //! memory = "app_memory_percentiles.anon.d01.csv"
 //! spread = "equidistant"   # or "uniform", "poisson" (see Spread)
 //! unit = "app"             # or "function" (see DeployUnit)
+//! missing_durations = "error"   # or "median" (see MissingDurations)
 //! ```
 //!
 //! ## Files
@@ -27,17 +28,32 @@
 //!   an empty count is an error.
 //!   Day k (0-based, the order of the list) starts at k × 1440 minutes, so minute N of day k
 //!   is replayed in `[(k·1440 + N − 1)·60 s, (k·1440 + N)·60 s)`; minutes are absolute, so a
-//!   window `480…959` starts at 479 minutes, not at 0.
+//!   window `480…959` starts at 479 minutes, not at 0. With several days, every file must
+//!   have the same minute columns as the first (a day with fewer would silently leave a gap
+//!   in the replay); at most [`MAX_DAYS`] files.
 //! - **durations** (required): `HashOwner`, `HashApp`, `HashFunction`,
-//!   `percentile_Average_{0,1,25,50,75,99,100}` in ms. Either one file, used for every day,
-//!   or one per invocations file (same count), day k using file k.
+//!   `percentile_Average_{0,1,25,50,75,99,100}` in ms, non-decreasing from left to right (a
+//!   row out of order is an error naming its line and column), each at most 100 years
+//!   ([`MAX_SPAN_MS`](crate::limits::MAX_SPAN_MS)). Where the file has `Minimum` and `Maximum` columns, `Minimum` must not
+//!   exceed `Maximum`. Either one file, used for every day, or one per invocations file (same
+//!   count), day k using file k.
 //! - **memory** (required, may be an empty list): `HashOwner`, `HashApp`,
-//!   `AverageAllocatedMb_pct99`; an extra `HashFunction` column (added by invitro, or one row
-//!   per function) is ignored, since memory is per application. Any number of files.
+//!   `AverageAllocatedMb_pct99` (MB, > 0); an extra `HashFunction` column (added by invitro,
+//!   or one row per function) is only part of the row's key, since memory is per
+//!   application. No file, one file (for every day) or one per invocations file.
+//!
+//! An empty file (0 bytes, no header) is an error; a header with no rows is a file of no
+//! rows (an invocations file of that kind is a day with no invocations).
 //!
 //! A function is identified by `HashOwner + HashApp + HashFunction` (function hashes are
 //! unique only within their app), an application by `HashOwner + HashApp`. Ids must be
-//! non-empty UTF-8. A function with two rows in one invocations file has both replayed.
+//! non-empty UTF-8.
+//!
+//! **Duplicate rows.** A key (function, or app in a memory file: `HashFunction` included
+//! where the file has that column) may have one row per file; a second row is an error
+//! naming both lines. In lenient mode (`OpenOptions::lenient`) the first row wins and each
+//! later one is skipped and counted ([`Azure2019Source::skipped_rows`]); lenient mode
+//! repairs nothing else in this format.
 //!
 //! ## Arrivals
 //! Each minute's count is spread inside the minute by [`Spread`] (stream `arrivals` of the
@@ -50,19 +66,21 @@
 //! percentile table, read as a piecewise-linear inverse CDF through the points
 //! (0, p0), (0.01, p1), (0.25, p25), (0.5, p50), (0.75, p75), (0.99, p99), (1, p100) (ms),
 //! rounded to whole microseconds. The table is that of the function's own day; a function
-//! with no row in its day's file uses its row in the first durations file that has one;
-//! a function with no row in any file uses the **trace-wide median table**: for each of the
-//! seven percentiles, the median of that percentile over every row of every durations file.
-//! (If the durations files have no rows at all, such a function is an error.) A row whose
-//! percentiles are not in non-decreasing order is sorted. The trace's percentiles are of
+//! with no row in its day's file uses its own row in the first durations file that has one.
+//! A function with no row in any durations file is an **error** naming the function, the
+//! invocations line and the durations files — unless the spec asks for a fallback with
+//! `missing_durations = "median"` ([`MissingDurations::Median`]): then it uses the
+//! **trace-wide median table**, for each of the seven percentiles the median of that
+//! percentile over every row of every durations file (still an error if the durations files
+//! have no rows at all). The trace's percentiles are of
 //! 30-second averages and exclude cold starts, so the draws are smoother than single
 //! invocations and hold no cold-start time. The durations `Count` column is not used:
 //! arrivals come from the invocation counts only.
 //!
 //! ## Memory
-//! An application's memory is its `AverageAllocatedMb_pct99`, rounded up to a whole MB (at
-//! least 1); with several rows for one app (several days, or one row per function), the
-//! largest. The 99th percentile, not the median: a function-table entry is the memory one
+//! An application's memory is its `AverageAllocatedMb_pct99`, rounded up to a whole MB (a
+//! value of 0, negative or not a number is an error, as is one above 10⁹ MB); with several
+//! rows for one app (several days, or one row per function), the largest. The 99th percentile, not the median: a function-table entry is the memory one
 //! instance reserves, and an instance sized at the median would be exceeded half of the
 //! time, while the 100th percentile is a single (often transient) sample; p99 is what a
 //! provider sizing instances to "almost always fit" would choose. An app with no memory row
@@ -94,11 +112,13 @@
 //! The checksum is the SHA-256 of the files' SHA-256 digests, in the order invocations,
 //! durations, memory, available once the last day has been read.
 
-use crate::common::{
-    spread_into, DeployUnit, PathList, Spread, MAX_ARRIVALS_PER_BIN, MAX_COUNT_PER_BIN,
-};
+use crate::common::{spread_into, DeployUnit, PathList, Spread};
 use crate::error::TraceError;
-use crate::rows::{combined_digest, count, non_negative_f64, Rows};
+use crate::limits::{MAX_ARRIVALS_PER_BIN, MAX_COUNT_PER_BIN, MAX_DAYS};
+use crate::rows::{
+    combined_digest, count, ms_field, non_negative_f64, one_line, path_text, shown_text, Rows,
+    Skipped, Unit,
+};
 use crate::{burr_memory_mb, spec_error, TraceInfo};
 use faasim_sim::rng::streams;
 use faasim_sim::{
@@ -127,10 +147,10 @@ const PERCENTILES: [&str; 7] = [
 ];
 /// Where the percentile columns sit on the CDF.
 const QUANTILES: [f64; 7] = [0.0, 0.01, 0.25, 0.5, 0.75, 0.99, 1.0];
+const MINIMUM: &str = "Minimum";
+const MAXIMUM: &str = "Maximum";
 const MINUTES_PER_DAY: u64 = 1440;
 const MINUTE_US: u64 = 60_000_000;
-/// Durations above this many ms (about 31 years) are treated as bad input.
-const MAX_DURATION_MS: f64 = 1e12;
 /// Memory above this many MB (1 PB) is treated as bad input.
 const MAX_MEMORY_MB: f64 = 1e9;
 const NONE: u32 = u32::MAX;
@@ -155,14 +175,56 @@ pub struct Azure2019Spec {
     /// What a function-table entry is (default `app`).
     #[serde(default)]
     pub unit: DeployUnit,
+    /// What a function with no row in any durations file gets (default `error`).
+    #[serde(default)]
+    pub missing_durations: MissingDurations,
+}
+
+/// What the reader does with a function that has no row in any durations file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingDurations {
+    /// Stop with an error naming the function, its invocations line and the durations
+    /// files: its execution times are unknown.
+    #[default]
+    Error,
+    /// Draw its execution times from the trace-wide median table (the element-wise median
+    /// of every row of every durations file), i.e. from other functions' rows.
+    Median,
 }
 
 impl Azure2019Spec {
+    /// A spec reading these files, with every other key at its default.
+    pub fn new(
+        invocations: impl Into<PathList>,
+        durations: impl Into<PathList>,
+        memory: impl Into<PathList>,
+    ) -> Self {
+        Self {
+            invocations: invocations.into(),
+            durations: durations.into(),
+            memory: memory.into(),
+            spread: Spread::default(),
+            unit: DeployUnit::default(),
+            missing_durations: MissingDurations::default(),
+        }
+    }
+
     /// Checks the file counts (not the files).
     pub fn validate(&self) -> Result<(), TraceError> {
         const F: &str = "azure2019";
         if self.invocations.is_empty() {
             return Err(spec_error(F, "invocations", "must name at least one file"));
+        }
+        if self.invocations.len() > MAX_DAYS {
+            return Err(spec_error(
+                F,
+                "invocations",
+                format!(
+                    "names {} files, more than the {MAX_DAYS} days (100 years) a trace may span",
+                    self.invocations.len()
+                ),
+            ));
         }
         if self.durations.is_empty() {
             return Err(spec_error(F, "durations", "must name at least one file"));
@@ -176,6 +238,18 @@ impl Azure2019Spec {
                      got {}",
                     self.invocations.len(),
                     self.durations.len()
+                ),
+            ));
+        }
+        if self.memory.len() > 1 && self.memory.len() != self.invocations.len() {
+            return Err(spec_error(
+                F,
+                "memory",
+                format!(
+                    "must name no file, one file (for every day) or one per invocations file \
+                     ({}), got {}",
+                    self.invocations.len(),
+                    self.memory.len()
                 ),
             ));
         }
@@ -225,6 +299,9 @@ struct DayRow {
 pub struct Azure2019Source {
     spread: Spread,
     unit: DeployUnit,
+    missing_durations: MissingDurations,
+    /// Duplicate rows skipped in lenient mode.
+    skipped: Skipped,
     seed: u64,
     /// Invocations files not yet replayed (header already read).
     pending: Vec<Option<Rows<File>>>,
@@ -289,6 +366,17 @@ impl Azure2019Source {
     /// Opens the files `spec` names (relative paths resolved against `base_dir`): reads the
     /// durations and memory files and the header of every invocations file.
     pub fn open(spec: &Azure2019Spec, base_dir: &Path, seed: u64) -> Result<Self, TraceError> {
+        Self::open_lenient(spec, base_dir, seed, false)
+    }
+
+    /// [`open`](Self::open); if `lenient`, a duplicate row is skipped and counted instead of
+    /// being an error (see the [module docs](self)).
+    pub fn open_lenient(
+        spec: &Azure2019Spec,
+        base_dir: &Path,
+        seed: u64,
+        lenient: bool,
+    ) -> Result<Self, TraceError> {
         spec.validate()?;
         let inv_paths = spec.invocations.resolved(base_dir);
         let dur_paths = spec.durations.resolved(base_dir);
@@ -300,7 +388,11 @@ impl Azure2019Source {
         for (day, path) in inv_paths.iter().enumerate() {
             let rows = Rows::open(path)?;
             let layout = day_layout(&rows)?;
+            if let Some(first) = layouts.first() {
+                same_minutes(&inv_paths[0], first, path, &layout)?;
+            }
             if let Some(&(_, last)) = layout.minutes.last() {
+                // At most MAX_DAYS days of 1440 minutes: within MAX_SPAN_US, no overflow.
                 let end_min = day as u64 * MINUTES_PER_DAY + u64::from(last);
                 horizon = Some(SimTime(end_min * MINUTE_US));
             }
@@ -313,6 +405,8 @@ impl Azure2019Source {
         let mut src = Self {
             spread: spec.spread,
             unit: spec.unit,
+            missing_durations: spec.missing_durations,
+            skipped: Skipped::new(lenient),
             seed,
             pending,
             layouts,
@@ -369,6 +463,40 @@ impl Azure2019Source {
         combined_digest(&self.digests)
     }
 
+    /// How many duplicate rows lenient mode has skipped so far (always 0 when strict).
+    pub fn skipped_rows(&self) -> u64 {
+        self.skipped.rows
+    }
+
+    /// The error message of the first row lenient mode skipped.
+    pub fn first_skipped(&self) -> Option<&str> {
+        self.skipped.first.as_deref()
+    }
+
+    /// A second row for `key` (first on `first_line`) at the record just read: an error, or
+    /// in lenient mode noted and `Ok(())` (the caller then skips the row).
+    fn duplicate(
+        &mut self,
+        rows: &Rows<File>,
+        first_line: u64,
+        what: &'static str,
+        key: &str,
+    ) -> Result<(), TraceError> {
+        let e = TraceError::Duplicate {
+            path: rows.path().to_owned(),
+            line: rows.line(),
+            first_line,
+            what,
+            key: one_line(&key.replace('\u{1f}', "/")),
+        };
+        if self.skipped.lenient {
+            self.skipped.note(&e);
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+
     /// Interns the function and app of the record's id columns.
     fn intern(
         &mut self,
@@ -413,37 +541,91 @@ impl Azure2019Source {
 
     fn read_durations(&mut self, path: &Path) -> Result<[u8; 32], TraceError> {
         let mut rows = Rows::open(path)?;
+        rows.require_header(
+            "HashOwner, HashApp, HashFunction, percentile_Average_0, ..., \
+             percentile_Average_100",
+        )?;
         let mut by_function = FxHashMap::default();
-        if !rows.header().is_empty() {
-            let h = rows.columns();
-            let (owner, app, function) =
-                (h.required(OWNER)?, h.required(APP)?, h.required(FUNCTION)?);
-            let mut cols = [0usize; 7];
-            for (c, name) in cols.iter_mut().zip(PERCENTILES) {
-                *c = h.required(name)?;
+        // Per function of this file: the line of its row.
+        let mut lines: FxHashMap<u32, u64> = FxHashMap::default();
+        let h = rows.columns();
+        let (owner, app, function) = (h.required(OWNER)?, h.required(APP)?, h.required(FUNCTION)?);
+        let mut cols = [0usize; 7];
+        for (c, name) in cols.iter_mut().zip(PERCENTILES) {
+            *c = h.required(name)?;
+        }
+        let min_max = match (h.find(MINIMUM)?, h.find(MAXIMUM)?) {
+            (Some(lo), Some(hi)) => Some((lo, hi)),
+            _ => None,
+        };
+        while rows.advance()? {
+            let f = self.intern(&rows, owner, app, function)?;
+            let rec = rows.record();
+            let mut t = [0f64; 7];
+            for (i, (v, &c)) in t.iter_mut().zip(&cols).enumerate() {
+                let name = PERCENTILES[i];
+                *v = ms_field(&rec[c]).map(|(ms, _)| ms).map_err(|e| {
+                    rows.bad_time(
+                        name,
+                        "a duration in milliseconds >= 0",
+                        &rec[c],
+                        e,
+                        Unit::Ms,
+                    )
+                })?;
             }
-            while rows.advance()? {
-                let f = self.intern(&rows, owner, app, function)?;
-                let rec = rows.record();
-                let mut t = [0f64; 7];
-                for ((v, &c), name) in t.iter_mut().zip(&cols).zip(PERCENTILES) {
-                    *v = non_negative_f64(&rec[c])
-                        .filter(|&ms| ms <= MAX_DURATION_MS)
-                        .ok_or_else(|| {
-                            rows.bad(name, "a duration in milliseconds >= 0", &rec[c])
-                        })?;
-                }
-                t.sort_by(f64::total_cmp);
-                // A function named twice in one file keeps its first row.
-                if let std::collections::hash_map::Entry::Vacant(e) = by_function.entry(f) {
-                    let table = self.tables.len() as u32;
-                    self.tables.push(t);
-                    e.insert(table);
-                    self.first_table.entry(f).or_insert(table);
+            if let Some(i) = (1..7).find(|&i| t[i] < t[i - 1]) {
+                return Err(rows.row_error(
+                    PERCENTILES[i],
+                    format!(
+                        "percentiles must not decrease from left to right, got {} after {} = {}",
+                        shown_text(rec[cols[i]].trim_ascii()),
+                        PERCENTILES[i - 1],
+                        shown_text(rec[cols[i - 1]].trim_ascii()),
+                    ),
+                ));
+            }
+            if let Some((lo, hi)) = min_max {
+                let min = ms_field(&rec[lo]).map_err(|e| {
+                    rows.bad_time(
+                        MINIMUM,
+                        "a duration in milliseconds >= 0",
+                        &rec[lo],
+                        e,
+                        Unit::Ms,
+                    )
+                })?;
+                let max = ms_field(&rec[hi]).map_err(|e| {
+                    rows.bad_time(
+                        MAXIMUM,
+                        "a duration in milliseconds >= 0",
+                        &rec[hi],
+                        e,
+                        Unit::Ms,
+                    )
+                })?;
+                if min.0 > max.0 {
+                    return Err(rows.row_error(
+                        MINIMUM,
+                        format!(
+                            "expected at most {MAXIMUM} ({}), got {}",
+                            shown_text(rec[hi].trim_ascii()),
+                            shown_text(rec[lo].trim_ascii()),
+                        ),
+                    ));
                 }
             }
-        } else {
-            rows.advance()?;
+            let line = rows.line();
+            if let Some(&first_line) = lines.get(&f) {
+                let key = self.functions.names[f as usize].clone();
+                self.duplicate(&rows, first_line, "function", &key)?;
+                continue;
+            }
+            lines.insert(f, line);
+            let table = self.tables.len() as u32;
+            self.tables.push(t);
+            by_function.insert(f, table);
+            self.first_table.entry(f).or_insert(table);
         }
         self.tables_by_file.push(by_function);
         rows.digest().ok_or_else(|| TraceError::Content {
@@ -454,29 +636,57 @@ impl Azure2019Source {
 
     fn read_memory(&mut self, path: &Path) -> Result<[u8; 32], TraceError> {
         let mut rows = Rows::open(path)?;
-        if !rows.header().is_empty() {
-            let h = rows.columns();
-            let (owner, app, pct99) = (
-                h.required(OWNER)?,
-                h.required(APP)?,
-                h.required(MEMORY_PCT99)?,
-            );
-            while rows.advance()? {
-                let rec = rows.record();
-                let owner_s = id_field(&rows, OWNER, &rec[owner])?;
-                let app_s = id_field(&rows, APP, &rec[app])?;
-                let mb = non_negative_f64(&rec[pct99])
-                    .filter(|&mb| mb <= MAX_MEMORY_MB)
-                    .ok_or_else(|| {
-                        rows.bad(MEMORY_PCT99, "a memory size in MB >= 0", &rec[pct99])
-                    })?;
-                let mb = (mb.ceil() as u32).max(1);
-                let a = self.intern_app(owner_s, app_s) as usize;
-                let slot = &mut self.app_memory[a];
-                *slot = if *slot == NONE { mb } else { (*slot).max(mb) };
+        rows.require_header("HashOwner, HashApp, AverageAllocatedMb_pct99")?;
+        let h = rows.columns();
+        let (owner, app, pct99) = (
+            h.required(OWNER)?,
+            h.required(APP)?,
+            h.required(MEMORY_PCT99)?,
+        );
+        // One row per app, or per function where the file has the column.
+        let function = h.find(FUNCTION)?;
+        let mut lines: FxHashMap<Box<str>, u64> = FxHashMap::default();
+        let mut key = String::new();
+        while rows.advance()? {
+            let rec = rows.record();
+            let owner_s = id_field(&rows, OWNER, &rec[owner])?;
+            let app_s = id_field(&rows, APP, &rec[app])?;
+            let mb = non_negative_f64(&rec[pct99])
+                .filter(|&mb| mb > 0.0)
+                .ok_or_else(|| rows.bad(MEMORY_PCT99, "a memory size in MB > 0", &rec[pct99]))?;
+            if mb > MAX_MEMORY_MB {
+                return Err(rows.bad(
+                    MEMORY_PCT99,
+                    "a memory size in MB of at most 1000000000",
+                    &rec[pct99],
+                ));
             }
-        } else {
-            rows.advance()?;
+            key.clear();
+            key.push_str(owner_s);
+            key.push('\u{1f}');
+            key.push_str(app_s);
+            if let Some(col) = function {
+                key.push('\u{1f}');
+                key.push_str(id_field(&rows, FUNCTION, &rec[col])?);
+            }
+            if let Some(&first_line) = lines.get(key.as_str()) {
+                let (what, k) = (
+                    if function.is_some() {
+                        "function"
+                    } else {
+                        "app"
+                    },
+                    key.clone(),
+                );
+                self.duplicate(&rows, first_line, what, &k)?;
+                continue;
+            }
+            lines.insert(key.as_str().into(), rows.line());
+            // mb is in (0, 1e9]: the ceiling is a whole number of MB from 1 to 1e9.
+            let mb = mb.ceil() as u32;
+            let a = self.intern_app(owner_s, app_s) as usize;
+            let slot = &mut self.app_memory[a];
+            *slot = if *slot == NONE { mb } else { (*slot).max(mb) };
         }
         rows.digest().ok_or_else(|| TraceError::Content {
             path: path.to_owned(),
@@ -510,43 +720,63 @@ impl Azure2019Source {
         } else {
             day
         };
+        // Per function of this day: the line of its row.
+        let mut lines: FxHashMap<u32, u64> = FxHashMap::default();
         while rows.advance()? {
             let f = self.intern(&rows, owner, app, function)?;
+            if let Some(&first_line) = lines.get(&f) {
+                let key = self.functions.names[f as usize].clone();
+                self.duplicate(&rows, first_line, "function", &key)?;
+                continue;
+            }
+            lines.insert(f, rows.line());
             if let Some(col) = trigger {
                 self.note_trigger(f, &rows.record()[col]);
             }
-            let table = match self.tables_by_file[file]
+            let own = self.tables_by_file[file]
                 .get(&f)
                 .or_else(|| self.first_table.get(&f))
-                .copied()
-                .or(self.fallback_table)
-            {
-                Some(t) => t,
-                None => {
-                    return Err(TraceError::Content {
-                        path: rows.path().to_owned(),
-                        message: format!(
-                            "line {}: function {} has no duration row, and the durations \
-                             files ({}) have no rows to build the fallback table from",
-                            rows.line(),
-                            self.function_hash[f as usize],
-                            self.durations_path
-                                .iter()
-                                .map(|p| p.display().to_string())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    })
+                .copied();
+            let table = match (own, self.missing_durations, self.fallback_table) {
+                (Some(t), _, _) => t,
+                (None, MissingDurations::Median, Some(t)) => t,
+                (None, missing, _) => {
+                    let files = self
+                        .durations_path
+                        .iter()
+                        .map(|p| path_text(p))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let name = one_line(&self.functions.names[f as usize].replace('\u{1f}', "/"));
+                    return Err(rows.row_error(
+                        FUNCTION,
+                        match missing {
+                            MissingDurations::Error => format!(
+                                "function {name} has no row in the durations file(s) {files}, so \
+                                 its execution times are unknown (missing_durations = \
+                                 \"median\" draws them from the median of the other functions' \
+                                 rows instead)"
+                            ),
+                            MissingDurations::Median => format!(
+                                "function {name} has no row in the durations file(s) {files}, \
+                                 and they have no rows to build the median table from"
+                            ),
+                        },
+                    ));
                 }
             };
             let entity = match self.unit {
                 DeployUnit::App => self.function_app[f as usize],
                 DeployUnit::Function => f,
             };
-            let row = u32::try_from(self.rows.len()).map_err(|_| TraceError::Content {
-                path: rows.path().to_owned(),
-                message: "more than 4 billion rows".into(),
-            })?;
+            // The packed sort key keeps a row index in 32 bits; the tag u32::MAX is free.
+            let row = u32::try_from(self.rows.len())
+                .ok()
+                .filter(|&r| r < u32::MAX)
+                .ok_or_else(|| TraceError::Content {
+                    path: rows.path().to_owned(),
+                    message: "more than 4 billion rows".into(),
+                })?;
             self.rows.push(DayRow { entity, table });
             let rec = rows.record();
             for (slot, &(col, _)) in self.slots.iter_mut().zip(&minutes) {
@@ -558,7 +788,7 @@ impl Azure2019Source {
                     Some(0) => {}
                     Some(c) if c <= MAX_COUNT_PER_BIN => slot.1.push((row, c as u32)),
                     _ => {
-                        let name = String::from_utf8_lossy(&rows.header()[col]).into_owned();
+                        let name = shown_text(&rows.header()[col]);
                         return Err(rows.bad(
                             Cow::Owned(name),
                             "a count of invocations (a whole number from 0 to 60000000)",
@@ -790,21 +1020,15 @@ fn minute_of(name: &[u8]) -> Option<&[u8]> {
 }
 
 fn day_layout(rows: &Rows<File>) -> Result<DayLayout, TraceError> {
+    rows.require_header("HashOwner, HashApp, HashFunction and minute columns 1 ... 1440")?;
     let h = rows.columns();
-    if rows.header().is_empty() {
-        return Err(TraceError::MissingColumn {
-            path: rows.path().to_owned(),
-            column: OWNER.into(),
-            header: String::new(),
-        });
-    }
     let (owner, app, function) = (h.required(OWNER)?, h.required(APP)?, h.required(FUNCTION)?);
     let mut minutes = Vec::new();
     for (col, name) in rows.header().iter().enumerate() {
         let Some(digits) = minute_of(name) else {
             continue;
         };
-        let column = || Cow::Owned(String::from_utf8_lossy(name.trim_ascii()).into_owned());
+        let column = || Cow::Owned(shown_text(name.trim_ascii()));
         let minute = std::str::from_utf8(digits)
             .ok()
             .and_then(|d| d.parse::<u16>().ok())
@@ -822,7 +1046,7 @@ fn day_layout(rows: &Rows<File>) -> Result<DayLayout, TraceError> {
             path: rows.path().to_owned(),
             column: Cow::Owned(format!(
                 "{} (minute {})",
-                String::from_utf8_lossy(rows.header()[w[1].0].trim_ascii()),
+                shown_text(rows.header()[w[1].0].trim_ascii()),
                 w[1].1
             )),
         });
@@ -833,6 +1057,36 @@ fn day_layout(rows: &Rows<File>) -> Result<DayLayout, TraceError> {
         function,
         trigger: h.find(TRIGGER)?,
         minutes,
+    })
+}
+
+/// An error unless day `layout` (of file `path`) has the same minute columns as the first
+/// day (of `first_path`).
+fn same_minutes(
+    first_path: &Path,
+    first: &DayLayout,
+    path: &Path,
+    layout: &DayLayout,
+) -> Result<(), TraceError> {
+    let minutes = |l: &DayLayout| l.minutes.iter().map(|&(_, m)| m).collect::<Vec<u16>>();
+    let (a, b) = (minutes(first), minutes(layout));
+    if a == b {
+        return Ok(());
+    }
+    let describe = |m: &[u16]| match (m.first(), m.last()) {
+        (Some(lo), Some(hi)) => format!("{} minute columns ({lo} to {hi})", m.len()),
+        _ => "no minute columns".to_owned(),
+    };
+    Err(TraceError::Header {
+        path: path.to_owned(),
+        column: "minutes".into(),
+        message: format!(
+            "has {}, but the first day ({}) has {}; every day of a trace must cover the same \
+             minutes",
+            describe(&b),
+            path_text(first_path),
+            describe(&a)
+        ),
     })
 }
 

@@ -12,14 +12,17 @@
 //! One row per invocation, columns found by header name: `app` (application id), `func`
 //! (function id, unique only within its app), `end_timestamp` (seconds since the trace
 //! start, a decimal), `duration` (seconds, a decimal); other columns are ignored. Times are
-//! converted once to whole microseconds (rounded to nearest); an invocation starts at
-//! `end_timestamp − duration` (clamped at 0 should the difference be negative) and runs for
-//! `duration`.
+//! converted once to whole microseconds (rounded to nearest), and must be at most 100 years
+//! ([`MAX_SPAN_S`](crate::limits::MAX_SPAN_S)); an invocation starts at
+//! `end_timestamp − duration` and runs for `duration`. A row whose duration is longer than
+//! its end time (a start before the trace's origin) is an error naming the line.
 //!
 //! The rows are **not** sorted in the file, so the reader reads the whole file when the trace
 //! is opened and keeps one compact record per invocation (start, duration, function: 24
 //! bytes, ~48 MB for the full 1.98 M-row file), sorted by start time, ties in file order (a
-//! stable sort). Bad rows therefore fail before the run starts; in **lenient mode**
+//! stable sort). Bad rows therefore fail before the run starts. An empty file (no header) is
+//! an error; a header with no rows is a trace of zero invocations ([`Azure2021Source::len`]).
+//! In **lenient mode**
 //! ([`Azure2021Source::open_lenient`], `OpenOptions::lenient`) a row with a bad field or the
 //! wrong number of fields is skipped and counted instead ([`Azure2021Source::skipped_rows`]).
 //! (Order is no concern here: the reader sorts.)
@@ -36,7 +39,7 @@
 use crate::burr_memory_mb;
 use crate::common::DeployUnit;
 use crate::error::TraceError;
-use crate::rows::{hex, seconds_to_us, Rows, Skipped};
+use crate::rows::{hex, seconds_field, shown_text, Rows, Skipped, Unit};
 use crate::TraceInfo;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
@@ -106,6 +109,7 @@ impl Azure2021Source {
     ) -> Result<Self, TraceError> {
         let path = base_dir.join(&spec.path);
         let mut rows = Rows::open(&path)?;
+        rows.require_header("app, func, end_timestamp, duration")?;
         let mut skipped = Skipped::new(lenient);
         let mut records = Vec::new();
         let mut names: Vec<Box<str>> = Vec::new();
@@ -116,7 +120,7 @@ impl Azure2021Source {
         // App id -> (its index in `app_names`, its memory).
         let mut apps: FxHashMap<Box<str>, (u32, u32)> = FxHashMap::default();
         let mut key = String::new();
-        if !rows.header().is_empty() {
+        {
             let h = rows.columns();
             let (app, func, end, duration) = (
                 h.required(APP)?,
@@ -135,19 +139,38 @@ impl Azure2021Source {
                 let parsed = (|| {
                     let app_s = id_of(app, APP)?;
                     let func_s = id_of(func, FUNC)?;
-                    let end_us = seconds_to_us(&rec[end]).ok_or_else(|| {
-                        rows.bad(END, "a time in seconds >= 0 (a decimal number)", &rec[end])
+                    let end_us = seconds_field(&rec[end]).map_err(|e| {
+                        rows.bad_time(
+                            END,
+                            "a time in seconds >= 0 (a decimal number)",
+                            &rec[end],
+                            e,
+                            Unit::S,
+                        )
                     })?;
-                    let duration_us = seconds_to_us(&rec[duration]).ok_or_else(|| {
-                        rows.bad(
+                    let duration_us = seconds_field(&rec[duration]).map_err(|e| {
+                        rows.bad_time(
                             DURATION,
                             "a duration in seconds >= 0 (a decimal number)",
                             &rec[duration],
+                            e,
+                            Unit::S,
                         )
                     })?;
-                    Ok::<_, TraceError>((app_s, func_s, end_us, duration_us))
+                    let start_us = end_us.checked_sub(duration_us).ok_or_else(|| {
+                        rows.row_error(
+                            DURATION,
+                            format!(
+                                "the invocation would start before the trace does: duration \
+                                 {} s is longer than end_timestamp {} s",
+                                shown_text(rec[duration].trim_ascii()),
+                                shown_text(rec[end].trim_ascii()),
+                            ),
+                        )
+                    })?;
+                    Ok::<_, TraceError>((app_s, func_s, start_us, duration_us))
                 })();
-                let (app_s, func_s, end_us, duration_us) = match parsed {
+                let (app_s, func_s, start_us, duration_us) = match parsed {
                     Ok(p) => p,
                     Err(e) => {
                         skipped.skip_or_fail(e)?;
@@ -179,13 +202,11 @@ impl Azure2021Source {
                     }
                 };
                 records.push(Record {
-                    start_us: end_us.saturating_sub(duration_us),
+                    start_us,
                     duration_us,
                     entity,
                 });
             }
-        } else {
-            rows.advance()?;
         }
         records.shrink_to_fit();
         records.sort_by_key(|r| r.start_us);

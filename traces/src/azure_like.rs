@@ -80,8 +80,11 @@
 //! of thousands of functions and billions of invocations streams in constant memory. All
 //! functions are registered (in index order) before the first arrival, invoked or not.
 
-use crate::common::{burr_quantile_mb, BURR_MAX_MB, BURR_MIN_MB};
+use crate::common::{burr_quantile_mb, within_span, BURR_MAX_MB, BURR_MIN_MB};
 use crate::error::TraceError;
+use crate::limits::{
+    show_f64, MAX_EXPECTED_INVOCATIONS, MAX_GENERATED_FUNCTIONS, MAX_SPAN_MS, MAX_SPAN_S,
+};
 use crate::{spec_error, TraceInfo};
 use faasim_sim::rng::streams;
 use faasim_sim::{
@@ -96,8 +99,14 @@ use std::collections::BinaryHeap;
 
 const FORMAT: &str = "azure-like";
 
-/// More functions than this is almost surely a typo (under 200 bytes each).
-pub const MAX_FUNCTIONS: u32 = 10_000_000;
+/// More functions than this is almost surely a typo (under 200 bytes each, see
+/// [`MAX_GENERATED_FUNCTIONS`]).
+pub const MAX_FUNCTIONS: u32 = MAX_GENERATED_FUNCTIONS;
+
+/// The range of `rate_scale`: six orders of magnitude either way. Beyond it a timer's period
+/// would not be a meaningful number of microseconds; the expected number of invocations is
+/// bounded separately ([`MAX_EXPECTED_INVOCATIONS`]).
+pub const RATE_SCALE_RANGE: (f64, f64) = (1e-6, 1e6);
 
 /// The knots `(log10 of the mean invocations per day, CDF)` of the per-function rate
 /// distribution; see the [module docs](self) for their sources.
@@ -167,7 +176,8 @@ pub struct AzureLikeSpec {
     /// Length of the trace in seconds (default 86400, one day): arrivals fall in
     /// `[0, duration_s)`, and the run's horizon is `duration_s`.
     pub duration_s: f64,
-    /// Multiplies every function's rate, timers included (default 1).
+    /// Multiplies every function's rate, timers included (default 1; within
+    /// [`RATE_SCALE_RANGE`]).
     pub rate_scale: f64,
     /// Log-sigma of each invocation's execution time around its function's mean (default
     /// 0.5; 0 makes every invocation of a function last its mean).
@@ -202,36 +212,50 @@ impl AzureLikeSpec {
                 ),
             ));
         }
-        if !(self.duration_s.is_finite() && self.duration_s > 0.0)
-            || SimDuration::try_from_ms_f64(self.duration_s * 1e3).is_none()
+        if !(self.duration_s.is_finite()
+            && self.duration_s > 0.0
+            && self.duration_s <= MAX_SPAN_S as f64)
         {
             return Err(spec_error(
                 FORMAT,
                 "duration_s",
                 format!(
-                    "must be a finite number of seconds > 0, got {}",
-                    self.duration_s
+                    "must be a number of seconds > 0 and at most {MAX_SPAN_S} (100 years, the \
+                     longest span faasim simulates), got {}",
+                    show_f64(self.duration_s)
                 ),
             ));
         }
-        if !(self.rate_scale.is_finite() && self.rate_scale > 0.0) {
+        let (lo, hi) = RATE_SCALE_RANGE;
+        if !(self.rate_scale >= lo && self.rate_scale <= hi) {
             return Err(spec_error(
                 FORMAT,
                 "rate_scale",
-                format!("must be a finite number > 0, got {}", self.rate_scale),
+                format!(
+                    "must be a number from {lo:e} to {hi:e}, got {}",
+                    show_f64(self.rate_scale)
+                ),
             ));
         }
-        for (key, v) in [
-            ("invocation_sigma", self.invocation_sigma),
-            ("timer_jitter_ms", self.timer_jitter_ms),
-        ] {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(spec_error(
-                    FORMAT,
-                    key,
-                    format!("must be a finite number >= 0, got {v}"),
-                ));
-            }
+        if !(self.invocation_sigma.is_finite() && self.invocation_sigma >= 0.0) {
+            return Err(spec_error(
+                FORMAT,
+                "invocation_sigma",
+                format!(
+                    "must be a finite number >= 0, got {}",
+                    show_f64(self.invocation_sigma)
+                ),
+            ));
+        }
+        if !(self.timer_jitter_ms >= 0.0 && self.timer_jitter_ms <= MAX_SPAN_MS as f64) {
+            return Err(spec_error(
+                FORMAT,
+                "timer_jitter_ms",
+                format!(
+                    "must be a number of ms from 0 to {MAX_SPAN_MS} (100 years), got {}",
+                    show_f64(self.timer_jitter_ms)
+                ),
+            ));
         }
         Ok(())
     }
@@ -363,6 +387,22 @@ impl AzureLikeSource {
                 memory_mb,
             });
         }
+        let per_day: f64 = profiles.iter().map(|p| p.daily_invocations).sum();
+        let expected = per_day * spec.duration_s / 86_400.0;
+        if expected > MAX_EXPECTED_INVOCATIONS {
+            return Err(spec_error(
+                FORMAT,
+                "rate_scale",
+                format!(
+                    "the {} functions at rate_scale {} over duration_s {} would make \
+                     {expected:.3e} invocations on average, more than the \
+                     {MAX_EXPECTED_INVOCATIONS:.0e} a generated trace may hold",
+                    spec.functions,
+                    show_f64(spec.rate_scale),
+                    show_f64(spec.duration_s)
+                ),
+            ));
+        }
         Ok(Self {
             funcs,
             profiles,
@@ -419,10 +459,13 @@ fn next_time(kind: &mut Kind, rng: &mut SimRng) -> u64 {
             } else {
                 0
             };
+            // A firing past u64 is past every horizon (at most MAX_SPAN_US): it ends the
+            // function's stream exactly as a firing past the horizon does.
             let t = k
-                .saturating_mul(*period_us)
-                .saturating_add(*phase_us)
-                .saturating_add(jitter);
+                .checked_mul(*period_us)
+                .and_then(|t| t.checked_add(*phase_us))
+                .and_then(|t| t.checked_add(jitter))
+                .unwrap_or(u64::MAX);
             *k += 1;
             t
         }
@@ -464,10 +507,23 @@ impl ArrivalSource for AzureLikeSource {
             0.0
         };
         let ms = (f.ln_median_ms + self.invocation_sigma * z).exp();
+        let duration = SimDuration::try_from_ms_f64(ms)
+            .and_then(within_span)
+            .ok_or_else(|| {
+                spec_error(
+                    FORMAT,
+                    "invocation_sigma",
+                    format!(
+                        "drew an execution time of {ms:.3e} ms for f{k}, more than \
+                         {MAX_SPAN_MS} ms (100 years, the longest span faasim simulates); lower \
+                         invocation_sigma"
+                    ),
+                )
+            })?;
         Ok(Some(Arrival {
             time: SimTime(time),
             function: FunctionId(first.0 + k),
-            duration: SimDuration::try_from_ms_f64(ms).unwrap_or(SimDuration::MAX),
+            duration,
             cold_start: None,
         }))
     }

@@ -22,7 +22,8 @@
 //! the space and a trailing `Z` are accepted; 0 to 9 fraction digits, the published files
 //! have 7, i.e. 100 ns). They are parsed by hand (proleptic Gregorian calendar, no leap
 //! seconds), rounded to the nearest microsecond, and replayed relative to the **first row**,
-//! which arrives at time 0.
+//! which arrives at time 0; a row more than 100 years after the first
+//! ([`MAX_SPAN_US`](crate::limits::MAX_SPAN_US)) is out of range.
 //!
 //! **Service time.** The trace has no durations, so each request's execution time comes from
 //! a linear token model of one request served alone (no batching):
@@ -38,7 +39,12 @@
 //! (default 0.2 ms per token, i.e. 5,000 tokens/s), and the token (decode) phase is
 //! memory-bound at tens of milliseconds per generated token (default 30 ms). They are not
 //! measurements; set them for the model and hardware being simulated. `overhead_ms`
-//! (default 0) adds a fixed per-request cost (scheduling, tokenisation, network).
+//! (default 0) adds a fixed per-request cost (scheduling, tokenisation, network). A row whose
+//! modelled service time exceeds 100 years (a token count of 10¹⁵, say) is an error naming
+//! its line and the token column that contributes most, rather than a request that would
+//! keep the simulation running for ever.
+//!
+//! An empty file (no header) is an error; a header with no rows is a trace of no requests.
 //!
 //! **Functions and memory.** Every request invokes one function, named by `function`
 //! (default `llm`), whose instance reserves `memory_mb` (default 81,920 MB: the 80 GB of HBM of
@@ -53,7 +59,8 @@
 //! one before it is still an error (as for the canonical CSV trace).
 
 use crate::error::TraceError;
-use crate::rows::{count, hex, Rows, Skipped};
+use crate::limits::{show_f64, MAX_SPAN_MS, MAX_SPAN_US};
+use crate::rows::{count, hex, shown_text, Rows, Skipped, Unit};
 use crate::spec_error;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
@@ -131,11 +138,14 @@ impl AzureLlm2023Spec {
             ("decode_ms_per_token", self.decode_ms_per_token),
             ("overhead_ms", self.overhead_ms),
         ] {
-            if !(v.is_finite() && v >= 0.0) {
+            if !(v.is_finite() && v >= 0.0 && v <= MAX_SPAN_MS as f64) {
                 return Err(spec_error(
                     FORMAT,
                     key,
-                    format!("must be a finite number >= 0, got {v}"),
+                    format!(
+                        "must be a number of ms from 0 to {MAX_SPAN_MS} (100 years), got {}",
+                        show_f64(v)
+                    ),
                 ));
             }
         }
@@ -162,7 +172,7 @@ struct Columns {
 pub struct AzureLlm2023Source {
     spec: AzureLlm2023Spec,
     rows: Rows<File>,
-    columns: Option<Columns>,
+    columns: Columns,
     function: Option<FunctionId>,
     /// The first row's time, µs since 1970.
     origin_us: Option<i64>,
@@ -187,15 +197,12 @@ impl AzureLlm2023Source {
     ) -> Result<Self, TraceError> {
         spec.validate()?;
         let rows = Rows::open(&base_dir.join(&spec.path))?;
-        let columns = if rows.header().is_empty() {
-            None
-        } else {
-            let h = rows.columns();
-            Some(Columns {
-                timestamp: h.required(TIMESTAMP)?,
-                context: h.required(CONTEXT)?,
-                generated: h.required(GENERATED)?,
-            })
+        rows.require_header("TIMESTAMP, ContextTokens, GeneratedTokens")?;
+        let h = rows.columns();
+        let columns = Columns {
+            timestamp: h.required(TIMESTAMP)?,
+            context: h.required(CONTEXT)?,
+            generated: h.required(GENERATED)?,
         };
         Ok(Self {
             spec: spec.clone(),
@@ -228,10 +235,7 @@ impl AzureLlm2023Source {
             if !self.rows.advance_lenient(&mut self.skipped)? {
                 return Ok(None);
             }
-            let Some(cols) = self.columns else {
-                return Ok(None);
-            };
-            match self.parse_row(cols, functions) {
+            match self.parse_row(self.columns, functions) {
                 Ok(a) => return Ok(Some(a)),
                 Err(e) => self.skipped.skip_or_fail(e)?,
             }
@@ -259,7 +263,7 @@ impl AzureLlm2023Source {
                 path: rows.path().to_owned(),
                 line: rows.line(),
                 column: TIMESTAMP.into(),
-                got: String::from_utf8_lossy(ts_raw.trim_ascii()).into_owned(),
+                got: shown_text(ts_raw.trim_ascii()),
                 previous: self.previous.1.clone(),
             });
         }
@@ -277,20 +281,37 @@ impl AzureLlm2023Source {
                 &rec[cols.generated],
             )
         })?;
-        let duration = SimDuration::try_from_ms_f64(self.spec.service_ms(context, generated))
+        let service_ms = self.spec.service_ms(context, generated);
+        let duration = SimDuration::try_from_ms_f64(service_ms)
+            .filter(|d| d.0 <= MAX_SPAN_US)
             .ok_or_else(|| {
-                rows.bad(
-                    CONTEXT,
-                    "token counts whose modelled service time is finite",
-                    &rec[cols.context],
+                // Name the token column that contributes most.
+                let prefill = self.spec.prefill_ms_per_token * context as f64;
+                let decode = self.spec.decode_ms_per_token * generated as f64;
+                let column = if prefill >= decode {
+                    CONTEXT
+                } else {
+                    GENERATED
+                };
+                rows.row_error(
+                    column,
+                    format!(
+                        "the modelled service time overhead_ms + prefill_ms_per_token × \
+                         {CONTEXT} + decode_ms_per_token × {GENERATED} = {service_ms:.6e} ms \
+                         ({context} and {generated} tokens) is out of range, expected at most \
+                         {MAX_SPAN_MS} ms (the longest span faasim simulates, 100 years)"
+                    ),
                 )
             })?;
-        let origin = *self.origin_us.get_or_insert(ts);
+        let origin = self.origin_us.unwrap_or(ts);
+        let offset = ts
+            .checked_sub(origin)
+            .and_then(|d| u64::try_from(d).ok())
+            .filter(|&d| d <= MAX_SPAN_US)
+            .ok_or_else(|| rows.out_of_range(TIMESTAMP, ts_raw, Unit::FromFirstRow))?;
+        self.origin_us = Some(origin);
         if self.previous.0 != ts {
-            self.previous = (
-                ts,
-                String::from_utf8_lossy(ts_raw.trim_ascii()).into_owned(),
-            );
+            self.previous = (ts, shown_text(ts_raw.trim_ascii()));
         }
         let function = *self.function.get_or_insert_with(|| {
             functions.push(FunctionSpec {
@@ -299,7 +320,7 @@ impl AzureLlm2023Source {
             })
         });
         Ok(Arrival {
-            time: SimTime((ts - origin) as u64),
+            time: SimTime(offset),
             function,
             duration,
             cold_start: None,

@@ -2,8 +2,9 @@
 //! per-minute count is spread inside its minute, the unit of deployment, and the Burr XII
 //! memory fallback of the Azure traces.
 
+use crate::limits::{show_f64, MAX_SPAN_MS, MAX_SPAN_US};
 use faasim_sim::rng::streams;
-use faasim_sim::SimRng;
+use faasim_sim::{DistSpec, SimDuration, SimRng};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -46,6 +47,18 @@ impl PathList {
 impl From<&str> for PathList {
     fn from(p: &str) -> Self {
         PathList::One(p.into())
+    }
+}
+
+impl From<PathBuf> for PathList {
+    fn from(p: PathBuf) -> Self {
+        PathList::One(p)
+    }
+}
+
+impl From<Vec<PathBuf>> for PathList {
+    fn from(v: Vec<PathBuf>) -> Self {
+        PathList::Many(v)
     }
 }
 
@@ -94,18 +107,10 @@ pub enum Spread {
     Poisson,
 }
 
-/// The most invocations one function may have in one bin: one per microsecond of a minute.
-/// Larger counts are treated as bad input rather than allocated.
-pub const MAX_COUNT_PER_BIN: u64 = 60_000_000;
-
-/// The most arrivals one bin may hold over all functions (800 MB of buffer); a file asking
-/// for more is treated as bad input rather than allocated. Real traces are orders of
-/// magnitude below it.
-pub const MAX_ARRIVALS_PER_BIN: u64 = 100_000_000;
-
 /// Appends `count` offsets in `[0, width_us)` to `out`, each packed as
 /// `offset << 32 | tag` so that sorting the packed values sorts by time, then by tag.
-/// `width_us` must be below 2^32 and `count` at most [`MAX_COUNT_PER_BIN`].
+/// `width_us` must be below 2^32 and `count` at most
+/// [`MAX_COUNT_PER_BIN`](crate::limits::MAX_COUNT_PER_BIN).
 pub(crate) fn spread_into(
     out: &mut Vec<u64>,
     spread: Spread,
@@ -135,6 +140,33 @@ pub(crate) fn spread_into(
             out.extend((0..n).map(|_| rng.below(width_us) << 32 | tag));
         }
     }
+}
+
+/// An error message unless every scale parameter of `d` (a constant, a mean, a median, a
+/// standard deviation, an empirical value) is at most [`MAX_SPAN_MS`] (100 years): a
+/// distribution centred beyond the longest span faasim simulates is a unit slip.
+pub fn check_dist_span(d: &DistSpec) -> Result<(), String> {
+    let scales: Vec<(&str, f64)> = match d {
+        DistSpec::Constant { value_ms } => vec![("value_ms", *value_ms)],
+        DistSpec::Exponential { mean_ms } => vec![("mean_ms", *mean_ms)],
+        DistSpec::Lognormal { median_ms, .. } => vec![("median_ms", *median_ms)],
+        DistSpec::Normal { mean_ms, std_ms } => vec![("mean_ms", *mean_ms), ("std_ms", *std_ms)],
+        DistSpec::Empirical { values_ms } => values_ms.iter().map(|&v| ("values_ms", v)).collect(),
+    };
+    match scales.into_iter().find(|&(_, v)| v > MAX_SPAN_MS as f64) {
+        Some((name, v)) => Err(format!(
+            "`{name}` must be at most {MAX_SPAN_MS} ms (100 years), got {}",
+            show_f64(v)
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A drawn execution time, if within [`MAX_SPAN_US`]; the generators and readers that draw
+/// durations refuse a longer one (a tail draw of a very wide distribution) with an error
+/// rather than saturate it.
+pub(crate) fn within_span(d: SimDuration) -> Option<SimDuration> {
+    (d.0 <= MAX_SPAN_US).then_some(d)
 }
 
 /// What a function-table entry stands for.

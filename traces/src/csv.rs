@@ -23,9 +23,13 @@
 //!   platform's model if this invocation causes a cold start; an empty field means "use the
 //!   model".
 //!
-//! Times are converted once, here, to whole microseconds (rounded to nearest). An empty file
-//! or a header with no rows is a trace of zero arrivals, not an error. Any other bad input is
-//! a [`TraceError`] naming the file, line and column; the reader never panics on input.
+//! Times are converted once, here, to whole microseconds (rounded to nearest); a timestamp,
+//! duration or cold start above 100 years ([`MAX_SPAN_MS`](crate::limits::MAX_SPAN_MS)) is
+//! out of range. An empty file (no header) is an error; a header with no rows is a trace of
+//! zero arrivals ([`CsvSource::arrivals_read`] says 0 at the end). Any other bad input is a
+//! [`TraceError`] naming the file, line and column; the reader never panics on input, and a
+//! record longer than [`MAX_RECORD_BYTES`](crate::limits::MAX_RECORD_BYTES) is an error, so
+//! memory stays bounded whatever the file holds.
 //!
 //! **Lenient mode** ([`CsvSource::lenient`], `OpenOptions::lenient`): a row with a bad field
 //! or the wrong number of fields is skipped and counted ([`CsvSource::skipped_rows`])
@@ -39,7 +43,7 @@
 //! the checksum costs no second pass.
 
 use crate::error::TraceError;
-use crate::rows::{hex, Header, Rows, Skipped};
+use crate::rows::{hex, ms_field, Header, Rows, Skipped, TimeError, Unit};
 use crate::TraceInfo;
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
@@ -68,12 +72,14 @@ struct Columns {
     app: Option<usize>,
 }
 
+/// The header the reader needs, for the message about an empty file.
+const EXPECTED_HEADER: &str = "timestamp_ms, function, duration_ms, memory_mb";
+
 /// A streaming reader of a canonical CSV trace; see the [module docs](self).
 #[derive(Debug)]
 pub struct CsvSource<R: Read> {
     rows: Rows<R>,
-    /// `None` for an empty file (no header): zero arrivals.
-    columns: Option<Columns>,
+    columns: Columns,
     ids: FxHashMap<Box<str>, FunctionId>,
     previous: SimTime,
     previous_ms: f64,
@@ -97,14 +103,12 @@ impl CsvSource<File> {
 
 impl<R: Read> CsvSource<R> {
     /// Reads a trace from any byte stream (a file, a slice in tests); `path` only names it in
-    /// error messages. Reads the header now, so a missing column fails before the run starts.
+    /// error messages. Reads the header now, so an empty file or a missing column fails
+    /// before the run starts.
     pub fn from_reader(reader: R, path: impl Into<PathBuf>) -> Result<Self, TraceError> {
         let rows = Rows::new(reader, path)?;
-        let columns = if rows.header().is_empty() {
-            None
-        } else {
-            Some(find_columns(rows.columns())?)
-        };
+        rows.require_header(EXPECTED_HEADER)?;
+        let columns = find_columns(rows.columns())?;
         Ok(Self {
             rows,
             columns,
@@ -153,13 +157,15 @@ impl<R: Read> CsvSource<R> {
         let rows = &self.rows;
         let rec = rows.record();
         let ts_raw = &rec[cols.timestamp];
-        let (time_ms, time) = parse_ms(ts_raw)
-            .map(|(ms, d)| (ms, SimTime(d.0)))
-            .ok_or_else(|| {
-                rows.bad(
+        let (time_ms, time) = ms_field(ts_raw)
+            .map(|(ms, us)| (ms, SimTime(us)))
+            .map_err(|e| {
+                rows.bad_time(
                     TIMESTAMP,
                     "a timestamp in milliseconds >= 0 (a decimal number)",
                     ts_raw,
+                    e,
+                    Unit::Ms,
                 )
             })?;
         if time < self.previous {
@@ -171,19 +177,27 @@ impl<R: Read> CsvSource<R> {
             });
         }
         let dur_raw = &rec[cols.duration];
-        let duration = parse_ms(dur_raw)
-            .map(|(_, d)| d)
-            .ok_or_else(|| rows.bad(DURATION, "a number of milliseconds >= 0", dur_raw))?;
+        let duration = ms_duration(dur_raw).map_err(|e| {
+            rows.bad_time(
+                DURATION,
+                "a number of milliseconds >= 0",
+                dur_raw,
+                e,
+                Unit::Ms,
+            )
+        })?;
         let mem_raw = &rec[cols.memory];
         let memory_mb = parse_memory(mem_raw)
             .ok_or_else(|| rows.bad(MEMORY, "a whole number of MB > 0", mem_raw))?;
         let cold_start = match cols.cold_start {
             Some(i) if !rec[i].trim_ascii().is_empty() => {
-                Some(parse_ms(&rec[i]).map(|(_, d)| d).ok_or_else(|| {
-                    rows.bad(
+                Some(ms_duration(&rec[i]).map_err(|e| {
+                    rows.bad_time(
                         COLD_START,
                         "a number of milliseconds >= 0 or an empty field",
                         &rec[i],
+                        e,
+                        Unit::Ms,
                     )
                 })?)
             }
@@ -226,14 +240,10 @@ impl<R: Read> CsvSource<R> {
 
     fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
         loop {
-            // An empty file (no header) reads as zero records, which also finishes its digest.
             if !self.rows.advance_lenient(&mut self.skipped)? {
                 return Ok(None);
             }
-            let Some(cols) = self.columns else {
-                return Ok(None);
-            };
-            match self.parse_row(cols, functions) {
+            match self.parse_row(self.columns, functions) {
                 Ok(arrival) => {
                     self.arrivals += 1;
                     return Ok(Some(arrival));
@@ -271,10 +281,9 @@ fn find_columns(header: Header<'_>) -> Result<Columns, TraceError> {
     })
 }
 
-/// Milliseconds as written and as whole microseconds; `None` unless a finite decimal >= 0.
-pub(crate) fn parse_ms(raw: &[u8]) -> Option<(f64, SimDuration)> {
-    let ms: f64 = std::str::from_utf8(raw).ok()?.trim().parse().ok()?;
-    SimDuration::try_from_ms_f64(ms).map(|d| (ms, d))
+/// Milliseconds as a duration of whole microseconds (see [`ms_field`]).
+fn ms_duration(raw: &[u8]) -> Result<SimDuration, TimeError> {
+    ms_field(raw).map(|(_, us)| SimDuration(us))
 }
 
 /// A whole number of MB > 0, written as an integer or as a float with no fraction.
@@ -461,7 +470,7 @@ mod tests {
 
     #[test]
     fn bad_durations_are_rejected() {
-        for bad in ["abc", "-1", "NaN", "inf", "-inf", "", "1e400"] {
+        for bad in ["abc", "-1", "NaN", "inf", "-inf", ""] {
             let text = format!("timestamp_ms,function,duration_ms,memory_mb\n0,f,{bad},128\n");
             let e = err(text.as_bytes());
             assert_eq!(
@@ -544,18 +553,22 @@ mod tests {
     }
 
     #[test]
-    fn empty_file_and_header_only_are_zero_arrivals() {
-        for text in [&b""[..], b"timestamp_ms,function,duration_ms,memory_mb\n"] {
-            let (arrivals, table) = read_all(text).unwrap();
-            assert!(arrivals.is_empty());
-            assert!(table.is_empty());
+    fn empty_file_is_an_error_and_header_only_is_zero_arrivals() {
+        for text in [&b""[..], b"\n\n", b"\r\n"] {
+            assert_eq!(
+                err(text),
+                "trace.csv: empty file, expected a header line with the columns \
+                 timestamp_ms, function, duration_ms, memory_mb"
+            );
         }
-        let mut src = source(b"").unwrap();
+        let text = b"timestamp_ms,function,duration_ms,memory_mb\n";
+        let (arrivals, table) = read_all(text).unwrap();
+        assert!(arrivals.is_empty());
+        assert!(table.is_empty());
+        let mut src = source(text).unwrap();
         assert_eq!(src.next(&mut FunctionTable::new()).unwrap(), None);
-        assert_eq!(
-            src.checksum_hex().unwrap(),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
+        assert_eq!(src.arrivals_read(), 0);
+        assert_eq!(src.checksum_hex().unwrap(), hex(&Sha256::digest(text)));
     }
 
     #[test]

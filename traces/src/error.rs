@@ -1,5 +1,6 @@
 //! Why a trace could not be read or generated.
 
+use crate::rows::path_text;
 use std::borrow::Cow;
 use std::path::PathBuf;
 
@@ -11,13 +12,13 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The file could not be opened.
-    #[error("{}: cannot open trace file: {source}", path.display())]
+    #[error("{}: cannot open trace file: {source}", path_text(path))]
     Open {
         path: PathBuf,
         source: std::io::Error,
     },
     /// Reading failed part-way (a disk error, a directory given as the path, ...).
-    #[error("{} line {line}: read error: {source}", path.display())]
+    #[error("{} line {line}: read error: {source}", path_text(path))]
     Read {
         path: PathBuf,
         line: u64,
@@ -26,7 +27,7 @@ pub enum TraceError {
     /// A required column is not in the header.
     #[error(
         "{} line 1: missing required column `{column}` (the header has: {header})",
-        path.display()
+        path_text(path)
     )]
     MissingColumn {
         path: PathBuf,
@@ -34,20 +35,26 @@ pub enum TraceError {
         header: String,
     },
     /// A known column is named twice in the header, so which one to read is ambiguous.
-    #[error("{} line 1: column `{column}` appears more than once in the header", path.display())]
+    #[error(
+        "{} line 1: column `{column}` appears more than once in the header",
+        path_text(path)
+    )]
     DuplicateColumn {
         path: PathBuf,
         column: Cow<'static, str>,
     },
     /// A header that cannot be used as it stands (a bad minute column, ...).
-    #[error("{} line 1, column {column}: {message}", path.display())]
+    #[error("{} line 1, column {column}: {message}", path_text(path))]
     Header {
         path: PathBuf,
         column: Cow<'static, str>,
         message: String,
     },
     /// A field that does not hold what its column needs.
-    #[error("{} line {line}, column {column}: expected {expected}, got {got:?}", path.display())]
+    #[error(
+        "{} line {line}, column {column}: expected {expected}, got {got:?}",
+        path_text(path)
+    )]
     Field {
         path: PathBuf,
         line: u64,
@@ -56,11 +63,73 @@ pub enum TraceError {
         /// The field as written (invalid UTF-8 shown as U+FFFD), cut to 60 characters.
         got: String,
     },
+    /// A number too large for the simulation: every time and duration read from a trace
+    /// must fit in [`MAX_SPAN_US`](crate::limits::MAX_SPAN_US) (100 years).
+    #[error(
+        "{} line {line}, column {column}: {got:?} is out of range, expected at most {max} \
+         (the longest span faasim simulates, 100 years)",
+        path_text(path)
+    )]
+    OutOfRange {
+        path: PathBuf,
+        line: u64,
+        column: Cow<'static, str>,
+        /// The field as written, cut to 60 characters.
+        got: String,
+        /// The largest value accepted, with its unit (`3155760000000 ms`).
+        max: String,
+    },
+    /// A row whose fields parse but do not fit together (percentiles out of order, an
+    /// invocation ending before it started, a modelled service time out of range, ...).
+    #[error("{} line {line}, column {column}: {message}", path_text(path))]
+    Row {
+        path: PathBuf,
+        line: u64,
+        column: Cow<'static, str>,
+        message: String,
+    },
+    /// A second row for a key that must have one row per file.
+    #[error(
+        "{} line {line}: duplicate row for {what} {key}, first on line {first_line}",
+        path_text(path)
+    )]
+    Duplicate {
+        path: PathBuf,
+        line: u64,
+        first_line: u64,
+        /// What the key identifies (`function`, `app`).
+        what: &'static str,
+        key: String,
+    },
+    /// A file with no header (0 bytes, or blank lines only).
+    #[error(
+        "{}: empty file, expected a header line with the columns {expected}",
+        path_text(path)
+    )]
+    EmptyFile {
+        path: PathBuf,
+        /// The columns the reader needs, for the message.
+        expected: &'static str,
+    },
+    /// A record longer than [`MAX_RECORD_BYTES`](crate::limits::MAX_RECORD_BYTES): not a
+    /// text CSV file (`/dev/zero`, a binary file), a runaway quoted field, or a line too long.
+    #[error(
+        "{} line {line}: a record longer than {max} bytes (a line without end, an unclosed \
+         quote, or not a CSV text file)",
+        path_text(path)
+    )]
+    RecordTooLong { path: PathBuf, line: u64, max: u64 },
+    /// A quoted field still open at the end of the file.
+    #[error(
+        "{} line {line}: a quoted field is not closed before the end of the file",
+        path_text(path)
+    )]
+    UnclosedQuote { path: PathBuf, line: u64 },
     /// A row earlier in time than the row before it.
     #[error(
         "{} line {line}, column timestamp_ms: rows must be in time order, \
          got {time_ms} after {previous_ms}",
-        path.display()
+        path_text(path)
     )]
     Unsorted {
         path: PathBuf,
@@ -71,7 +140,7 @@ pub enum TraceError {
     /// A time earlier than the row before it, in a format whose rows must be sorted.
     #[error(
         "{} line {line}, column {column}: rows must be in time order, got {got} after {previous}",
-        path.display()
+        path_text(path)
     )]
     OutOfOrder {
         path: PathBuf,
@@ -83,7 +152,10 @@ pub enum TraceError {
         previous: String,
     },
     /// A row with more or fewer fields than the header.
-    #[error("{} line {line}: expected {expected} fields (as in the header), got {got}", path.display())]
+    #[error(
+        "{} line {line}: expected {expected} fields (as in the header), got {got}",
+        path_text(path)
+    )]
     FieldCount {
         path: PathBuf,
         line: u64,
@@ -91,7 +163,7 @@ pub enum TraceError {
         got: u64,
     },
     /// Any other CSV syntax error.
-    #[error("{} line {line}: {message}", path.display())]
+    #[error("{} line {line}: {message}", path_text(path))]
     Csv {
         path: PathBuf,
         line: u64,
@@ -109,7 +181,7 @@ pub enum TraceError {
     },
     /// Input that is readable but unusable as a whole (for example a function with no
     /// duration row when the durations files have no rows to fall back on).
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", path_text(path))]
     Content { path: PathBuf, message: String },
     /// Writing a converted trace failed.
     #[error("cannot write the converted trace: {source}")]
@@ -121,14 +193,18 @@ pub enum TraceError {
 }
 
 impl TraceError {
-    /// Whether this error is about one row only (a bad field, a wrong number of fields), so
-    /// that a lenient reader may skip the row and go on. Order errors are not row errors:
-    /// a row out of time order usually means the whole file is unsorted, and skipping would
-    /// silently drop a large part of it.
+    /// Whether this error is about one row only (a bad field, a field out of range, fields
+    /// that do not fit together, a wrong number of fields), so that a lenient reader may
+    /// skip the row and go on. Order errors are not row errors: a row out of time order
+    /// usually means the whole file is unsorted, and skipping would silently drop a large
+    /// part of it. Nor are duplicate rows: the readers that allow them count them apart.
     pub fn is_row_error(&self) -> bool {
         matches!(
             self,
-            TraceError::Field { .. } | TraceError::FieldCount { .. }
+            TraceError::Field { .. }
+                | TraceError::FieldCount { .. }
+                | TraceError::OutOfRange { .. }
+                | TraceError::Row { .. }
         )
     }
 }

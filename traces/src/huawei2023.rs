@@ -11,8 +11,10 @@
 //!   `time` column, a `day` column, and one column per function, headed by the function's id
 //!   (`0`, `1`, …), holding the number of requests of that function in the bin.
 //! - `time` is in **seconds since the start of the whole trace** (not of the day: the notebook
-//!   shows day 25 at `time` 2246100), a decimal >= 0. `day` is ignored (redundant with
-//!   `time`). Columns are found by header name (surrounding spaces ignored), in any order.
+//!   shows day 25 at `time` 2246100), a decimal >= 0 and at most 100 years
+//!   ([`MAX_SPAN_S`](crate::limits::MAX_SPAN_S)). `day` is ignored (redundant with `time`).
+//!   Columns are found by header name (surrounding spaces ignored), in any order. An empty
+//!   file (no header) is an error; a header with no rows holds no requests.
 //! - A function with no requests in a bin has an **empty** cell (pandas writes NaN so), and
 //!   counts may be written as floats (`2.0`) for the same reason. An empty cell, `NaN` or
 //!   `nan` is 0; otherwise a count is a whole number >= 0 (at most
@@ -45,9 +47,10 @@
 //! registered at their first request. The checksum is the file's SHA-256 (one file) or the
 //! SHA-256 of the files' digests (several), once the last file has been read.
 
-use crate::common::{spread_into, PathList, Spread, MAX_ARRIVALS_PER_BIN, MAX_COUNT_PER_BIN};
+use crate::common::{check_dist_span, spread_into, within_span, PathList, Spread};
 use crate::error::TraceError;
-use crate::rows::{combined_digest, count, non_negative_f64, Rows};
+use crate::limits::{MAX_ARRIVALS_PER_BIN, MAX_COUNT_PER_BIN, MAX_SPAN_MS};
+use crate::rows::{combined_digest, count, one_line, seconds_field, shown_text, Rows, Unit};
 use crate::spec_error;
 use faasim_sim::rng::streams;
 use faasim_sim::{
@@ -97,6 +100,7 @@ impl Huawei2023Spec {
         }
         self.duration_ms
             .validate()
+            .and_then(|()| check_dist_span(&self.duration_ms))
             .map_err(|m| spec_error(FORMAT, "duration_ms", m))?;
         if self.memory_mb == 0 {
             return Err(spec_error(FORMAT, "memory_mb", "must be > 0"));
@@ -157,12 +161,8 @@ impl Huawei2023Source {
         let mut names: Vec<Box<str>> = Vec::new();
         for path in spec.path.resolved(base_dir) {
             let rows = Rows::open(&path)?;
-            let layout = if rows.header().is_empty() {
-                Layout {
-                    time: 0,
-                    functions: Vec::new(),
-                }
-            } else {
+            rows.require_header("time, and one column of counts per function")?;
+            let layout = {
                 let h = rows.columns();
                 let time = h.required(TIME)?;
                 h.find(DAY)?;
@@ -179,13 +179,13 @@ impl Huawei2023Source {
                     }
                     let name = std::str::from_utf8(name).map_err(|_| TraceError::Header {
                         path: path.clone(),
-                        column: Cow::Owned(String::from_utf8_lossy(name).into_owned()),
+                        column: Cow::Owned(shown_text(name)),
                         message: "a function column must be named in UTF-8".into(),
                     })?;
                     if seen.insert(name.as_bytes(), ()).is_some() {
                         return Err(TraceError::DuplicateColumn {
                             path: path.clone(),
-                            column: Cow::Owned(name.to_owned()),
+                            column: Cow::Owned(one_line(name)),
                         });
                     }
                     let id = match ids.get(name) {
@@ -245,18 +245,23 @@ impl Huawei2023Source {
             let layout = &self.layouts[self.current];
             let rec = rows.record();
             let raw = &rec[layout.time];
-            let time_us = non_negative_f64(raw)
-                .map(|s| (s * 1e6).round())
-                .filter(|&us| us < 1.8e19)
-                .ok_or_else(|| rows.bad(TIME, "a time in seconds >= 0 (a decimal number)", raw))?
-                as u64;
+            let time_us = seconds_field(raw).map_err(|e| {
+                rows.bad_time(
+                    TIME,
+                    "a time in seconds >= 0 (a decimal number)",
+                    raw,
+                    e,
+                    Unit::S,
+                )
+            })?;
             if let Some((prev, text)) = &self.previous {
-                if time_us < prev.saturating_add(self.interval_us) {
+                // No overflow: a time is at most MAX_SPAN_US, an interval at most 3600 s.
+                if time_us < prev + self.interval_us {
                     return Err(TraceError::OutOfOrder {
                         path: rows.path().to_owned(),
                         line: rows.line(),
                         column: TIME.into(),
-                        got: String::from_utf8_lossy(raw.trim_ascii()).into_owned(),
+                        got: shown_text(raw.trim_ascii()),
                         previous: format!(
                             "{text} (rows must be at least interval_s = {} s apart)",
                             self.interval_us as f64 / 1e6
@@ -276,9 +281,9 @@ impl Huawei2023Source {
                 let c = count(cell)
                     .filter(|&c| c <= MAX_COUNT_PER_BIN)
                     .ok_or_else(|| {
-                        let name = String::from_utf8_lossy(rows.header()[col].trim_ascii());
+                        let name = shown_text(rows.header()[col].trim_ascii());
                         rows.bad(
-                            Cow::Owned(name.into_owned()),
+                            Cow::Owned(name),
                             "a count of requests (empty, NaN or a whole number from 0 to \
                              60000000)",
                             &rec[col],
@@ -309,10 +314,7 @@ impl Huawei2023Source {
             }
             self.buffer.sort_unstable();
             self.bin_start_us = time_us;
-            self.previous = Some((
-                time_us,
-                String::from_utf8_lossy(raw.trim_ascii()).into_owned(),
-            ));
+            self.previous = Some((time_us, shown_text(raw.trim_ascii())));
             return Ok(true);
         }
     }
@@ -333,10 +335,23 @@ impl Huawei2023Source {
             });
             self.registered[f] = id.0;
         }
+        let d = self.sampler.sample(&mut self.durations);
+        let duration = within_span(d).ok_or_else(|| {
+            spec_error(
+                FORMAT,
+                "duration_ms",
+                format!(
+                    "drew an execution time of {:.3e} ms, more than {MAX_SPAN_MS} ms (100 years, \
+                     the longest span faasim simulates); narrow the distribution",
+                    d.as_ms_f64()
+                ),
+            )
+        })?;
         Ok(Some(Arrival {
-            time: SimTime(self.bin_start_us.saturating_add(v >> 32)),
+            // No overflow: the bin starts at most at MAX_SPAN_US, the offset is below 2^32.
+            time: SimTime(self.bin_start_us + (v >> 32)),
             function: FunctionId(self.registered[f]),
-            duration: self.sampler.sample(&mut self.durations),
+            duration,
             cold_start: None,
         }))
     }

@@ -15,7 +15,7 @@
 //! | `csv` | the canonical CSV trace | [`TraceSpec::Csv`] | `path` |
 //! | `synthetic` | the built-in generator | [`SyntheticSpec`] | all optional |
 //! | `azure-like` | a generator fitted to the Azure 2019 characterisation | [`AzureLikeSpec`] | `functions` (1000), `duration_s` (86400), `rate_scale` (1), `invocation_sigma` (0.5), `timer_jitter_ms` (100) |
-//! | `azure2019` | Azure Functions 2019 (Shahrad et al., ATC'20) | [`Azure2019Spec`] | `invocations`, `durations`, `memory` (a path or a list), `spread` (`"equidistant"`), `unit` (`"app"`) |
+//! | `azure2019` | Azure Functions 2019 (Shahrad et al., ATC'20) | [`Azure2019Spec`] | `invocations`, `durations`, `memory` (a path or a list), `spread` (`"equidistant"`), `unit` (`"app"`), `missing_durations` (`"error"`) |
 //! | `azure2021` | Azure Functions 2021 (Zhang et al., SOSP'21) | [`Azure2021Spec`] | `path`, `unit` (`"app"`) |
 //! | `azure-llm-2023` | Azure LLM inference 2023 (Patel et al., Splitwise, ISCA'24) | [`AzureLlm2023Spec`] | `path`, `function` (`"llm"`), `memory_mb` (81920), `prefill_ms_per_token` (0.2), `decode_ms_per_token` (30), `overhead_ms` (0) |
 //! | `huawei2023` | Huawei Cloud 2023 (Joosen et al., SoCC'23) | [`Huawei2023Spec`] | `path` (a path or a list), `duration_ms` (a distribution), `memory_mb`, `spread` (`"equidistant"`), `interval_s` (60) |
@@ -69,8 +69,8 @@
 //!   randomness), `uniform` (one uniform point per equal slot) or `poisson` (that many
 //!   independent uniform points: a Poisson process conditioned on the count). Durations are
 //!   drawn from each function's percentile table as a piecewise-linear inverse CDF; a
-//!   function without a row uses its row of another day, else the trace-wide element-wise
-//!   median table. Memory is the app's `AverageAllocatedMb_pct99` rounded up (the size an
+//!   function without a row uses its row of another day, else is an error (or, with
+//!   `missing_durations = "median"`, uses the trace-wide element-wise median table). Memory is the app's `AverageAllocatedMb_pct99` rounded up (the size an
 //!   instance must reserve to almost always fit); an app without a row draws from the Burr
 //!   XII fit of the paper ([`burr_memory_mb`]: c = 11.652, k = 0.221, λ = 107.083 MB, clamped
 //!   to 32–16384 MB). The function-table entry is the app (`unit = "app"`: Azure scales
@@ -111,11 +111,22 @@
 //!
 //! ## Lenient reading
 //! With [`OpenOptions::lenient`], the row-oriented readers (`csv`, `azure2021`,
-//! `azure-llm-2023`) skip a row with a bad field or the wrong number of fields and count it
-//! ([`OpenTrace::skipped_rows`], [`OpenTrace::first_skipped`]) instead of failing. Rows out
-//! of time order still fail: they usually mean the whole file is unsorted, and skipping
-//! them would silently drop much of the trace. Bad headers, missing files and I/O errors
-//! always fail; the per-minute count readers and the generators ignore the option.
+//! `azure-llm-2023`) skip a row with a bad or out-of-range field, fields that do not fit
+//! together, or the wrong number of fields, and count it ([`OpenTrace::skipped_rows`],
+//! [`OpenTrace::first_skipped`]) instead of failing. Rows out of time order still fail: they
+//! usually mean the whole file is unsorted, and skipping them would silently drop much of
+//! the trace. Empty files, bad headers, missing files, records longer than
+//! [`limits::MAX_RECORD_BYTES`], quotes left open at the end of the file and I/O errors
+//! always fail. `azure2019` uses the option for
+//! duplicate rows only (the first row of a key wins, the others are counted); `huawei2023`
+//! and the generators ignore it.
+//!
+//! ## Limits
+//! Every reader and generator bounds what one input can ask for ([`limits`]): times and
+//! durations within 100 years, records within 1 MiB, counts per bin, generated functions
+//! and expected invocations. Beyond a bound the input is refused with a one-line error
+//! naming the file, line and column (or the key) and the bound; arithmetic on input times
+//! is checked, never saturated.
 //!
 //! ## Randomness
 //! Everything random draws from the run seed's named streams ([`faasim_sim::rng::streams`]),
@@ -153,23 +164,25 @@ mod convert;
 pub mod csv;
 mod error;
 pub mod huawei2023;
+pub mod limits;
 mod rows;
 pub mod sample;
 pub mod stats;
 pub mod synthetic;
 
-pub use crate::azure2019::{Azure2019Source, Azure2019Spec};
+pub use crate::azure2019::{Azure2019Source, Azure2019Spec, MissingDurations};
 pub use crate::azure2021::{Azure2021Source, Azure2021Spec};
 pub use crate::azure_like::{AzureLikeSource, AzureLikeSpec, FunctionProfile};
 pub use crate::azure_llm::{AzureLlm2023Source, AzureLlm2023Spec};
 pub use crate::common::{
     burr_memory_mb, burr_quantile_mb, DeployUnit, PathList, Spread, BURR_C, BURR_K, BURR_LAMBDA_MB,
-    BURR_MAX_MB, BURR_MIN_MB, MAX_COUNT_PER_BIN,
+    BURR_MAX_MB, BURR_MIN_MB,
 };
 pub use crate::convert::convert_to_csv;
 pub use crate::csv::CsvSource;
 pub use crate::error::TraceError;
 pub use crate::huawei2023::{Huawei2023Source, Huawei2023Spec};
+pub use crate::limits::MAX_COUNT_PER_BIN;
 pub use crate::sample::{SampleSpec, SampledSource, Select};
 pub use crate::stats::{
     trace_stats, Percentiles, StatsCollector, StatsOptions, StatsRow, TraceStats, TriggerMix,
@@ -269,6 +282,8 @@ pub(crate) fn spec_error(
 #[derive(Debug)]
 pub struct OpenTrace {
     source: Source,
+    /// Arrivals handed out so far.
+    arrivals: u64,
 }
 
 /// The plain variant is the common one and is kept inline (no indirection per arrival); the
@@ -318,6 +333,7 @@ impl Inner {
     fn skipped(&self) -> (u64, Option<&str>) {
         match self {
             Inner::Csv(s) => (s.skipped_rows(), s.first_skipped()),
+            Inner::Azure2019(s) => (s.skipped_rows(), s.first_skipped()),
             Inner::Azure2021(s) => (s.skipped_rows(), s.first_skipped()),
             Inner::AzureLlm2023(s) => (s.skipped_rows(), s.first_skipped()),
             _ => (0, None),
@@ -399,6 +415,14 @@ impl OpenTrace {
     pub fn first_skipped(&self) -> Option<&str> {
         self.inner().skipped().1
     }
+
+    /// How many arrivals the trace has handed out so far (after sampling). Once the trace
+    /// has been read to its end this is its number of invocations: 0 for a file with a
+    /// header and no rows, which is a valid, empty workload as far as the readers are
+    /// concerned (whether an empty workload may be run is the caller's decision).
+    pub fn arrivals_read(&self) -> u64 {
+        self.arrivals
+    }
 }
 
 impl ArrivalSource for OpenTrace {
@@ -406,10 +430,14 @@ impl ArrivalSource for OpenTrace {
         &mut self,
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
-        match &mut self.source {
+        let next = match &mut self.source {
             Source::Plain(i) => i.next_arrival(functions),
             Source::Sampled(s) => s.next_arrival(functions),
+        };
+        if let Ok(Some(_)) = next {
+            self.arrivals += 1;
         }
+        next
     }
 
     fn horizon(&self) -> Option<SimTime> {
@@ -447,10 +475,12 @@ pub struct OpenOptions {
     /// Skip and count bad rows instead of failing (`--lenient`): see
     /// [`OpenTrace::skipped_rows`]. Applies to the row-oriented readers — `csv`,
     /// `azure2021`, `azure-llm-2023` — where one row is one invocation; a bad row is one with
-    /// a field that does not parse or the wrong number of fields. Rows out of time order stay
-    /// an error (see [`csv`]), and so do I/O errors and bad headers. The per-minute count
-    /// readers (`azure2019`, `huawei2023`), where a row is a whole function-day, and the
-    /// generators ignore it.
+    /// a field that does not parse or is out of range, fields that do not fit together (an
+    /// Azure 2021 invocation starting before the trace) or the wrong number of fields. Rows
+    /// out of time order stay an error (see [`csv`]), and so do I/O errors, empty files and
+    /// bad headers. In `azure2019`, where a row is a whole function-day, it only resolves
+    /// duplicate rows (the first row of a key wins, the others are counted); `huawei2023`
+    /// and the generators ignore it.
     pub lenient: bool,
     /// A sample to apply (the scenario's `[sample]` table); see [`sample`].
     pub sample: Option<SampleSpec>,
@@ -493,7 +523,10 @@ pub fn open_with(
         None => Source::Plain(open_inner()?),
         Some(sample) => Source::Sampled(Box::new(SampledSource::new(open_inner, sample, seed)?)),
     };
-    Ok(OpenTrace { source })
+    Ok(OpenTrace {
+        source,
+        arrivals: 0,
+    })
 }
 
 fn open_inner(
@@ -507,9 +540,9 @@ fn open_inner(
             Inner::Csv(CsvSource::from_path(&base_dir.join(path))?.lenient(lenient))
         }
         TraceSpec::Synthetic(s) => Inner::Synthetic(SyntheticSource::new(s, seed)?),
-        TraceSpec::Azure2019(s) => {
-            Inner::Azure2019(Box::new(Azure2019Source::open(s, base_dir, seed)?))
-        }
+        TraceSpec::Azure2019(s) => Inner::Azure2019(Box::new(Azure2019Source::open_lenient(
+            s, base_dir, seed, lenient,
+        )?)),
         TraceSpec::Azure2021(s) => {
             Inner::Azure2021(Azure2021Source::open_lenient(s, base_dir, seed, lenient)?)
         }
@@ -649,6 +682,7 @@ mod tests {
                 memory: "mem.csv".into(),
                 spread: Spread::Equidistant,
                 unit: DeployUnit::App,
+                missing_durations: MissingDurations::Error,
             })
         );
         round_trip(&spec);
@@ -836,13 +870,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("huawei2023 trace, key `duration_ms`"), "{e}");
-        let az = Azure2019Spec {
-            invocations: PathList::Many(vec![]),
-            durations: "d".into(),
-            memory: "m".into(),
-            spread: Spread::Equidistant,
-            unit: DeployUnit::App,
-        };
+        let az = Azure2019Spec::new(PathList::Many(vec![]), "d", "m");
         let e = TraceSpec::Azure2019(az).validate().unwrap_err().to_string();
         assert!(e.starts_with("azure2019 trace, key `invocations`"), "{e}");
     }

@@ -3,6 +3,7 @@
 //! that work on bytes. Nothing here panics on input.
 
 use crate::error::TraceError;
+use crate::limits::{max_span_ms_text, max_span_s_text, MAX_RECORD_BYTES, MAX_SPAN_US};
 use ::csv::{ByteRecord, ErrorKind, Reader, ReaderBuilder};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
@@ -11,9 +12,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Passes bytes through, hashing them on the way (so the checksum needs no second read) and
+/// Passes bytes through, hashing them on the way (so the checksum needs no second read),
 /// noting where the newlines are (so errors can name the true line: the CSV parser's own
-/// line count is off after blank lines and with CRLF line ends).
+/// line count is off after blank lines and with CRLF line ends), and refusing to read on
+/// once the record being parsed is longer than [`MAX_RECORD_BYTES`] (so a file without line
+/// ends, such as `/dev/zero`, fails in bounded memory).
 #[derive(Debug)]
 struct HashingReader<R> {
     inner: R,
@@ -24,9 +27,33 @@ struct HashingReader<R> {
     newlines: VecDeque<u64>,
     /// How many `\n`s were pruned (all before any record still to be reported).
     pruned: u64,
+    /// Where the record being parsed starts (the parser's position when it began).
+    record_start: u64,
+    /// Whether the input has reported its end.
+    eof: bool,
 }
 
+/// The marker inside the I/O error a [`HashingReader`] returns for a record that is too
+/// long, told apart from real I/O errors in [`csv_error`].
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a record longer than {MAX_RECORD_BYTES} bytes")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
 impl<R> HashingReader<R> {
+    /// The 1-based line of the record being parsed, from where it starts (a start on a
+    /// line end, left by a CRLF, is the next line's).
+    fn line_of_start(&self) -> u64 {
+        let start = self.record_start;
+        self.line_at(start) + u64::from(self.is_newline(start))
+    }
+
     /// The 1-based line of the byte at `offset`.
     fn line_at(&self, offset: u64) -> u64 {
         1 + self.pruned + self.newlines.partition_point(|&o| o < offset) as u64
@@ -45,7 +72,15 @@ impl<R> HashingReader<R> {
 
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // The parser's buffer asks for more only once it has used every byte read so far,
+        // so everything from `record_start` to `offset` belongs to the record being parsed.
+        if self.offset.saturating_sub(self.record_start) > MAX_RECORD_BYTES {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, RecordTooLong));
+        }
         let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.eof = true;
+        }
         let bytes = &buf[..n];
         self.hasher.update(bytes);
         let mut start = 0;
@@ -95,11 +130,16 @@ impl<R: Read> Rows<R> {
                 offset: 0,
                 newlines: VecDeque::new(),
                 pruned: 0,
+                record_start: 0,
+                eof: false,
             });
-        let header = reader
-            .byte_headers()
-            .map_err(|e| csv_error(&path, 1, e))?
-            .clone();
+        let header = match reader.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                let line = reader.get_ref().line_of_start();
+                return Err(csv_error(&path, line, e));
+            }
+        };
         Ok(Self {
             path,
             reader,
@@ -115,6 +155,18 @@ impl<R: Read> Rows<R> {
 
     pub(crate) fn header(&self) -> &ByteRecord {
         &self.header
+    }
+
+    /// An error if the file has no header (it is empty, or holds blank lines only);
+    /// `expected` lists the columns the reader needs, for the message.
+    pub(crate) fn require_header(&self, expected: &'static str) -> Result<(), TraceError> {
+        if self.header.is_empty() {
+            return Err(TraceError::EmptyFile {
+                path: self.path.clone(),
+                expected,
+            });
+        }
+        Ok(())
     }
 
     /// Column lookups in this file's header.
@@ -137,14 +189,38 @@ impl<R: Read> Rows<R> {
             return Ok(false);
         }
         // Keep the newline index small; every record still to come starts after this.
-        if self.reader.get_ref().newlines.len() > 4096 {
-            let start = self.reader.position().byte();
-            self.reader.get_mut().prune(start);
+        let start = self.reader.position().byte();
+        let bytes = self.reader.get_mut();
+        bytes.record_start = start;
+        if bytes.newlines.len() > 4096 {
+            bytes.prune(start);
         }
         let more = match self.reader.read_byte_record(&mut self.record) {
             Ok(more) => more,
-            Err(e) => return Err(csv_error(&self.path, self.line(), e)),
+            Err(e) => {
+                let line = match e.kind() {
+                    ErrorKind::Io(_) => self.reader.get_ref().line_of_start(),
+                    _ => self.line(),
+                };
+                // A quote left open swallows the rest of the file into one field, which
+                // then usually gives the record too few fields: say what happened.
+                if matches!(e.kind(), ErrorKind::UnequalLengths { .. })
+                    && self.ended_inside_quotes()
+                {
+                    return Err(TraceError::UnclosedQuote {
+                        path: self.path.clone(),
+                        line,
+                    });
+                }
+                return Err(csv_error(&self.path, line, e));
+            }
         };
+        if more && self.ended_inside_quotes() {
+            return Err(TraceError::UnclosedQuote {
+                path: self.path.clone(),
+                line: self.line(),
+            });
+        }
         if !more {
             let digest = self.reader.get_ref().hasher.clone().finalize();
             self.digest = Some(digest.into());
@@ -171,23 +247,40 @@ impl<R: Read> Rows<R> {
         self.digest
     }
 
-    /// The 1-based line where the record just read starts: the line of its last byte (found
-    /// from where the parser stopped) minus the newlines inside its quoted fields.
+    /// Whether the record just read was ended by the end of the input rather than by a line
+    /// end: the parser took every byte there was.
+    fn ended_by_eof(&self) -> bool {
+        let bytes = self.reader.get_ref();
+        bytes.eof && self.reader.position().byte() == bytes.offset
+    }
+
+    /// Whether the record just read is a quoted field left open: it runs to the end of the
+    /// input and its last field holds a line end (which only a quoted field can).
+    fn ended_inside_quotes(&self) -> bool {
+        self.ended_by_eof()
+            && self
+                .record
+                .iter()
+                .next_back()
+                .is_some_and(|f| f.contains(&b'\n') || f.contains(&b'\r'))
+    }
+
+    /// The 1-based line where the record just read starts: the line after the last byte
+    /// the parser took (found from where it stopped), minus the line ends it took for the
+    /// record: those inside its quoted fields, and its own line end unless the input ended
+    /// first.
     pub(crate) fn line(&self) -> u64 {
         let bytes = self.reader.get_ref();
         let end = self.reader.position().byte();
-        let last = if end > 0 && bytes.is_newline(end - 1) {
-            bytes.line_at(end - 1)
-        } else {
-            bytes.line_at(end)
-        };
+        let after = bytes.line_at(end);
+        let own_end = end > 0 && bytes.is_newline(end - 1) && !self.ended_by_eof();
         let inside = self
             .record
             .as_slice()
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64;
-        last.saturating_sub(inside).max(1)
+        after.saturating_sub(inside + u64::from(own_end)).max(1)
     }
 
     /// A bad field of the record just read.
@@ -280,17 +373,39 @@ impl Header<'_> {
     /// The header as `a, b, c` for messages (cut after 20 names: real headers can have
     /// thousands of columns).
     pub(crate) fn joined(&self) -> String {
-        let mut names: Vec<String> = self
-            .header
-            .iter()
-            .take(20)
-            .map(|h| String::from_utf8_lossy(h).into_owned())
-            .collect();
+        let mut names: Vec<String> = self.header.iter().take(20).map(shown_text).collect();
         if self.header.len() > 20 {
             names.push(format!("... ({} columns)", self.header.len()));
         }
         names.join(", ")
     }
+}
+
+/// Text for a one-line message: control characters (line ends, tabs, NUL, ...) written as
+/// escapes (`\n`), everything else as it is.
+pub(crate) fn one_line(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// A path for a one-line message.
+pub(crate) fn path_text(path: &Path) -> String {
+    one_line(&path.display().to_string())
+}
+
+/// A field or header name for a message: lossy UTF-8, on one line, at most 60 characters.
+pub(crate) fn shown_text(raw: &[u8]) -> String {
+    one_line(&shown(raw))
 }
 
 /// A field for an error message: lossy UTF-8, at most 60 characters.
@@ -303,8 +418,15 @@ pub(crate) fn shown(raw: &[u8]) -> String {
 }
 
 fn csv_error(path: &Path, line: u64, e: ::csv::Error) -> TraceError {
-    let message = e.to_string();
+    let message = one_line(&e.to_string());
     match e.into_kind() {
+        ErrorKind::Io(source) if source.get_ref().is_some_and(|e| e.is::<RecordTooLong>()) => {
+            TraceError::RecordTooLong {
+                path: path.to_owned(),
+                line,
+                max: MAX_RECORD_BYTES,
+            }
+        }
         ErrorKind::Io(source) => TraceError::Read {
             path: path.to_owned(),
             line,
@@ -362,6 +484,102 @@ pub(crate) fn non_negative_f64(raw: &[u8]) -> Option<f64> {
     (v.is_finite() && v >= 0.0).then_some(v)
 }
 
+/// Why a time field was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimeError {
+    /// Not a finite decimal >= 0.
+    Malformed,
+    /// A number >= 0 (or +inf) whose microseconds exceed [`MAX_SPAN_US`].
+    OutOfRange,
+}
+
+/// A time in `unit_us` microseconds per unit (a finite decimal >= 0), as it was written and
+/// as whole microseconds rounded to nearest, at most [`MAX_SPAN_US`].
+fn time_field(raw: &[u8], unit_us: f64) -> Result<(f64, u64), TimeError> {
+    let t = text(raw).ok_or(TimeError::Malformed)?;
+    let v: f64 = t.parse().map_err(|_| TimeError::Malformed)?;
+    // `inf` and `infinity` are words, not numbers too large (as `1e400` is).
+    if v.is_nan() || v < 0.0 || (v.is_infinite() && t.bytes().any(|b| b == b'n' || b == b'N')) {
+        return Err(TimeError::Malformed);
+    }
+    let us = (v * unit_us).round();
+    if us > MAX_SPAN_US as f64 {
+        return Err(TimeError::OutOfRange);
+    }
+    Ok((v, us as u64))
+}
+
+/// Milliseconds, as written and as whole microseconds (see [`time_field`]).
+pub(crate) fn ms_field(raw: &[u8]) -> Result<(f64, u64), TimeError> {
+    time_field(raw, 1e3)
+}
+
+/// Seconds as whole microseconds (see [`time_field`]).
+pub(crate) fn seconds_field(raw: &[u8]) -> Result<u64, TimeError> {
+    time_field(raw, 1e6).map(|(_, us)| us)
+}
+
+/// The unit of a time column, for out-of-range messages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Unit {
+    Ms,
+    S,
+    /// A wall-clock time replayed relative to the first row.
+    FromFirstRow,
+}
+
+impl<R: Read> Rows<R> {
+    /// The error for a time field `raw` of the record just read: `expected` if malformed,
+    /// out of range (naming the bound in `unit`) if too large.
+    pub(crate) fn bad_time(
+        &self,
+        column: impl Into<Cow<'static, str>>,
+        expected: &'static str,
+        raw: &[u8],
+        e: TimeError,
+        unit: Unit,
+    ) -> TraceError {
+        match e {
+            TimeError::Malformed => self.bad(column, expected, raw),
+            TimeError::OutOfRange => self.out_of_range(column, raw, unit),
+        }
+    }
+
+    /// A field of the record just read that is beyond [`MAX_SPAN_US`].
+    pub(crate) fn out_of_range(
+        &self,
+        column: impl Into<Cow<'static, str>>,
+        raw: &[u8],
+        unit: Unit,
+    ) -> TraceError {
+        TraceError::OutOfRange {
+            path: self.path.clone(),
+            line: self.line(),
+            column: column.into(),
+            got: shown(raw.trim_ascii()),
+            max: match unit {
+                Unit::Ms => max_span_ms_text(),
+                Unit::S => max_span_s_text(),
+                Unit::FromFirstRow => format!("{} after the first row", max_span_s_text()),
+            },
+        }
+    }
+
+    /// A row whose fields do not fit together, at the record just read.
+    pub(crate) fn row_error(
+        &self,
+        column: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> TraceError {
+        TraceError::Row {
+            path: self.path.clone(),
+            line: self.line(),
+            column: column.into(),
+            message: message.into(),
+        }
+    }
+}
+
 /// A count: an integer >= 0, or a float with no fraction (`12.0`, as pandas writes integer
 /// columns that have missing values). A fast path handles plain digits.
 pub(crate) fn count(raw: &[u8]) -> Option<u64> {
@@ -371,13 +589,6 @@ pub(crate) fn count(raw: &[u8]) -> Option<u64> {
     }
     let v: f64 = std::str::from_utf8(raw).ok()?.parse().ok()?;
     (v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e18).then_some(v as u64)
-}
-
-/// Seconds (a finite decimal >= 0) as whole microseconds, rounded to nearest.
-pub(crate) fn seconds_to_us(raw: &[u8]) -> Option<u64> {
-    let s = non_negative_f64(raw)?;
-    let us = (s * 1e6).round();
-    (us < 1.8e19).then_some(us as u64)
 }
 
 #[cfg(test)]
@@ -396,11 +607,20 @@ mod tests {
     }
 
     #[test]
-    fn seconds_round_to_the_nearest_microsecond() {
-        assert_eq!(seconds_to_us(b"57.15786004066467"), Some(57_157_860));
-        assert_eq!(seconds_to_us(b"0.0000005"), Some(1));
-        assert_eq!(seconds_to_us(b"-1"), None);
-        assert_eq!(seconds_to_us(b"1e300"), None);
+    fn times_round_to_the_nearest_microsecond_within_the_span() {
+        assert_eq!(seconds_field(b"57.15786004066467"), Ok(57_157_860));
+        assert_eq!(seconds_field(b"0.0000005"), Ok(1));
+        assert_eq!(seconds_field(b"-1"), Err(TimeError::Malformed));
+        assert_eq!(seconds_field(b"NaN"), Err(TimeError::Malformed));
+        assert_eq!(seconds_field(b"x"), Err(TimeError::Malformed));
+        assert_eq!(seconds_field(b"1e300"), Err(TimeError::OutOfRange));
+        assert_eq!(seconds_field(b"inf"), Err(TimeError::Malformed));
+        assert_eq!(seconds_field(b"1e400"), Err(TimeError::OutOfRange));
+        assert_eq!(ms_field(b" 1.5 "), Ok((1.5, 1_500)));
+        // The bound itself is in range, one microsecond more is not.
+        assert_eq!(ms_field(b"3155760000000"), Ok((3.15576e12, MAX_SPAN_US)));
+        assert_eq!(ms_field(b"3155760000000.001"), Err(TimeError::OutOfRange));
+        assert_eq!(ms_field(b"1e16"), Err(TimeError::OutOfRange));
     }
 
     #[test]

@@ -61,6 +61,7 @@
 
 use crate::convert::source_error;
 use crate::error::TraceError;
+use crate::limits::{show_f64, MAX_SPAN_S, MAX_SPAN_US};
 use crate::stats::observation_period_us;
 use crate::{spec_error, TraceInfo};
 use faasim_sim::{Arrival, ArrivalSource, FunctionId, FunctionTable, SimRng, SimTime, SourceError};
@@ -134,10 +135,11 @@ impl Default for SampleSpec {
     }
 }
 
-/// Seconds as whole microseconds, if finite, >= 0 and representable.
+/// Seconds as whole microseconds, if finite, >= 0 and at most
+/// [`MAX_SPAN_US`](crate::limits::MAX_SPAN_US) (100 years).
 fn seconds_us(s: f64) -> Option<u64> {
     let us = (s * 1e6).round();
-    (s.is_finite() && s >= 0.0 && us < 1.8e19).then_some(us as u64)
+    (s.is_finite() && s >= 0.0 && us <= MAX_SPAN_US as f64).then_some(us as u64)
 }
 
 impl SampleSpec {
@@ -177,8 +179,8 @@ impl SampleSpec {
                 FORMAT,
                 "from_s",
                 format!(
-                    "must be a finite number of seconds >= 0, got {}",
-                    self.from_s
+                    "must be a number of seconds from 0 to {MAX_SPAN_S} (100 years), got {}",
+                    show_f64(self.from_s)
                 ),
             ));
         }
@@ -188,8 +190,10 @@ impl SampleSpec {
                     FORMAT,
                     "to_s",
                     format!(
-                        "must be a finite number of seconds > from_s ({}), got {to}",
-                        self.from_s
+                        "must be a number of seconds > from_s ({}) and at most {MAX_SPAN_S} \
+                         (100 years), got {}",
+                        self.from_s,
+                        show_f64(to)
                     ),
                 ));
             }

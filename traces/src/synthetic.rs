@@ -23,7 +23,11 @@
 //!
 //! So changing the duration parameters leaves arrival times and functions unchanged.
 
+use crate::common::{check_dist_span, within_span};
 use crate::error::TraceError;
+use crate::limits::{
+    show_f64, MAX_EXPECTED_INVOCATIONS, MAX_GENERATED_FUNCTIONS, MAX_SPAN_MS, MAX_SPAN_S,
+};
 use faasim_sim::rng::streams;
 use faasim_sim::{
     Arrival, ArrivalSource, DistSpec, FunctionId, FunctionSpec, FunctionTable, Sampler,
@@ -33,8 +37,9 @@ use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-/// More functions than this is almost surely a typo, and would allocate gigabytes.
-pub const MAX_FUNCTIONS: u32 = 10_000_000;
+/// More functions than this is almost surely a typo, and would allocate gigabytes (see
+/// [`MAX_GENERATED_FUNCTIONS`]).
+pub const MAX_FUNCTIONS: u32 = MAX_GENERATED_FUNCTIONS;
 
 /// How arrivals are spread in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -147,7 +152,10 @@ fn positive(key: &'static str, v: f64) -> Result<(), TraceError> {
     if v.is_finite() && v > 0.0 {
         Ok(())
     } else {
-        Err(bad(key, format!("must be a finite number > 0, got {v}")))
+        Err(bad(
+            key,
+            format!("must be a finite number > 0, got {}", show_f64(v)),
+        ))
     }
 }
 
@@ -155,7 +163,10 @@ fn non_negative(key: &'static str, v: f64) -> Result<(), TraceError> {
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(bad(key, format!("must be a finite number >= 0, got {v}")))
+        Err(bad(
+            key,
+            format!("must be a finite number >= 0, got {}", show_f64(v)),
+        ))
     }
 }
 
@@ -172,13 +183,29 @@ impl SyntheticSpec {
             ));
         }
         positive("duration_s", self.duration_s)?;
-        if SimDuration::try_from_ms_f64(self.duration_s * 1e3).is_none() {
+        if self.duration_s > MAX_SPAN_S as f64 {
             return Err(bad(
                 "duration_s",
-                format!("is too large: {}", self.duration_s),
+                format!(
+                    "must be at most {MAX_SPAN_S} s (100 years, the longest span faasim \
+                     simulates), got {}",
+                    show_f64(self.duration_s)
+                ),
             ));
         }
         positive("rate_per_s", self.rate_per_s)?;
+        let expected = self.rate_per_s * self.duration_s;
+        if expected > MAX_EXPECTED_INVOCATIONS {
+            return Err(bad(
+                "rate_per_s",
+                format!(
+                    "rate_per_s × duration_s = {} × {} = {expected:.3e} expected invocations, \
+                     more than the {MAX_EXPECTED_INVOCATIONS:.0e} a generated trace may hold",
+                    show_f64(self.rate_per_s),
+                    show_f64(self.duration_s)
+                ),
+            ));
+        }
         non_negative("zipf_s", self.zipf_s)?;
         if !(self.burst_factor.is_finite() && self.burst_factor >= 1.0) {
             return Err(bad(
@@ -188,7 +215,34 @@ impl SyntheticSpec {
         }
         positive("burst_on_s", self.burst_on_s)?;
         positive("burst_off_s", self.burst_off_s)?;
+        for (key, v) in [
+            ("burst_on_s", self.burst_on_s),
+            ("burst_off_s", self.burst_off_s),
+        ] {
+            if v > MAX_SPAN_S as f64 {
+                return Err(bad(
+                    key,
+                    format!(
+                        "must be at most {MAX_SPAN_S} s (100 years), got {}",
+                        show_f64(v)
+                    ),
+                ));
+            }
+        }
         if self.arrivals == ArrivalPattern::Bursty {
+            // Every ON/OFF switch costs a step even when no arrival comes of it: bound them
+            // as arrivals are bounded, or tiny periods over a long trace would never end.
+            let switches = 2.0 * self.duration_s / (self.burst_on_s + self.burst_off_s);
+            if switches > MAX_EXPECTED_INVOCATIONS {
+                return Err(bad(
+                    "burst_on_s",
+                    format!(
+                        "2 × duration_s / (burst_on_s + burst_off_s) = {switches:.3e} expected \
+                         ON/OFF switches, more than the {MAX_EXPECTED_INVOCATIONS:.0e} a \
+                         generated trace may make"
+                    ),
+                ));
+            }
             let p_on = self.burst_on_s / (self.burst_on_s + self.burst_off_s);
             if self.burst_factor * p_on > 1.0 {
                 return Err(bad(
@@ -205,10 +259,20 @@ impl SyntheticSpec {
             }
         }
         positive("duration_median_ms", self.duration_median_ms)?;
+        if self.duration_median_ms > MAX_SPAN_MS as f64 {
+            return Err(bad(
+                "duration_median_ms",
+                format!(
+                    "must be at most {MAX_SPAN_MS} ms (100 years), got {}",
+                    show_f64(self.duration_median_ms)
+                ),
+            ));
+        }
         non_negative("duration_sigma", self.duration_sigma)?;
         non_negative("invocation_sigma", self.invocation_sigma)?;
         if let Some(d) = &self.duration_ms {
             d.validate().map_err(|m| bad("duration_ms", m))?;
+            check_dist_span(d).map_err(|m| bad("duration_ms", m))?;
         }
         positive("memory_median_mb", self.memory_median_mb)?;
         non_negative("memory_sigma", self.memory_sigma)?;
@@ -363,13 +427,36 @@ impl SyntheticSource {
         }
     }
 
-    fn draw_duration(&mut self, k: usize) -> SimDuration {
+    /// One execution time of function `k`; an error if the draw is beyond 100 years (a
+    /// distribution so wide that its tail leaves the simulated span).
+    fn draw_duration(&mut self, k: usize) -> Result<SimDuration, TraceError> {
         if let Some(s) = &self.duration {
-            return s.sample(&mut self.durations);
+            let d = s.sample(&mut self.durations);
+            return within_span(d).ok_or_else(|| {
+                bad(
+                    "duration_ms",
+                    format!(
+                        "drew an execution time of {:.3e} ms, more than {MAX_SPAN_MS} ms (100 \
+                         years, the longest span faasim simulates); narrow the distribution",
+                        d.as_ms_f64()
+                    ),
+                )
+            });
         }
         let z: f64 = StandardNormal.sample(&mut self.durations);
         let ms = (self.ln_median_ms[k] + self.invocation_sigma * z).exp();
-        SimDuration::try_from_ms_f64(ms).unwrap_or(SimDuration::MAX)
+        SimDuration::try_from_ms_f64(ms)
+            .and_then(within_span)
+            .ok_or_else(|| {
+                bad(
+                    "duration_sigma",
+                    format!(
+                        "drew an execution time of {ms:.3e} ms for f{k}, more than {MAX_SPAN_MS} \
+                         ms (100 years, the longest span faasim simulates); lower \
+                         duration_median_ms, duration_sigma or invocation_sigma"
+                    ),
+                )
+            })
     }
 }
 
@@ -394,7 +481,7 @@ impl ArrivalSource for SyntheticSource {
         Ok(Some(Arrival {
             time,
             function: self.ids[k],
-            duration: self.draw_duration(k),
+            duration: self.draw_duration(k)?,
             cold_start: None,
         }))
     }
@@ -631,6 +718,24 @@ mod tests {
             (spec(|s| s.functions = 0), "functions"),
             (spec(|s| s.duration_s = f64::NAN), "duration_s"),
             (spec(|s| s.duration_s = 1e300), "duration_s"),
+            (spec(|s| s.duration_s = 3.2e9), "duration_s"),
+            (spec(|s| s.burst_off_s = 1e300), "burst_off_s"),
+            (
+                spec(|s| {
+                    s.arrivals = ArrivalPattern::Bursty;
+                    s.burst_on_s = 1e-9;
+                    s.burst_off_s = 1e-9;
+                    s.rate_per_s = 1e-9;
+                }),
+                "burst_on_s",
+            ),
+            (spec(|s| s.functions = 1_000_001), "functions"),
+            (spec(|s| s.rate_per_s = 1e8), "rate_per_s"),
+            (spec(|s| s.duration_median_ms = 1e13), "duration_median_ms"),
+            (
+                spec(|s| s.duration_ms = Some(DistSpec::Constant { value_ms: 1e16 })),
+                "duration_ms",
+            ),
             (spec(|s| s.rate_per_s = -1.0), "rate_per_s"),
             (spec(|s| s.rate_per_s = 0.0), "rate_per_s"),
             (spec(|s| s.zipf_s = f64::INFINITY), "zipf_s"),

@@ -8,7 +8,8 @@ use common::*;
 use faasim_sim::{ArrivalSource, FunctionId, FunctionTable, SimTime};
 use faasim_traces::{
     open, open_sampled, open_with, Azure2019Spec, Azure2021Spec, AzureLikeSpec, AzureLlm2023Spec,
-    DeployUnit, OpenOptions, SampleSpec, Select, Spread, StatsOptions, TraceInfo, TraceSpec,
+    DeployUnit, MissingDurations, OpenOptions, SampleSpec, Select, Spread, StatsOptions, TraceInfo,
+    TraceSpec,
 };
 use std::path::{Path, PathBuf};
 
@@ -75,6 +76,8 @@ fn azure2019_fixture_stats_report_apps_and_trigger_sets() {
             memory: "mem_a.csv".into(),
             spread: Spread::Equidistant,
             unit,
+            // The fixture's a3/f9 has no durations row.
+            missing_durations: MissingDurations::Median,
         });
         let mut t = open(&spec, &fixtures().join("azure2019"), 1).unwrap();
         let s = t.stats(&StatsOptions::default()).unwrap();
@@ -149,6 +152,7 @@ fn real_samples_stats_match_the_readme_totals() {
             memory: "memory.csv".into(),
             spread: Spread::Equidistant,
             unit: DeployUnit::Function,
+            missing_durations: MissingDurations::Error,
         });
         let s = open(&spec, &dir, 1)
             .unwrap()
@@ -172,6 +176,7 @@ fn real_samples_stats_match_the_readme_totals() {
             memory: "memory.csv".into(),
             spread: Spread::Equidistant,
             unit: DeployUnit::Function,
+            missing_durations: MissingDurations::Error,
         });
         let mut t = open(&spec, &dir, 1).unwrap();
         let s = t.stats(&StatsOptions::default()).unwrap();
@@ -200,6 +205,7 @@ fn stats_pass_throughput() {
         memory: "memory.csv".into(),
         spread: Spread::Equidistant,
         unit: DeployUnit::App,
+        missing_durations: MissingDurations::Error,
     });
     let start = std::time::Instant::now();
     let n = drain_count(&mut open(&spec, &dir, 1).unwrap());
