@@ -195,7 +195,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             if outcome.skipped_rows > 0 {
                 eprintln!(
-                    "warning: skipped {} bad trace row(s); the first: {}",
+                    "warning: {} bad trace row(s) skipped or repaired (--lenient); the first: {}",
                     outcome.skipped_rows,
                     outcome.first_skipped.as_deref().unwrap_or("?")
                 );
@@ -318,7 +318,10 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let stats = trace.stats(&faasim_traces::StatsOptions::default())?;
             println!("{stats}");
             if trace.skipped_rows() > 0 {
-                eprintln!("warning: skipped {} bad trace row(s)", trace.skipped_rows());
+                eprintln!(
+                    "warning: {} bad trace row(s) skipped or repaired (--lenient)",
+                    trace.skipped_rows()
+                );
             }
             if let Some(out) = out {
                 let file = faasim_experiments::output::AtomicFile::create(&out)

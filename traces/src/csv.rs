@@ -80,7 +80,8 @@ const EXPECTED_HEADER: &str = "timestamp_ms, function, duration_ms, memory_mb";
 pub struct CsvSource<R: Read> {
     rows: Rows<R>,
     columns: Columns,
-    ids: FxHashMap<Box<str>, FunctionId>,
+    /// Each function's id, memory and the line of its first row.
+    ids: FxHashMap<Box<str>, (FunctionId, u32, u64)>,
     previous: SimTime,
     previous_ms: f64,
     arrivals: u64,
@@ -211,13 +212,32 @@ impl<R: Read> CsvSource<R> {
                 rows.bad(FUNCTION, "a function name (non-empty UTF-8 text)", name_raw)
             })?;
         let function = match self.ids.get(name) {
-            Some(&id) => id,
+            Some(&(id, first_mb, _)) if first_mb == memory_mb => id,
+            Some(&(id, first_mb, first_line)) => {
+                // One function, one memory size: a row that disagrees is an error; in
+                // lenient mode the first value wins and the row is counted.
+                let e = TraceError::Row {
+                    path: rows.path().to_owned(),
+                    line: rows.line(),
+                    column: MEMORY.into(),
+                    message: format!(
+                        "function `{}` has memory_mb = {memory_mb} here but {first_mb} on line \
+                         {first_line}; a function has one memory size",
+                        name.escape_debug()
+                    ),
+                };
+                if !self.skipped.lenient {
+                    return Err(e);
+                }
+                self.skipped.note(&e);
+                id
+            }
             None => {
                 let id = functions.push(FunctionSpec {
                     name: name.to_owned(),
                     memory_mb,
                 });
-                self.ids.insert(name.into(), id);
+                self.ids.insert(name.into(), (id, memory_mb, rows.line()));
                 if let Some(app) = cols
                     .app
                     .and_then(|i| std::str::from_utf8(&rec[i]).ok())
@@ -314,6 +334,28 @@ mod tests {
             out.push(a);
         }
         Ok((out, table))
+    }
+
+    #[test]
+    fn a_function_has_one_memory_size() {
+        let text: &[u8] = b"timestamp_ms,function,duration_ms,memory_mb\n\
+                            0,f,1,128\n5,g,1,256\n10,f,1,512\n20,f,1,128\n";
+        assert_eq!(
+            err(text),
+            "trace.csv line 4, column memory_mb: function `f` has memory_mb = 512 here but 128 \
+             on line 2; a function has one memory size"
+        );
+        // Lenient: the first value wins, the row is kept and counted.
+        let mut src = source(text).unwrap().lenient(true);
+        let mut table = FunctionTable::new();
+        let mut n = 0;
+        while src.next(&mut table).unwrap().is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4);
+        assert_eq!(table.get(FunctionId(0)).memory_mb, 128);
+        assert_eq!(src.skipped_rows(), 1);
+        assert!(src.first_skipped().unwrap().contains("line 4"));
     }
 
     fn err(text: &[u8]) -> String {
