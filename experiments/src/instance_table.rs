@@ -23,9 +23,13 @@ pub fn default_instance_table() -> InstanceTable {
 /// A bad instance table: the file, the 1-based line, the column and what was expected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct TableError {
+    /// The table's file (or the built-in table's name).
     pub path: String,
+    /// The 1-based line at fault.
     pub line: usize,
+    /// The column at fault, by header name, if one is.
     pub column: Option<String>,
+    /// What was expected.
     pub message: String,
 }
 

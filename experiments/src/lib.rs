@@ -15,6 +15,8 @@
 //! whose names contain `wall`. What one input may make faasim allocate is bounded
 //! ([`limits`]).
 
+#![warn(missing_docs)]
+
 pub mod instance_table;
 pub mod limits;
 pub mod output;

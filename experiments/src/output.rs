@@ -19,6 +19,7 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// Creates (truncates) the temporary file `.<name>.tmp` beside `dest`.
     pub fn create(dest: &Path) -> io::Result<Self> {
         let name = dest
             .file_name()
@@ -69,12 +70,28 @@ impl Drop for AtomicFile {
 /// An output folder that cannot be made.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputDirError {
+    /// The output path itself is a file.
     #[error("output path {} is a file, expected a directory", .path.display())]
-    IsFile { path: PathBuf },
+    IsFile {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// A folder above the output path is a file.
     #[error("output path {}: {} is a file, expected a directory", .path.display(), .file.display())]
-    ParentIsFile { path: PathBuf, file: PathBuf },
+    ParentIsFile {
+        /// The output path.
+        path: PathBuf,
+        /// The folder above it that is a file.
+        file: PathBuf,
+    },
+    /// Creating the folder failed.
     #[error("{}: {source}", .path.display())]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The output path.
+        path: PathBuf,
+        /// The error of `create_dir_all`.
+        source: io::Error,
+    },
 }
 
 /// Creates the output folder `path` (and its parents), or says which part of it is a file.
@@ -165,63 +182,109 @@ fn gb_s(mb_us: u128) -> f64 {
     mb_us as f64 / 1024.0 / 1e6
 }
 
-/// `summary.csv`: one row per run.
+/// `summary.csv`: one row per run. Percentiles are exact up to 1,048,576 completed
+/// invocations, then within 0.05% (a log-linear histogram).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SummaryRow {
+    /// The scenario's `name`.
     pub scenario: String,
+    /// The run's seed.
     pub seed: u64,
+    /// Arrivals in the run (the trace's, within the horizon with `end = "horizon"`).
     pub invocations: u64,
+    /// Invocations that ran to completion.
     pub completed: u64,
+    /// Invocations dropped: rejected on arrival (`on_full = "drop"`) or timed out in the queue.
     pub dropped: u64,
+    /// Completed invocations that waited for a new instance's cold start.
     pub cold_starts: u64,
+    /// `cold_starts / completed` (0 when nothing completed).
     pub cold_start_ratio: f64,
+    /// Mean latency of completed invocations, ms: completion − arrival (queueing, cold start
+    /// and execution).
     pub latency_mean_ms: f64,
+    /// Median latency of completed invocations, ms.
     pub latency_p50_ms: f64,
+    /// 95th-percentile latency of completed invocations, ms.
     pub latency_p95_ms: f64,
+    /// 99th-percentile latency of completed invocations, ms.
     pub latency_p99_ms: f64,
+    /// Mean time from arrival until an instance was assigned, completed invocations, ms.
     pub queue_delay_mean_ms: f64,
+    /// Instances started for any reason (cold starts, pre-warms, autoscaler, provisioned).
     pub instances_created: u64,
+    /// Most instances alive at once.
     pub peak_instances: u32,
+    /// Memory held by idle instances (warm, nothing running), GB-s (1 GB = 1024 MB).
     pub wasted_memory_gb_s: f64,
+    /// The user's bill, the run treated as one month, USD:
+    /// `list_cost_usd − tier_discount_usd − free_tier_credit_usd`.
     pub user_cost_usd: f64,
+    /// `dropped / invocations` (0 with no invocations).
     pub drop_ratio: f64,
+    /// The part of `dropped` that waited in the queue for `queue_timeout_ms`.
     pub dropped_timeout: u64,
+    /// Longest latency of a completed invocation, ms.
     pub latency_max_ms: f64,
+    /// 99th-percentile queue delay of completed invocations, ms.
     pub queue_delay_p99_ms: f64,
+    /// Mean cold-start latency waited for by the cold starts, ms.
     pub cold_start_latency_mean_ms: f64,
+    /// Most requests waiting in the queue at once.
     pub peak_queue: u32,
+    /// Instances evicted when their keep-alive ran out.
     pub evictions_expired: u64,
+    /// Idle instances evicted to make room for another (memory pressure).
     pub evictions_reclaimed: u64,
+    /// Instance lifetimes summed, creation to eviction, s.
     pub instance_seconds: f64,
+    /// Memory held by instances during their cold starts, GB-s.
     pub init_memory_gb_s: f64,
+    /// Most memory held by instances at once, cluster-wide, MB.
     pub peak_memory_mb: u64,
+    /// Time-averaged fraction (0 to 1) of the cluster's memory held by instances.
     pub memory_utilisation: f64,
+    /// Time-averaged fraction (0 to 1) of the cluster's cores busy (VM fleets: of the VMs'
+    /// vCPU slots).
     pub cpu_utilisation: f64,
+    /// Billed duration × billed memory, after the billing model's rounding, GB-s.
     pub billed_gb_s: f64,
+    /// Request fees, after volume tiers and the free tier, USD.
     pub request_cost_usd: f64,
+    /// Time-based charges (memory and CPU time), after volume tiers and the free tier, USD.
     pub duration_cost_usd: f64,
+    /// Simulated time at the end of the run (see `[run] end`), s.
     pub sim_end_s: f64,
+    /// Events processed, arrivals included (0 on a VM fleet).
     pub events: u64,
     /// `serverless`, `vm-static` or `vm-autoscaled`.
     pub platform: &'static str,
-    /// The bill at first-tier prices: exactly the sum of the invocations' charges.
+    /// The bill at first-tier prices, USD: exactly the sum of the invocations' (and instance
+    /// lifetimes') charges, and of `functions.csv`'s `list_cost_usd`.
     pub list_cost_usd: f64,
+    /// The CPU-time part of `duration_cost_usd` (Google Cloud Functions, Cloud Run), USD.
     pub cpu_cost_usd: f64,
+    /// Provisioned-concurrency charges, USD.
     pub provisioned_cost_usd: f64,
+    /// What volume tiers took off `list_cost_usd`, USD.
     pub tier_discount_usd: f64,
+    /// What the free tier took off `list_cost_usd`, USD.
     pub free_tier_credit_usd: f64,
     /// The provider's cost of the workers (all of them, for the whole run) at
-    /// `billing.worker_hour_usd`; for a VM fleet, the fleet's bill.
+    /// `billing.worker_hour_usd`, USD; for a VM fleet, the fleet's bill.
     pub provider_cost_usd: f64,
-    /// VM fleets: VMs launched and billed VM-hours (zero for serverless).
+    /// VM fleets: VMs launched (zero for serverless).
     pub vms_launched: u64,
+    /// VM fleets: billed VM-hours (zero for serverless).
     pub vm_hours: f64,
     /// Invocations still queued or running when a `[run] end = "horizon"` run stopped
     /// (`completed + dropped + unfinished = invocations`).
     pub unfinished: u64,
     /// Instances removed by the autoscaler (KPA scale-downs), not keep-alive expiries.
     pub evictions_scaled_down: u64,
+    /// Wall-clock time of the simulation, s (not reproducible between runs).
     pub wall_s: f64,
+    /// `invocations / wall_s`: invocations simulated per wall-clock second.
     pub wall_invocations_per_s: f64,
 }
 
@@ -363,23 +426,39 @@ impl SummaryRow {
     }
 }
 
-/// `functions.csv`: one row per function, in order of first appearance.
+/// `functions.csv`: one row per function, in order of first appearance. Percentiles are
+/// exact up to 1,024 completed invocations of the function, then within 0.8%.
 #[derive(Debug, Clone, Serialize)]
 pub struct FunctionRow {
+    /// The function's id, as in `invocations.csv`'s `function_id`.
     pub function_id: u32,
+    /// The function's name in the trace.
     pub function: String,
+    /// The function's configured memory, MB.
     pub memory_mb: u32,
+    /// Its arrivals in the run.
     pub invocations: u64,
+    /// Its invocations that ran to completion.
     pub completed: u64,
+    /// Its invocations dropped (rejected on arrival or timed out in the queue).
     pub dropped: u64,
+    /// Its completed invocations that waited for a new instance's cold start.
     pub cold_starts: u64,
+    /// `cold_starts / completed` (0 when nothing completed).
     pub cold_start_ratio: f64,
+    /// Mean latency (completion − arrival) of its completed invocations, ms.
     pub latency_mean_ms: f64,
+    /// Median latency of its completed invocations, ms.
     pub latency_p50_ms: f64,
+    /// 95th-percentile latency of its completed invocations, ms.
     pub latency_p95_ms: f64,
+    /// 99th-percentile latency of its completed invocations, ms.
     pub latency_p99_ms: f64,
+    /// Its instances started, for any reason.
     pub instances_created: u64,
+    /// Memory held by its idle instances, GB-s (1 GB = 1024 MB).
     pub wasted_memory_gb_s: f64,
+    /// Billed duration × billed memory of its charges, GB-s.
     pub billed_gb_s: f64,
     /// The function's charges at list (first-tier) prices; the rows add up to the summary's
     /// `list_cost_usd` (tiers and the free tier apply to the account, not to a function).
@@ -388,6 +467,7 @@ pub struct FunctionRow {
     pub unfinished: u64,
 }
 
+/// The rows of `functions.csv`, one per function of the report, in order of first appearance.
 pub fn function_rows(report: &mut RunReport) -> Vec<FunctionRow> {
     let table: &FunctionTable = &report.function_table;
     report
@@ -422,18 +502,31 @@ pub fn function_rows(report: &mut RunReport) -> Vec<FunctionRow> {
         .collect()
 }
 
-/// `timeseries.csv`: the cluster at the end of each interval.
+/// `timeseries.csv`: the cluster at the end of each interval. The state columns describe the
+/// instant `time_s`, after every event at it; `arrivals`, `instances_started`, `cold_starts`
+/// and `dropped` count the interval. The last row is at the end of the run, even when that
+/// interval is shorter, so the rows add up to the summary's totals.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimeseriesRow {
+    /// End of the interval (the instant the state columns describe), simulated s.
     pub time_s: f64,
+    /// Instances alive (starting, busy or idle).
     pub live_instances: u32,
+    /// Instances in their cold start.
     pub starting_instances: u32,
+    /// Ready instances running at least one execution.
     pub busy_instances: u32,
+    /// Ready instances running nothing (warm, holding memory).
     pub idle_instances: u32,
+    /// Memory held by all instances, MB.
     pub memory_used_mb: u64,
+    /// Memory held by idle instances, MB.
     pub memory_idle_mb: u64,
+    /// Executions running.
     pub executing: u32,
+    /// Requests waiting in the queue.
     pub queue_length: u32,
+    /// Arrivals during the interval.
     pub arrivals: u64,
     /// Instances created in the interval: requests' cold starts, pre-warms, autoscaler and
     /// provisioned instances.
@@ -441,26 +534,43 @@ pub struct TimeseriesRow {
     /// Invocations completed in the interval that waited for a new instance (the summary's
     /// `cold_starts`, per interval).
     pub cold_starts: u64,
+    /// Invocations dropped during the interval.
     pub dropped: u64,
 }
 
 /// `invocations.csv`: one row per invocation, in the order they ended.
 #[derive(Debug, Clone, Serialize)]
 pub struct InvocationRow {
+    /// Sequence number in arrival order.
     pub id: u64,
+    /// The function invoked (`functions.csv`'s `function_id`).
     pub function_id: u32,
+    /// `completed`, `dropped-full`, `dropped-timeout` or `unfinished` (cut at the horizon).
     pub outcome: &'static str,
+    /// Arrival time, simulated ms.
     pub arrival_ms: f64,
+    /// Execution start (after the cold start, if any), simulated ms.
     pub start_ms: f64,
+    /// When it completed, was dropped, or was cut at the horizon, simulated ms.
     pub end_ms: f64,
+    /// `end_ms − arrival_ms` if completed, 0 otherwise, ms.
     pub latency_ms: f64,
+    /// Time from arrival until an instance was assigned, ms.
     pub queue_delay_ms: f64,
+    /// Whether it waited for a new instance's cold start.
     pub cold_start: bool,
+    /// Cold-start latency it waited for, ms (0 when warm).
     pub init_ms: f64,
+    /// The worker of its instance; empty if it never got one.
     pub worker: Option<u32>,
+    /// The instance that served it (or was starting for it); empty if it never got one.
     pub instance: Option<u32>,
+    /// Its function's memory, MB.
     pub memory_mb: u32,
+    /// Billed duration after the billing model's rounding, ms (0 unless completed).
     pub billed_ms: u64,
+    /// Its charge at list (first-tier) prices, request fee plus duration, USD (0 unless
+    /// completed).
     pub cost_usd: f64,
 }
 
@@ -489,6 +599,8 @@ impl FileRecorder {
         Arc::clone(&self.overflow)
     }
 
+    /// As [`create`](Self::create), with at most `max_rows` time-series rows: past them a
+    /// sample is not written and the [`overflow_flag`](Self::overflow_flag) is set.
     pub fn with_max_rows(dir: &Path, invocations: bool, max_rows: u64) -> io::Result<Self> {
         let timeseries = Some(csv::Writer::from_writer(AtomicFile::create(
             &dir.join("timeseries.csv"),

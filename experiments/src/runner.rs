@@ -30,28 +30,44 @@ pub const RUN_FILES: [&str; 7] = [
 /// Why a run produced no results.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or folder at fault.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The trace could not be read.
     #[error(transparent)]
     Trace(#[from] faasim_traces::TraceError),
+    /// The scenario's policies could not be built.
     #[error("{scenario}: {source}")]
     Policy {
+        /// The scenario file.
         scenario: PathBuf,
+        /// What is wrong with the policy settings.
         source: faasim_policies::SpecError,
     },
+    /// The engine stopped: an invalid configuration, a bad trace row, a function too large.
     #[error(transparent)]
     Sim(#[from] faasim_sim::SimError),
+    /// The VM fleet could not be set up (unknown instance type, no price) or stopped early.
     #[error(transparent)]
     Vm(#[from] faasim_sim::vm::VmError),
+    /// The VM instance table could not be read.
     #[error(transparent)]
     InstanceTable(#[from] crate::instance_table::TableError),
+    /// Converting `invocations.csv` to `invocations.parquet` failed.
     #[error(transparent)]
     Parquet(#[from] faasim_plots::PlotError),
+    /// The workload has no invocation and `[run] allow_empty` is false.
     #[error("{scenario}: the workload has no invocation (an empty trace, or a sample or window that keeps nothing); set [run] allow_empty = true if that is expected")]
-    EmptyWorkload { scenario: PathBuf },
+    EmptyWorkload {
+        /// The scenario file.
+        scenario: PathBuf,
+    },
+    /// The output folder cannot be made.
     #[error(transparent)]
     OutputDir(#[from] OutputDirError),
     /// A count past one of the limits of [`crate::limits`].
@@ -119,12 +135,15 @@ impl ArrivalSource for Guarded<'_> {
 /// What a finished run reports back.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
+    /// The row written to `summary.csv`.
     pub summary: SummaryRow,
     /// Bad trace rows skipped (`--lenient`), and the first one's error.
     pub skipped_rows: u64,
+    /// The error of the first bad row skipped, if any.
     pub first_skipped: Option<String>,
     /// Things the run noticed that are probably mistakes (also in `manifest.json`).
     pub warnings: Vec<String>,
+    /// The folder the run wrote into.
     pub out_dir: PathBuf,
 }
 

@@ -23,29 +23,37 @@ pub struct Scenario {
     /// The run seed (default 1); `--seed` overrides it.
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// `[trace]`: where the invocations come from (a file format, or a generator).
     pub trace: TraceSpec,
     /// Replay only part of the trace: some functions, a time window, a fraction.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample: Option<faasim_traces::SampleSpec>,
+    /// `[cluster]`: the workers instances are placed on.
     #[serde(default)]
     pub cluster: ClusterSpec,
+    /// `[platform]`: concurrency, queueing, cold starts, CPU model.
     #[serde(default)]
     pub platform: PlatformSpec,
+    /// `[keep_alive]`: how long an idle instance stays warm.
     #[serde(default)]
     pub keep_alive: KeepAliveSpec,
+    /// `[placement]`: which worker a new instance goes to.
     #[serde(default)]
     pub placement: PlacementSpec,
+    /// `[routing]`: which warm instance serves a request.
     #[serde(default)]
     pub routing: RoutingSpec,
     /// Per-request scaling (default) or an autoscaler such as Knative's KPA.
     #[serde(default)]
     pub autoscaling: AutoscalingSpec,
+    /// `[billing]`: the provider's price model and its options.
     #[serde(default)]
     pub billing: BillingSpec,
     /// The VM fleet of the serverful baseline (`platform.mode = "vm-static"` or
     /// `"vm-autoscaled"`).
     #[serde(default)]
     pub vm: VmTable,
+    /// `[output]`: optional result files and the time-series interval.
     #[serde(default)]
     pub output: OutputSpec,
     /// When the run ends, and whether an empty workload is expected.
@@ -88,8 +96,11 @@ fn default_seed() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterSpec {
+    /// Number of workers (default 10).
     pub workers: u32,
+    /// Memory of each worker, MB (default 16384).
     pub worker_memory_mb: u32,
+    /// Cores of each worker (default 8); used by `cpu = "processor-sharing"` and utilisation.
     pub worker_cores: u32,
 }
 
@@ -117,6 +128,8 @@ pub struct PlatformSpec {
     /// billed at the model's provisioned prices (AWS Lambda).
     #[serde(default)]
     pub provisioned_instances: u32,
+    /// What a request does when no instance can take it: wait in the queue (default) or be
+    /// dropped.
     #[serde(default)]
     pub on_full: OnFullSpec,
     /// Drop a queued request after this long in the queue (`on_full = "queue"` only).
@@ -129,6 +142,7 @@ pub struct PlatformSpec {
     /// Per-function cold starts by function name, overriding `cold_start_ms`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub function_cold_start_ms: BTreeMap<String, ColdStartSpec>,
+    /// How executions use the workers' cores (default: durations as in the trace).
     #[serde(default)]
     pub cpu: CpuSpec,
 }
@@ -152,14 +166,18 @@ impl Default for PlatformSpec {
     }
 }
 
+/// `[platform] on_full`: what a request does when no instance can take it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnFullSpec {
+    /// Wait in a FIFO queue (until `queue_timeout_ms`, if set).
     #[default]
     Queue,
+    /// Reject at once (outcome `dropped-full`).
     Drop,
 }
 
+/// `[platform] cpu`: how executions use the workers' cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum CpuSpec {
@@ -210,9 +228,12 @@ impl Default for BillingSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlatformMode {
+    /// The serverless platform (default).
     #[default]
     Serverless,
+    /// A fixed fleet of VMs (`[vm] vms`, or sized from the trace's demand).
     VmStatic,
+    /// A fleet of VMs resized by a utilisation-target autoscaler.
     VmAutoscaled,
 }
 
@@ -241,8 +262,10 @@ pub struct VmTable {
     pub target_utilisation: f64,
     /// vm-autoscaled: fewest VMs (default 1).
     pub min_vms: u32,
+    /// vm-autoscaled: most VMs (default: no cap).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_vms: Option<u32>,
+    /// vm-autoscaled: VMs running at time 0 (default 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_vms: Option<u32>,
 }
@@ -301,6 +324,7 @@ impl VmTable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum InvocationsFormat {
+    /// `invocations.csv` (default).
     #[default]
     Csv,
     /// Columnar and compressed (about 12× smaller), via polars.
@@ -339,23 +363,38 @@ impl Default for OutputSpec {
 /// A scenario that could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
+    /// The file could not be read.
     #[error("{path}: cannot read the scenario: {source}")]
     Read {
+        /// The scenario file.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The file (or the file after `--set`) is not valid TOML or does not match the schema.
     #[error("{path}: {location}{message}")]
     Parse {
+        /// The scenario file.
         path: PathBuf,
+        /// `line L, column C: `, `after --set: `, or empty.
         location: String,
+        /// What the parser expected.
         message: String,
     },
+    /// A `--set` argument is not `key.path=value`.
     #[error("--set {assignment}: expected key.path=value")]
-    BadOverride { assignment: String },
+    BadOverride {
+        /// The argument as given.
+        assignment: String,
+    },
+    /// A value is out of range or inconsistent with another.
     #[error("{path}: {key}: {message}")]
     Invalid {
+        /// The scenario file.
         path: PathBuf,
+        /// The key (or table) at fault.
         key: &'static str,
+        /// What is wrong with it.
         message: String,
     },
 }
@@ -363,10 +402,13 @@ pub enum ScenarioError {
 /// A loaded scenario and the folder its relative paths are resolved against.
 #[derive(Debug, Clone)]
 pub struct LoadedScenario {
+    /// The scenario, overrides applied and checked.
     pub scenario: Scenario,
     /// Skip and count bad trace rows instead of failing (`--lenient`).
     pub lenient: bool,
+    /// The scenario file, as given.
     pub path: PathBuf,
+    /// The scenario file's folder: relative trace and table paths are resolved against it.
     pub base_dir: PathBuf,
 }
 

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 pub struct SharedTrace {
     /// Every function, in registration order.
     pub functions: Vec<FunctionSpec>,
+    /// Every arrival, in the order the reader returned them.
     pub arrivals: Vec<Arrival>,
     /// `(pull, functions)`: after pull number `pull` (0-based; pull `arrivals.len()` is the
     /// one that returned the end), the reader had registered `functions` functions. One
@@ -33,6 +34,7 @@ pub struct SharedTrace {
     /// `(pulls, horizon)`: the reader's horizon once `pulls` pulls were done, one entry per
     /// change (the first at 0 pulls).
     pub horizons: Vec<(usize, Option<SimTime>)>,
+    /// The trace file's SHA-256, hex, for `manifest.json` (`None` if not computed).
     pub checksum: Option<String>,
 }
 
@@ -100,6 +102,7 @@ impl SharedTrace {
         })
     }
 
+    /// A fresh cursor at the start of the trace, for one run.
     pub fn source(&self) -> SharedSource<'_> {
         SharedSource {
             trace: self,

@@ -5,6 +5,7 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// Mean, sample standard deviation and 95% confidence interval of the mean.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeanCi {
+    /// Arithmetic mean (NaN with no values).
     pub mean: f64,
     /// `None` with fewer than two values.
     pub sd: Option<f64>,
@@ -12,6 +13,8 @@ pub struct MeanCi {
     pub ci95: Option<(f64, f64)>,
 }
 
+/// The mean, sample standard deviation and 95% confidence interval of `xs` (one value
+/// per replication).
 pub fn mean_ci95(xs: &[f64]) -> MeanCi {
     let n = xs.len();
     if n == 0 {

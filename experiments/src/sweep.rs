@@ -72,72 +72,110 @@ fn one_u64() -> u64 {
 /// One run of the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedRun {
+    /// Position in the plan, from 0.
     pub index: usize,
+    /// `run-<index>`, zero-padded: the run's folder under `runs/`.
     pub id: String,
     /// The scenario file as written in the experiment file.
     pub scenario: String,
     /// Varied key paths and their values, as TOML text.
     pub params: Vec<(String, String)>,
+    /// Replication index, from 0.
     pub replication: u32,
+    /// The run seed, derived from `base_seed` and `replication`.
     pub seed: u64,
 }
 
 /// The whole plan of an experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// `[experiment] name`.
     pub name: String,
+    /// The experiment file, as given.
     pub experiment_file: String,
+    /// `[experiment] base_seed`: the run seeds derive from it.
     pub base_seed: u64,
+    /// Runs per combination, each with its own seed.
     pub replications: u32,
     /// Varied keys, in column order.
     pub varied: Vec<String>,
     /// Whether the plan names more than one scenario (then `scenario` is a column).
     pub several_scenarios: bool,
+    /// Every run, in plan order.
     pub runs: Vec<PlannedRun>,
 }
 
 /// `manifest.json` of a sweep directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SweepManifest {
+    /// The faasim version that wrote the directory.
     pub faasim_version: String,
     /// `[k, n]` when this directory holds shard k of n.
     pub shard: Option<(usize, usize)>,
+    /// The whole plan (a shard holds the whole plan too).
     pub plan: Plan,
 }
 
+/// Why a sweep, a plan or a merge failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
+    /// The experiment file could not be read.
     #[error("{path}: cannot read the experiment: {source}")]
     Read {
+        /// The experiment file.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// The experiment file is not valid TOML or describes no valid plan.
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The experiment file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A scenario of the plan could not be loaded.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A run failed.
     #[error("run {id}: {source}")]
-    Run { id: String, source: Box<RunError> },
+    Run {
+        /// The run's id (`run-<index>`).
+        id: String,
+        /// Why it failed.
+        source: Box<RunError>,
+    },
+    /// Reading or writing a file of the sweep directory failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file or folder at fault.
         path: PathBuf,
+        /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// Shard directories that cannot be merged: an unfinished run, another plan, a bad file.
     #[error("{0}")]
     Merge(String),
     /// A bad command-line option.
     #[error("{0}")]
     Options(String),
+    /// The output folder cannot be made.
     #[error(transparent)]
     OutputDir(#[from] crate::output::OutputDirError),
     #[error(
         "{} is in use by another sweep or merge (process {pid} on {host}, lock file {}); if none is running there, delete the lock file",
         .dir.display(), .lock.display()
     )]
+    /// Another sweep or merge holds the folder's lock.
     Locked {
+        /// The folder in use.
         dir: PathBuf,
+        /// Its lock file.
         lock: PathBuf,
+        /// The holder's process id (`?` if unreadable).
         pid: String,
+        /// The holder's host name (`?` if unreadable).
         host: String,
     },
 }
@@ -298,7 +336,9 @@ fn value_text(v: &toml::Value) -> String {
 /// Options of `faasim sweep`.
 #[derive(Debug, Clone)]
 pub struct SweepOptions {
+    /// The sweep directory.
     pub out_dir: PathBuf,
+    /// Runs at once (1 to [`MAX_JOBS`]).
     pub jobs: usize,
     /// `(k, n)`, 1 <= k <= n.
     pub shard: Option<(usize, usize)>,
@@ -309,10 +349,15 @@ pub struct SweepOptions {
 /// What a sweep did.
 #[derive(Debug, Clone)]
 pub struct SweepOutcome {
+    /// Runs of the plan (of this shard).
     pub planned: usize,
+    /// Runs done now.
     pub ran: usize,
+    /// Runs skipped: already done, with a matching `DONE` marker.
     pub skipped: usize,
+    /// Invocations simulated by the runs done now.
     pub invocations: u64,
+    /// Wall-clock time of the runs, s.
     pub wall_s: f64,
 }
 

@@ -44,7 +44,9 @@ pub fn traces_dir() -> PathBuf {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Status {
+    /// The measurement is within `tolerance` of the expected value.
     Pass,
+    /// It is not, or the measurement failed.
     Fail,
     /// The data the check needs is missing: nothing was measured.
     Skip,
@@ -63,8 +65,11 @@ impl fmt::Display for Status {
 /// One check of a case.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
+    /// The case's name.
     pub case: &'static str,
+    /// What is checked, in words (with the parameters).
     pub check: String,
+    /// The value theory or the published source gives.
     pub expected: f64,
     /// `None` when skipped, or when the measurement itself failed (see `note`).
     pub measured: Option<f64>,
@@ -73,6 +78,7 @@ pub struct Check {
     /// The largest `|measured - expected|` that passes: [`SIGMAS`] standard errors (plus the
     /// stated precision of a published figure), or a fixed tolerance for exact checks.
     pub tolerance: f64,
+    /// Whether the check passed, failed or was skipped.
     pub status: Status,
     /// Why a check was skipped or could not be measured.
     pub note: String,
@@ -191,9 +197,11 @@ pub struct Context {
 
 /// A named validation case.
 pub struct Case {
+    /// The name `faasim validate` selects the case by and its CSV file is named after.
     pub name: &'static str,
     /// The claim the case tests.
     pub about: &'static str,
+    /// Runs the case and returns its checks.
     pub run: fn(&Context) -> Vec<Check>,
 }
 
@@ -253,13 +261,16 @@ pub fn cases() -> Vec<Case> {
 /// Mean and standard deviation of one metric over independent replications.
 #[derive(Debug, Clone, Copy)]
 pub struct Estimate {
+    /// Mean over the replications.
     pub mean: f64,
     /// Sample standard deviation of one replication's value.
     pub sd: f64,
+    /// Number of replications.
     pub replications: usize,
 }
 
 impl Estimate {
+    /// The estimate from one value per replication (`sd` is NaN with fewer than two).
     pub fn of(values: &[f64]) -> Self {
         let n = values.len();
         let mean = values.iter().sum::<f64>() / n as f64;
@@ -1275,8 +1286,11 @@ fn hybrid_vs_fixed_case(ctx: &Context) -> Vec<Check> {
 /// The checks of one case and how long it took.
 #[derive(Debug, Clone)]
 pub struct CaseOutcome {
+    /// The case's name.
     pub name: &'static str,
+    /// Its checks, in order.
     pub checks: Vec<Check>,
+    /// Wall-clock time the case took, s.
     pub wall_s: f64,
 }
 
