@@ -272,6 +272,8 @@ pub struct FunctionProfile {
     pub period: Option<SimDuration>,
     /// Mean execution time, ms.
     pub mean_duration_ms: f64,
+    /// Memory, MB: a Burr XII draw rounded up and clamped to
+    /// [`BURR_MIN_MB`]–[`BURR_MAX_MB`].
     pub memory_mb: u32,
 }
 

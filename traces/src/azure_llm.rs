@@ -23,7 +23,7 @@
 //! have 7, i.e. 100 ns). They are parsed by hand (proleptic Gregorian calendar, no leap
 //! seconds), rounded to the nearest microsecond, and replayed relative to the **first row**,
 //! which arrives at time 0; a row more than 100 years after the first
-//! ([`MAX_SPAN_US`](crate::limits::MAX_SPAN_US)) is out of range.
+//! ([`MAX_SPAN_US`]) is out of range.
 //!
 //! **Service time.** The trace has no durations, so each request's execution time comes from
 //! a linear token model of one request served alone (no batching):

@@ -21,20 +21,25 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum PathList {
+    /// A single path (`key = "file.csv"`).
     One(PathBuf),
+    /// A list of paths, in reading order (`key = ["a.csv", "b.csv"]`); may be empty.
     Many(Vec<PathBuf>),
 }
 
 impl PathList {
+    /// The paths as written, in order (one for [`PathList::One`]).
     pub fn paths(&self) -> &[PathBuf] {
         match self {
             PathList::One(p) => std::slice::from_ref(p),
             PathList::Many(v) => v,
         }
     }
+    /// How many paths there are.
     pub fn len(&self) -> usize {
         self.paths().len()
     }
+    /// Whether the list holds no path (`key = []`).
     pub fn is_empty(&self) -> bool {
         self.paths().is_empty()
     }

@@ -155,6 +155,8 @@
 //! files of the Azure 2019 trace, and the whole Azure 2021 file) are checked when the trace
 //! is opened; the rows of a streamed file when the replay reaches them.
 
+#![warn(missing_docs)]
+
 pub mod azure2019;
 pub mod azure2021;
 pub mod azure_like;
@@ -199,7 +201,10 @@ use std::path::{Path, PathBuf};
 #[serde(tag = "format", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum TraceSpec {
     /// A canonical CSV trace; a relative `path` is relative to the scenario file's folder.
-    Csv { path: PathBuf },
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+    },
     /// The built-in generator.
     Synthetic(SyntheticSpec),
     /// Azure Functions 2019 (per-minute counts, duration and memory percentiles).

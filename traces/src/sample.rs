@@ -78,11 +78,16 @@ pub const KEEP_STREAM: &str = "sample/keep";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Select {
+    /// Every entry (the default; no counting pass).
     #[default]
     All,
+    /// `count` entries drawn uniformly without replacement.
     Random,
+    /// The `count` entries with the most invocations in the window.
     Top,
+    /// One entry from each of `count` equal strata of the entries sorted by invocations.
     Representative,
+    /// Every entry invoked on average at most `max_per_hour` times per hour.
     Rare,
 }
 

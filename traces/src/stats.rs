@@ -68,22 +68,34 @@ pub struct StatsOptions {
 /// Percentiles of a set of values (nearest rank), and their mean.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Percentiles {
+    /// The 1st percentile.
     pub p1: f64,
+    /// The 25th percentile (first quartile).
     pub p25: f64,
+    /// The 50th percentile (median).
     pub p50: f64,
+    /// The 75th percentile (third quartile).
     pub p75: f64,
+    /// The 99th percentile.
     pub p99: f64,
+    /// The largest value.
     pub max: f64,
+    /// The arithmetic mean.
     pub mean: f64,
 }
 
 /// One trigger's share of the functions and of the invocations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriggerMix {
+    /// The trigger's name as the trace gives it (`http`, `timer`, ...; `unknown` if none).
     pub trigger: String,
+    /// Invoked functions with this trigger.
     pub functions: u64,
+    /// Invocations of those functions.
     pub invocations: u64,
+    /// `functions` over all invoked functions, 0–1.
     pub share_functions: f64,
+    /// `invocations` over all invocations, 0–1.
     pub share_invocations: f64,
 }
 
@@ -92,16 +104,21 @@ pub struct TriggerMix {
 /// [`write_csv`](Self::write_csv) give the same as `metric,value` rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceStats {
+    /// Arrivals in the trace.
     pub invocations: u64,
     /// Entries with at least one invocation.
     pub functions: u64,
     /// Every entry of the function table.
     pub functions_registered: u64,
+    /// Distinct apps of the invoked functions; `None` unless the trace knows every app.
     pub apps: Option<u64>,
+    /// Time of the first arrival; `None` for an empty trace.
     pub first_arrival: Option<SimTime>,
+    /// Time of the last arrival; `None` for an empty trace.
     pub last_arrival: Option<SimTime>,
     /// The observation period `T`.
     pub period: SimDuration,
+    /// `invocations / T`, per second; `None` for a zero period.
     pub mean_rate_per_s: Option<f64>,
     /// Share of functions invoked at most once per hour on average.
     pub share_at_most_hourly: Option<f64>,
@@ -112,6 +129,7 @@ pub struct TraceStats {
     pub daily_rate_cdf: Vec<(u32, f64)>,
     /// Per-invocation execution times, ms.
     pub duration_ms: Option<Percentiles>,
+    /// Share of invoked functions whose mean execution time is under 1 s, 0–1.
     pub share_mean_duration_under_1s: Option<f64>,
     /// Memory of the invoked functions, MB.
     pub memory_mb: Option<Percentiles>,
@@ -119,15 +137,21 @@ pub struct TraceStats {
     pub triggers: Option<Vec<TriggerMix>>,
     /// Functions with at least 3 invocations and a positive mean gap.
     pub cv_functions: u64,
+    /// Median inter-arrival CV over the `cv_functions`; `None` if there are none.
     pub cv_median: Option<f64>,
+    /// Share of the `cv_functions` with an inter-arrival CV above 1 (burstier than
+    /// Poisson), 0–1.
     pub cv_share_above_1: Option<f64>,
+    /// Inter-arrival CV of the merged stream of all arrivals.
     pub cv_overall: Option<f64>,
 }
 
 /// One `metric,value` row of `stats.csv`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatsRow {
+    /// The metric's name (`invocations`, `duration_ms_p50`, ...).
     pub metric: String,
+    /// Its value, formatted; `NA` when it cannot be computed.
     pub value: String,
 }
 
@@ -179,6 +203,7 @@ impl Default for StatsCollector {
 }
 
 impl StatsCollector {
+    /// An empty collector, before any arrival.
     pub fn new() -> Self {
         Self {
             per_function: Vec::new(),
