@@ -1120,7 +1120,7 @@ fn converting_to_csv_and_reading_back_gives_the_same_arrivals() {
         "timestamp_ms,function,duration_ms,memory_mb,cold_start_ms\n\
          0.001,\"a,b\",1.5,128,\n\
          2,\"say \"\"hi\"\"\",0,256,300.25\n\
-         2,\"a,b\",1234567.891,512,\n",
+         2,\"a,b\",1234567.891,128,\n",
     );
     let csv = TraceSpec::Csv {
         path: "c.csv".into(),
