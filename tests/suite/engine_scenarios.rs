@@ -777,3 +777,28 @@ fn samples_see_the_state_after_every_event_at_their_instant() {
         vec![(100 * MS, 150 * MS), (200 * MS, 400 * MS)]
     );
 }
+
+#[test]
+fn a_prewarmed_instance_takes_the_functions_latest_cold_start_from_the_trace() {
+    // 1 worker 128 MB / 1 core, model cold start 10 ms; f0 of 128 MB; keep-alive:
+    // PrewarmAfterExpiry. The trace gives A @0 (100 ms) a cold start of 30 ms: ready 30 ms,
+    // runs 30 -> 130 ms, evicted at 130 ms; the pre-warm at 130 ms starts an instance with no
+    // request: it takes f0's latest cold start from the trace (30 ms), not the model's 10 ms,
+    // so it is ready at 160 ms and B @200 ms runs warm, 200 -> 300 ms.
+    // Memory held during cold starts: 128 MB x (30 + 30) ms.
+    let mut a = arr(0, 0, 100 * MS);
+    a.cold_start = Some(d(30 * MS));
+    let (rep, rec) = simulate(
+        &config(128, 1, 10.0),
+        prewarm_policies(),
+        vec![func("f0", 128)],
+        vec![a, arr(200 * MS, 0, 100 * MS)],
+    );
+    assert_eq!(
+        spans(&rec.invocations),
+        vec![(30 * MS, 130 * MS), (200 * MS, 300 * MS)]
+    );
+    assert_eq!(colds(&rec.invocations), vec![true, false]);
+    assert_eq!(rep.stats.instances_created, 2);
+    assert_eq!(rep.stats.init_mb_us, 128 * 60 * MS as u128);
+}
