@@ -132,6 +132,43 @@ impl ArrivalSource for Guarded<'_> {
     }
 }
 
+/// The scenario's `[run] end` rule for a VM fleet, which runs to its source's horizon when it
+/// has one: draining, the fleet stops after the last completion (the horizon is hidden);
+/// with `end = "horizon"` and `end_s`, `end_s` is the horizon. A fleet has no keep-alive, so
+/// draining is its last completion, and a trace and its conversion agree.
+struct VmEnd<'a> {
+    inner: &'a mut dyn ArrivalSource,
+    horizon: Option<Option<SimTime>>,
+}
+
+impl<'a> VmEnd<'a> {
+    fn new(inner: &'a mut dyn ArrivalSource, sc: &crate::scenario::Scenario) -> Self {
+        use crate::scenario::RunEndSpec;
+        let horizon = match sc.run.end {
+            RunEndSpec::Drain => Some(None),
+            RunEndSpec::Horizon => sc.run.end_s.map(|s| {
+                faasim_sim::SimDuration::try_from_ms_f64(s * 1e3).map(|d| SimTime::ZERO + d)
+            }),
+        };
+        VmEnd { inner, horizon }
+    }
+}
+
+impl ArrivalSource for VmEnd<'_> {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        self.inner.next_arrival(functions)
+    }
+    fn horizon(&self) -> Option<SimTime> {
+        match self.horizon {
+            Some(h) => h,
+            None => self.inner.horizon(),
+        }
+    }
+}
+
 /// What a finished run reports back.
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
@@ -370,10 +407,13 @@ fn run_vm(
     };
     let cfg = spec.build(&table, demand.as_ref())?;
     let (mut report, checksum) = match shared {
-        Some(t) => (vm::run_fleet(&cfg, &mut t.source())?, t.checksum.clone()),
+        Some(t) => (
+            vm::run_fleet(&cfg, &mut VmEnd::new(&mut t.source(), sc))?,
+            t.checksum.clone(),
+        ),
         None => {
             let mut trace = loaded.open_trace(seed)?;
-            let r = vm::run_fleet(&cfg, trace.source_mut())?;
+            let r = vm::run_fleet(&cfg, &mut VmEnd::new(trace.source_mut(), sc))?;
             (r, trace.checksum_hex())
         }
     };

@@ -56,9 +56,13 @@ fn summary(dir: &Path) -> Vec<(String, String)> {
 }
 
 fn round_trip(label: &str, trace_table: &str) {
+    round_trip_on(label, PLATFORM, trace_table);
+}
+
+fn round_trip_on(label: &str, platform: &str, trace_table: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let original = format!("name = \"rt\"\n{PLATFORM}\n[trace]\n{trace_table}\n");
+    let original = format!("name = \"rt\"\n{platform}\n[trace]\n{trace_table}\n");
     fs::write(d.join("original.toml"), original).unwrap();
     faasim(&["run", "original.toml", "--out", "a"], d);
     faasim(
@@ -66,7 +70,7 @@ fn round_trip(label: &str, trace_table: &str) {
         d,
     );
     let converted =
-        format!("name = \"rt\"\n{PLATFORM}\n[trace]\nformat = \"csv\"\npath = \"conv.csv\"\n");
+        format!("name = \"rt\"\n{platform}\n[trace]\nformat = \"csv\"\npath = \"conv.csv\"\n");
     fs::write(d.join("converted.toml"), converted).unwrap();
     faasim(&["run", "converted.toml", "--out", "b"], d);
     let (a, b) = (summary(&d.join("a")), summary(&d.join("b")));
@@ -147,4 +151,15 @@ fn huawei_reader_round_trips() {
             fixture("huawei2023/day_00.csv")
         ),
     );
+}
+
+#[test]
+fn a_vm_fleet_ends_by_the_same_rule() {
+    // A generator has a horizon, its CSV conversion none: draining, both fleets stop after
+    // the last completion.
+    let trace = "format = \"synthetic\"\nfunctions = 3\nduration_s = 600\nrate_per_s = 1";
+    for mode in ["vm-static", "vm-autoscaled"] {
+        let platform = format!("seed = 7\n[platform]\nmode = \"{mode}\"\n[vm]\nmin_vms = 1\n");
+        round_trip_on(mode, &platform, trace);
+    }
 }
