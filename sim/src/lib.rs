@@ -63,7 +63,7 @@
 //! virtual clock (work done per job, in femtoseconds of one core) and a heap of jobs by
 //! virtual finish time; a change of load reschedules one event, not every job. A trace's
 //! duration is the execution time on an uncontended core; cold starts use no CPU.
-//! [`CpuModel::Ignore`] runs every execution at full speed.
+//! [`CpuModel::Ignore`], the default, runs every execution for exactly its trace duration.
 //!
 //! ## Billing and accounting
 //! Each completed invocation is charged per request plus its wall-clock execution time
@@ -72,6 +72,12 @@
 //! instance from the moment it becomes idle until it is used again or evicted;
 //! instance-seconds run from creation to eviction; memory and core utilisation are
 //! integrated over the run. Instances alive when the run ends are closed at its end.
+//!
+//! ## The end of a run
+//! [`RunEnd::Drain`] (the default) processes every event, so instances kept alive after the
+//! last request are counted until their keep-alive ends; [`RunEnd::Horizon`] stops at an
+//! instant and ends what is still queued or running as [`Outcome::Unfinished`]. Every instant
+//! and duration is checked against [`TIME_LIMIT`] (100 years). See the `engine` module.
 
 #![warn(missing_docs)]
 

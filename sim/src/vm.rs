@@ -48,7 +48,9 @@
 //! the hourly price / 3600, in exact [`Money`]. The same rule is applied to whichever price
 //! column is chosen (a reserved instance is really paid for its whole term; for a static
 //! fleet that runs the whole time this is the same). The run ends at the last completion or
-//! the source's horizon, whichever is later; VMs still running then are stopped and billed.
+//! the source's horizon, whichever is later (the runner hides the horizon when the scenario
+//! drains, so a trace and its conversion agree); VMs still running then are stopped and
+//! billed.
 //! **Utilisation** is busy slot-time over provisioned slot-time (`vcpus` x each VM's
 //! lifetime, launch to stop).
 //!
