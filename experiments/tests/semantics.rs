@@ -65,6 +65,10 @@ fn an_empty_workload_is_an_error_unless_allowed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(summary_value(d.path(), "invocations"), "0");
+    // The time series still has its header and one row (at 0 s), so plots can read it.
+    let ts = fs::read_to_string(d.path().join("out/timeseries.csv")).unwrap();
+    assert_eq!(ts.lines().count(), 2, "{ts}");
+    assert!(ts.lines().nth(1).unwrap().starts_with("0.0,0,"), "{ts}");
 }
 
 #[test]

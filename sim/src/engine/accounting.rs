@@ -29,7 +29,7 @@ pub(super) struct Metrics {
     interval: Sample,
     /// Time of the last sample emitted.
     pub(super) last_sample: SimTime,
-    samples: u64,
+    pub(super) samples: u64,
 }
 
 impl Metrics {

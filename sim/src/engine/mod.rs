@@ -768,8 +768,8 @@ impl<'r> Engine<'r> {
         if horizon.is_some() {
             self.cut_unfinished();
         }
-        // The last, partial interval.
-        if interval.is_some() && self.metrics.last_sample < end {
+        // The last, partial interval (and one row even for a run that ends at 0).
+        if interval.is_some() && (self.metrics.last_sample < end || self.metrics.samples == 0) {
             self.emit_sample()?;
         }
         Ok(())
