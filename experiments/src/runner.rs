@@ -146,9 +146,7 @@ impl<'a> VmEnd<'a> {
         use crate::scenario::RunEndSpec;
         let horizon = match sc.run.end {
             RunEndSpec::Drain => Some(None),
-            RunEndSpec::Horizon => sc.run.end_s.map(|s| {
-                faasim_sim::SimDuration::try_from_ms_f64(s * 1e3).map(|d| SimTime::ZERO + d)
-            }),
+            RunEndSpec::Horizon => sc.run.end_at().map(Some),
         };
         VmEnd { inner, horizon }
     }

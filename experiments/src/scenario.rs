@@ -77,6 +77,15 @@ pub struct RunSpec {
     pub allow_empty: bool,
 }
 
+impl RunSpec {
+    /// `end_s` as an instant (`None` when absent).
+    pub fn end_at(&self) -> Option<SimTime> {
+        self.end_s
+            .and_then(|s| SimDuration::try_from_ms_f64(s * 1e3))
+            .map(|d| SimTime::ZERO + d)
+    }
+}
+
 /// How a run ends (`[run] end`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -823,11 +832,7 @@ impl Scenario {
             end: match self.run.end {
                 RunEndSpec::Drain => RunEnd::Drain,
                 RunEndSpec::Horizon => RunEnd::Horizon {
-                    at: self
-                        .run
-                        .end_s
-                        .and_then(|s| SimDuration::try_from_ms_f64(s * 1e3))
-                        .map(|d| SimTime::ZERO + d),
+                    at: self.run.end_at(),
                 },
             },
         }

@@ -968,16 +968,8 @@ fn azure2019_rows(
     Ok(out)
 }
 
-/// The duration percentile columns of the 2019 trace.
-const PERCENTILES: [&str; 7] = [
-    "percentile_Average_0",
-    "percentile_Average_1",
-    "percentile_Average_25",
-    "percentile_Average_50",
-    "percentile_Average_75",
-    "percentile_Average_99",
-    "percentile_Average_100",
-];
+// The duration percentile columns of the 2019 trace, as the reader knows them.
+use faasim_traces::azure2019::PERCENTILES;
 
 /// One 2019 sample: counts against the files, durations against the published medians.
 fn azure2019_sample(

@@ -135,8 +135,8 @@ const OWNER: &str = "HashOwner";
 const APP: &str = "HashApp";
 const FUNCTION: &str = "HashFunction";
 const MEMORY_PCT99: &str = "AverageAllocatedMb_pct99";
-/// The duration percentile columns, in the order of [`QUANTILES`].
-const PERCENTILES: [&str; 7] = [
+/// The duration percentile columns of the durations file, from the 0th to the 100th percentile.
+pub const PERCENTILES: [&str; 7] = [
     "percentile_Average_0",
     "percentile_Average_1",
     "percentile_Average_25",

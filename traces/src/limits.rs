@@ -17,7 +17,8 @@
 /// (584,000 years); the bound leaves the engine ample headroom to add times and durations
 /// without overflow, and turns a mistyped unit (a timestamp in ns read as ms) into an error
 /// instead of a run that never ends.
-pub const MAX_SPAN_US: u64 = 3_155_760_000_000_000;
+/// The engine's own bound, [`faasim_sim::TIME_LIMIT`]: readers and engine agree on one span.
+pub const MAX_SPAN_US: u64 = faasim_sim::TIME_LIMIT.0;
 /// [`MAX_SPAN_US`] in milliseconds.
 pub const MAX_SPAN_MS: u64 = MAX_SPAN_US / 1_000;
 /// [`MAX_SPAN_US`] in seconds.
