@@ -67,6 +67,7 @@ fn main() {
         placement: Box::new(HashedHome),
         routing: faasim_policies::RoutingSpec::default().build(),
         keep_alive: Box::new(LastGap::default()),
+        load_balancer: None,
     };
     let report = run(
         &EngineConfig::default(),

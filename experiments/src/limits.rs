@@ -8,7 +8,7 @@
 //! | limit | key | what it bounds |
 //! |---|---|---|
 //! | [`MAX_WORKERS`] | `cluster.workers` | per-worker state of the cluster model and the placement indexes |
-//! | [`MAX_RING_POINTS`] | `cluster.workers` × `placement.virtual_nodes` | the hash ring of `consistent-hashing-bounded` and `ch-rlu` (16 bytes a point); `virtual_nodes` alone is bounded by [`faasim_policies::placement::MAX_VIRTUAL_NODES`] |
+//! | [`MAX_RING_POINTS`] | `cluster.workers` × `load_balancing.virtual_nodes` | the hash ring of `consistent-hashing-bounded` and `ch-rlu` (16 bytes a point); `virtual_nodes` alone is bounded by [`faasim_policies::load_balancing::MAX_VIRTUAL_NODES`] |
 //! | [`MAX_PROVISIONED_INSTANCES`] | `platform.provisioned_instances` (× functions, checked as the trace registers them) | instances created ahead |
 //! | [`MAX_VMS`] | `vm.vms`, `vm.min_vms`, `vm.initial_vms` | VMs started at time 0 |
 //! | [`MIN_TIMESERIES_INTERVAL_S`], [`MAX_TIMESERIES_ROWS`] | `output.timeseries_interval_s` | rows of `timeseries.csv` (the run stops with an error at the limit) |

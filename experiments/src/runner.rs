@@ -247,13 +247,16 @@ fn run_limited(
     if let Some(spec) = sc.vm.spec(sc.platform.mode) {
         return run_vm(loaded, seed, out_dir, &spec, shared);
     }
-    let policies =
-        faasim_policies::build(&sc.placement, &sc.routing, &sc.keep_alive).map_err(|source| {
-            RunError::Policy {
-                scenario: loaded.path.clone(),
-                source,
-            }
-        })?;
+    let policies = faasim_policies::build(
+        &sc.placement,
+        &sc.routing,
+        &sc.keep_alive,
+        &sc.load_balancing,
+    )
+    .map_err(|source| RunError::Policy {
+        scenario: loaded.path.clone(),
+        source,
+    })?;
     let autoscaler = sc.autoscaling.build().map_err(|source| RunError::Policy {
         scenario: loaded.path.clone(),
         source,

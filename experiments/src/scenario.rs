@@ -4,7 +4,9 @@
 //! the line and column, and the key. `--set key.path=value` overrides are applied to the
 //! parsed document before it is checked, so they are validated exactly like the file.
 
-use faasim_policies::{AutoscalingSpec, KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_policies::{
+    AutoscalingSpec, KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec,
+};
 use faasim_sim::{
     Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, OnFull, RunEnd, SimDuration,
     SimTime, WorkerSpec,
@@ -43,6 +45,10 @@ pub struct Scenario {
     /// `[routing]`: which warm instance serves a request.
     #[serde(default)]
     pub routing: RoutingSpec,
+    /// `[load_balancing]`: which worker serves each request (`cluster-wide` by default: no
+    /// per-request stage).
+    #[serde(default)]
+    pub load_balancing: LoadBalancingSpec,
     /// Per-request scaling (default) or an autoscaler such as Knative's KPA.
     #[serde(default)]
     pub autoscaling: AutoscalingSpec,
@@ -451,7 +457,7 @@ pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, 
                 format!("line {line}, column {col}: ")
             })
             .unwrap_or_default(),
-        message: e.message().trim().replace('\n', " "),
+        message: balancer_hint(e.message().trim().replace('\n', " ")),
     };
     let scenario: Scenario = if overrides.is_empty() {
         toml::from_str(text).map_err(|e| parse_err(text, e))?
@@ -492,6 +498,23 @@ pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Scenario, 
         }
     }
     Ok(scenario)
+}
+
+/// The per-request load balancers were once placement policies: say where they went.
+fn balancer_hint(message: String) -> String {
+    for name in [
+        "openwhisk",
+        "consistent-hashing-bounded",
+        "ch-rlu",
+        "hermod",
+    ] {
+        if message.starts_with(&format!("unknown variant `{name}`")) {
+            return format!(
+                "{message} (`{name}` picks a worker per request: set it as [load_balancing] policy = \"{name}\")"
+            );
+        }
+    }
+    message
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -552,6 +575,7 @@ fn default_policy_name(table: &str) -> Option<String> {
         "keep_alive" => toml::Value::try_from(KeepAliveSpec::default()),
         "placement" => toml::Value::try_from(PlacementSpec::default()),
         "routing" => toml::Value::try_from(RoutingSpec::default()),
+        "load_balancing" => toml::Value::try_from(LoadBalancingSpec::default()),
         "autoscaling" => toml::Value::try_from(AutoscalingSpec::default()),
         _ => return None,
     };
@@ -732,11 +756,14 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     if let Err(e) = s.placement.build() {
         return Err(invalid("placement", e.to_string()));
     }
-    if let Some(v) = s.placement.virtual_nodes() {
+    if let Err(e) = s.load_balancing.build() {
+        return Err(invalid("load_balancing", e.to_string()));
+    }
+    if let Some(v) = s.load_balancing.virtual_nodes() {
         let points = s.cluster.workers as u64 * v as u64;
         if points > MAX_RING_POINTS {
             return Err(invalid(
-                "placement.virtual_nodes",
+                "load_balancing.virtual_nodes",
                 format!(
                     "cluster.workers × virtual_nodes = {} × {v} = {points} ring points, more than the limit of {MAX_RING_POINTS}",
                     s.cluster.workers
@@ -746,6 +773,14 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     }
     if let Err(e) = s.autoscaling.build() {
         return Err(invalid("autoscaling", e.to_string()));
+    }
+    if !matches!(s.autoscaling, AutoscalingSpec::PerRequest {})
+        && !matches!(s.load_balancing, LoadBalancingSpec::ClusterWide {})
+    {
+        return Err(invalid(
+            "load_balancing",
+            "an autoscaler scales each function across the cluster and cannot be combined with a per-request load balancer; use load_balancing.policy = \"cluster-wide\"".into(),
+        ));
     }
     Ok(())
 }

@@ -356,6 +356,7 @@ fn policies(routing: Box<dyn Routing>, ttl: Option<SimDuration>) -> Policies {
         placement: Box::new(FirstFit),
         routing,
         keep_alive: Box::new(Ttl(ttl)),
+        load_balancer: None,
     }
 }
 
@@ -1211,8 +1212,8 @@ fn hybrid_vs_fixed_case(ctx: &Context) -> Vec<Check> {
             toml::from_str("policy = \"least-loaded\"").map_err(|e| e.to_string())?;
         let routing: faasim_policies::RoutingSpec =
             toml::from_str("policy = \"most-recently-used\"").map_err(|e| e.to_string())?;
-        let policies =
-            faasim_policies::build(&placement, &routing, &spec).map_err(|e| e.to_string())?;
+        let policies = faasim_policies::build(&placement, &routing, &spec, &Default::default())
+            .map_err(|e| e.to_string())?;
         let mut trace = open_trace(spec_text, &base)?;
         let r = run(&cfg, policies, trace.source_mut(), &mut NullRecorder)
             .map_err(|e| e.to_string())?;

@@ -20,30 +20,35 @@
 pub mod autoscaling;
 pub mod hash;
 pub mod keep_alive;
+pub mod load_balancing;
 pub mod placement;
 pub mod routing;
 
 pub use autoscaling::AutoscalingSpec;
 pub use keep_alive::KeepAliveSpec;
+pub use load_balancing::LoadBalancingSpec;
 pub use placement::PlacementSpec;
 pub use routing::RoutingSpec;
 
 use faasim_sim::Policies;
 
-/// Builds the three policies every run has from their specs. The autoscaler is optional
+/// Builds the policies every run has from their specs (`cluster-wide` load balancing
+/// builds no balancer). The autoscaler is optional
 /// and built separately, by [`AutoscalingSpec::build`] (`None` for per-request scaling).
 ///
-/// Fails with the first [`SpecError`] of the placement or keep-alive spec; routing specs
-/// have no parameters and always build.
+/// Fails with the first [`SpecError`] of the placement, keep-alive or load-balancing spec;
+/// routing specs have no parameters and always build.
 pub fn build(
     placement: &PlacementSpec,
     routing: &RoutingSpec,
     keep_alive: &KeepAliveSpec,
+    load_balancing: &LoadBalancingSpec,
 ) -> Result<Policies, SpecError> {
     Ok(Policies {
         placement: placement.build()?,
         routing: routing.build(),
         keep_alive: keep_alive.build()?,
+        load_balancer: load_balancing.build()?,
     })
 }
 
@@ -75,22 +80,35 @@ mod tests {
         for p in PlacementSpec::all_defaults() {
             round_trip(p);
         }
-        for p in [
-            PlacementSpec::PowerOfTwo { d: 3 },
-            PlacementSpec::ConsistentHashingBounded {
+        for p in [PlacementSpec::PowerOfTwo { d: 3 }] {
+            round_trip(p);
+        }
+        for b in LoadBalancingSpec::all_defaults() {
+            round_trip(b);
+        }
+        for b in [
+            LoadBalancingSpec::ConsistentHashingBounded {
                 virtual_nodes: 40,
                 epsilon: 0.1,
+                load: load_balancing::BoundedLoad::Instances,
             },
-            PlacementSpec::ChRlu {
+            LoadBalancingSpec::ChRlu {
                 virtual_nodes: 5,
                 chain_length: 2,
                 load_bound: 1.5,
                 popular_fraction: 0.05,
-                popularity_window_s: 12.5,
+                refresh_s: 12.5,
             },
-            PlacementSpec::Hermod { high_load: 0.75 },
+            LoadBalancingSpec::Hermod {
+                load: load_balancing::HermodLoad::Executing,
+                prefer_warm: true,
+                avoid_queueing: false,
+            },
+            LoadBalancingSpec::OpenWhisk {
+                managed_fraction: 0.5,
+            },
         ] {
-            round_trip(p);
+            round_trip(b);
         }
         for r in RoutingSpec::all() {
             round_trip(r);
@@ -139,21 +157,48 @@ mod tests {
         }
         let p: PlacementSpec = toml::from_str("policy = \"power-of-two\"\nd = 4").unwrap();
         assert_eq!(p, PlacementSpec::PowerOfTwo { d: 4 });
-        let p: PlacementSpec =
-            toml::from_str("policy = \"consistent-hashing-bounded\"\nepsilon = 0.5").unwrap();
+        // A parameter of another policy is an unknown key here.
+        let e = toml::from_str::<PlacementSpec>("policy = \"first-fit\"\nd = 2")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains('d'), "{e}");
+        // The per-request balancers are not placements.
+        assert!(toml::from_str::<PlacementSpec>("policy = \"openwhisk\"").is_err());
+    }
+
+    #[test]
+    fn every_balancer_name_parses_with_defaults_and_rejects_unknown_keys() {
+        for spec in LoadBalancingSpec::all_defaults() {
+            let name = spec.name();
+            let parsed: LoadBalancingSpec = toml::from_str(&format!("policy = \"{name}\""))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(parsed, spec, "{name}");
+            let e = toml::from_str::<LoadBalancingSpec>(&format!("policy = \"{name}\"\nbogus = 1"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("bogus"), "{name}: {e}");
+            let built = spec.build().unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(built.is_none(), name == "cluster-wide", "{name}");
+        }
+        let p: LoadBalancingSpec = toml::from_str(
+            "policy = \"consistent-hashing-bounded\"\nepsilon = 0.5\nload = \"instances\"",
+        )
+        .unwrap();
         assert_eq!(
             p,
-            PlacementSpec::ConsistentHashingBounded {
+            LoadBalancingSpec::ConsistentHashingBounded {
                 virtual_nodes: 100,
-                epsilon: 0.5
+                epsilon: 0.5,
+                load: load_balancing::BoundedLoad::Instances,
             }
         );
-        // A parameter of another policy is an unknown key here.
-        let e = toml::from_str::<PlacementSpec>("policy = \"hermod\"\nepsilon = 0.5")
+        let e = toml::from_str::<LoadBalancingSpec>("policy = \"hermod\"\nepsilon = 0.5")
             .unwrap_err()
             .to_string();
         assert!(e.contains("epsilon"), "{e}");
-        assert!(toml::from_str::<PlacementSpec>("policy = \"open-whisk\"").is_err());
+        assert!(
+            toml::from_str::<LoadBalancingSpec>("policy = \"hermod\"\nload = \"cpu\"").is_err()
+        );
     }
 
     #[test]
@@ -175,64 +220,50 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_placement_parameters_are_spec_errors() {
+    fn out_of_range_parameters_are_spec_errors() {
+        assert!(PlacementSpec::PowerOfTwo { d: 0 }
+            .build()
+            .err()
+            .unwrap()
+            .to_string()
+            .starts_with("power-of-two: d"));
+        let rlu = |chain_length: u32, load_bound: f64, popular_fraction: f64, refresh_s: f64| {
+            LoadBalancingSpec::ChRlu {
+                virtual_nodes: 3,
+                chain_length,
+                load_bound,
+                popular_fraction,
+                refresh_s,
+            }
+        };
         let bad = [
-            (PlacementSpec::PowerOfTwo { d: 0 }, "d"),
+            (LoadBalancingSpec::PowerOfTwo { d: 0 }, "d"),
             (
-                PlacementSpec::ConsistentHashingBounded {
+                LoadBalancingSpec::OpenWhisk {
+                    managed_fraction: 0.0,
+                },
+                "managed_fraction",
+            ),
+            (
+                LoadBalancingSpec::ConsistentHashingBounded {
                     virtual_nodes: 0,
                     epsilon: 0.25,
+                    load: load_balancing::BoundedLoad::Requests,
                 },
                 "virtual_nodes",
             ),
             (
-                PlacementSpec::ConsistentHashingBounded {
+                LoadBalancingSpec::ConsistentHashingBounded {
                     virtual_nodes: 10,
                     epsilon: -0.1,
+                    load: load_balancing::BoundedLoad::Requests,
                 },
                 "epsilon",
             ),
-            (
-                PlacementSpec::ChRlu {
-                    virtual_nodes: 3,
-                    chain_length: 0,
-                    load_bound: 1.0,
-                    popular_fraction: 0.2,
-                    popularity_window_s: 60.0,
-                },
-                "chain_length",
-            ),
-            (
-                PlacementSpec::ChRlu {
-                    virtual_nodes: 3,
-                    chain_length: 4,
-                    load_bound: f64::NAN,
-                    popular_fraction: 0.2,
-                    popularity_window_s: 60.0,
-                },
-                "load_bound",
-            ),
-            (
-                PlacementSpec::ChRlu {
-                    virtual_nodes: 3,
-                    chain_length: 4,
-                    load_bound: 1.0,
-                    popular_fraction: 1.5,
-                    popularity_window_s: 60.0,
-                },
-                "popular_fraction",
-            ),
-            (
-                PlacementSpec::ChRlu {
-                    virtual_nodes: 3,
-                    chain_length: 4,
-                    load_bound: 1.0,
-                    popular_fraction: 0.2,
-                    popularity_window_s: 0.0,
-                },
-                "popularity_window_s",
-            ),
-            (PlacementSpec::Hermod { high_load: 0.0 }, "high_load"),
+            (rlu(0, 1.4, 0.2, 2.0), "chain_length"),
+            (rlu(4, f64::NAN, 0.2, 2.0), "load_bound"),
+            (rlu(4, 1.4, 1.5, 2.0), "popular_fraction"),
+            (rlu(4, 1.4, 0.2, 0.0), "refresh_s"),
         ];
         for (spec, field) in bad {
             let e = spec.build().err().unwrap().to_string();
@@ -243,9 +274,10 @@ mod tests {
 
     #[test]
     fn ring_sizes_are_bounded() {
-        let e = PlacementSpec::ConsistentHashingBounded {
+        let e = LoadBalancingSpec::ConsistentHashingBounded {
             virtual_nodes: 100_000_000,
             epsilon: 0.25,
+            load: load_balancing::BoundedLoad::Requests,
         }
         .build()
         .err()
@@ -255,31 +287,22 @@ mod tests {
             e,
             "consistent-hashing-bounded: virtual_nodes must be between 1 and 10000, got 100000000"
         );
-        let e = PlacementSpec::ChRlu {
-            virtual_nodes: 10_001,
+        let rlu = |virtual_nodes| LoadBalancingSpec::ChRlu {
+            virtual_nodes,
             chain_length: 4,
-            load_bound: 1.0,
+            load_bound: 1.4,
             popular_fraction: 0.2,
-            popularity_window_s: 60.0,
-        }
-        .build()
-        .err()
-        .unwrap()
-        .to_string();
+            refresh_s: 2.0,
+        };
+        let e = rlu(10_001).build().err().unwrap().to_string();
         assert_eq!(
             e,
             "ch-rlu: virtual_nodes must be between 1 and 10000, got 10001"
         );
-        let ok = PlacementSpec::ChRlu {
-            virtual_nodes: placement::MAX_VIRTUAL_NODES,
-            chain_length: 4,
-            load_bound: 1.0,
-            popular_fraction: 0.2,
-            popularity_window_s: 60.0,
-        };
+        let ok = rlu(load_balancing::MAX_VIRTUAL_NODES);
         assert!(ok.build().is_ok());
         assert_eq!(ok.virtual_nodes(), Some(10_000));
-        assert_eq!(PlacementSpec::FirstFit {}.virtual_nodes(), None);
+        assert_eq!(LoadBalancingSpec::Random {}.virtual_nodes(), None);
     }
 
     #[test]

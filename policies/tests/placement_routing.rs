@@ -1,14 +1,12 @@
 //! Placement and routing policies run through the real engine on tiny in-memory workloads;
 //! decisions are read back from the per-invocation records (`worker`, `instance`).
 
-use faasim_policies::hash::{fnv1a64, Ring};
-use faasim_policies::placement::{capacity, probe_order};
 use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::rng::streams;
 use faasim_sim::{
     run, Arrival, Billing, ClusterView, CpuModel, DistSpec, EngineConfig, FunctionId, FunctionSpec,
-    FunctionView, InvocationRecord, InvocationView, OnFull, Placement, Policies, PolicyRng, Route,
-    Routing, RunReport, SimDuration, SimRng, SimTime, VecRecorder, VecSource, WorkerId, WorkerSpec,
+    FunctionView, InvocationRecord, OnFull, Placement, Policies, PolicyRng, RunReport, SimDuration,
+    SimRng, SimTime, VecRecorder, VecSource, WorkerId, WorkerSpec,
 };
 
 const MS: u64 = 1_000;
@@ -53,7 +51,7 @@ fn config(workers: &[(u32, u32)]) -> EngineConfig {
 }
 
 fn policies(p: &PlacementSpec, r: &RoutingSpec, k: &KeepAliveSpec) -> Policies {
-    faasim_policies::build(p, r, k).expect("valid specs")
+    faasim_policies::build(p, r, k, &Default::default()).expect("valid specs")
 }
 
 /// Runs the workload; the report and the records in arrival order.
@@ -84,17 +82,6 @@ fn placed(
 
 fn forever() -> KeepAliveSpec {
     KeepAliveSpec::Infinite {}
-}
-
-fn evict_at_once() -> KeepAliveSpec {
-    KeepAliveSpec::None {}
-}
-
-fn worker_set(ws: &[u32]) -> Vec<u32> {
-    let mut v = ws.to_vec();
-    v.sort_unstable();
-    v.dedup();
-    v
 }
 
 // ----- placement -----
@@ -168,266 +155,6 @@ fn power_of_two_falls_back_to_least_loaded_when_neither_sample_fits() {
     for w in 0..3 {
         assert!(got.iter().filter(|&&x| x == w).count() <= 1);
     }
-}
-
-#[test]
-fn openwhisk_fills_workers_in_probe_order() {
-    let cfg = config(&[(256, 4); 10]);
-    let arrivals = (0..10).map(|i| arr(i * MS, 0, 1000 * S)).collect();
-    let got = placed(
-        &cfg,
-        &PlacementSpec::OpenWhisk {},
-        &forever(),
-        vec![func("thumbnail", 256)],
-        arrivals,
-    );
-    let expected: Vec<u32> = probe_order(fnv1a64(b"thumbnail"), 10)
-        .map(|i| i as u32)
-        .collect();
-    assert_eq!(got, expected);
-}
-
-#[test]
-fn consistent_hashing_bounded_never_exceeds_the_bound() {
-    let w = 5;
-    let cfg = config(&[(1_000_000, 64); 5]);
-    let functions: Vec<FunctionSpec> = ["alpha", "beta", "gamma", "delta"]
-        .iter()
-        .map(|n| func(n, 100))
-        .collect();
-    // 120 overlapping invocations: every one creates an instance, none is evicted.
-    let arrivals = (0..120u64)
-        .map(|i| arr(i * MS, (i % 4) as u32, 1000 * S))
-        .collect();
-    let got = placed(
-        &cfg,
-        &PlacementSpec::ConsistentHashingBounded {
-            virtual_nodes: 100,
-            epsilon: 0.25,
-        },
-        &forever(),
-        functions,
-        arrivals,
-    );
-    let mut count = vec![0u64; w];
-    for (k, &x) in got.iter().enumerate() {
-        count[x as usize] += 1;
-        let m = k as u64 + 1;
-        let cap = capacity(0.25, m, w);
-        assert!(
-            count.iter().all(|&c| c <= cap),
-            "after {m} placements: {count:?} above {cap}"
-        );
-    }
-    // The four functions have distinct ring successors, each filled exactly to the final
-    // bound ⌈1.25 · 120 / 5⌉ = 30: the bound binds and nothing exceeds it.
-    assert_eq!(*count.iter().max().unwrap(), 30, "{count:?}");
-}
-
-#[test]
-fn consistent_hashing_bounded_is_sticky_under_the_bound() {
-    let cfg = config(&[(100_000, 8); 5]);
-    let names = ["alpha", "beta", "gamma"];
-    let functions: Vec<FunctionSpec> = names.iter().map(|n| func(n, 100)).collect();
-    // Sequential invocations, each evicted at once: one live instance at a time, so every
-    // placement is under the bound and must go to the function's ring successor.
-    let arrivals: Vec<Arrival> = (0..30u64)
-        .map(|i| arr(i * S, (i % 3) as u32, 10 * MS))
-        .collect();
-    let got = placed(
-        &cfg,
-        &PlacementSpec::ConsistentHashingBounded {
-            virtual_nodes: 100,
-            epsilon: 0.25,
-        },
-        &evict_at_once(),
-        functions.clone(),
-        arrivals.clone(),
-    );
-    let ring = Ring::new(5, 100);
-    for (i, &w) in got.iter().enumerate() {
-        let home = ring.distinct(Ring::key(names[i % 3]), 1)[0];
-        assert_eq!(w, home.0, "invocation {i} of {}", names[i % 3]);
-    }
-    // With a bound that never binds, overlapping instances of one function all stay home.
-    let overlapping = (0..20u64).map(|i| arr(i * MS, 0, 1000 * S)).collect();
-    let got = placed(
-        &cfg,
-        &PlacementSpec::ConsistentHashingBounded {
-            virtual_nodes: 100,
-            epsilon: 1000.0,
-        },
-        &forever(),
-        vec![func("alpha", 100)],
-        overlapping,
-    );
-    let home = ring.distinct(Ring::key("alpha"), 1)[0].0;
-    assert_eq!(got, vec![home; 20]);
-}
-
-fn ch_rlu(load_bound: f64) -> PlacementSpec {
-    PlacementSpec::ChRlu {
-        virtual_nodes: 3,
-        chain_length: 4,
-        load_bound,
-        popular_fraction: 0.2,
-        popularity_window_s: 60.0,
-    }
-}
-
-#[test]
-fn ch_rlu_forwards_along_the_chain_past_loaded_workers() {
-    // One core per worker, bound 1 running execution per core.
-    let cfg = config(&[(100_000, 1); 8]);
-    let arrivals = (0..5u64).map(|i| arr(i * 200 * MS, 0, 1000 * S)).collect();
-    let got = placed(
-        &cfg,
-        &ch_rlu(1.0),
-        &forever(),
-        vec![func("hot", 100)],
-        arrivals,
-    );
-    let chain: Vec<u32> = Ring::new(8, 3)
-        .distinct(Ring::key("hot"), 4)
-        .iter()
-        .map(|w| w.0)
-        .collect();
-    // t=0: c0 idle. t=200ms: c0 runs 1 <= 1. t=400ms: c0 runs 2 > 1 -> c1.
-    // t=600ms: c1 runs 0. t=800ms: c1 runs 1. t=1s: c0, c1 run 2 -> c2.
-    assert_eq!(got, vec![chain[0], chain[0], chain[1], chain[1], chain[2]]);
-}
-
-#[test]
-fn ch_rlu_keeps_unpopular_functions_home_and_spreads_popular_ones_over_their_chain() {
-    let cfg = config(&[(100_000, 16); 8]);
-    let names = ["hot", "a", "b", "c", "d"];
-    let functions: Vec<FunctionSpec> = names.iter().map(|n| func(n, 100)).collect();
-    let mut arrivals = Vec::new();
-    // Window [0, 60 s): "hot" every 2 s (30 instance creations), the others once each.
-    for i in 0..30u64 {
-        arrivals.push(arr(i * 2 * S, 0, 10 * MS));
-    }
-    for (k, t) in [1u64, 3, 5, 7].iter().enumerate() {
-        arrivals.push(arr(t * S, k as u32 + 1, 10 * MS));
-    }
-    // Window [60 s, 120 s): "hot" is popular (top round(0.2 x 5) = 1 function).
-    for i in 30..60u64 {
-        arrivals.push(arr(i * 2 * S, 0, 10 * MS));
-    }
-    // Window [120 s, 180 s) has no creation: at 200 s nothing is popular any more.
-    for i in 0..5u64 {
-        arrivals.push(arr(200 * S + i * S, 0, 10 * MS));
-    }
-    arrivals.sort_by_key(|a| a.time);
-    let pol = policies(
-        &ch_rlu(1.0),
-        &RoutingSpec::MostRecentlyUsed {},
-        &evict_at_once(),
-    );
-    let (_, recs) = simulate(&cfg, pol, functions, arrivals);
-    let chain: Vec<u32> = Ring::new(8, 3)
-        .distinct(Ring::key("hot"), 4)
-        .iter()
-        .map(|w| w.0)
-        .collect();
-    let hot = |from: u64, to: u64| -> Vec<u32> {
-        recs.iter()
-            .filter(|r| r.function == FunctionId(0) && r.arrival >= SimTime(from * S))
-            .filter(|r| r.arrival < SimTime(to * S))
-            .map(|r| r.worker.unwrap().0)
-            .collect()
-    };
-    assert!(recs.iter().all(|r| r.cold_start));
-    let first = hot(0, 60);
-    assert_eq!(first, vec![chain[0]; 30]);
-    let popular = hot(60, 120);
-    assert_eq!(popular.len(), 30);
-    assert!(popular.iter().all(|w| chain.contains(w)), "{popular:?}");
-    assert!(worker_set(&popular).len() >= 3, "{popular:?}");
-    assert_eq!(hot(200, 300), vec![chain[0]; 5]);
-}
-
-#[test]
-fn hermod_packs_at_low_load() {
-    let cfg = config(&[(100_000, 8); 4]);
-    let functions: Vec<FunctionSpec> = (0..6).map(|i| func(&format!("f{i}"), 256)).collect();
-    // Six functions, one long invocation each, all arriving within a cold start.
-    let arrivals: Vec<Arrival> = (0..6u32)
-        .map(|i| arr(i as u64 * 10 * MS, i, 1000 * S))
-        .collect();
-    let got = placed(
-        &cfg,
-        &PlacementSpec::Hermod { high_load: 1.0 },
-        &forever(),
-        functions.clone(),
-        arrivals.clone(),
-    );
-    assert_eq!(got, vec![0; 6]);
-    // Least-loaded placement spreads the same workload.
-    let spread = placed(
-        &cfg,
-        &PlacementSpec::LeastLoaded {},
-        &forever(),
-        functions,
-        arrivals,
-    );
-    assert_eq!(worker_set(&spread), vec![0, 1, 2, 3]);
-}
-
-#[test]
-fn hermod_opens_a_new_worker_when_cores_are_busy_and_balances_at_high_load() {
-    let cfg = config(&[(100_000, 2); 2]);
-    let functions: Vec<FunctionSpec> = (0..6).map(|i| func(&format!("f{i}"), 256)).collect();
-    let arrivals = (0..6u32)
-        .map(|i| arr(i as u64 * 200 * MS, i, 1000 * S))
-        .collect();
-    let got = placed(
-        &cfg,
-        &PlacementSpec::Hermod { high_load: 1.0 },
-        &forever(),
-        functions,
-        arrivals,
-    );
-    // t=0: both empty -> w0. t=200ms: w0 runs 1 < 2 cores -> w0. t=400ms: w0 runs 2 ->
-    // w1 (empty). t=600ms: w1 runs 1 -> w1. t=800ms: both run 2, high load -> least
-    // loaded, tie -> w0. t=1s: w0 runs 3, w1 runs 2 -> w1.
-    assert_eq!(got, vec![0, 0, 1, 1, 0, 1]);
-}
-
-/// Always asks for a cold start, so placement sees the warm instances routing ignored.
-struct AlwaysCold;
-
-impl Routing for AlwaysCold {
-    fn route(&mut self, _: &InvocationView, _: &ClusterView, _: &mut PolicyRng) -> Route {
-        Route::Cold
-    }
-}
-
-#[test]
-fn hermod_prefers_a_used_worker_that_hosts_a_warm_instance() {
-    let cfg = config(&[(100_000, 2); 3]);
-    let functions = vec![
-        func("a", 256),
-        func("a2", 256),
-        func("b", 256),
-        func("d", 256),
-    ];
-    let arrivals = vec![
-        arr(0, 0, 600 * MS),        // -> w0, runs 100..700 ms
-        arr(200 * MS, 1, 1000 * S), // -> w0 (1 running < 2 cores), runs from 300 ms
-        arr(400 * MS, 2, 10 * MS),  // w0 busy -> w1 (empty); b idle and warm from 510 ms
-        arr(600 * MS, 3, 1000 * S), // w0 busy, w1 used -> w1, runs from 700 ms
-        arr(800 * MS, 2, 10 * MS),  // w0 used (1 running), w1 used with warm b -> w1
-    ];
-    let pol = Policies {
-        placement: PlacementSpec::Hermod { high_load: 1.0 }.build().unwrap(),
-        routing: Box::new(AlwaysCold),
-        keep_alive: forever().build().unwrap(),
-    };
-    let (_, recs) = simulate(&cfg, pol, functions, arrivals);
-    let got: Vec<u32> = recs.iter().map(|r| r.worker.unwrap().0).collect();
-    assert_eq!(got, vec![0, 0, 1, 1, 1]);
-    assert!(recs[4].cold_start);
 }
 
 // ----- routing -----
@@ -618,12 +345,7 @@ fn the_live_instance_count_matches_the_workers_through_evictions_and_reclaims() 
     let calls = std::rc::Rc::new(std::cell::Cell::new(0));
     let pol = Policies {
         placement: Box::new(CheckLive {
-            inner: PlacementSpec::ConsistentHashingBounded {
-                virtual_nodes: 10,
-                epsilon: 0.25,
-            }
-            .build()
-            .unwrap(),
+            inner: PlacementSpec::RoundRobin {}.build().unwrap(),
             calls: calls.clone(),
         }),
         routing: RoutingSpec::MostRecentlyUsed {}.build(),
@@ -633,6 +355,7 @@ fn the_live_instance_count_matches_the_workers_through_evictions_and_reclaims() 
         }
         .build()
         .unwrap(),
+        load_balancer: None,
     };
     let (report, _) = simulate(&cfg, pol, functions, arrivals);
     assert!(calls.get() > 100, "{} placements", calls.get());

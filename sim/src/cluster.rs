@@ -7,6 +7,11 @@
 //! - cluster-wide, the *idle* list: instances with nothing running, ordered by the time
 //!   they became idle (head = least recently used), walked when memory must be reclaimed.
 //!
+//! In per-request load-balancing mode (a [`LoadBalancer`](crate::LoadBalancer) picks the
+//! worker of each request), two more lists make the worker-local request path O(1): per
+//! (function, worker), the *local available* list (same order as the function's), and per
+//! worker, its *worker idle* list (same order as the cluster-wide one).
+//!
 //! Worker indexes (updated only when an instance is created or evicted, not per execution):
 //! a max segment tree over free memory (first-fit, next-fit in O(log W)), ordered sets by
 //! free memory (best-fit, worst-fit) and by memory utilisation (least-loaded), and the
@@ -14,8 +19,9 @@
 
 use crate::ids::{FunctionId, InstanceId, WorkerId};
 use crate::time::SimTime;
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
@@ -41,12 +47,50 @@ pub(crate) struct Worker {
     pub instances: u32,
     pub executing: u32,
     pub ps: ProcShare,
+    /// Executions × µs up to `exec_since` (the integral of `executing`).
+    pub exec_area_us: u128,
+    pub exec_since: SimTime,
+    /// Load balancing: requests sent here and not yet ended, and their memory.
+    pub assigned: u32,
+    pub assigned_mb: u64,
+    /// Load balancing: this worker's FIFO queue of (invocation slot, generation).
+    pub queue: VecDeque<(u32, u32)>,
+    pub queued: u32,
+    /// Load balancing: this worker's idle instances, least recently used first.
+    pub idle_list: ListEnds,
 }
 
 impl Worker {
+    pub fn new(memory_mb: u32, cores: u32) -> Self {
+        Worker {
+            memory_mb,
+            cores,
+            used_mb: 0,
+            idle_mb: 0,
+            instances: 0,
+            executing: 0,
+            ps: ProcShare::default(),
+            exec_area_us: 0,
+            exec_since: SimTime::ZERO,
+            assigned: 0,
+            assigned_mb: 0,
+            queue: VecDeque::new(),
+            queued: 0,
+            idle_list: ListEnds::default(),
+        }
+    }
     pub fn free_mb(&self) -> u32 {
         self.memory_mb - self.used_mb
     }
+    /// Executions × µs from the start of the run to `now`.
+    pub fn exec_area_at(&self, now: SimTime) -> u128 {
+        self.exec_area_us + self.executing as u128 * (now - self.exec_since).as_micros() as u128
+    }
+}
+
+/// The key of a (function, worker) pair in the local available lists.
+pub(crate) fn local_key(f: FunctionId, w: WorkerId) -> u64 {
+    (f.0 as u64) << 32 | w.0 as u64
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +130,12 @@ pub(crate) struct Instance {
     pub in_idle: bool,
     pub idle_prev: u32,
     pub idle_next: u32,
+    pub in_local: bool,
+    pub local_prev: u32,
+    pub local_next: u32,
+    pub in_widle: bool,
+    pub widle_prev: u32,
+    pub widle_next: u32,
 }
 
 impl Instance {
@@ -113,6 +163,12 @@ impl Instance {
             in_idle: false,
             idle_prev: NIL,
             idle_next: NIL,
+            in_local: false,
+            local_prev: NIL,
+            local_next: NIL,
+            in_widle: false,
+            widle_prev: NIL,
+            widle_next: NIL,
         }
     }
 }
@@ -138,6 +194,10 @@ impl Default for ListEnds {
 pub(crate) enum List {
     Avail,
     Idle,
+    /// Per (function, worker) available list (load balancing).
+    LocalAvail,
+    /// Per worker idle list (load balancing).
+    WorkerIdle,
 }
 
 fn links(inst: &mut Instance, l: List) -> (&mut bool, &mut u32, &mut u32) {
@@ -148,6 +208,16 @@ fn links(inst: &mut Instance, l: List) -> (&mut bool, &mut u32, &mut u32) {
             &mut inst.avail_next,
         ),
         List::Idle => (&mut inst.in_idle, &mut inst.idle_prev, &mut inst.idle_next),
+        List::LocalAvail => (
+            &mut inst.in_local,
+            &mut inst.local_prev,
+            &mut inst.local_next,
+        ),
+        List::WorkerIdle => (
+            &mut inst.in_widle,
+            &mut inst.widle_prev,
+            &mut inst.widle_next,
+        ),
     }
 }
 
@@ -321,6 +391,18 @@ pub struct WorkerView {
     pub instances: u32,
     /// Executions running on it now.
     pub executing: u32,
+    /// Executions × µs on it from the start of the run to now (the integral of `executing`):
+    /// the difference of two readings over their interval is the mean number of running
+    /// executions, from which a policy builds any load average it needs.
+    pub exec_area_us: u128,
+    /// Per-request load balancing: requests sent to this worker that have not ended yet
+    /// (queued here, waiting for a cold start or running). 0 in cluster-wide mode.
+    pub assigned: u32,
+    /// The memory of those requests' functions, MB: what OpenWhisk's controller counts
+    /// against an invoker's capacity.
+    pub assigned_mb: u64,
+    /// Requests waiting in this worker's queue (per-request load balancing).
+    pub queued: u32,
 }
 
 /// A read-only view of an instance.
@@ -358,6 +440,11 @@ pub struct ClusterView<'a> {
     pub(crate) index: &'a WorkerIndex,
     pub(crate) avail: &'a [ListEnds],
     pub(crate) concurrency: u32,
+    /// Per-request load balancing: the (function, worker) available lists.
+    pub(crate) local: Option<&'a FxHashMap<u64, ListEnds>>,
+    /// While routing a balanced request: the worker whose warm instances the routing sees.
+    pub(crate) scope: Option<WorkerId>,
+    pub(crate) assigned: u64,
 }
 
 impl<'a> ClusterView<'a> {
@@ -368,6 +455,12 @@ impl<'a> ClusterView<'a> {
     /// Workers in the cluster; their ids are `0..worker_count()`.
     pub fn worker_count(&self) -> usize {
         self.workers.len()
+    }
+    /// Requests the load balancer has sent to workers that have not ended yet (the sum of
+    /// [`WorkerView::assigned`] over the workers; not the request being balanced), in O(1).
+    /// 0 in cluster-wide mode.
+    pub fn assigned_requests(&self) -> u64 {
+        self.assigned
     }
     /// Instance concurrency of the platform (1 = one execution per instance).
     pub fn instance_concurrency(&self) -> u32 {
@@ -385,6 +478,49 @@ impl<'a> ClusterView<'a> {
             cores: w.cores,
             instances: w.instances,
             executing: w.executing,
+            exec_area_us: w.exec_area_at(self.now),
+            assigned: w.assigned,
+            assigned_mb: w.assigned_mb,
+            queued: w.queued,
+        }
+    }
+
+    /// The worker whose warm instances the routing policy sees: under per-request load
+    /// balancing, the worker chosen for the request (`warm_instances` and its relatives then
+    /// list that worker's instances only); `None` in cluster-wide mode.
+    pub fn routing_scope(&self) -> Option<WorkerId> {
+        self.scope
+    }
+
+    /// The available list the warm queries walk: the scoped worker's, else the function's.
+    fn ends(&self, f: FunctionId) -> Option<ListEnds> {
+        match (self.scope, self.local) {
+            (Some(w), Some(m)) => Some(m.get(&local_key(f, w)).copied().unwrap_or_default()),
+            _ => self.avail.get(f.index()).copied(),
+        }
+    }
+
+    /// Whether the warm queries walk the local lists.
+    fn scoped(&self) -> bool {
+        self.scope.is_some() && self.local.is_some()
+    }
+
+    /// Whether `w` holds a ready instance of `f` with a free slot. O(1) under per-request
+    /// load balancing; otherwise a walk of `f`'s warm instances.
+    pub fn has_warm_on(&self, f: FunctionId, w: WorkerId) -> bool {
+        match self.local {
+            Some(m) => m.get(&local_key(f, w)).is_some_and(|e| e.head != NIL),
+            None => {
+                let insts = self.instances;
+                let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.head);
+                while cur != NIL {
+                    if insts[cur as usize].worker == w {
+                        return true;
+                    }
+                    cur = insts[cur as usize].avail_next;
+                }
+                false
+            }
         }
     }
     /// The instance `id` (a live one: ids come from the other queries).
@@ -392,43 +528,45 @@ impl<'a> ClusterView<'a> {
         instance_view(self.instances, id)
     }
 
-    /// Ready instances of `f` with a free slot, most recently used first.
+    /// Ready instances of `f` with a free slot, most recently used first (on the
+    /// [`routing_scope`](Self::routing_scope) worker only, when there is one).
     pub fn warm_instances(&self, f: FunctionId) -> impl Iterator<Item = InstanceId> + 'a {
-        let insts = self.instances;
-        let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.tail);
+        let (insts, scoped) = (self.instances, self.scoped());
+        let mut cur = self.ends(f).map_or(NIL, |e| e.tail);
         std::iter::from_fn(move || {
             if cur == NIL {
                 return None;
             }
             let id = cur;
-            cur = insts[id as usize].avail_prev;
+            cur = next_in(&insts[id as usize], scoped, false);
             Some(InstanceId(id))
         })
     }
 
-    /// Ready instances of `f` with a free slot, least recently used first.
+    /// Ready instances of `f` with a free slot, least recently used first (on the
+    /// [`routing_scope`](Self::routing_scope) worker only, when there is one).
     pub fn warm_instances_lru(&self, f: FunctionId) -> impl Iterator<Item = InstanceId> + 'a {
-        let insts = self.instances;
-        let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.head);
+        let (insts, scoped) = (self.instances, self.scoped());
+        let mut cur = self.ends(f).map_or(NIL, |e| e.head);
         std::iter::from_fn(move || {
             if cur == NIL {
                 return None;
             }
             let id = cur;
-            cur = insts[id as usize].avail_next;
+            cur = next_in(&insts[id as usize], scoped, true);
             Some(InstanceId(id))
         })
     }
 
-    /// The most recently used warm instance of `f`, in O(1).
+    /// The most recently used warm instance of `f`, in O(1) (scoped as `warm_instances`).
     pub fn most_recent_warm(&self, f: FunctionId) -> Option<InstanceId> {
-        let t = self.avail.get(f.index())?.tail;
+        let t = self.ends(f)?.tail;
         (t != NIL).then_some(InstanceId(t))
     }
 
-    /// The least recently used warm instance of `f`, in O(1).
+    /// The least recently used warm instance of `f`, in O(1) (scoped as `warm_instances`).
     pub fn least_recent_warm(&self, f: FunctionId) -> Option<InstanceId> {
-        let h = self.avail.get(f.index())?.head;
+        let h = self.ends(f)?.head;
         (h != NIL).then_some(InstanceId(h))
     }
 
@@ -490,6 +628,16 @@ impl<'a> ClusterView<'a> {
     }
 }
 
+/// The next instance along an available list (`scoped`: the local one).
+fn next_in(x: &Instance, scoped: bool, forward: bool) -> u32 {
+    match (scoped, forward) {
+        (true, true) => x.local_next,
+        (true, false) => x.local_prev,
+        (false, true) => x.avail_next,
+        (false, false) => x.avail_prev,
+    }
+}
+
 pub(crate) fn instance_view(insts: &[Instance], id: InstanceId) -> InstanceView {
     let i = &insts[id.index()];
     InstanceView {
@@ -514,13 +662,8 @@ mod tests {
     fn workers(free: &[u32]) -> Vec<Worker> {
         free.iter()
             .map(|&f| Worker {
-                memory_mb: 1000,
-                cores: 1,
                 used_mb: 1000 - f,
-                idle_mb: 0,
-                instances: 0,
-                executing: 0,
-                ps: ProcShare::default(),
+                ..Worker::new(1000, 1)
             })
             .collect()
     }
@@ -536,6 +679,9 @@ mod tests {
             index: &idx,
             avail: &[],
             concurrency: 1,
+            local: None,
+            scope: None,
+            assigned: 0,
         };
         assert_eq!(view.first_fit(50), Some(WorkerId(0)));
         assert_eq!(view.first_fit(400), Some(WorkerId(1)));

@@ -111,8 +111,8 @@ pub use metrics::{
     VecRecorder,
 };
 pub use policy::{
-    Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement,
-    Route, Routing, ScalingView,
+    Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,
+    Observation, Placement, RequestView, Route, Routing, ScalingView,
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};

@@ -51,6 +51,34 @@ pub trait Placement {
     ) -> Option<WorkerId>;
 }
 
+/// The request a load balancer sends to a worker.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestView<'a> {
+    /// Sequence number in arrival order; `None` for a pre-warm (an instance started ahead
+    /// of requests, placed where the balancer would send the function's requests).
+    pub id: Option<u64>,
+    /// The function invoked.
+    pub function: FunctionId,
+    /// Its name, as the trace gives it (hash-based balancers key on it).
+    pub name: &'a str,
+    /// Memory an instance of the function holds, MB.
+    pub memory_mb: u32,
+}
+
+/// Per-request load balancing, as a FaaS controller does it (OpenWhisk's
+/// `ShardingContainerPoolBalancer`, Ilúvatar's CH-RLU, Hermod): picks the worker of every
+/// request. That worker serves it from its own warm instances (the routing policy chooses
+/// among them), else starts an instance of its own (evicting its own idle instances, in
+/// reclaim order, if it must), else queues it in its own FIFO queue (or drops it, with
+/// `on_full = drop`). A warm instance on another worker does not help: locality is what
+/// these policies are for. Without a load balancer the engine runs cluster-wide: any warm
+/// instance serves, and placement chooses a worker only for new instances.
+pub trait LoadBalancer {
+    /// The worker for `r`: any worker (`0..c.worker_count()`), with room or not.
+    fn select(&mut self, r: &RequestView<'_>, c: &ClusterView<'_>, rng: &mut PolicyRng)
+        -> WorkerId;
+}
+
 /// Chooses among the ready instances of the invocation's function that have a free slot
 /// (`c.warm_instances(f)`), or asks for a cold start.
 pub trait Routing {

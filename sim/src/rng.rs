@@ -23,6 +23,8 @@ pub mod streams {
     pub const PLACEMENT: &str = "policy/placement";
     /// The stream the engine hands to the routing policy.
     pub const ROUTING: &str = "policy/routing";
+    /// The load balancer's draws (per-request load balancing).
+    pub const LOAD_BALANCING: &str = "policy/load-balancing";
     /// Reserved for a keep-alive policy that draws random numbers (the engine hands none
     /// to keep-alive policies today).
     pub const KEEP_ALIVE: &str = "policy/keep-alive";

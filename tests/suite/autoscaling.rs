@@ -39,6 +39,7 @@ fn run(spec: &AutoscalingSpec, secs: u64, horizon_s: u64) -> (faasim_sim::RunRep
         &PlacementSpec::default(),
         &RoutingSpec::default(),
         &KeepAliveSpec::default(),
+        &Default::default(),
     )
     .unwrap();
     let mut rec = VecRecorder::default();
@@ -145,6 +146,7 @@ fn with_drop_requests_wait_for_the_instance_started_from_zero() {
         &PlacementSpec::default(),
         &RoutingSpec::default(),
         &KeepAliveSpec::default(),
+        &Default::default(),
     )
     .unwrap();
     let mut rec = VecRecorder::default();

@@ -71,6 +71,7 @@ pub fn policies(keep_alive: &KeepAliveSpec) -> Policies {
         &PlacementSpec::FirstFit {},
         &RoutingSpec::MostRecentlyUsed {},
         keep_alive,
+        &Default::default(),
     )
     .expect("valid policy specs")
 }

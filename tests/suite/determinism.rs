@@ -55,6 +55,7 @@ fn go(cfg: &EngineConfig, placement: PlacementSpec) -> (RunReport, VecRecorder) 
             ttl_s: 0.2,
             reset_on_use: true,
         },
+        &Default::default(),
     )
     .unwrap();
     simulate(cfg, pol, functions, arrivals)

@@ -264,9 +264,13 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         KeepAliveChoice::Spec(s) => s.clone(),
         KeepAliveChoice::Prewarm { .. } => KeepAliveSpec::None {},
     };
-    let mut base =
-        faasim_policies::build(&case.placement, &RoutingSpec::MostRecentlyUsed {}, &spec)
-            .expect("valid specs");
+    let mut base = faasim_policies::build(
+        &case.placement,
+        &RoutingSpec::MostRecentlyUsed {},
+        &spec,
+        &Default::default(),
+    )
+    .expect("valid specs");
     if let KeepAliveChoice::Prewarm {
         ttl_ms,
         delay_ms,

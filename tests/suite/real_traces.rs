@@ -40,7 +40,8 @@ fn run_on(dir: &Path, trace: &str, ka: &str, placement: &str) -> faasim_sim::Run
     let mut t = faasim_traces::open(&spec, dir, 1).unwrap();
     let ka: KeepAliveSpec = toml::from_str(ka).unwrap();
     let pl: PlacementSpec = toml::from_str(placement).unwrap();
-    let policies = faasim_policies::build(&pl, &RoutingSpec::default(), &ka).unwrap();
+    let policies =
+        faasim_policies::build(&pl, &RoutingSpec::default(), &ka, &Default::default()).unwrap();
     run(&ample(), policies, t.source_mut(), &mut NullRecorder).unwrap()
 }
 

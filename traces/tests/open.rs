@@ -31,6 +31,7 @@ fn policies() -> Policies {
         placement: Box::new(FirstFit),
         routing: Box::new(AlwaysCold),
         keep_alive: Box::new(EvictNow),
+        load_balancer: None,
     }
 }
 

@@ -1195,6 +1195,7 @@ mod engine {
             placement: Box::new(FirstFit),
             routing: Box::new(AlwaysCold),
             keep_alive: Box::new(EvictNow),
+            load_balancer: None,
         };
         let mut t = open(spec, base, 1).unwrap();
         let report = faasim_sim::run(&config, policies, t.source_mut(), &mut NullRecorder).unwrap();

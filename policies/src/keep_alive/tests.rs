@@ -504,6 +504,7 @@ fn policies(keep_alive: Box<dyn KeepAlive>) -> Policies {
         &crate::PlacementSpec::FirstFit {},
         &crate::RoutingSpec::MostRecentlyUsed {},
         &KeepAliveSpec::None {},
+        &Default::default(),
     )
     .expect("valid specs");
     p.keep_alive = keep_alive;

@@ -83,6 +83,10 @@ mod tests {
             cores: 1,
             instances: 0,
             executing: 0,
+            exec_area_us: 0,
+            assigned: 0,
+            assigned_mb: 0,
+            queued: 0,
         }
     }
 

@@ -86,5 +86,6 @@ pub fn policies() -> Policies {
         placement: Box::new(LeastLoaded),
         routing: Box::new(Mru),
         keep_alive: Box::new(Fixed(SimDuration::from_secs(600))),
+        load_balancer: None,
     }
 }

@@ -13,6 +13,10 @@ impl Engine<'_> {
         let mb = inst.memory_mb;
         let w = inst.worker;
         list_push_back(&mut self.instances, &mut self.idle, List::Idle, i);
+        if self.lb.is_some() {
+            let ends = &mut self.workers[w.index()].idle_list;
+            list_push_back(&mut self.instances, ends, List::WorkerIdle, i);
+        }
         let provisioned = self.instances[i as usize].provisioned;
         if !provisioned {
             // Provisioned instances are never reclaimed: not part of the worker's reclaimable memory.
@@ -65,8 +69,11 @@ impl Engine<'_> {
             return Ok(());
         }
         if inst.expires_at <= now {
+            let w = inst.worker;
             self.evict(i, EvictReason::Expired);
-            if self.queue_len > 0 {
+            if self.lb.is_some() {
+                self.serve_worker_queue(w)?;
+            } else if self.queue_len > 0 {
                 self.serve_global_queue()?;
             }
         } else {
@@ -79,6 +86,11 @@ impl Engine<'_> {
     pub(super) fn leave_idle(&mut self, i: u32) {
         let now = self.now;
         list_remove(&mut self.instances, &mut self.idle, List::Idle, i);
+        if self.lb.is_some() {
+            let w = self.instances[i as usize].worker;
+            let ends = &mut self.workers[w.index()].idle_list;
+            list_remove(&mut self.instances, ends, List::WorkerIdle, i);
+        }
         let inst = &self.instances[i as usize];
         let mb = inst.memory_mb;
         let idle = now - inst.idle_since;
@@ -101,12 +113,7 @@ impl Engine<'_> {
         let (in_avail, provisioned) = (inst.in_avail, inst.provisioned);
         self.charge_instance(f, life, mb, provisioned);
         if in_avail {
-            list_remove(
-                &mut self.instances,
-                &mut self.avail[f.index()],
-                List::Avail,
-                i,
-            );
+            self.avail_remove(i);
         }
         self.change_used(w, -(mb as i64));
         self.workers[w.index()].instances -= 1;
@@ -143,6 +150,15 @@ impl Engine<'_> {
         // memory queued requests are waiting for.
         let fs = &self.fns[f.index()];
         if gen != fs.prewarm_gen || fs.live_instances > 0 || self.queue_len > 0 {
+            return Ok(());
+        }
+        if self.lb.is_some() {
+            // Where the balancer sends the function's requests, if there is room there.
+            if let Some(w) = self.balanced_worker(f, None)? {
+                if self.workers[w.index()].free_mb() >= self.fns[f.index()].memory_mb {
+                    self.create_instance(f, w, None)?;
+                }
+            }
             return Ok(());
         }
         if let Some(w) = self.find_worker(f, false)? {

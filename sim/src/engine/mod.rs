@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `mod.rs` | configuration, the event enum, the loop (arrivals merged with the heap), the end of a run |
 //! | `request.rs` | the request path: routing, placement, instance creation, queueing, executions |
+//! | `balancing.rs` | per-request load balancing: a worker per request, worker-local warm reuse, reclaim and queues |
 //! | `keep_alive.rs` | idle instances: keep-alive decisions, expiry timers, eviction, pre-warming, reclaim |
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
@@ -31,21 +32,22 @@
 
 use crate::billing::{Billing, Money};
 use crate::cluster::{
-    instance_view, list_push_back, list_remove, ClusterView, InstState, Instance, List, ListEnds,
-    ProcShare, Worker, WorkerIndex, NIL,
+    instance_view, list_push_back, list_remove, local_key, ClusterView, InstState, Instance, List,
+    ListEnds, Worker, WorkerIndex, NIL,
 };
 use crate::dist::{ColdStartPreset, DistSpec, Sampler};
 use crate::ids::{FunctionId, InstanceId, WorkerId};
 use crate::metrics::{InvocationRecord, Outcome, Recorder, RunReport, Sample};
 use crate::policy::{
-    Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, Observation, Placement,
-    Route, Routing, ScalingView,
+    Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,
+    Observation, Placement, RequestView, Route, Routing, ScalingView,
 };
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
 use crate::time::{SimDuration, SimTime, TIME_LIMIT};
 use crate::workload::{Arrival, ArrivalSource, FunctionTable, SourceError};
 use accounting::{EvictReason, Metrics};
+use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 
 /// Processor-sharing virtual time counts work in femtoseconds of one core: each advance
@@ -166,14 +168,18 @@ impl Default for EngineConfig {
     }
 }
 
-/// The three policies of a run.
+/// The policies of a run.
 pub struct Policies {
-    /// Where a new instance goes.
+    /// Where a new instance goes (in cluster-wide mode; with a load balancer, only
+    /// provisioned instances are placed).
     pub placement: Box<dyn Placement>,
-    /// Which warm instance serves a request.
+    /// Which warm instance serves a request (with a load balancer: which of the chosen
+    /// worker's warm instances).
     pub routing: Box<dyn Routing>,
     /// How long an idle instance stays.
     pub keep_alive: Box<dyn KeepAlive>,
+    /// Per-request load balancing ([`LoadBalancer`]); `None` runs cluster-wide.
+    pub load_balancer: Option<Box<dyn LoadBalancer>>,
 }
 
 /// Why a run stopped early.
@@ -375,6 +381,8 @@ struct Inv {
     cold: bool,
     instance: u32,
     tag: u64,
+    /// The worker a load balancer sent it to (`NIL` in cluster-wide mode).
+    worker: u32,
 }
 
 struct FnState {
@@ -431,6 +439,13 @@ pub fn run_extended(
     source: &mut dyn ArrivalSource,
     recorder: &mut dyn Recorder,
 ) -> Result<RunReport, SimError> {
+    if autoscaler.is_some() && policies.load_balancer.is_some() {
+        return Err(SimError::Config(
+            "an autoscaler scales each function across the cluster and cannot be combined \
+             with a per-request load balancer"
+                .into(),
+        ));
+    }
     let mut engine = Engine::new(config, policies, recorder)?;
     engine.autoscaler = autoscaler;
     engine.extension = extension;
@@ -443,6 +458,7 @@ struct Engine<'r> {
     placement: Box<dyn Placement>,
     routing: Box<dyn Routing>,
     keep_alive: Box<dyn KeepAlive>,
+    lb: Option<Box<dyn LoadBalancer>>,
     autoscaler: Option<Box<dyn Autoscaler>>,
     extension: Option<Box<dyn Extension>>,
     /// Invocations submitted by the extension, waiting for their instant (slots reused).
@@ -461,6 +477,7 @@ struct Engine<'r> {
     rng_cold: SimRng,
     rng_place: SimRng,
     rng_route: SimRng,
+    rng_lb: SimRng,
     cold_samplers: Vec<Sampler>,
     largest_worker_mb: u32,
 
@@ -469,6 +486,8 @@ struct Engine<'r> {
     functions: FunctionTable,
     fns: Vec<FnState>,
     avail: Vec<ListEnds>,
+    /// Per-request load balancing: available lists per (function, worker).
+    local_avail: FxHashMap<u64, ListEnds>,
     workers: Vec<Worker>,
     index: WorkerIndex,
     instances: Vec<Instance>,
@@ -479,6 +498,8 @@ struct Engine<'r> {
     global_queue: VecDeque<(u32, u32)>,
     queue_len: u32,
     in_flight: u64,
+    /// Load balancing: requests sent to a worker and not ended (sum of `Worker::assigned`).
+    assigned_total: u64,
     arrivals_seen: u64,
 
     used_mb: u64,
@@ -502,6 +523,22 @@ macro_rules! view {
             index: &$e.index,
             avail: &$e.avail,
             concurrency: $e.cfg.instance_concurrency,
+            local: $e.lb.is_some().then_some(&$e.local_avail),
+            scope: None,
+            assigned: $e.assigned_total,
+        }
+    };
+    ($e:expr, $scope:expr) => {
+        ClusterView {
+            now: $e.now,
+            workers: &$e.workers,
+            instances: &$e.instances,
+            index: &$e.index,
+            avail: &$e.avail,
+            concurrency: $e.cfg.instance_concurrency,
+            local: Some(&$e.local_avail),
+            scope: Some($scope),
+            assigned: $e.assigned_total,
         }
     };
 }
@@ -541,15 +578,7 @@ impl<'r> Engine<'r> {
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
-            .map(|w| Worker {
-                memory_mb: w.memory_mb,
-                cores: w.cores,
-                used_mb: 0,
-                idle_mb: 0,
-                instances: 0,
-                executing: 0,
-                ps: ProcShare::default(),
-            })
+            .map(|w| Worker::new(w.memory_mb, w.cores))
             .collect();
         let index = WorkerIndex::new(&workers);
         let total_mem = workers.iter().map(|w| w.memory_mb as u64).sum();
@@ -559,6 +588,7 @@ impl<'r> Engine<'r> {
             placement: policies.placement,
             routing: policies.routing,
             keep_alive: policies.keep_alive,
+            lb: policies.load_balancer,
             autoscaler: None,
             extension: None,
             submitted: Vec::new(),
@@ -573,6 +603,7 @@ impl<'r> Engine<'r> {
             rng_cold: SimRng::stream(cfg.seed, streams::COLD_STARTS),
             rng_place: SimRng::stream(cfg.seed, streams::PLACEMENT),
             rng_route: SimRng::stream(cfg.seed, streams::ROUTING),
+            rng_lb: SimRng::stream(cfg.seed, streams::LOAD_BALANCING),
             cold_samplers,
             largest_worker_mb: cfg.workers.iter().map(|w| w.memory_mb).max().unwrap_or(0),
             now: SimTime::ZERO,
@@ -580,6 +611,7 @@ impl<'r> Engine<'r> {
             functions: FunctionTable::new(),
             fns: Vec::new(),
             avail: Vec::new(),
+            local_avail: FxHashMap::default(),
             workers,
             index,
             instances: Vec::new(),
@@ -590,6 +622,7 @@ impl<'r> Engine<'r> {
             global_queue: VecDeque::new(),
             queue_len: 0,
             in_flight: 0,
+            assigned_total: 0,
             arrivals_seen: 0,
             used_mb: 0,
             idle_mb: 0,
@@ -850,9 +883,14 @@ impl<'r> Engine<'r> {
                 if i.gen == gen && i.state == InvState::Queued {
                     self.queue_len -= 1;
                     self.fns[i.function.index()].waiting -= 1;
+                    if i.worker != NIL {
+                        self.workers[i.worker as usize].queued -= 1;
+                    }
                     self.drop_invocation(inv, Outcome::DroppedTimeout)?;
                     // If it was the head, the next request may fit where it did not.
-                    if self.queue_len > 0 {
+                    if i.worker != NIL {
+                        self.serve_worker_queue(WorkerId(i.worker))?;
+                    } else if self.queue_len > 0 {
                         self.serve_global_queue()?;
                     }
                 }
@@ -919,6 +957,7 @@ impl<'r> Engine<'r> {
 
 mod accounting;
 mod autoscaling;
+mod balancing;
 mod cpu;
 mod keep_alive;
 mod request;

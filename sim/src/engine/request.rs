@@ -30,8 +30,12 @@ impl Engine<'_> {
             cold: false,
             instance: NIL,
             tag,
+            worker: NIL,
         });
         self.in_flight += 1;
+        if self.lb.is_some() {
+            return self.arrive_balanced(slot);
+        }
         if self.autoscaler.is_some() {
             return self.arrive_autoscaled(slot);
         }
@@ -64,6 +68,16 @@ impl Engine<'_> {
             let f = self.invs[slot as usize].function;
             self.in_flight_change(f, -1);
         }
+        let (w, f) = (
+            self.invs[slot as usize].worker,
+            self.invs[slot as usize].function,
+        );
+        if w != NIL {
+            let wk = &mut self.workers[w as usize];
+            wk.assigned -= 1;
+            wk.assigned_mb -= self.fns[f.index()].memory_mb as u64;
+            self.assigned_total -= 1;
+        }
         let i = &mut self.invs[slot as usize];
         i.state = InvState::Free;
         i.gen = i.gen.wrapping_add(1);
@@ -73,13 +87,20 @@ impl Engine<'_> {
 
     pub(super) fn enqueue(&mut self, slot: u32) {
         let inv = self.invs[slot as usize];
-        // With an autoscaler, only the function's own instances serve its queue.
-        if self.autoscaler.is_none() {
-            self.global_queue.push_back((slot, inv.gen));
-        }
         let fs = &mut self.fns[inv.function.index()];
-        fs.queue.push_back((slot, inv.gen));
         fs.waiting += 1;
+        if inv.worker != NIL {
+            // Load balancing: the request waits in its worker's queue only.
+            let wk = &mut self.workers[inv.worker as usize];
+            wk.queue.push_back((slot, inv.gen));
+            wk.queued += 1;
+        } else {
+            fs.queue.push_back((slot, inv.gen));
+            // With an autoscaler, only the function's own instances serve its queue.
+            if self.autoscaler.is_none() {
+                self.global_queue.push_back((slot, inv.gen));
+            }
+        }
         self.queue_len += 1;
         self.metrics.on_queue_length(self.queue_len);
         if let Some(t) = self.cfg.queue_timeout {
@@ -173,24 +194,13 @@ impl Engine<'_> {
         if self.instances[i as usize].active == 0 {
             self.busy_instances += 1;
         }
-        let f = self.instances[i as usize].function;
-        list_remove(
-            &mut self.instances,
-            &mut self.avail[f.index()],
-            List::Avail,
-            i,
-        );
+        self.avail_remove(i);
         let inst = &mut self.instances[i as usize];
         inst.active += 1;
         inst.last_used = now;
         inst.expires_at = SimTime::MAX;
         if inst.active < self.cfg.instance_concurrency {
-            list_push_back(
-                &mut self.instances,
-                &mut self.avail[f.index()],
-                List::Avail,
-                i,
-            );
+            self.avail_push(i);
         }
         let inv = &mut self.invs[slot as usize];
         inv.instance = i;
@@ -313,12 +323,15 @@ impl Engine<'_> {
             self.start_execution(slot);
         }
         if self.instances[i as usize].active < self.cfg.instance_concurrency {
-            list_push_back(
-                &mut self.instances,
-                &mut self.avail[f.index()],
-                List::Avail,
-                i,
-            );
+            self.avail_push(i);
+        }
+        if self.lb.is_some() {
+            // Load balancing: the instance serves its worker's queue (strict FIFO).
+            if self.instances[i as usize].active == 0 {
+                self.make_idle(i);
+            }
+            let w = self.instances[i as usize].worker;
+            return self.serve_worker_queue(w);
         }
         // A free slot serves the queued requests of its function, whether or not an
         // invocation was bound to the instance (a pre-warmed one has none).
@@ -365,7 +378,10 @@ impl Engine<'_> {
     }
 
     pub(super) fn exec_count(&mut self, w: WorkerId, delta: i32) {
+        let now = self.now;
         let wk = &mut self.workers[w.index()];
+        wk.exec_area_us = wk.exec_area_at(now);
+        wk.exec_since = now;
         let before = wk.executing.min(wk.cores);
         wk.executing = (wk.executing as i64 + delta as i64) as u32;
         let after = wk.executing.min(wk.cores);
@@ -379,7 +395,6 @@ impl Engine<'_> {
         let i = inv.instance;
         self.record_completion(slot)?;
         self.free_inv(slot);
-        let f = inv.function;
         let inst = &mut self.instances[i as usize];
         inst.active -= 1;
         inst.last_used = now;
@@ -387,19 +402,16 @@ impl Engine<'_> {
             self.busy_instances -= 1;
         }
         if self.instances[i as usize].in_avail {
-            list_remove(
-                &mut self.instances,
-                &mut self.avail[f.index()],
-                List::Avail,
-                i,
-            );
+            self.avail_remove(i);
         }
-        list_push_back(
-            &mut self.instances,
-            &mut self.avail[f.index()],
-            List::Avail,
-            i,
-        );
+        self.avail_push(i);
+        if self.lb.is_some() {
+            if self.instances[i as usize].active == 0 {
+                self.make_idle(i);
+            }
+            let w = self.instances[i as usize].worker;
+            return self.serve_worker_queue(w);
+        }
         self.serve_function_queue(i, None);
         if self.instances[i as usize].active == 0 {
             self.make_idle(i);
@@ -454,6 +466,46 @@ impl Engine<'_> {
             self.fns[f.index()].waiting -= 1;
         }
         Ok(())
+    }
+
+    /// Puts instance `i` at the most recently used end of its function's available list
+    /// (and, under load balancing, of its (function, worker) list).
+    pub(super) fn avail_push(&mut self, i: u32) {
+        let (f, w) = (
+            self.instances[i as usize].function,
+            self.instances[i as usize].worker,
+        );
+        list_push_back(
+            &mut self.instances,
+            &mut self.avail[f.index()],
+            List::Avail,
+            i,
+        );
+        if self.lb.is_some() {
+            let ends = self.local_avail.entry(local_key(f, w)).or_default();
+            list_push_back(&mut self.instances, ends, List::LocalAvail, i);
+        }
+    }
+
+    /// Takes instance `i` off its available list(s).
+    pub(super) fn avail_remove(&mut self, i: u32) {
+        let (f, w) = (
+            self.instances[i as usize].function,
+            self.instances[i as usize].worker,
+        );
+        list_remove(
+            &mut self.instances,
+            &mut self.avail[f.index()],
+            List::Avail,
+            i,
+        );
+        if self.lb.is_some() {
+            let ends = self
+                .local_avail
+                .get_mut(&local_key(f, w))
+                .expect("an available instance is on its local list");
+            list_remove(&mut self.instances, ends, List::LocalAvail, i);
+        }
     }
 
     pub(super) fn change_used(&mut self, w: WorkerId, delta: i64) {

@@ -68,5 +68,6 @@ pub fn stand_in_policies() -> Policies {
         placement: Box::new(FirstFit),
         routing: Box::new(AlwaysCold),
         keep_alive: Box::new(EvictNow),
+        load_balancer: None,
     }
 }

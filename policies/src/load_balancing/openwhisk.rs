@@ -1,44 +1,86 @@
-//! Apache OpenWhisk's placement: the `ShardingContainerPoolBalancer` (OpenWhisk core
-//! controller, `ShardingContainerPoolBalancer.scala`: the class comment "Algorithm", and
-//! `generateHash`, `pairwiseCoprimeNumbersUntil` and `schedule` in its companion object).
+//! Apache OpenWhisk's load balancer: the `ShardingContainerPoolBalancer` (apache/openwhisk,
+//! `core/controller/src/main/scala/org/apache/openwhisk/core/loadBalancer/
+//! ShardingContainerPoolBalancer.scala`: the class comment "Algorithm", and
+//! `generateHash`, `pairwiseCoprimeNumbersUntil` and `schedule` in its companion object),
+//! as a per-request load balancer.
 //!
-//! Each function has a *home invoker* `hash mod n` and a *step size* chosen by the same hash
-//! from the step sizes of `n` workers: `steps[hash mod steps.len()]`. The workers are probed
-//! in the order home, home + step, home + 2·step, … (mod n), and the first with capacity
-//! takes the instance. The step is coprime to `n`, so the probe visits every worker exactly
-//! once. [`probe_order`] is that order as a pure function.
+//! **Invoker pool.** Ordinary (managed) actions use the first `ceil(managed_fraction × n)`
+//! invokers (at least 1): OpenWhisk's `managedFraction`, 90% by default, with the remaining
+//! `blackboxFraction` (10%) reserved for blackbox (Docker) actions. Traces carry no blackbox
+//! actions, so the other invokers serve nothing: OpenWhisk's random choice on overload is
+//! among the managed invokers too.
 //!
-//! Step sizes are OpenWhisk's `pairwiseCoprimeNumbersUntil(n)`: walking 1..=n, keep each
-//! number coprime to `n` *and* to every number kept so far. For n = 10 that is [1, 3, 7]
+//! **Home and step.** Each function has a *home invoker* `hash mod m` (m managed invokers)
+//! and a *step size* chosen by the same hash from the step sizes of `m`:
+//! `steps[hash mod steps.len()]`. The invokers are probed in the order home, home + step,
+//! home + 2·step, … (mod m). The step is coprime to `m`, so the probe visits every managed
+//! invoker once. [`probe_order`] is that order as a pure function.
+//!
+//! **Capacity** is the controller's per-invoker semaphore: the memory of the activations
+//! sent to the invoker and not yet completed ([`WorkerView::assigned_mb`]) plus the
+//! function's memory must not exceed the invoker's memory. Idle containers do not count:
+//! the invoker evicts its own idle containers to make room (the engine does that on the
+//! chosen worker), so the first probed invoker whose semaphore has room takes the request.
+//!
+//! **Overload.** When no managed invoker has room, OpenWhisk picks a random healthy
+//! invoker (`ThreadLocalRandom`, here one `rng.below(m)` draw from the balancer's stream)
+//! and force-acquires its semaphore; the request waits in that invoker's queue until its
+//! container pool has room.
+//!
+//! Step sizes are OpenWhisk's `pairwiseCoprimeNumbersUntil(m)`: walking 1..=m, keep each
+//! number coprime to `m` *and* to every number kept so far. For m = 10 that is [1, 3, 7]
 //! (9 is coprime to 10 but not to 3). It matters which list is used: the step is picked by
 //! index.
 //!
-//! Differences from OpenWhisk, all forced by the model:
+//! Differences from OpenWhisk, forced by the model:
 //! - The hash is 64-bit FNV-1a of the function's name (see [`crate::hash::fnv1a64`]), not
 //!   Java's `(namespace.hashCode ^ action.hashCode).abs`: traces carry no namespaces, and
 //!   the hash must be stable across platforms.
-//! - *Capacity* is free memory on the worker (`free_mb >= memory_mb`), the simulator's
-//!   notion of room. OpenWhisk counts the memory of in-flight activations in a per-invoker
-//!   semaphore and lets the invoker evict idle containers itself; here idle instances hold
-//!   memory until the engine reclaims them.
-//! - When no worker has room, OpenWhisk sends the request to a random healthy invoker and
-//!   over-commits it. The engine cannot over-commit memory, so this policy returns `None`:
-//!   the engine then reclaims idle instances (least recently used first, on whichever worker
-//!   frees enough) and, failing that, queues or drops the request.
+//! - Every invoker is healthy, and a request counts its function's whole memory even with
+//!   instance concurrency above 1 (OpenWhisk's `NestedSemaphore` lets up to
+//!   `maxConcurrent` activations share one container's memory).
 //!
-//! Parameters: none. Cost per decision: O(W) in the worst case (one O(1) check per probed
-//! worker), O(1) when the home worker has room; the step sizes are computed once per run
-//! (O(W log log W), a sieve) and the hash is O(length of the name).
+//! Parameters: `managed_fraction` (default 0.9, in (0, 1]). Cost per decision: O(m) in the
+//! worst case (one O(1) semaphore check per probed invoker), O(1) when the home invoker has
+//! room; the step sizes are computed once per run (O(m log log m), a sieve) and the hash is
+//! O(length of the name).
+//!
+//! [`WorkerView::assigned_mb`]: faasim_sim::WorkerView::assigned_mb
 
 use crate::hash::fnv1a64;
-use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
+use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
 
-/// OpenWhisk's sharding placement; see the module docs.
-#[derive(Debug, Default, Clone)]
+/// OpenWhisk's sharding load balancer; see the module docs.
+#[derive(Debug, Clone)]
 pub struct OpenWhisk {
-    /// Step sizes for `n` workers, computed on first use.
+    managed_fraction: f64,
+    /// Step sizes for `m` managed invokers, computed on first use.
     steps: Vec<usize>,
+    m: usize,
     n: usize,
+}
+
+impl OpenWhisk {
+    /// The balancer with `managed_fraction` of the invokers serving ordinary actions.
+    pub fn new(managed_fraction: f64) -> Self {
+        OpenWhisk {
+            managed_fraction,
+            steps: Vec::new(),
+            m: 0,
+            n: 0,
+        }
+    }
+}
+
+impl Default for OpenWhisk {
+    fn default() -> Self {
+        Self::new(0.9)
+    }
+}
+
+/// The number of managed invokers of `n`: `max(1, ceil(n × fraction))`, at most `n`.
+pub fn managed_invokers(n: usize, fraction: f64) -> usize {
+    ((n as f64 * fraction).ceil() as usize).clamp(1, n.max(1))
 }
 
 #[cfg(test)]
@@ -97,17 +139,23 @@ pub fn probe_order(hash: u64, n: usize) -> impl Iterator<Item = usize> {
     probe(hash, n, &steps).collect::<Vec<_>>().into_iter()
 }
 
-impl Placement for OpenWhisk {
-    fn place(&mut self, f: &FunctionView, c: &ClusterView, _: &mut PolicyRng) -> Option<WorkerId> {
+impl LoadBalancer for OpenWhisk {
+    fn select(&mut self, r: &RequestView, c: &ClusterView, rng: &mut PolicyRng) -> WorkerId {
         let n = c.worker_count();
         if self.n != n || self.steps.is_empty() {
-            self.steps = step_sizes(n);
+            self.m = managed_invokers(n, self.managed_fraction);
+            self.steps = step_sizes(self.m);
             self.n = n;
         }
-        let hash = fnv1a64(f.name.as_bytes());
-        probe(hash, n, &self.steps)
+        let hash = fnv1a64(r.name.as_bytes());
+        let mb = r.memory_mb as u64;
+        probe(hash, self.m, &self.steps)
             .map(|i| WorkerId(i as u32))
-            .find(|&w| c.worker(w).free_mb >= f.memory_mb)
+            .find(|&w| {
+                let v = c.worker(w);
+                v.assigned_mb + mb <= v.memory_mb as u64
+            })
+            .unwrap_or_else(|| WorkerId(rng.below(self.m as u64) as u32))
     }
 }
 
@@ -161,6 +209,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn ordinary_actions_use_the_first_ninety_percent() {
+        // managed = max(1, ceil(n × 0.9)): 10 -> 9, 4 -> 4 (3.6 rounds up), 1 -> 1, 20 -> 18.
+        assert_eq!(managed_invokers(10, 0.9), 9);
+        assert_eq!(managed_invokers(4, 0.9), 4);
+        assert_eq!(managed_invokers(1, 0.9), 1);
+        assert_eq!(managed_invokers(20, 0.9), 18);
+        assert_eq!(managed_invokers(3, 0.01), 1);
     }
 
     #[test]

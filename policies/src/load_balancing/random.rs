@@ -1,0 +1,17 @@
+//! Random load balancing: each request goes to a worker drawn uniformly (one `rng.below(W)`
+//! draw from the balancer's stream). The no-information baseline: balance in expectation,
+//! no locality.
+//!
+//! Parameters: none. Cost per decision: O(1).
+
+use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
+
+/// `random` load balancing: a uniformly drawn worker. O(1).
+#[derive(Debug, Clone, Default)]
+pub struct RandomBalancer;
+
+impl LoadBalancer for RandomBalancer {
+    fn select(&mut self, _: &RequestView, c: &ClusterView, rng: &mut PolicyRng) -> WorkerId {
+        WorkerId(rng.below(c.worker_count() as u64) as u32)
+    }
+}
