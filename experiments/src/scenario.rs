@@ -915,6 +915,25 @@ format = "synthetic"
     }
 
     #[test]
+    fn a_balancer_given_as_placement_says_where_it_belongs() {
+        let text = format!("{MINIMAL}[placement]\npolicy = \"openwhisk\"\n");
+        let e = p(&text, &[]).unwrap_err().to_string();
+        assert!(
+            e.contains("set it as [load_balancing] policy = \"openwhisk\""),
+            "{e}"
+        );
+        let text = format!("{MINIMAL}[load_balancing]\npolicy = \"openwhisk\"\n");
+        let s = p(&text, &[]).unwrap();
+        assert_eq!(s.load_balancing.name(), "openwhisk");
+        // An autoscaler cannot share the cluster with a per-request balancer.
+        let text = format!(
+            "{MINIMAL}[load_balancing]\npolicy = \"hermod\"\n[autoscaling]\npolicy = \"kpa\"\n"
+        );
+        let e = p(&text, &[]).unwrap_err().to_string();
+        assert!(e.contains("load_balancing: an autoscaler"), "{e}");
+    }
+
+    #[test]
     fn malformed_toml_is_reported_with_a_location() {
         let e = p("name = \n", &[]).unwrap_err().to_string();
         assert!(e.starts_with("s.toml: line 1"), "{e}");

@@ -82,7 +82,7 @@ fn scenarios() -> Vec<(&'static str, String)> {
         (
             "csv-hybrid-ch",
             format!(
-                "{csv}{CLUSTER}[keep_alive]\npolicy = \"hybrid-histogram\"\n[placement]\npolicy = \"consistent-hashing-bounded\"\n{out}"
+                "{csv}{CLUSTER}[keep_alive]\npolicy = \"hybrid-histogram\"\n[load_balancing]\npolicy = \"consistent-hashing-bounded\"\n{out}"
             ),
         ),
         (

@@ -446,16 +446,16 @@ fn counts_that_size_allocations_are_bounded() {
             "cluster.workers: must be at most 1000000 (the limit of one cluster), got 4000000000",
         ),
         (
-            &["placement.policy=consistent-hashing-bounded", "placement.virtual_nodes=100000000"],
-            "placement: consistent-hashing-bounded: virtual_nodes must be between 1 and 10000, got 100000000",
+            &["load_balancing.policy=consistent-hashing-bounded", "load_balancing.virtual_nodes=100000000"],
+            "load_balancing: consistent-hashing-bounded: virtual_nodes must be between 1 and 10000, got 100000000",
         ),
         (
             &[
                 "cluster.workers=10000",
-                "placement.policy=ch-rlu",
-                "placement.virtual_nodes=5000",
+                "load_balancing.policy=ch-rlu",
+                "load_balancing.virtual_nodes=5000",
             ],
-            "placement.virtual_nodes: cluster.workers × virtual_nodes = 10000 × 5000 = 50000000 ring points, more than the limit of 10000000",
+            "load_balancing.virtual_nodes: cluster.workers × virtual_nodes = 10000 × 5000 = 50000000 ring points, more than the limit of 10000000",
         ),
         (
             &["platform.provisioned_instances=2000000"],

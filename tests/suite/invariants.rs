@@ -1,12 +1,12 @@
 //! Property tests over small random workloads and clusters: conservation (every invocation
 //! reported exactly once), exact money sums, capacity, and the record fields' consistency.
 
-use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_policies::{KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{
     run, Arrival, Billing, BillingModel, ClusterView, CpuModel, DistSpec, EngineConfig, FunctionId,
     FunctionSpec, FunctionView, InstanceView, InvocationRecord, KeepAlive, KeepAliveDecision,
-    Money, OnFull, Outcome, Placement, PolicyRng, Recorder, RunEnd, Sample, SimDuration, SimTime,
-    VecRecorder, VecSource, WorkerId, WorkerSpec,
+    LoadBalancer, Money, OnFull, Outcome, Placement, PolicyRng, Recorder, RequestView, RunEnd,
+    Sample, SimDuration, SimTime, VecRecorder, VecSource, WorkerId, WorkerSpec,
 };
 use proptest::prelude::*;
 use std::cell::Cell;
@@ -22,6 +22,8 @@ struct Case {
     drop_on_full: bool,
     queue_timeout_ms: Option<u64>,
     placement: PlacementSpec,
+    /// `cluster-wide` or a per-request balancer (worker-local reuse, reclaim and queues).
+    load_balancing: LoadBalancingSpec,
     keep_alive: KeepAliveChoice,
     cpu: CpuModel,
     cold_start: DistSpec,
@@ -119,6 +121,7 @@ fn case() -> impl Strategy<Value = Case> {
             prop::sample::select(vec![1u64, 100]),
             any::<bool>(),
             any::<u64>(),
+            prop::sample::select(LoadBalancingSpec::all_defaults()),
         ),
     )
         .prop_map(
@@ -133,7 +136,7 @@ fn case() -> impl Strategy<Value = Case> {
                 keep_alive,
                 cpu,
                 cold_start,
-                (granularity_ms, bill_init, seed),
+                (granularity_ms, bill_init, seed, load_balancing),
             )| Case {
                 function_mb,
                 workers,
@@ -142,6 +145,7 @@ fn case() -> impl Strategy<Value = Case> {
                 drop_on_full,
                 queue_timeout_ms,
                 placement,
+                load_balancing,
                 keep_alive,
                 cpu,
                 cold_start,
@@ -175,6 +179,37 @@ impl Placement for CapacityCheck {
             }
         }
         self.inner.place(f, c, rng)
+    }
+}
+
+/// The same check at every load-balancing decision, plus the balancer's bookkeeping: the
+/// requests assigned to workers add up to the cluster's count.
+struct BalancerCheck {
+    inner: Box<dyn LoadBalancer>,
+    violations: Rc<Cell<u64>>,
+    calls: Rc<Cell<u64>>,
+}
+
+impl LoadBalancer for BalancerCheck {
+    fn select(
+        &mut self,
+        r: &RequestView<'_>,
+        c: &ClusterView<'_>,
+        rng: &mut PolicyRng,
+    ) -> WorkerId {
+        self.calls.set(self.calls.get() + 1);
+        let mut assigned = 0u64;
+        for w in 0..c.worker_count() {
+            let v = c.worker(WorkerId(w as u32));
+            assigned += v.assigned as u64;
+            if v.used_mb > v.memory_mb || v.idle_mb > v.used_mb || v.queued > v.assigned {
+                self.violations.set(self.violations.get() + 1);
+            }
+        }
+        if assigned != c.assigned_requests() {
+            self.violations.set(self.violations.get() + 1);
+        }
+        self.inner.select(r, c, rng)
     }
 }
 
@@ -268,7 +303,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         &case.placement,
         &RoutingSpec::MostRecentlyUsed {},
         &spec,
-        &Default::default(),
+        &case.load_balancing,
     )
     .expect("valid specs");
     if let KeepAliveChoice::Prewarm {
@@ -285,12 +320,23 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     }
     let violations = Rc::new(Cell::new(0));
     let calls = Rc::new(Cell::new(0));
+    let load_balancer = base
+        .load_balancer
+        .take()
+        .map(|inner| -> Box<dyn LoadBalancer> {
+            Box::new(BalancerCheck {
+                inner,
+                violations: violations.clone(),
+                calls: calls.clone(),
+            })
+        });
     let pol = faasim_sim::Policies {
         placement: Box::new(CapacityCheck {
             inner: base.placement,
             violations: violations.clone(),
             calls: calls.clone(),
         }),
+        load_balancer,
         ..base
     };
     let mut source = VecSource::new(functions, arrivals.clone());
@@ -402,7 +448,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(f.iter().map(|x| x.cost).sum::<Money>(), s.list_cost());
     prop_assert_eq!(s.list_cost(), s.request_cost + s.duration_cost);
 
-    // Capacity, at every placement decision and at every 1 ms sample.
+    // Capacity, at every placement or load-balancing decision and at every 1 ms sample.
     prop_assert_eq!(violations.get(), 0);
     prop_assert!(calls.get() > 0 || n == 0);
     // Samples every 1 ms, the last one at the end of the run (a partial interval).
@@ -493,6 +539,7 @@ fn many_seeds_of_a_crowded_cluster_keep_the_invariants() {
             drop_on_full: k % 4 == 0,
             queue_timeout_ms: if k % 2 == 0 { Some(200) } else { None },
             placement: placements[(k % 5) as usize].clone(),
+            load_balancing: LoadBalancingSpec::all_defaults()[(k % 9) as usize].clone(),
             keep_alive: match k % 4 {
                 0 => KeepAliveChoice::Spec(KeepAliveSpec::None {}),
                 1 => KeepAliveChoice::Spec(KeepAliveSpec::Infinite {}),
@@ -550,6 +597,11 @@ fn prewarming_under_memory_pressure_never_strands_a_request() {
             drop_on_full: false,
             queue_timeout_ms: None,
             placement: PlacementSpec::FirstFit {},
+            load_balancing: if k % 2 == 0 {
+                LoadBalancingSpec::ClusterWide {}
+            } else {
+                LoadBalancingSpec::RoundRobin {}
+            },
             keep_alive: KeepAliveChoice::Prewarm {
                 ttl_ms: k % 5 * 10,
                 delay_ms: k % 3 * 10,

@@ -9,6 +9,8 @@
 //!   exact money sums).
 //! - `determinism`: same seed, same bytes; a different seed moves the random parts.
 //! - `autoscaling`: Knative's KPA driving the engine.
+//! - `load_balancing`: per-request load balancing at cluster scale (locality under
+//!   memory pressure).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
 
@@ -19,6 +21,7 @@ mod determinism;
 mod engine_scenarios;
 mod extension;
 mod invariants;
+mod load_balancing;
 mod processor_sharing;
 mod real_traces;
 mod theory;

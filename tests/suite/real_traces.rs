@@ -1,7 +1,7 @@
 //! Policies on the real trace samples the repository ships (`traces/samples/`): what must
 //! hold whatever the trace; and the experiment that replays one of them finds it.
 
-use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_policies::{KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{run, CpuModel, DistSpec, EngineConfig, NullRecorder, WorkerSpec};
 use std::path::{Path, PathBuf};
 
@@ -36,12 +36,23 @@ fn ample() -> EngineConfig {
 }
 
 fn run_on(dir: &Path, trace: &str, ka: &str, placement: &str) -> faasim_sim::RunReport {
+    run_balanced(dir, trace, ka, placement, "policy = \"cluster-wide\"")
+}
+
+/// [`run_on`] with a `[load_balancing]` table.
+fn run_balanced(
+    dir: &Path,
+    trace: &str,
+    ka: &str,
+    placement: &str,
+    balancer: &str,
+) -> faasim_sim::RunReport {
     let spec: faasim_traces::TraceSpec = toml::from_str(trace).unwrap();
     let mut t = faasim_traces::open(&spec, dir, 1).unwrap();
     let ka: KeepAliveSpec = toml::from_str(ka).unwrap();
     let pl: PlacementSpec = toml::from_str(placement).unwrap();
-    let policies =
-        faasim_policies::build(&pl, &RoutingSpec::default(), &ka, &Default::default()).unwrap();
+    let lb: LoadBalancingSpec = toml::from_str(balancer).unwrap();
+    let policies = faasim_policies::build(&pl, &RoutingSpec::default(), &ka, &lb).unwrap();
     run(&ample(), policies, t.source_mut(), &mut NullRecorder).unwrap()
 }
 
@@ -111,22 +122,23 @@ fn every_policy_completes_or_drops_each_real_invocation_once() {
         "policy = \"greedy-dual\"",
         "policy = \"lru\"",
     ];
-    let placements = [
-        "policy = \"least-loaded\"",
+    let balancers = [
+        "policy = \"cluster-wide\"",
         "policy = \"openwhisk\"",
         "policy = \"consistent-hashing-bounded\"",
         "policy = \"hermod\"",
         "policy = \"ch-rlu\"",
     ];
+    let pl = "policy = \"least-loaded\"";
     for ka in keep_alives {
-        for pl in placements {
-            let r = run_on(&dir, AZURE2021, ka, pl);
-            assert_eq!(r.stats.invocations, 199, "{ka} / {pl}");
+        for lb in balancers {
+            let r = run_balanced(&dir, AZURE2021, ka, pl, lb);
+            assert_eq!(r.stats.invocations, 199, "{ka} / {lb}");
             assert_eq!(r.stats.completed + r.stats.dropped, r.stats.invocations);
         }
     }
     // The richest pair on 3 M invocations of 476 apps of the 2019 trace.
-    let r = run_on(&dir, AZURE2019, keep_alives[3], placements[4]);
+    let r = run_balanced(&dir, AZURE2019, keep_alives[3], pl, balancers[4]);
     assert_eq!(r.stats.invocations, 3_037_902);
     assert_eq!(r.stats.completed, 3_037_902);
 }

@@ -3,8 +3,8 @@
 
 use faasim_sim::{
     Arrival, ClusterView, CpuModel, DistSpec, EngineConfig, FunctionId, FunctionSpec, FunctionView,
-    InstanceView, InvocationView, KeepAlive, KeepAliveDecision, Placement, Policies, PolicyRng,
-    Route, Routing, SimDuration, SimRng, SimTime, WorkerId, WorkerSpec,
+    InstanceView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer, Placement, Policies,
+    PolicyRng, RequestView, Route, Routing, SimDuration, SimRng, SimTime, WorkerId, WorkerSpec,
 };
 use rand_distr::{Distribution, Exp, LogNormal};
 
@@ -19,6 +19,21 @@ impl Routing for Mru {
     fn route(&mut self, inv: &InvocationView, c: &ClusterView, _: &mut PolicyRng) -> Route {
         c.most_recent_warm(inv.function)
             .map_or(Route::Cold, Route::Warm)
+    }
+}
+/// A function's home worker (id mod W), the least-loaded of the rest when its requests
+/// there exceed its cores: the cost of the per-request path with an O(1) decision.
+struct HomeBalancer;
+impl LoadBalancer for HomeBalancer {
+    fn select(&mut self, r: &RequestView, c: &ClusterView, _: &mut PolicyRng) -> WorkerId {
+        let n = c.worker_count() as u32;
+        let home = WorkerId(r.function.0 % n);
+        let v = c.worker(home);
+        if v.assigned < v.cores {
+            home
+        } else {
+            WorkerId((r.function.0 + 1) % n)
+        }
     }
 }
 struct Fixed(SimDuration);
@@ -87,5 +102,14 @@ pub fn policies() -> Policies {
         routing: Box::new(Mru),
         keep_alive: Box::new(Fixed(SimDuration::from_secs(600))),
         load_balancer: None,
+    }
+}
+
+/// [`policies`] with per-request load balancing (worker-local reuse, reclaim and queues).
+#[allow(dead_code)]
+pub fn balanced_policies() -> Policies {
+    Policies {
+        load_balancer: Some(Box::new(HomeBalancer)),
+        ..policies()
     }
 }
