@@ -393,7 +393,8 @@ pub struct WorkerView {
     pub executing: u32,
     /// Executions × µs on it from the start of the run to now (the integral of `executing`):
     /// the difference of two readings over their interval is the mean number of running
-    /// executions, from which a policy builds any load average it needs.
+    /// executions, from which a load balancer builds any load average it needs. Kept under
+    /// per-request load balancing only (0 in cluster-wide mode, which needs no such cost).
     pub exec_area_us: u128,
     /// Per-request load balancing: requests sent to this worker that have not ended yet
     /// (queued here, waiting for a cold start or running). 0 in cluster-wide mode.
@@ -493,10 +494,13 @@ impl<'a> ClusterView<'a> {
     }
 
     /// The available list the warm queries walk: the scoped worker's, else the function's.
+    #[inline]
     fn ends(&self, f: FunctionId) -> Option<ListEnds> {
-        match (self.scope, self.local) {
-            (Some(w), Some(m)) => Some(m.get(&local_key(f, w)).copied().unwrap_or_default()),
-            _ => self.avail.get(f.index()).copied(),
+        match self.scope {
+            None => self.avail.get(f.index()).copied(),
+            Some(w) => self
+                .local
+                .map(|m| m.get(&local_key(f, w)).copied().unwrap_or_default()),
         }
     }
 

@@ -130,7 +130,7 @@ impl ChRlu {
             return;
         }
         let ticks = (now - self.next_tick).as_micros() / LOADAVG_TICK.as_micros() + 1;
-        self.next_tick = self.next_tick + SimDuration(ticks * LOADAVG_TICK.as_micros());
+        self.next_tick += SimDuration(ticks * LOADAVG_TICK.as_micros());
         let decay = (-5.0f64 / 60.0)
             .exp()
             .powi(ticks.min(i32::MAX as u64) as i32);

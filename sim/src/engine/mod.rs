@@ -810,6 +810,7 @@ impl<'r> Engine<'r> {
 
     /// Emits the samples due strictly before `t` (a sample sees everything at its instant,
     /// so one at `t` waits for the events at `t`).
+    #[inline]
     fn samples_before(
         &mut self,
         t: SimTime,

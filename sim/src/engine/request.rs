@@ -379,9 +379,12 @@ impl Engine<'_> {
 
     pub(super) fn exec_count(&mut self, w: WorkerId, delta: i32) {
         let now = self.now;
+        let track_area = self.lb.is_some();
         let wk = &mut self.workers[w.index()];
-        wk.exec_area_us = wk.exec_area_at(now);
-        wk.exec_since = now;
+        if track_area {
+            wk.exec_area_us = wk.exec_area_at(now);
+            wk.exec_since = now;
+        }
         let before = wk.executing.min(wk.cores);
         wk.executing = (wk.executing as i64 + delta as i64) as u32;
         let after = wk.executing.min(wk.cores);
@@ -470,11 +473,9 @@ impl Engine<'_> {
 
     /// Puts instance `i` at the most recently used end of its function's available list
     /// (and, under load balancing, of its (function, worker) list).
+    #[inline]
     pub(super) fn avail_push(&mut self, i: u32) {
-        let (f, w) = (
-            self.instances[i as usize].function,
-            self.instances[i as usize].worker,
-        );
+        let f = self.instances[i as usize].function;
         list_push_back(
             &mut self.instances,
             &mut self.avail[f.index()],
@@ -482,17 +483,14 @@ impl Engine<'_> {
             i,
         );
         if self.lb.is_some() {
-            let ends = self.local_avail.entry(local_key(f, w)).or_default();
-            list_push_back(&mut self.instances, ends, List::LocalAvail, i);
+            self.local_avail_push(i);
         }
     }
 
     /// Takes instance `i` off its available list(s).
+    #[inline]
     pub(super) fn avail_remove(&mut self, i: u32) {
-        let (f, w) = (
-            self.instances[i as usize].function,
-            self.instances[i as usize].worker,
-        );
+        let f = self.instances[i as usize].function;
         list_remove(
             &mut self.instances,
             &mut self.avail[f.index()],
@@ -500,12 +498,32 @@ impl Engine<'_> {
             i,
         );
         if self.lb.is_some() {
-            let ends = self
-                .local_avail
-                .get_mut(&local_key(f, w))
-                .expect("an available instance is on its local list");
-            list_remove(&mut self.instances, ends, List::LocalAvail, i);
+            self.local_avail_remove(i);
         }
+    }
+
+    /// The load-balancing half of [`Self::avail_push`], kept out of the cluster-wide path.
+    #[inline(never)]
+    fn local_avail_push(&mut self, i: u32) {
+        let (f, w) = (
+            self.instances[i as usize].function,
+            self.instances[i as usize].worker,
+        );
+        let ends = self.local_avail.entry(local_key(f, w)).or_default();
+        list_push_back(&mut self.instances, ends, List::LocalAvail, i);
+    }
+
+    #[inline(never)]
+    fn local_avail_remove(&mut self, i: u32) {
+        let (f, w) = (
+            self.instances[i as usize].function,
+            self.instances[i as usize].worker,
+        );
+        let ends = self
+            .local_avail
+            .get_mut(&local_key(f, w))
+            .expect("an available instance is on its local list");
+        list_remove(&mut self.instances, ends, List::LocalAvail, i);
     }
 
     pub(super) fn change_used(&mut self, w: WorkerId, delta: i64) {
