@@ -1,8 +1,8 @@
-//! Apache OpenWhisk's load balancer: the `ShardingContainerPoolBalancer` (apache/openwhisk,
-//! `core/controller/src/main/scala/org/apache/openwhisk/core/loadBalancer/
-//! ShardingContainerPoolBalancer.scala`: the class comment "Algorithm", and
-//! `generateHash`, `pairwiseCoprimeNumbersUntil` and `schedule` in its companion object),
-//! as a per-request load balancer.
+//! Apache OpenWhisk's load balancer: the `ShardingContainerPoolBalancer` (apache/openwhisk at
+//! 1fae641, `core/controller/src/main/scala/org/apache/openwhisk/core/loadBalancer/
+//! ShardingContainerPoolBalancer.scala`: the class comment "Algorithm", `generateHash`,
+//! `pairwiseCoprimeNumbersUntil` and `schedule` in its companion object, and
+//! `ShardingContainerPoolBalancerState.updateInvokers`), as a per-request load balancer.
 //!
 //! **Invoker pool.** Ordinary (managed) actions use the first `ceil(managed_fraction × n)`
 //! invokers (at least 1): OpenWhisk's `managedFraction`, 90% by default, with the remaining
@@ -36,6 +36,8 @@
 //! - The hash is 64-bit FNV-1a of the function's name (see [`crate::hash::fnv1a64`]), not
 //!   Java's `(namespace.hashCode ^ action.hashCode).abs`: traces carry no namespaces, and
 //!   the hash must be stable across platforms.
+//! - One controller: OpenWhisk gives each of its controllers `userMemory / controllers` of
+//!   every invoker's semaphore.
 //! - Every invoker is healthy, and a request counts its function's whole memory even with
 //!   instance concurrency above 1 (OpenWhisk's `NestedSemaphore` lets up to
 //!   `maxConcurrent` activations share one container's memory).
