@@ -1,4 +1,4 @@
-//! The event queue: a binary heap ordered by one packed `u128` key `(time, class, seq)`.
+//! The event queue: a radix heap ordered by one packed `u128` key `(time, class, seq)`.
 //!
 //! `time` is the instant in microseconds, `class` fixes the order of different event kinds
 //! at the same instant (see [`EventClass`]), and `seq` is a global insertion counter, so
@@ -57,25 +57,25 @@ struct Entry<E> {
 
 /// A min-queue of events by `(time, class, seq)`.
 ///
-/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990): a discrete-event simulation pops
-/// keys in non-decreasing order, so an entry is filed in the bucket of the highest bit in
-/// which its key differs from the last key popped, and a pop only re-files the entries of
-/// the lowest non-empty bucket. Each entry moves a few times in its life instead of sifting
-/// through log n heap levels per pop. The rare event pushed with a key below the last popped
-/// one (an event due at the current instant in an earlier class, such as a zero-length
-/// execution) waits in a small side list, which is served first: all its keys are below
-/// every bucket's.
+/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990) on the time part of the key: a
+/// discrete-event simulation pops times in non-decreasing order, so an entry is filed in the
+/// bucket of the highest bit in which its time differs from the last time popped, and a pop
+/// only re-files the entries of the lowest non-empty bucket. Each entry moves a few times in
+/// its life (at most once per bit of its distance in time) instead of sifting through log n
+/// heap levels per pop. Bucket 0 holds the entries due at the last time popped, sorted by
+/// their full key, so events at one instant come out by class, then first-in first-out; an
+/// event pushed for the current instant (a zero-length execution) is inserted there in order.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// Bucket 0 holds keys equal to `last`; bucket b > 0 keys whose highest bit differing
-    /// from `last` is bit b - 1.
+    /// Bucket 0: entries at time `last`, sorted by key, largest first (pop from the end).
+    /// Bucket b > 0: entries whose highest time bit differing from `last` is bit b - 1.
     buckets: Vec<Vec<Entry<E>>>,
-    /// The smallest key in each bucket (valid while the bucket is non-empty).
+    /// The smallest key in each bucket b > 0 (valid while the bucket is non-empty).
     bucket_min: Vec<u128>,
     /// Bit b - 1 set when bucket b > 0 is non-empty.
-    nonempty: u128,
-    last: u128,
-    early: Vec<Entry<E>>,
+    nonempty: u64,
+    /// The last time popped, in microseconds.
+    last: u64,
     scratch: Vec<Entry<E>>,
     len: usize,
     seq: u64,
@@ -84,11 +84,10 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            buckets: (0..=128).map(|_| Vec::new()).collect(),
-            bucket_min: vec![u128::MAX; 129],
+            buckets: (0..=64).map(|_| Vec::new()).collect(),
+            bucket_min: vec![u128::MAX; 65],
             nonempty: 0,
             last: 0,
-            early: Vec::new(),
             scratch: Vec::new(),
             len: 0,
             seq: 0,
@@ -102,43 +101,39 @@ impl<E: Copy> EventQueue<E> {
         Self::default()
     }
 
-    fn file(&mut self, e: Entry<E>) {
-        let x = e.key ^ self.last;
-        let b = if x == 0 {
-            0
-        } else {
-            128 - x.leading_zeros() as usize
-        };
+    /// Files an entry whose time differs from `last` (bucket b > 0).
+    #[inline]
+    fn file_later(&mut self, e: Entry<E>, x: u64) {
+        let b = 64 - x.leading_zeros() as usize;
         self.buckets[b].push(e);
-        if b > 0 {
-            self.nonempty |= 1u128 << (b - 1);
-            if e.key < self.bucket_min[b] {
-                self.bucket_min[b] = e.key;
-            }
+        self.nonempty |= 1u64 << (b - 1);
+        if e.key < self.bucket_min[b] {
+            self.bucket_min[b] = e.key;
         }
     }
 
     /// Schedules `event` at `time` in `class`, after every event already queued with the
-    /// same instant and class.
+    /// same instant and class. `time` must not be before the last event popped.
     pub fn push(&mut self, time: SimTime, class: EventClass, event: E) {
+        debug_assert!(time.as_micros() >= self.last, "an event in the past");
         let key = order_key(time, class, self.seq);
         self.seq += 1;
         self.len += 1;
         let e = Entry { key, event };
-        if key < self.last {
-            self.early.push(e);
+        let x = time.as_micros() ^ self.last;
+        if x == 0 {
+            let now = &mut self.buckets[0];
+            let at = now.partition_point(|o| o.key > key);
+            now.insert(at, e);
         } else {
-            self.file(e);
+            self.file_later(e, x);
         }
     }
 
     /// The key of the next event.
     pub fn peek_key(&self) -> Option<u128> {
-        if !self.early.is_empty() {
-            return self.early.iter().map(|e| e.key).min();
-        }
-        if !self.buckets[0].is_empty() {
-            return Some(self.last);
+        if let Some(e) = self.buckets[0].last() {
+            return Some(e.key);
         }
         if self.nonempty == 0 {
             return None;
@@ -149,31 +144,28 @@ impl<E: Copy> EventQueue<E> {
 
     /// Removes and returns the next event with its instant, `None` when the queue is empty.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if !self.early.is_empty() {
-            let (i, _) = self
-                .early
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, e)| e.key)
-                .expect("non-empty");
-            let e = self.early.swap_remove(i);
-            self.len -= 1;
-            return Some((key_time(e.key), e.event));
-        }
         if self.buckets[0].is_empty() {
             if self.nonempty == 0 {
                 return None;
             }
             let b = self.nonempty.trailing_zeros() as usize + 1;
-            self.last = self.bucket_min[b];
-            self.nonempty &= !(1u128 << (b - 1));
+            self.last = (self.bucket_min[b] >> 64) as u64;
+            self.nonempty &= !(1u64 << (b - 1));
             self.bucket_min[b] = u128::MAX;
             let mut moving =
                 std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.scratch));
             for e in moving.drain(..) {
-                self.file(e);
+                let x = (e.key >> 64) as u64 ^ self.last;
+                if x == 0 {
+                    self.buckets[0].push(e);
+                } else {
+                    self.file_later(e, x);
+                }
             }
             self.scratch = moving;
+            if self.buckets[0].len() > 1 {
+                self.buckets[0].sort_unstable_by(|a, b| b.key.cmp(&a.key));
+            }
         }
         let e = self.buckets[0].pop().expect("bucket 0 holds the minimum");
         self.len -= 1;
@@ -223,19 +215,68 @@ mod tests {
         let mut q = EventQueue::new();
         let mut rng = crate::rng::SimRng::stream(9, "q");
         let mut expected = vec![];
+        // As in a simulation, nothing is scheduled before the last instant popped.
+        let mut now = 0;
         for i in 0..5_000u64 {
-            let t = SimTime(rng.below(1_000));
+            let t = SimTime(now + rng.below(1_000));
             q.push(t, EventClass::Completion, i);
             expected.push((t, i));
             if i % 3 == 0 {
                 expected.sort();
                 let (et, ei) = expected.remove(0);
                 assert_eq!(q.pop(), Some((et, ei)));
+                now = et.as_micros();
             }
         }
         expected.sort();
         let rest: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(rest, expected);
+    }
+
+    #[test]
+    fn matches_a_sorted_reference_with_pushes_at_the_current_instant() {
+        // Engine-like traffic: events at the current instant in any class (zero-length
+        // executions, zero cold starts), near ones and far ones (keep-alive timers).
+        let classes = [
+            EventClass::Completion,
+            EventClass::InstanceReady,
+            EventClass::KeepAliveExpiry,
+            EventClass::QueueTimeout,
+            EventClass::Prewarm,
+            EventClass::Autoscale,
+            EventClass::Injected,
+        ];
+        let mut q = EventQueue::new();
+        let mut rng = crate::rng::SimRng::stream(3, "q");
+        let mut reference: Vec<u128> = vec![];
+        let mut now = 0u64;
+        for i in 0..20_000u64 {
+            let dt = match rng.below(4) {
+                0 => 0,
+                1 => rng.below(100),
+                2 => rng.below(1_000_000),
+                _ => rng.below(1 << 40),
+            };
+            let class = classes[rng.below(classes.len() as u64) as usize];
+            q.push(SimTime(now + dt), class, i);
+            reference.push(order_key(SimTime(now + dt), class, i));
+            if rng.below(2) == 0 {
+                reference.sort_unstable();
+                let k = reference.remove(0);
+                assert_eq!(q.peek_key(), Some(k));
+                let (t, seq) = q.pop().unwrap();
+                assert_eq!((t, seq), (key_time(k), (k & ((1 << SEQ_BITS) - 1)) as u64));
+                now = t.as_micros();
+            }
+        }
+        reference.sort_unstable();
+        for k in reference {
+            assert_eq!(
+                q.pop().map(|(_, seq)| seq),
+                Some((k & ((1 << SEQ_BITS) - 1)) as u64)
+            );
+        }
+        assert!(q.pop().is_none() && q.is_empty());
     }
 
     #[test]
