@@ -286,6 +286,30 @@ fn run_limited(
             &mut recorder,
         )
         .map(|r| (r, t.checksum.clone(), (0, None))),
+        None if config.end == faasim_sim::RunEnd::Drain => {
+            // The run reads the whole trace: parse it on a second thread meanwhile.
+            let mut trace = faasim_traces::Prefetch::start(loaded.open_trace(seed)?);
+            let report = faasim_sim::engine::run_with(
+                &config,
+                policies,
+                autoscaler,
+                &mut limits.guard(&mut trace),
+                &mut recorder,
+            );
+            let read_all = trace.reached_end();
+            match (report, trace.finish()) {
+                (Ok(report), Ok(trace)) => {
+                    let skipped = (
+                        trace.skipped_rows(),
+                        trace.first_skipped().map(String::from),
+                    );
+                    let checksum = trace.checksum_hex().filter(|_| read_all);
+                    Ok((report, checksum, skipped))
+                }
+                (Err(e), _) => Err(e),
+                (Ok(_), Err(e)) => Err(faasim_sim::SimError::Source(e)),
+            }
+        }
         None => {
             let mut trace = loaded.open_trace(seed)?;
             faasim_sim::engine::run_with(

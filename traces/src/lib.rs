@@ -167,6 +167,7 @@ pub mod csv;
 mod error;
 pub mod huawei2023;
 pub mod limits;
+pub mod prefetch;
 mod rows;
 pub mod sample;
 pub mod stats;
@@ -185,6 +186,7 @@ pub use crate::csv::CsvSource;
 pub use crate::error::TraceError;
 pub use crate::huawei2023::{Huawei2023Source, Huawei2023Spec};
 pub use crate::limits::MAX_COUNT_PER_BIN;
+pub use crate::prefetch::Prefetch;
 pub use crate::sample::{SampleSpec, SampledSource, Select};
 pub use crate::stats::{
     trace_stats, Percentiles, StatsCollector, StatsOptions, StatsRow, TraceStats, TriggerMix,

@@ -1,0 +1,253 @@
+//! Reading a trace on a second thread while the engine simulates: parsing a CSV costs about
+//! as much as simulating it, and on two cores the two can overlap.
+//!
+//! [`Prefetch`] moves a source to a reader thread, which pulls arrivals in batches of
+//! [`BATCH`] and hands them over a bounded channel ([`DEPTH`] batches ahead, so memory stays
+//! flat); the engine's side replays them in order. The reader registers functions in a table
+//! of its own; each batch carries the functions first seen in it, which the engine's side
+//! registers in its table before handing out the arrivals that name them (ids are mapped,
+//! so another registrant of the engine's table does not shift them). A source error travels
+//! after the arrivals read before it, so the engine meets it exactly where it would have.
+//!
+//! The reader runs ahead of the engine: use it only when the engine reads the whole trace
+//! (a run that drains), or the rows read ahead would count (a checksum, skipped rows) where
+//! the plain reader would not have reached them.
+
+use faasim_sim::{
+    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimTime, SourceError,
+};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::thread::JoinHandle;
+
+/// Arrivals per batch.
+pub const BATCH: usize = 8192;
+/// Batches the reader may be ahead of the engine.
+pub const DEPTH: usize = 4;
+
+struct Batch {
+    functions: Vec<FunctionSpec>,
+    arrivals: Vec<Arrival>,
+    /// Set on the last batch: the end of the trace, or the error that stopped it.
+    end: Option<Result<(), SourceError>>,
+}
+
+/// A source read ahead on its own thread; see the module docs.
+pub struct Prefetch<S: ArrivalSource + Send + 'static> {
+    rx: Option<Receiver<Batch>>,
+    reader: Option<JoinHandle<S>>,
+    current: std::vec::IntoIter<Arrival>,
+    /// The reader's function ids mapped to the engine's.
+    ids: Vec<FunctionId>,
+    pending_end: Option<Result<(), SourceError>>,
+    horizon: Option<SimTime>,
+    ended: bool,
+}
+
+impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
+    /// Starts reading `source` on a new thread. Its horizon is read now, before the first
+    /// arrival.
+    pub fn start(mut source: S) -> Self {
+        let horizon = source.horizon();
+        let (tx, rx) = sync_channel::<Batch>(DEPTH);
+        let reader = std::thread::spawn(move || {
+            let mut table = FunctionTable::new();
+            let mut known = 0;
+            loop {
+                let mut arrivals = Vec::with_capacity(BATCH);
+                let mut end = None;
+                while arrivals.len() < BATCH {
+                    match source.next_arrival(&mut table) {
+                        Ok(Some(a)) => arrivals.push(a),
+                        Ok(None) => {
+                            end = Some(Ok(()));
+                            break;
+                        }
+                        Err(e) => {
+                            end = Some(Err(e));
+                            break;
+                        }
+                    }
+                }
+                let functions = table.iter().skip(known).map(|(_, f)| f.clone()).collect();
+                known = table.len();
+                let last = end.is_some();
+                // The engine's side hung up (the run stopped): nothing more to read.
+                if tx
+                    .send(Batch {
+                        functions,
+                        arrivals,
+                        end,
+                    })
+                    .is_err()
+                    || last
+                {
+                    return source;
+                }
+            }
+        });
+        Prefetch {
+            rx: Some(rx),
+            reader: Some(reader),
+            current: Vec::new().into_iter(),
+            ids: Vec::new(),
+            pending_end: None,
+            horizon,
+            ended: false,
+        }
+    }
+
+    /// Whether the engine has been handed the end of the trace.
+    pub fn reached_end(&self) -> bool {
+        self.ended
+    }
+
+    /// Stops the reader (if it is still ahead) and gives the source back.
+    pub fn finish(mut self) -> Result<S, SourceError> {
+        self.rx = None;
+        match self.reader.take().map(JoinHandle::join) {
+            Some(Ok(s)) => Ok(s),
+            _ => Err("the trace reader thread panicked".into()),
+        }
+    }
+}
+
+impl<S: ArrivalSource + Send + 'static> ArrivalSource for Prefetch<S> {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        loop {
+            if let Some(mut a) = self.current.next() {
+                a.function = self.ids[a.function.index()];
+                return Ok(Some(a));
+            }
+            if let Some(end) = self.pending_end.take() {
+                self.ended = end.is_ok();
+                return end.map(|()| None);
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            let Some(rx) = self.rx.as_ref() else {
+                return Ok(None);
+            };
+            let Ok(batch) = rx.recv() else {
+                return Err("the trace reader thread stopped early (it panicked)".into());
+            };
+            for f in batch.functions {
+                self.ids.push(functions.push(f));
+            }
+            self.current = batch.arrivals.into_iter();
+            self.pending_end = batch.end;
+        }
+    }
+
+    fn horizon(&self) -> Option<SimTime> {
+        self.horizon
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use faasim_sim::{SimDuration, VecSource};
+
+    fn arrivals(n: u64, functions: u32) -> Vec<Arrival> {
+        (0..n)
+            .map(|i| Arrival {
+                time: SimTime(i * 10),
+                function: FunctionId((i % functions as u64) as u32),
+                duration: SimDuration(i % 7),
+                cold_start: None,
+            })
+            .collect()
+    }
+
+    fn specs(n: u32) -> Vec<FunctionSpec> {
+        (0..n)
+            .map(|i| FunctionSpec {
+                name: format!("f{i}"),
+                memory_mb: 128 + i,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hands_out_the_same_arrivals_and_functions_as_the_source() {
+        let n = 3 * BATCH as u64 + 17;
+        let mut direct = VecSource::new(specs(5), arrivals(n, 5));
+        let mut pre = Prefetch::start(VecSource::new(specs(5), arrivals(n, 5)));
+        let (mut t1, mut t2) = (FunctionTable::new(), FunctionTable::new());
+        loop {
+            let a = direct.next_arrival(&mut t1).unwrap();
+            let b = pre.next_arrival(&mut t2).unwrap();
+            assert_eq!(a, b);
+            if a.is_none() {
+                break;
+            }
+        }
+        assert!(pre.reached_end());
+        assert_eq!(t1.len(), t2.len());
+        for ((_, x), (_, y)) in t1.iter().zip(t2.iter()) {
+            assert_eq!(x, y);
+        }
+        pre.finish().unwrap();
+    }
+
+    #[test]
+    fn ids_follow_the_engines_table_when_it_already_holds_functions() {
+        let mut pre = Prefetch::start(VecSource::new(specs(2), arrivals(4, 2)));
+        let mut table = FunctionTable::new();
+        table.push(FunctionSpec {
+            name: "registered-before".into(),
+            memory_mb: 1,
+        });
+        let a = pre.next_arrival(&mut table).unwrap().unwrap();
+        assert_eq!(a.function, FunctionId(1));
+        assert_eq!(table.get(a.function).name, "f0");
+    }
+
+    /// Fails at its `fail_at`-th arrival.
+    struct Failing {
+        inner: VecSource,
+        left: u64,
+    }
+
+    impl ArrivalSource for Failing {
+        fn next_arrival(
+            &mut self,
+            functions: &mut FunctionTable,
+        ) -> Result<Option<Arrival>, SourceError> {
+            if self.left == 0 {
+                return Err("row 12: bad duration".into());
+            }
+            self.left -= 1;
+            self.inner.next_arrival(functions)
+        }
+    }
+
+    #[test]
+    fn an_error_comes_after_the_arrivals_read_before_it() {
+        let fail_at = BATCH as u64 + 3;
+        let mut pre = Prefetch::start(Failing {
+            inner: VecSource::new(specs(1), arrivals(2 * BATCH as u64, 1)),
+            left: fail_at,
+        });
+        let mut table = FunctionTable::new();
+        for _ in 0..fail_at {
+            assert!(pre.next_arrival(&mut table).unwrap().is_some());
+        }
+        let e = pre.next_arrival(&mut table).unwrap_err();
+        assert_eq!(e.to_string(), "row 12: bad duration");
+        assert!(!pre.reached_end());
+    }
+
+    #[test]
+    fn stopping_early_stops_the_reader() {
+        let mut pre = Prefetch::start(VecSource::new(specs(1), arrivals(100 * BATCH as u64, 1)));
+        let mut table = FunctionTable::new();
+        pre.next_arrival(&mut table).unwrap();
+        // The reader is blocked DEPTH batches ahead; finishing must not hang.
+        let _source = pre.finish().unwrap();
+    }
+}
