@@ -4,9 +4,11 @@
 //! [`Prefetch`] moves a source to a reader thread, which pulls arrivals in batches of
 //! [`BATCH`] and hands them over a bounded channel ([`DEPTH`] batches ahead, so memory stays
 //! flat); the engine's side replays them in order. The reader registers functions in a table
-//! of its own; each batch carries the functions first seen in it, which the engine's side
-//! registers in its table before handing out the arrivals that name them (ids are mapped,
-//! so another registrant of the engine's table does not shift them). A source error travels
+//! of its own; each batch carries the functions first seen in it and, per arrival, how many
+//! functions the source had registered when it returned that arrival, so the engine's side
+//! registers each function in the engine's table at the very call where the source itself
+//! would have (provisioned instances start then), and maps ids (another registrant of the
+//! engine's table does not shift them). A source error travels
 //! after the arrivals read before it, so the engine meets it exactly where it would have.
 //!
 //! The reader runs ahead of the engine: use it only when the engine reads the whole trace
@@ -26,7 +28,11 @@ pub const DEPTH: usize = 4;
 
 struct Batch {
     functions: Vec<FunctionSpec>,
-    arrivals: Vec<Arrival>,
+    /// Each arrival with the size of the reader's function table after the call that
+    /// returned it.
+    arrivals: Vec<(Arrival, u32)>,
+    /// The table's size after the last call.
+    final_count: u32,
     /// Set on the last batch: the end of the trace, or the error that stopped it.
     end: Option<Result<(), SourceError>>,
 }
@@ -35,7 +41,10 @@ struct Batch {
 pub struct Prefetch<S: ArrivalSource + Send + 'static> {
     rx: Option<Receiver<Batch>>,
     reader: Option<JoinHandle<S>>,
-    current: std::vec::IntoIter<Arrival>,
+    current: std::vec::IntoIter<(Arrival, u32)>,
+    /// Functions the reader registered that the engine's table does not have yet.
+    specs: std::collections::VecDeque<FunctionSpec>,
+    final_count: u32,
     /// The reader's function ids mapped to the engine's.
     ids: Vec<FunctionId>,
     pending_end: Option<Result<(), SourceError>>,
@@ -57,7 +66,7 @@ impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
                 let mut end = None;
                 while arrivals.len() < BATCH {
                     match source.next_arrival(&mut table) {
-                        Ok(Some(a)) => arrivals.push(a),
+                        Ok(Some(a)) => arrivals.push((a, table.len() as u32)),
                         Ok(None) => {
                             end = Some(Ok(()));
                             break;
@@ -71,11 +80,13 @@ impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
                 let functions = table.iter().skip(known).map(|(_, f)| f.clone()).collect();
                 known = table.len();
                 let last = end.is_some();
+                let final_count = table.len() as u32;
                 // The engine's side hung up (the run stopped): nothing more to read.
                 if tx
                     .send(Batch {
                         functions,
                         arrivals,
+                        final_count,
                         end,
                     })
                     .is_err()
@@ -89,10 +100,23 @@ impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
             rx: Some(rx),
             reader: Some(reader),
             current: Vec::new().into_iter(),
+            specs: std::collections::VecDeque::new(),
+            final_count: 0,
             ids: Vec::new(),
             pending_end: None,
             horizon,
             ended: false,
+        }
+    }
+
+    /// Registers the reader's functions in the engine's table up to `count` of them.
+    fn register(&mut self, functions: &mut FunctionTable, count: u32) {
+        while self.ids.len() < count as usize {
+            let spec = self
+                .specs
+                .pop_front()
+                .expect("the batch carried its functions");
+            self.ids.push(functions.push(spec));
         }
     }
 
@@ -117,11 +141,13 @@ impl<S: ArrivalSource + Send + 'static> ArrivalSource for Prefetch<S> {
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
         loop {
-            if let Some(mut a) = self.current.next() {
+            if let Some((mut a, count)) = self.current.next() {
+                self.register(functions, count);
                 a.function = self.ids[a.function.index()];
                 return Ok(Some(a));
             }
             if let Some(end) = self.pending_end.take() {
+                self.register(functions, self.final_count);
                 self.ended = end.is_ok();
                 return end.map(|()| None);
             }
@@ -134,9 +160,8 @@ impl<S: ArrivalSource + Send + 'static> ArrivalSource for Prefetch<S> {
             let Ok(batch) = rx.recv() else {
                 return Err("the trace reader thread stopped early (it panicked)".into());
             };
-            for f in batch.functions {
-                self.ids.push(functions.push(f));
-            }
+            self.specs.extend(batch.functions);
+            self.final_count = batch.final_count;
             self.current = batch.arrivals.into_iter();
             self.pending_end = batch.end;
         }
@@ -192,6 +217,48 @@ mod tests {
             assert_eq!(x, y);
         }
         pre.finish().unwrap();
+    }
+
+    /// Registers function k at its k-th call, like a reader meeting names row by row.
+    struct Lazy {
+        n: u32,
+        calls: u32,
+    }
+
+    impl ArrivalSource for Lazy {
+        fn next_arrival(
+            &mut self,
+            functions: &mut FunctionTable,
+        ) -> Result<Option<Arrival>, SourceError> {
+            if self.calls == self.n {
+                return Ok(None);
+            }
+            let f = functions.push(FunctionSpec {
+                name: format!("g{}", self.calls),
+                memory_mb: 1,
+            });
+            self.calls += 1;
+            Ok(Some(Arrival {
+                time: SimTime(self.calls as u64),
+                function: f,
+                duration: SimDuration(1),
+                cold_start: None,
+            }))
+        }
+    }
+
+    #[test]
+    fn functions_reach_the_engines_table_at_the_call_the_source_registers_them() {
+        let n = BATCH as u32 + 5;
+        let mut pre = Prefetch::start(Lazy { n, calls: 0 });
+        let mut table = FunctionTable::new();
+        for k in 0..n {
+            let a = pre.next_arrival(&mut table).unwrap().unwrap();
+            assert_eq!(table.len(), k as usize + 1, "call {k}");
+            assert_eq!(table.get(a.function).name, format!("g{k}"));
+        }
+        assert!(pre.next_arrival(&mut table).unwrap().is_none());
+        assert_eq!(table.len(), n as usize);
     }
 
     #[test]
