@@ -164,7 +164,7 @@ impl<E: Copy> EventQueue<E> {
             }
             self.scratch = moving;
             if self.buckets[0].len() > 1 {
-                self.buckets[0].sort_unstable_by(|a, b| b.key.cmp(&a.key));
+                self.buckets[0].sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
             }
         }
         let e = self.buckets[0].pop().expect("bucket 0 holds the minimum");
