@@ -39,6 +39,7 @@ use crate::definition::{Kind, Orchestrator, Passing, Prewarm, Workflows, DURABLE
 use crate::pricing::{self, OrchestrationUsage, StoragePrices};
 use crate::stats::{ExecutionRecord, WorkflowStats};
 use crate::DataSpec;
+use faasim_sim::digest::Digest;
 use faasim_sim::rng::SimRng;
 use faasim_sim::{
     Arrival, Extension, FunctionId, FunctionSpec, Hold, InvocationRecord, Money, Outcome,
@@ -154,10 +155,12 @@ pub struct RuntimeConfig {
 }
 
 /// Everything a run's workflows did, read after the run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WorkflowReport {
     /// One entry per workflow, in definition (name) order.
     pub workflows: Vec<WorkflowStats>,
+    /// End-to-end latency of every completed execution, µs.
+    pub latency_us: Digest,
     /// What the orchestrators and storage were used for.
     pub usage: OrchestrationUsage,
     /// Storage prices of data passing.
@@ -192,10 +195,12 @@ pub struct Orchestration(Rc<RefCell<Runtime>>);
 pub struct ReportHandle(Rc<RefCell<Runtime>>);
 
 impl ReportHandle {
-    /// The report (executions still running at the end are `executions − completed −
-    /// failed`).
-    pub fn report(&self) -> WorkflowReport {
-        self.0.borrow().report.clone()
+    /// The report, after the run (executions still running at the end are `executions −
+    /// completed − failed`). Drops the execution sink.
+    pub fn finish(self) -> WorkflowReport {
+        let mut rt = self.0.borrow_mut();
+        rt.sink = None;
+        rt.report.clone()
     }
 }
 
@@ -221,6 +226,7 @@ pub fn orchestration(
             .iter()
             .map(|w| WorkflowStats::new(&w.name, w.orchestrator))
             .collect(),
+        latency_us: Digest::run_wide(),
         usage: OrchestrationUsage::default(),
         storage_prices: Some(storage_prices(&cfg.data)),
     };
@@ -874,6 +880,9 @@ impl Runtime {
             storage_cost: storage,
         };
         self.report.workflows[x.wf as usize].add(&rec);
+        if completed {
+            self.report.latency_us.add(latency_us);
+        }
         if let Some(sink) = self.sink.as_mut() {
             sink(&rec);
         }
