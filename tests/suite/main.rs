@@ -11,6 +11,8 @@
 //! - `autoscaling`: Knative's KPA driving the engine.
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
+//! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
+//!   pre-warming, Durable replays, bad definitions).
 
 mod autoscaling;
 mod billing;
@@ -22,3 +24,4 @@ mod invariants;
 mod processor_sharing;
 mod real_traces;
 mod theory;
+mod workflows;
