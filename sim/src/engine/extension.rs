@@ -235,11 +235,15 @@ impl Engine<'_> {
     }
 
     /// Hands an ended invocation to the extension and schedules what it submits.
+    #[inline]
     pub(super) fn notify_extension(
         &mut self,
         rec: &InvocationRecord,
         tag: u64,
     ) -> Result<(), SimError> {
+        if self.extension.is_none() {
+            return Ok(());
+        }
         let tag = (tag != NO_TAG).then_some(tag);
         self.with_extension(|ext, submit| ext.on_end(rec, tag, submit))
     }
@@ -257,36 +261,45 @@ impl Engine<'_> {
         self.with_extension(|ext, submit| ext.on_arrival(&a, submit))
     }
 
-    /// An execution ended: complete it, unless the extension holds it open.
+    /// An execution ended: complete it, unless the extension holds it open. The trace's
+    /// invocations (no tag) pay one comparison.
+    #[inline]
     pub(super) fn execution_ended(&mut self, slot: u32) -> Result<(), SimError> {
-        let inv = self.invs[slot as usize];
-        if inv.tag != NO_TAG && self.extension.is_some() {
-            let hold = Hold { slot, gen: inv.gen };
-            let inst = &self.instances[inv.instance as usize];
-            let rec = InvocationRecord {
-                id: inv.seq,
-                function: inv.function,
-                outcome: Outcome::Completed,
-                arrival: inv.arrival,
-                dispatched: inv.dispatched,
-                start: inv.start,
-                end: self.now,
-                cold_start: inv.cold,
-                init: inv.init,
-                worker: Some(inst.worker),
-                instance: Some(InstanceId(inv.instance)),
-                memory_mb: inst.memory_mb,
-                charge: Default::default(),
-            };
-            let mut held = false;
-            self.with_extension(|ext, submit| {
-                held = ext.on_execution_end(&rec, inv.tag, hold, submit);
-            })?;
-            if held {
-                return Ok(());
-            }
+        if self.invs[slot as usize].tag != NO_TAG
+            && self.extension.is_some()
+            && self.held_by_extension(slot)?
+        {
+            return Ok(());
         }
         self.finish_execution(slot)
+    }
+
+    /// Asks the extension whether it holds the ended execution `slot` open.
+    #[inline(never)]
+    fn held_by_extension(&mut self, slot: u32) -> Result<bool, SimError> {
+        let inv = self.invs[slot as usize];
+        let hold = Hold { slot, gen: inv.gen };
+        let inst = &self.instances[inv.instance as usize];
+        let rec = InvocationRecord {
+            id: inv.seq,
+            function: inv.function,
+            outcome: Outcome::Completed,
+            arrival: inv.arrival,
+            dispatched: inv.dispatched,
+            start: inv.start,
+            end: self.now,
+            cold_start: inv.cold,
+            init: inv.init,
+            worker: Some(inst.worker),
+            instance: Some(InstanceId(inv.instance)),
+            memory_mb: inst.memory_mb,
+            charge: Default::default(),
+        };
+        let mut held = false;
+        self.with_extension(|ext, submit| {
+            held = ext.on_execution_end(&rec, inv.tag, hold, submit);
+        })?;
+        Ok(held)
     }
 
     /// Runs a submission when its instant comes.
