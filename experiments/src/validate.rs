@@ -1330,85 +1330,6 @@ pub fn validate(
     Ok(outcomes)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn erlang_formulas_match_tables() {
-        // Erlang-B(5, 3) = 0.11005; Erlang-C(4, 3) = 0.50943.
-        assert!((erlang_b(5, 3.0) - 0.110_054).abs() < 1e-5);
-        assert!((erlang_c(4, 3.0) - 0.509_434).abs() < 1e-5);
-        assert_eq!(erlang_b(0, 2.0), 1.0);
-    }
-
-    #[test]
-    fn a_stochastic_check_fails_outside_four_standard_errors() {
-        let inside = Check::within_se("t", "x", 1.0, 1.0 + 3.99 * 0.1, 0.1);
-        assert_eq!(inside.status, Status::Pass);
-        assert!((inside.tolerance - 0.4).abs() < 1e-12);
-        assert_eq!(inside.standard_error, Some(0.1));
-        for measured in [1.0 + 4.01 * 0.1, 1.0 - 4.01 * 0.1, f64::NAN] {
-            let outside = Check::within_se("t", "x", 1.0, measured, 0.1);
-            assert_eq!(outside.status, Status::Fail, "{measured}");
-        }
-        // A published figure's precision widens the tolerance by exactly that much.
-        let p = Check::within_se_plus("t", "x", 1.0, 1.0 + 0.4 + 0.04, 0.1, 0.05);
-        assert_eq!(p.status, Status::Pass);
-        let p = Check::within_se_plus("t", "x", 1.0, 1.0 + 0.4 + 0.06, 0.1, 0.05);
-        assert_eq!(p.status, Status::Fail);
-    }
-
-    #[test]
-    fn skipped_and_broken_checks_never_pass() {
-        assert_eq!(
-            Check::skipped("t", "x", 1.0, "missing").status,
-            Status::Skip
-        );
-        assert_eq!(Check::broken("t", "x", 1.0, "bad").status, Status::Fail);
-        assert_eq!(Check::holds("t", "x", false).status, Status::Fail);
-        assert_eq!(Check::holds("t", "x", true).status, Status::Pass);
-    }
-
-    #[test]
-    fn estimates_over_replications() {
-        let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0]);
-        assert_eq!(e.mean, 2.5);
-        assert!((e.sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
-        assert!((e.se() - e.sd / 2.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn exact_cases_pass() {
-        let ctx = Context {
-            traces: PathBuf::from(SAMPLES_DIR),
-        };
-        for c in [
-            processor_sharing_case(&ctx),
-            hand_trace_case(&ctx),
-            aws_billing_case(&ctx),
-        ] {
-            for check in c {
-                assert_eq!(check.status, Status::Pass, "{check:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn trace_cases_skip_every_check_when_the_traces_are_missing() {
-        let ctx = Context {
-            traces: PathBuf::from(SAMPLES_DIR).join("no-such-folder"),
-        };
-        for checks in [trace_replay_case(&ctx), hybrid_vs_fixed_case(&ctx)] {
-            assert!(!checks.is_empty());
-            for check in checks {
-                assert_eq!(check.status, Status::Skip, "{check:?}");
-                assert!(check.note.contains("no-such-folder"), "{check:?}");
-            }
-        }
-    }
-}
-
 // ----- workflows -----
 
 fn step_functions_case(_: &Context) -> Vec<Check> {
@@ -1534,4 +1455,83 @@ fn workflow_cascade_case(_: &Context) -> Vec<Check> {
         ));
     }
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn erlang_formulas_match_tables() {
+        // Erlang-B(5, 3) = 0.11005; Erlang-C(4, 3) = 0.50943.
+        assert!((erlang_b(5, 3.0) - 0.110_054).abs() < 1e-5);
+        assert!((erlang_c(4, 3.0) - 0.509_434).abs() < 1e-5);
+        assert_eq!(erlang_b(0, 2.0), 1.0);
+    }
+
+    #[test]
+    fn a_stochastic_check_fails_outside_four_standard_errors() {
+        let inside = Check::within_se("t", "x", 1.0, 1.0 + 3.99 * 0.1, 0.1);
+        assert_eq!(inside.status, Status::Pass);
+        assert!((inside.tolerance - 0.4).abs() < 1e-12);
+        assert_eq!(inside.standard_error, Some(0.1));
+        for measured in [1.0 + 4.01 * 0.1, 1.0 - 4.01 * 0.1, f64::NAN] {
+            let outside = Check::within_se("t", "x", 1.0, measured, 0.1);
+            assert_eq!(outside.status, Status::Fail, "{measured}");
+        }
+        // A published figure's precision widens the tolerance by exactly that much.
+        let p = Check::within_se_plus("t", "x", 1.0, 1.0 + 0.4 + 0.04, 0.1, 0.05);
+        assert_eq!(p.status, Status::Pass);
+        let p = Check::within_se_plus("t", "x", 1.0, 1.0 + 0.4 + 0.06, 0.1, 0.05);
+        assert_eq!(p.status, Status::Fail);
+    }
+
+    #[test]
+    fn skipped_and_broken_checks_never_pass() {
+        assert_eq!(
+            Check::skipped("t", "x", 1.0, "missing").status,
+            Status::Skip
+        );
+        assert_eq!(Check::broken("t", "x", 1.0, "bad").status, Status::Fail);
+        assert_eq!(Check::holds("t", "x", false).status, Status::Fail);
+        assert_eq!(Check::holds("t", "x", true).status, Status::Pass);
+    }
+
+    #[test]
+    fn estimates_over_replications() {
+        let e = Estimate::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(e.mean, 2.5);
+        assert!((e.sd - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!((e.se() - e.sd / 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn exact_cases_pass() {
+        let ctx = Context {
+            traces: PathBuf::from(SAMPLES_DIR),
+        };
+        for c in [
+            processor_sharing_case(&ctx),
+            hand_trace_case(&ctx),
+            aws_billing_case(&ctx),
+        ] {
+            for check in c {
+                assert_eq!(check.status, Status::Pass, "{check:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn trace_cases_skip_every_check_when_the_traces_are_missing() {
+        let ctx = Context {
+            traces: PathBuf::from(SAMPLES_DIR).join("no-such-folder"),
+        };
+        for checks in [trace_replay_case(&ctx), hybrid_vs_fixed_case(&ctx)] {
+            assert!(!checks.is_empty());
+            for check in checks {
+                assert_eq!(check.status, Status::Skip, "{check:?}");
+                assert!(check.note.contains("no-such-folder"), "{check:?}");
+            }
+        }
+    }
 }

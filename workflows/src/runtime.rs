@@ -170,6 +170,10 @@ pub struct WorkflowReport {
 /// Called with every finished execution (`executions.csv`).
 pub type ExecutionSink = Box<dyn FnMut(&ExecutionRecord)>;
 
+/// The functions (with instance counts) entered after a state, and the expected time from
+/// its entry until then, µs.
+type Successors = (Vec<(u32, u32)>, u64);
+
 struct Runtime {
     wfs: Workflows,
     /// Engine function id → workflow index (`NONE`: not a workflow).
@@ -180,7 +184,7 @@ struct Runtime {
     cold_est: Vec<u64>,
     /// Per workflow, per state: the functions (and instance counts) of the states that
     /// follow it, and the expected time from its entry until they are entered, µs.
-    successors: Vec<Vec<(Vec<(u32, u32)>, u64)>>,
+    successors: Vec<Vec<Successors>>,
     execs: Vec<Exec>,
     free: Vec<u32>,
     next_id: u64,
@@ -265,11 +269,7 @@ fn ms_to_us(ms: f64) -> u64 {
 
 /// The functions entered after state `s` (through waits and choices' likeliest branch, into
 /// parallel branches), with instance counts, and the expected time until then.
-fn successor_targets(
-    wfs: &Workflows,
-    wf: &crate::definition::Workflow,
-    s: u32,
-) -> (Vec<(u32, u32)>, u64) {
+fn successor_targets(wfs: &Workflows, wf: &crate::definition::Workflow, s: u32) -> Successors {
     fn resolve(wf: &crate::definition::Workflow, x: u32, out: &mut Vec<(u32, u32)>, depth: u32) {
         if depth > 64 {
             return;

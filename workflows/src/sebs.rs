@@ -139,7 +139,7 @@ fn flatten(
     let full = |n: &str| format!("{prefix}{n}");
     for (sname, s) in states {
         let path = full(sname);
-        let next = s.get("next").and_then(Value::as_str).map(|n| full(n));
+        let next = s.get("next").and_then(Value::as_str).map(full);
         let ty = str_field(s, "type", &path)?;
         match ty {
             "task" => {
