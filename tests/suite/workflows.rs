@@ -268,16 +268,17 @@ fn speculative_prewarming_removes_the_cascade_after_the_first_step() {
     let lat: Vec<u64> = spec.execs.iter().map(|e| e.latency_us()).collect();
     assert_eq!(lat, vec![480_000, 480_000]);
     assert_eq!(spec.execs[0].cold_starts, 1);
-    // The pre-warmed instances idled from ready to use: b 110 → 320 ms, c 320 → 530 ms,
-    // i.e. more idle memory than reactive.
+    // The pre-warmed instances idled from ready to use (b 100 → 320 ms, c 100 → 430 ms):
+    // more idle memory than reactive.
     assert!(spec.stats.wasted_memory_gb_s() > reactive.stats.wasted_memory_gb_s());
 }
 
 #[test]
 fn just_in_time_prewarming_starts_the_successor_at_its_predicted_need() {
-    // JIT: entering a at 10 ms, b is predicted to be entered at 10 + 200 (a's mean) + 10
-    // (mean transition) = 220 ms; its cold start is 100 ms, so it starts at 120 and is ready
-    // at 220, before b arrives at 320 (a itself was cold): b warm. Likewise c. 480 ms.
+    // JIT, from the execution's start at 0: a is expected to be entered at 10 ms (one mean
+    // transition), b at 10 + 200 + 10 = 220 ms, c at 220 + 100 + 10 = 330 ms; with cold
+    // starts of 100 ms, b's instance starts at 120 (ready 220) and c's at 230 (ready 330).
+    // a itself is cold, so b arrives at 320 and c at 430: both warm. 480 ms.
     let text = CHAIN3.replace("start = \"a\"", "start = \"a\"\nprewarm = \"just-in-time\"");
     let r = run_wf(&text, "etl", &[0], 0.5, no_data());
     assert_eq!(r.execs[0].latency_us(), 480_000);

@@ -74,12 +74,15 @@ pub enum Prewarm {
     /// Reactive: an instance starts when a request finds none.
     #[default]
     None,
-    /// Xanadu's speculative provisioning (Daw et al., Middleware'20, §4): when an execution
-    /// enters a state, instances start for the states that follow (the most likely branch of
-    /// a choice).
+    /// Xanadu's speculative provisioning (Daw et al., "Xanadu: Mitigating Cascading Cold
+    /// Starts in Serverless Function Chain Deployments", Middleware'20): when an execution
+    /// starts, instances start at once for every state along its most likely path (every
+    /// parallel branch, the heaviest branch of a choice). Differs from Xanadu in that the
+    /// likely path comes from the definition's weights, not from profiled executions.
     Speculative,
-    /// Xanadu's just-in-time provisioning: a successor's instance starts at the predicted
-    /// end of its predecessor minus the successor's expected cold start.
+    /// Xanadu's just-in-time provisioning: each state's instance along the likely path
+    /// starts at the state's expected entry (mean durations and transitions) minus its
+    /// function's expected cold start.
     JustInTime,
 }
 

@@ -170,10 +170,6 @@ pub struct WorkflowReport {
 /// Called with every finished execution (`executions.csv`).
 pub type ExecutionSink = Box<dyn FnMut(&ExecutionRecord)>;
 
-/// The functions (with instance counts) entered after a state, and the expected time from
-/// its entry until then, µs.
-type Successors = (Vec<(u32, u32)>, u64);
-
 struct Runtime {
     wfs: Workflows,
     /// Engine function id → workflow index (`NONE`: not a workflow).
@@ -182,9 +178,8 @@ struct Runtime {
     data: DataSpec,
     storage_latency_us: u64,
     cold_est: Vec<u64>,
-    /// Per workflow, per state: the functions (and instance counts) of the states that
-    /// follow it, and the expected time from its entry until they are entered, µs.
-    successors: Vec<Vec<Successors>>,
+    /// Per workflow: its pre-warming plan.
+    plans: Vec<Plan>,
     execs: Vec<Exec>,
     free: Vec<u32>,
     next_id: u64,
@@ -215,15 +210,7 @@ pub fn orchestration(
     cfg: RuntimeConfig,
     sink: Option<ExecutionSink>,
 ) -> (Orchestration, ReportHandle) {
-    let successors = wfs
-        .workflows
-        .iter()
-        .map(|wf| {
-            (0..wf.states.len() as u32)
-                .map(|s| successor_targets(&wfs, wf, s))
-                .collect()
-        })
-        .collect();
+    let plans = wfs.workflows.iter().map(likely_path).collect();
     let report = WorkflowReport {
         workflows: wfs
             .workflows
@@ -240,7 +227,7 @@ pub fn orchestration(
         data: cfg.data,
         cold_est: cfg.cold_start_estimate_us,
         wf_of_fn: Vec::new(),
-        successors,
+        plans,
         wfs,
         execs: Vec::new(),
         free: Vec::new(),
@@ -267,62 +254,61 @@ fn ms_to_us(ms: f64) -> u64 {
         .as_micros()
 }
 
-/// The functions entered after state `s` (through waits and choices' likeliest branch, into
-/// parallel branches), with instance counts, and the expected time until then.
-fn successor_targets(wfs: &Workflows, wf: &crate::definition::Workflow, s: u32) -> Successors {
-    fn resolve(wf: &crate::definition::Workflow, x: u32, out: &mut Vec<(u32, u32)>, depth: u32) {
-        if depth > 64 {
-            return;
+/// The workflow's most likely path from its start (every branch of a parallel, the
+/// heaviest branch of a choice): each task's function, the instances it needs, and when it
+/// is expected to be entered, µs after the start state is entered (mean durations and
+/// transitions). The start state itself is left out: its request is already on its way.
+fn likely_path(wf: &crate::definition::Workflow) -> Plan {
+    fn walk(
+        wf: &crate::definition::Workflow,
+        s: u32,
+        t: u64,
+        out: &mut Vec<(u32, u32, u64)>,
+        depth: u32,
+    ) -> u64 {
+        if depth > MAX_PLAN_DEPTH {
+            return t;
         }
-        let st = &wf.states[x as usize];
-        match &st.kind {
-            Kind::Task(op) => out.push((op.function, 1)),
+        let mt = wf.mean_transition_us;
+        let st = &wf.states[s as usize];
+        let done = match &st.kind {
+            Kind::Task(op) => {
+                out.push((op.function, 1, t));
+                t + op.mean_duration_us
+            }
             Kind::Map {
                 op,
+                items,
                 max_concurrency,
-                ..
-            } => out.push((op.function, *max_concurrency)),
-            Kind::Parallel(b) => {
-                for &t in b {
-                    resolve(wf, t, out, depth + 1);
-                }
+            } => {
+                out.push((op.function, *max_concurrency, t));
+                t + op.mean_duration_us * items.div_ceil(*max_concurrency) as u64
             }
-            Kind::Choice { likely, .. } => resolve(wf, *likely, out, depth + 1),
-            Kind::Wait(_) => {
-                if let Some(n) = st.next {
-                    resolve(wf, n, out, depth + 1)
-                }
-            }
+            Kind::Wait(d) => t + d.as_micros(),
+            Kind::Parallel(b) => b
+                .iter()
+                .map(|&x| walk(wf, x, t + mt, out, depth + 1))
+                .max()
+                .unwrap_or(t),
+            Kind::Choice { likely, .. } => return walk(wf, *likely, t + mt, out, depth + 1),
+        };
+        match st.next {
+            Some(n) => walk(wf, n, done + mt, out, depth + 1),
+            None => done,
         }
     }
-    let _ = wfs;
-    let st = &wf.states[s as usize];
     let mut out = Vec::new();
-    let own_us = match &st.kind {
-        Kind::Task(op) => op.mean_duration_us,
-        Kind::Map {
-            op,
-            items,
-            max_concurrency,
-        } => op.mean_duration_us * items.div_ceil(*max_concurrency) as u64,
-        Kind::Wait(d) => d.as_micros(),
-        _ => 0,
-    };
-    match &st.kind {
-        Kind::Choice { likely, .. } => resolve(wf, *likely, &mut out, 0),
-        Kind::Parallel(b) => {
-            for &t in b {
-                resolve(wf, t, &mut out, 0);
-            }
-        }
-        _ => {
-            if let Some(n) = st.next {
-                resolve(wf, n, &mut out, 0)
-            }
-        }
-    }
-    (out, own_us + wf.mean_transition_us)
+    walk(wf, wf.start, 0, &mut out, 0);
+    out.retain(|&(_, _, t)| t > 0);
+    out
 }
+
+/// A workflow's pre-warming plan: (function, instances, expected entry µs after the start).
+type Plan = Vec<(u32, u32, u64)>;
+
+/// Bounds the walk of [`likely_path`] (definitions are acyclic and at most
+/// [`MAX_STATES`](crate::definition::MAX_STATES) long).
+const MAX_PLAN_DEPTH: u32 = 10_000;
 
 impl Extension for Orchestration {
     fn on_function(&mut self, id: FunctionId, spec: &FunctionSpec) -> bool {
@@ -398,6 +384,7 @@ impl Runtime {
             };
             x.frames.clear();
         }
+        self.prewarm(wf, submit);
         let t = self.alloc_token(e, NONE, now, PathTimes::default(), 0, None);
         let start = self.wfs.workflows[wf as usize].start;
         if self.orchestrator(e) == Orchestrator::Durable {
@@ -486,22 +473,21 @@ impl Runtime {
         d
     }
 
-    fn prewarm(&mut self, e: u32, s: u32, at: SimTime, submit: &mut Submit<'_>) {
-        let wfi = self.execs[e as usize].wf as usize;
-        let mode = self.wfs.workflows[wfi].prewarm;
-        if mode == Prewarm::None {
+    /// Xanadu's pre-warming along the likely path, when an execution starts at `now`:
+    /// speculative starts every instance at once; just-in-time starts each at its state's
+    /// expected entry minus its function's expected cold start.
+    fn prewarm(&mut self, wf: u32, submit: &mut Submit<'_>) {
+        let w = &self.wfs.workflows[wf as usize];
+        if w.prewarm == Prewarm::None {
             return;
         }
-        let (targets, until_us) = &self.successors[wfi][s as usize];
-        for &(f, count) in targets {
-            let when = match mode {
-                Prewarm::Speculative => at,
-                _ => {
-                    let t = at + SimDuration(*until_us);
-                    SimTime(t.as_micros().saturating_sub(self.cold_est[f as usize])).max(at)
-                }
+        let base = w.mean_transition_us;
+        for &(f, count, t) in &self.plans[wf as usize] {
+            let after = match w.prewarm {
+                Prewarm::JustInTime => (base + t).saturating_sub(self.cold_est[f as usize]),
+                _ => 0,
             };
-            submit.prewarm(when - submit.now(), FunctionId(f), count);
+            submit.prewarm(SimDuration(after), FunctionId(f), count);
         }
     }
 
@@ -559,7 +545,6 @@ impl Runtime {
             tk.state = s;
             tk.at = at;
         }
-        self.prewarm(e, s, at, submit);
         let wfi = self.execs[e as usize].wf as usize;
         let st = &self.wfs.workflows[wfi].states[s as usize];
         match &st.kind {
