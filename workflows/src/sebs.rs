@@ -12,8 +12,9 @@
 //! | `repeat` (`func_name`, `count`) | a chain of `count` tasks | `<state>#1` … |
 //! | `loop` (`func_name`, `array`) | a chain of [`SebsOptions::items`] tasks | a sequential map |
 //!
-//! Not mapped: `failure` edges (faasim has no failed tasks to take them) are ignored, and a
-//! map whose sub-workflow has more than one state is refused with an error naming it.
+//! Not mapped: `failure` edges (faasim has no failed tasks to take them) are ignored and the
+//! states only they reach are dropped (trip-booking's compensations), and a map whose
+//! sub-workflow has more than one state is refused with an error naming it.
 
 use crate::definition::{ChoiceSpec, DurationSpec, Orchestrator, Prewarm, StateSpec, WorkflowSpec};
 use serde::{Deserialize, Serialize};
@@ -86,6 +87,7 @@ pub fn import(
     })?;
     let mut states = BTreeMap::new();
     let start = flatten(&v, "", o, &mut states)?;
+    prune(&start, &mut states);
     let name = o.name.clone().unwrap_or_else(|| name.to_owned());
     Ok((
         name,
@@ -97,6 +99,29 @@ pub fn import(
             states,
         },
     ))
+}
+
+/// Drops the states reachable only through `failure` edges (which faasim does not take).
+fn prune(start: &str, states: &mut BTreeMap<String, StateSpec>) {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut work = vec![start.to_owned()];
+    while let Some(s) = work.pop() {
+        if !seen.insert(s.clone()) {
+            continue;
+        }
+        let Some(st) = states.get(&s) else { continue };
+        match st {
+            StateSpec::Task { next, .. }
+            | StateSpec::Map { next, .. }
+            | StateSpec::Wait { next, .. } => work.extend(next.iter().cloned()),
+            StateSpec::Parallel { branches, next } => {
+                work.extend(branches.iter().cloned());
+                work.extend(next.iter().cloned());
+            }
+            StateSpec::Choice { choices } => work.extend(choices.iter().map(|c| c.next.clone())),
+        }
+    }
+    states.retain(|k, _| seen.contains(k));
 }
 
 fn err(state: &str, message: impl Into<String>) -> SebsError {
@@ -290,6 +315,26 @@ mod tests {
             ]
         );
         Workflows::compile(&BTreeMap::from([("x".to_owned(), spec)])).unwrap();
+    }
+
+    #[test]
+    fn every_published_definition_imports_and_compiles() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sebs");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&p).unwrap();
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let (name, spec) = import(&text, &stem, &SebsOptions::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            Workflows::compile(&BTreeMap::from([(name, spec)]))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            n += 1;
+        }
+        assert_eq!(n, 13);
     }
 
     #[test]
