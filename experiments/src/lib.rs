@@ -26,6 +26,7 @@ pub mod shared;
 pub mod stats;
 pub mod sweep;
 pub mod validate;
+pub mod workflows;
 
 pub use runner::{run_scenario, RunError, RunOutcome};
 pub use scenario::{load, LoadedScenario, Scenario, ScenarioError};

@@ -2,7 +2,7 @@
 //! field order. Every file is written under a temporary name and renamed when complete, so
 //! an interrupted or failed run never leaves a file that looks whole.
 
-use faasim_sim::{FunctionTable, InvocationRecord, Recorder, RunReport, RunStats, Sample};
+use faasim_sim::{FunctionTable, InvocationRecord, Money, Recorder, RunReport, RunStats, Sample};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -282,6 +282,27 @@ pub struct SummaryRow {
     pub unfinished: u64,
     /// Instances removed by the autoscaler (KPA scale-downs), not keep-alive expiries.
     pub evictions_scaled_down: u64,
+    /// Workflow executions started (trace rows of a workflow's name); 0 without workflows.
+    pub workflow_executions: u64,
+    /// Workflow executions completed.
+    pub workflow_completed: u64,
+    /// End-to-end latency of completed workflow executions, ms: mean, p50, p99.
+    pub workflow_latency_mean_ms: f64,
+    /// Median.
+    pub workflow_latency_p50_ms: f64,
+    /// 99th percentile.
+    pub workflow_latency_p99_ms: f64,
+    /// Cold starts of the executions' tasks.
+    pub workflow_cold_starts: u64,
+    /// State transitions of every execution.
+    pub state_transitions: u64,
+    /// The month's orchestration bill (tiers and free tier applied), USD; included in
+    /// `user_cost_usd`.
+    pub orchestration_cost_usd: f64,
+    /// Mean data transfer time per ended execution, ms.
+    pub data_transfer_ms_mean: f64,
+    /// Storage requests of workflow data passing, USD; included in `user_cost_usd`.
+    pub workflow_storage_cost_usd: f64,
     /// Wall-clock time of the simulation, s (not reproducible between runs).
     pub wall_s: f64,
     /// `invocations / wall_s`: invocations simulated per wall-clock second.
@@ -346,6 +367,16 @@ impl SummaryRow {
             vm_hours: 0.0,
             unfinished: s.unfinished,
             evictions_scaled_down: s.evictions_scaled_down,
+            workflow_executions: 0,
+            workflow_completed: 0,
+            workflow_latency_mean_ms: 0.0,
+            workflow_latency_p50_ms: 0.0,
+            workflow_latency_p99_ms: 0.0,
+            workflow_cold_starts: 0,
+            state_transitions: 0,
+            orchestration_cost_usd: 0.0,
+            data_transfer_ms_mean: 0.0,
+            workflow_storage_cost_usd: 0.0,
             wall_s,
             wall_invocations_per_s: if wall_s > 0.0 {
                 s.invocations as f64 / wall_s
@@ -353,6 +384,24 @@ impl SummaryRow {
                 0.0
             },
         }
+    }
+}
+
+impl SummaryRow {
+    /// Fills the workflow columns; `functions_total` is the functions' bill (after tiers and
+    /// the free tier), to which orchestration and storage are added for `user_cost_usd`.
+    pub fn add_workflows(&mut self, w: &crate::workflows::WorkflowSummary, functions_total: Money) {
+        self.workflow_executions = w.executions;
+        self.workflow_completed = w.completed;
+        self.workflow_latency_mean_ms = w.latency_mean_ms;
+        self.workflow_latency_p50_ms = w.latency_p50_ms;
+        self.workflow_latency_p99_ms = w.latency_p99_ms;
+        self.workflow_cold_starts = w.cold_starts;
+        self.state_transitions = w.transitions;
+        self.orchestration_cost_usd = w.orchestration_cost_usd;
+        self.data_transfer_ms_mean = w.data_transfer_ms_mean;
+        self.workflow_storage_cost_usd = w.storage_cost_usd;
+        self.user_cost_usd = (functions_total + w.extra_user_cost).to_usd();
     }
 }
 
@@ -416,6 +465,16 @@ impl SummaryRow {
             vm_hours: r.billed_vm_s as f64 / 3600.0,
             unfinished: 0,
             evictions_scaled_down: 0,
+            workflow_executions: 0,
+            workflow_completed: 0,
+            workflow_latency_mean_ms: 0.0,
+            workflow_latency_p50_ms: 0.0,
+            workflow_latency_p99_ms: 0.0,
+            workflow_cold_starts: 0,
+            state_transitions: 0,
+            orchestration_cost_usd: 0.0,
+            data_transfer_ms_mean: 0.0,
+            workflow_storage_cost_usd: 0.0,
             wall_s,
             wall_invocations_per_s: if wall_s > 0.0 {
                 invocations as f64 / wall_s

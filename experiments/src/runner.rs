@@ -10,6 +10,7 @@ use crate::shared::SharedTrace;
 use faasim_sim::{Arrival, ArrivalSource, FunctionTable, SimTime, SourceError};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,12 +18,14 @@ use std::time::Instant;
 /// What a run may write into its folder, `summary.csv` first: a run removes all of them
 /// (and their temporary files) before it starts, so the folder only ever holds the files of
 /// one run. `figures` is the folder `faasim plot` draws into.
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 9] = [
     "summary.csv",
     "functions.csv",
     "timeseries.csv",
     "invocations.csv",
     "invocations.parquet",
+    "workflows.csv",
+    "executions.csv",
     "manifest.json",
     "figures",
 ];
@@ -73,6 +76,9 @@ pub enum RunError {
     /// A count past one of the limits of [`crate::limits`].
     #[error("{0}")]
     Limit(String),
+    /// The scenario's workflows cannot be loaded.
+    #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
 }
 
 /// A limit of [`crate::limits`] met while the trace streams in.
@@ -276,26 +282,51 @@ fn run_limited(
         overflow: &overflow,
         overflow_message: &overflow_message,
     };
+    let workflows = loaded.workflows()?;
+    let mut wf_run = None;
+    let mut exec_writer = None;
+    if let Some(w) = &workflows {
+        let sink = if sc.output.executions {
+            let writer =
+                crate::workflows::ExecutionWriter::create(out_dir, w).map_err(io_err(out_dir))?;
+            let (shared_writer, sink) = crate::workflows::execution_sink(writer);
+            exec_writer = Some(shared_writer);
+            Some(sink)
+        } else {
+            None
+        };
+        let cfg = crate::workflows::runtime_config(sc, w, seed);
+        let (ext, handle) = faasim_workflows::orchestration(w.clone(), cfg, sink);
+        wf_run = Some((Box::new(ext) as Box<dyn faasim_sim::Extension>, handle));
+    }
+    let (extension, wf_handle) = match wf_run {
+        Some((e, h)) => (Some(e), Some(h)),
+        None => (None, None),
+    };
+    let wf_functions = workflows.as_ref().map(|w| w.functions.clone());
     let started = Instant::now();
-    let result = match shared {
-        Some(t) => faasim_sim::engine::run_with(
-            &config,
-            policies,
-            autoscaler,
-            &mut limits.guard(&mut t.source()),
-            &mut recorder,
-        )
-        .map(|r| (r, t.checksum.clone(), (0, None))),
-        None if config.end == faasim_sim::RunEnd::Drain => {
-            // The run reads the whole trace: parse it on a second thread meanwhile.
-            let mut trace = faasim_traces::Prefetch::start(loaded.open_trace(seed)?);
-            let report = faasim_sim::engine::run_with(
+    let engine = |source: &mut dyn ArrivalSource,
+                  recorder: &mut FileRecorder|
+     -> Result<faasim_sim::RunReport, faasim_sim::SimError> {
+        match &wf_functions {
+            Some(f) => faasim_sim::engine::run_extended(
                 &config,
                 policies,
                 autoscaler,
-                &mut limits.guard(&mut trace),
-                &mut recorder,
-            );
+                extension,
+                &mut faasim_workflows::WorkflowSource::new(source, f.clone()),
+                recorder,
+            ),
+            None => faasim_sim::engine::run_with(&config, policies, autoscaler, source, recorder),
+        }
+    };
+    let result = match shared {
+        Some(t) => engine(&mut limits.guard(&mut t.source()), &mut recorder)
+            .map(|r| (r, t.checksum.clone(), (0, None))),
+        None if config.end == faasim_sim::RunEnd::Drain => {
+            // The run reads the whole trace: parse it on a second thread meanwhile.
+            let mut trace = faasim_traces::Prefetch::start(loaded.open_trace(seed)?);
+            let report = engine(&mut limits.guard(&mut trace), &mut recorder);
             let read_all = trace.reached_end();
             match (report, trace.finish()) {
                 (Ok(report), Ok(trace)) => {
@@ -312,14 +343,7 @@ fn run_limited(
         }
         None => {
             let mut trace = loaded.open_trace(seed)?;
-            faasim_sim::engine::run_with(
-                &config,
-                policies,
-                autoscaler,
-                &mut limits.guard(trace.source_mut()),
-                &mut recorder,
-            )
-            .map(|report| {
+            engine(&mut limits.guard(trace.source_mut()), &mut recorder).map(|report| {
                 let skipped = (
                     trace.skipped_rows(),
                     trace.first_skipped().map(String::from),
@@ -355,8 +379,8 @@ fn run_limited(
         faasim_plots::csv_to_parquet(&csv_path, &out_dir.join("invocations.parquet"))?;
         std::fs::remove_file(&csv_path).map_err(io_err(&csv_path))?;
     }
-    let functions = function_rows(&mut report);
-    let summary = SummaryRow::new(
+    let mut functions = function_rows(&mut report);
+    let mut summary = SummaryRow::new(
         &sc.name,
         seed,
         &mut report.stats,
@@ -364,10 +388,28 @@ fn run_limited(
         sc.billing.worker_hour_usd,
         sc.cluster.workers,
     );
+    let mut files = vec!["summary.csv", "functions.csv", "timeseries.csv"];
+    if let (Some(h), Some(w)) = (wf_handle, &workflows) {
+        // A workflow's own name is not a deployed function: no row.
+        functions.retain(|f| w.by_name(&f.function).is_none());
+        let mut wr = h.finish();
+        let rows = crate::workflows::workflow_rows(&mut wr);
+        let path = out_dir.join("workflows.csv");
+        write_csv(&path, &rows).map_err(io_err(&path))?;
+        files.push("workflows.csv");
+        let ws = crate::workflows::summary(&mut wr, sc.billing.free_tier);
+        summary.add_workflows(&ws, report.stats.bill.invoice().total);
+        if let Some(wr) = exec_writer {
+            let writer = Rc::try_unwrap(wr)
+                .map_err(|_| RunError::Limit("executions.csv: writer still shared".into()))?
+                .into_inner();
+            writer.finish().map_err(io_err(out_dir))?;
+            files.push("executions.csv");
+        }
+    }
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;
 
-    let mut files = vec!["summary.csv", "functions.csv", "timeseries.csv"];
     if sc.output.invocations {
         files.push(if parquet {
             "invocations.parquet"

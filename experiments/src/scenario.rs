@@ -65,6 +65,20 @@ pub struct Scenario {
     /// When the run ends, and whether an empty workload is expected.
     #[serde(default)]
     pub run: RunSpec,
+    /// `[workflows.NAME]`: function workflows; a trace row whose function is NAME starts an
+    /// execution.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub workflows: BTreeMap<String, faasim_workflows::WorkflowSpec>,
+    /// More workflow definitions from a file: TOML with `[workflows.NAME]` tables, or a
+    /// SeBS-Flow `definition.json` (`.json`, see `[sebs]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflows_file: Option<PathBuf>,
+    /// `[sebs]`: what a SeBS-Flow definition does not say (durations, memory, items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sebs: Option<faasim_workflows::sebs::SebsOptions>,
+    /// `[data]`: data passing between workflow states.
+    #[serde(default)]
+    pub data: faasim_workflows::DataSpec,
 }
 
 /// `[run]`: the end of a run, the same rule for every trace source.
@@ -359,6 +373,9 @@ pub struct OutputSpec {
     /// Interval of `timeseries.csv` rows, in seconds (default 60).
     #[serde(default = "default_interval")]
     pub timeseries_interval_s: f64,
+    /// Write one row per workflow execution (`executions.csv`).
+    #[serde(default)]
+    pub executions: bool,
 }
 
 fn default_interval() -> f64 {
@@ -371,6 +388,7 @@ impl Default for OutputSpec {
             invocations: false,
             invocations_format: InvocationsFormat::Csv,
             timeseries_interval_s: 60.0,
+            executions: false,
         }
     }
 }
@@ -438,12 +456,15 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<LoadedScenario, Scenari
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."));
-    Ok(LoadedScenario {
+    let loaded = LoadedScenario {
         scenario,
         lenient: false,
         path: path.to_owned(),
         base_dir,
-    })
+    };
+    // Workflow definitions (and their file) are checked before anything runs.
+    loaded.workflows()?;
+    Ok(loaded)
 }
 
 /// Parses scenario text; `path` is only used in messages.
@@ -805,6 +826,9 @@ impl LoadedScenario {
         };
         if let Some(t) = &self.scenario.vm.instance_table {
             files.push(base.join(t));
+        }
+        if let Some(w) = &self.scenario.workflows_file {
+            files.push(base.join(w));
         }
         files
     }

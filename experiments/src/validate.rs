@@ -253,6 +253,16 @@ pub fn cases() -> Vec<Case> {
             about: "a hand-traced run (1 worker, 1 core, cold start 1 s, keep-alive 1 s; A(0, 1 s), B(0, 1 s), A(4 s - 1 us, 1 s)) gives the hand-computed latencies, cold starts and idle memory",
             run: hand_trace_case,
         },
+        Case {
+            name: "step-functions-pricing",
+            about: "the orchestration bill matches AWS's published Step Functions examples, through the code the engine's workflows use: Express, 100 M executions of 10 s at 64 MB = $100 of requests + $382.97 of duration; Standard, 1,000 executions of 3 transitions = $0.075",
+            run: step_functions_case,
+        },
+        Case {
+            name: "workflow-cascade",
+            about: "a chain of n tasks with no keep-alive and reactive starts: end to end = n x (cold start + duration) + n transitions + (n - 1) data hops, for n = 1 to 8",
+            run: workflow_cascade_case,
+        },
     ]
 }
 
@@ -1319,6 +1329,133 @@ pub fn validate(
     let all: Vec<&Check> = outcomes.iter().flat_map(|o| &o.checks).collect();
     write_csv(&out.join("validation.csv"), &all)?;
     Ok(outcomes)
+}
+
+// ----- workflows -----
+
+fn step_functions_case(_: &Context) -> Vec<Check> {
+    use faasim_workflows::pricing::{
+        express_units, OrchestrationUsage, StoragePrices, EXPRESS_MILLION_EXECUTIONS_UNITS,
+    };
+    let c = "step-functions-pricing";
+    let none = StoragePrices {
+        put_units: 0,
+        get_units: 0,
+    };
+    // Express: one execution of 10 s at 64 MB is 100 units of 64 MB x 100 ms.
+    let n = 100_000_000u64;
+    let express = OrchestrationUsage {
+        express_executions: n,
+        express_units: express_units(10_000_000, 64) * n,
+        ..Default::default()
+    };
+    let requests = Money::for_millionths(n as u128, EXPRESS_MILLION_EXECUTIONS_UNITS);
+    let total = express.invoice(false, none).orchestration;
+    let standard = OrchestrationUsage {
+        standard_transitions: 3 * 1000,
+        ..Default::default()
+    };
+    vec![
+        Check::exact(c, "Express requests (USD)", 100.0, requests.to_usd(), 1e-9),
+        Check::exact(
+            c,
+            "Express duration (USD)",
+            382.97,
+            Money(total.0 - requests.0).to_usd(),
+            // AWS rounds to the cent: the exact figure is $382.9694.
+            0.005,
+        ),
+        Check::exact(
+            c,
+            "Standard, 3,000 transitions (USD)",
+            0.075,
+            standard.invoice(false, none).orchestration.to_usd(),
+            1e-12,
+        ),
+    ]
+}
+
+/// End to end of one execution of a chain of `n` tasks (100 ms each, 1 MB handed on
+/// through storage), cold start 250 ms, transitions 20 ms, no keep-alive.
+fn cascade(n: usize) -> (u64, u64) {
+    use faasim_workflows::{orchestration, DataSpec, RuntimeConfig, WorkflowSource, Workflows};
+    let mut text = String::from("[w]\nstart = \"s0\"\ntransition_ms = 20\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "[w.states.s{i}]\ntype = \"task\"\nfunction = \"f{i}\"\nduration_ms = 100\nmemory_mb = 128\noutput_bytes = 1000000\n"
+        ));
+        if i + 1 < n {
+            text.push_str(&format!("next = \"s{}\"\n", i + 1));
+        }
+    }
+    let specs: BTreeMap<String, faasim_workflows::WorkflowSpec> =
+        toml::from_str(&text).expect("the case's definition is valid");
+    let wfs = Workflows::compile(&specs).expect("the case's definition is valid");
+    let cfg = engine(
+        cluster(1, 4096, 4),
+        CpuModel::Ignore,
+        250.0,
+        OnFull::Queue,
+        1,
+    );
+    let rt = RuntimeConfig {
+        data: DataSpec::default(),
+        seed: 1,
+        cold_start_estimate_us: vec![250_000; wfs.functions.len()],
+    };
+    let (ext, handle) = orchestration(wfs.clone(), rt, None);
+    let mut inner = VecSource::new(
+        vec![FunctionSpec {
+            name: "w".into(),
+            memory_mb: 1,
+        }],
+        vec![Arrival {
+            time: SimTime::ZERO,
+            function: FunctionId(0),
+            duration: SimDuration::from_ms(1),
+            cold_start: None,
+        }],
+    );
+    let mut rec = VecRecorder::default();
+    faasim_sim::run_extended(
+        &cfg,
+        policies(Box::new(Mru), Some(SimDuration::ZERO)),
+        None,
+        Some(Box::new(ext)),
+        &mut WorkflowSource::new(&mut inner, wfs.functions.clone()),
+        &mut rec,
+    )
+    .expect("the case runs");
+    let r = handle.finish();
+    let w = &r.workflows[0];
+    (w.latency_us.sum() as u64, w.cold_starts)
+}
+
+fn workflow_cascade_case(_: &Context) -> Vec<Check> {
+    let c = "workflow-cascade";
+    let mut checks = Vec::new();
+    // A hop through storage is a put and a get, each 20 ms + 10^6 B / 75 MB/s = 13.334 ms
+    // (rounded up to the µs): 66.668 ms.
+    let hop_us = 2 * (20_000 + 13_334);
+    for n in 1..=8u64 {
+        let (e2e, colds) = cascade(n as usize);
+        let expected = n * (250_000 + 100_000) + n * 20_000 + (n - 1) * hop_us;
+        checks.push(Check::exact(
+            c,
+            format!("end to end, n = {n} (ms)"),
+            expected as f64 / 1e3,
+            e2e as f64 / 1e3,
+            0.0,
+        ));
+        checks.push(Check::exact(
+            c,
+            format!("cold starts, n = {n}"),
+            n as f64,
+            colds as f64,
+            0.0,
+        ));
+    }
+    checks
 }
 
 #[cfg(test)]

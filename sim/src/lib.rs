@@ -102,7 +102,7 @@ pub use billing::{
 pub use cluster::{ClusterView, InstanceView, WorkerView};
 pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
 pub use engine::{
-    run, run_extended, run_with, CpuModel, EngineConfig, Extension, OnFull, Policies, RunEnd,
+    run, run_extended, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull, Policies, RunEnd,
     SimError, Submit, WorkerSpec, MAX_SAMPLES,
 };
 pub use ids::{FunctionId, InstanceId, WorkerId};

@@ -13,6 +13,8 @@
 //!   memory pressure).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
+//! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
+//!   pre-warming, Durable replays, bad definitions).
 
 mod autoscaling;
 mod billing;
@@ -25,3 +27,4 @@ mod load_balancing;
 mod processor_sharing;
 mod real_traces;
 mod theory;
+mod workflows;

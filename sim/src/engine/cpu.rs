@@ -69,7 +69,7 @@ impl Engine<'_> {
         }
         let mut result = Ok(());
         for &slot in &done {
-            result = self.finish_execution(slot);
+            result = self.execution_ended(slot);
             if result.is_err() {
                 break;
             }

@@ -19,7 +19,9 @@
 //! of a workflow) implements [`Extension`] and is passed to [`run_extended`]: it sees every
 //! ended invocation and may submit new ones at a later instant through [`Submit`]. Submitted
 //! invocations are the only arrivals besides the trace's; at one instant they come after the
-//! trace's arrivals, in submission order.
+//! trace's arrivals, in submission order. It may also claim functions (a workflow's trace
+//! rows start executions, not invocations), hold an execution open while it waits for
+//! another (a synchronous call) and pre-warm instances: see `engine/extension.rs`.
 //!
 //! ## The end of a run
 //! [`RunEnd::Drain`] (the default) processes every event: after the last request, instances
@@ -45,7 +47,7 @@ use crate::policy::{
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
 use crate::time::{SimDuration, SimTime, TIME_LIMIT};
-use crate::workload::{Arrival, ArrivalSource, FunctionTable, SourceError};
+use crate::workload::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SourceError};
 use accounting::{EvictReason, Metrics};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -273,55 +275,6 @@ impl SimError {
     }
 }
 
-/// A feature that reacts to the end of invocations and may submit new ones: the engine's
-/// extension point for orchestration (a workflow runs its next step when one completes).
-pub trait Extension {
-    /// Called once for every invocation when it ends (completed, dropped, or unfinished at
-    /// the horizon), after the engine has accounted for it. `tag` is the tag the invocation
-    /// was submitted with ([`Submit::invoke`]), `None` for the trace's own invocations.
-    fn on_end(&mut self, record: &InvocationRecord, tag: Option<u64>, submit: &mut Submit<'_>);
-}
-
-/// What an [`Extension`] may do when an invocation ends: submit invocations.
-pub struct Submit<'a> {
-    now: SimTime,
-    out: &'a mut Vec<Submission>,
-}
-
-/// One submitted invocation, waiting for its instant.
-#[derive(Debug, Clone, Copy)]
-struct Submission {
-    arrival: Arrival,
-    tag: u64,
-}
-
-impl Submit<'_> {
-    /// The current instant.
-    pub fn now(&self) -> SimTime {
-        self.now
-    }
-    /// Submits an invocation of `function` (already known to the run's function table) that
-    /// arrives `after` from now and executes for `duration`; its end is reported to the
-    /// extension with `tag`.
-    pub fn invoke(
-        &mut self,
-        after: SimDuration,
-        function: FunctionId,
-        duration: SimDuration,
-        tag: u64,
-    ) {
-        self.out.push(Submission {
-            arrival: Arrival {
-                time: self.now + after,
-                function,
-                duration,
-                cold_start: None,
-            },
-            tag,
-        });
-    }
-}
-
 /// The tag of invocations that come from the trace.
 const NO_TAG: u64 = u64::MAX;
 
@@ -406,6 +359,8 @@ struct FnState {
     /// Bumped by each pre-warm request and each instance creation: a pre-warm event with
     /// an older generation is stale.
     prewarm_gen: u32,
+    /// Claimed by the extension: never deployed, its arrivals go to the extension.
+    claimed: bool,
 }
 
 /// Runs a workload to its end (see [`RunEnd`]) and reports what happened.
@@ -461,6 +416,8 @@ struct Engine<'r> {
     lb: Option<Box<dyn LoadBalancer>>,
     autoscaler: Option<Box<dyn Autoscaler>>,
     extension: Option<Box<dyn Extension>>,
+    /// Whether the extension claimed any function.
+    claims: bool,
     /// Invocations submitted by the extension, waiting for their instant (slots reused).
     submitted: Vec<Submission>,
     free_submitted: Vec<u32>,
@@ -591,6 +548,7 @@ impl<'r> Engine<'r> {
             lb: policies.load_balancer,
             autoscaler: None,
             extension: None,
+            claims: false,
             submitted: Vec::new(),
             free_submitted: Vec::new(),
             pending_submitted: 0,
@@ -697,13 +655,16 @@ impl<'r> Engine<'r> {
     fn sync_functions(&mut self) -> Result<(), SimError> {
         while self.fns.len() < self.functions.len() {
             let id = FunctionId(self.fns.len() as u32);
+            let claimed = self.extension_claims(id);
+            self.claims |= claimed;
             let spec = self.functions.get(id);
-            if spec.memory_mb == 0 {
+            // A claimed function is never deployed: its memory is not checked.
+            if !claimed && spec.memory_mb == 0 {
                 return Err(SimError::ZeroMemory {
                     function: spec.name.clone(),
                 });
             }
-            if spec.memory_mb > self.largest_worker_mb {
+            if !claimed && spec.memory_mb > self.largest_worker_mb {
                 return Err(SimError::FunctionTooLarge {
                     function: spec.name.clone(),
                     memory_mb: spec.memory_mb,
@@ -729,10 +690,11 @@ impl<'r> Engine<'r> {
                 scaled: false,
                 starting: 0,
                 prewarm_gen: 0,
+                claimed,
             });
             self.metrics.on_function(id);
             self.avail.push(ListEnds::default());
-            if self.cfg.provisioned_per_function > 0 {
+            if self.cfg.provisioned_per_function > 0 && !claimed {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
             }
         }
@@ -778,7 +740,11 @@ impl<'r> Engine<'r> {
                 self.advance(t);
                 self.metrics.run.events += 1;
                 let a = next.take().expect("arrival key implies an arrival");
-                self.on_arrival(a, NO_TAG)?;
+                if self.claims && self.fns[a.function.index()].claimed {
+                    self.on_claimed_arrival(a)?;
+                } else {
+                    self.on_arrival(a, NO_TAG)?;
+                }
                 next = within(self.pull(source, a.time)?);
             } else {
                 let (_, ev) = self.events.pop().expect("heap key implies an event");
@@ -874,7 +840,7 @@ impl<'r> Engine<'r> {
             Event::Done { inv } => {
                 let w = self.instances[self.invs[inv as usize].instance as usize].worker;
                 self.exec_count(w, -1);
-                self.finish_execution(inv)
+                self.execution_ended(inv)
             }
             Event::WorkerCpu { worker } => self.on_worker_cpu(worker),
             Event::Ready { inst, gen } => self.on_ready(inst, gen),
@@ -899,60 +865,8 @@ impl<'r> Engine<'r> {
             }
             Event::Prewarm { function, gen } => self.on_prewarm(FunctionId(function), gen),
             Event::Autoscale => self.on_autoscale(),
-            Event::Injected { slot } => {
-                let s = self.submitted[slot as usize];
-                self.free_submitted.push(slot);
-                self.pending_submitted -= 1;
-                self.on_arrival(s.arrival, s.tag)
-            }
+            Event::Injected { slot } => self.on_injected(slot),
         }
-    }
-
-    /// Hands an ended invocation to the extension and schedules what it submits.
-    fn notify_extension(&mut self, rec: &InvocationRecord, tag: u64) -> Result<(), SimError> {
-        let Some(mut ext) = self.extension.take() else {
-            return Ok(());
-        };
-        let mut out = std::mem::take(&mut self.submissions);
-        out.clear();
-        let mut submit = Submit {
-            now: self.now,
-            out: &mut out,
-        };
-        ext.on_end(rec, (tag != NO_TAG).then_some(tag), &mut submit);
-        self.extension = Some(ext);
-        let mut result = Ok(());
-        for s in out.drain(..) {
-            if s.arrival.function.index() >= self.fns.len() {
-                result = Err(SimError::Policy(format!(
-                    "the extension submitted function {}, which the run does not know",
-                    s.arrival.function
-                )));
-                break;
-            }
-            if let Err(e) = self.check_arrival(&s.arrival, "submitted invocation") {
-                result = Err(e);
-                break;
-            }
-            let slot = match self.free_submitted.pop() {
-                Some(slot) => {
-                    self.submitted[slot as usize] = s;
-                    slot
-                }
-                None => {
-                    self.submitted.push(s);
-                    (self.submitted.len() - 1) as u32
-                }
-            };
-            self.pending_submitted += 1;
-            self.events.push(
-                s.arrival.time,
-                EventClass::Injected,
-                Event::Injected { slot },
-            );
-        }
-        self.submissions = out;
-        result
     }
 }
 
@@ -960,5 +874,9 @@ mod accounting;
 mod autoscaling;
 mod balancing;
 mod cpu;
+mod extension;
 mod keep_alive;
 mod request;
+
+use extension::Submission;
+pub use extension::{Extension, Hold, Submit};
