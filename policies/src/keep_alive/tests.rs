@@ -508,6 +508,11 @@ fn bad_hybrid_parameters_are_named() {
 /// Functions A, B, C of 400, 300, 200 MB with cold starts of 1000, 300, 100 ms, used 1, 3
 /// and 2 times. Priorities (Clock 0, units of ns of cold start per MB):
 /// A = 1·1e9/400 = 2.5e6, B = 3·3e8/300 = 3e6, C = 2·1e8/200 = 1e6.
+///
+/// As FaasCache's `runActivation` (`c.run()` then `calc_priority` with the Clock of the
+/// moment), the priority is set when an invocation is dispatched (the policy's
+/// `observe(Arrival)`), counting that invocation in the Frequency; a new instance's first
+/// idle time teaches the Cost and re-evaluates the priority with the Clock of its dispatch.
 #[test]
 fn greedy_dual_priorities_by_hand() {
     let mut p = CachingKeepAlive::new(Rank::GreedyDual);
@@ -516,41 +521,86 @@ fn greedy_dual_priorities_by_hand() {
     let mut ib = view(1, 1, 300, 0, 300 * MS);
     let mut ic = view(2, 2, 200, 0, 100 * MS);
     let t = SimTime(10 * S);
+    let arrive = |p: &mut CachingKeepAlive, f: FunctionId, at: SimTime| {
+        p.observe(&Observation::Arrival {
+            function: f,
+            time: at,
+        })
+    };
+    let prio = |p: &mut CachingKeepAlive, i: &InstanceView| p.victim_priority(i, t).unwrap();
+    arrive(&mut p, a, t);
+    // A's first dispatch: Frequency 1, Cost not known yet: the bare Clock.
+    assert_eq!(p.frequency(a), 1);
+    assert_eq!(p.priority(a), 0);
     assert_eq!(p.on_idle(&ia, t), KeepAliveDecision::KeepForever);
     for n in 1..=3 {
+        arrive(&mut p, b, t);
         ib.executions = n;
         p.on_idle(&ib, t);
     }
     for n in 1..=2 {
+        arrive(&mut p, c, t);
         ic.executions = n;
         p.on_idle(&ic, t);
     }
     assert_eq!(p.cost_ns(a), 1_000_000_000);
     assert_eq!(p.frequency(b), 3);
-    let prio = |p: &mut CachingKeepAlive, i: &InstanceView| p.victim_priority(i, t).unwrap();
     assert_eq!(prio(&mut p, &ia), 2_500_000);
     assert_eq!(prio(&mut p, &ib), 3_000_000);
     assert_eq!(prio(&mut p, &ic), 1_000_000);
 
-    // C goes first; the Clock becomes its priority and its frequency leaves with it.
+    // C goes first (at 20 s); the Clock becomes its priority and its frequency leaves with
+    // it.
+    let t2 = SimTime(20 * S);
     p.observe(&Observation::Eviction {
         instance: ic.id,
         function: c,
-        time: t,
+        time: t2,
     });
     assert_eq!(p.clock(), 1_000_000);
     assert_eq!(p.frequency(c), 0);
-    // A used again: 1e6 + 2·2.5e6.
+    // A dispatched again at 30 s: at once 1e6 + 2·2.5e6 = 6e6, before its execution ends.
+    let t3 = SimTime(30 * S);
+    arrive(&mut p, a, t3);
+    assert_eq!(prio(&mut p, &ia), 6_000_000);
+    // An eviction at 31 s, while A runs, raises the Clock to 3e6 (B's priority). A's
+    // execution then ends: its priority stays the one of its dispatch, 6e6. (Recomputed at
+    // the end of the execution, as faasim did before, it would be 3e6 + 5e6 = 8e6.)
+    p.observe(&Observation::Eviction {
+        instance: ib.id,
+        function: b,
+        time: SimTime(31 * S),
+    });
+    assert_eq!(p.clock(), 3_000_000);
     ia.executions = 2;
-    p.on_idle(&ia, t);
+    p.on_idle(&ia, SimTime(32 * S));
     assert_eq!(prio(&mut p, &ia), 6_000_000);
     // The Clock never goes back down.
     p.observe(&Observation::Eviction {
         instance: InstanceId(9),
         function: FunctionId(7),
-        time: t,
+        time: SimTime(33 * S),
     });
-    assert_eq!(p.clock(), 1_000_000);
+    assert_eq!(p.clock(), 3_000_000);
+    // A cold start that reclaims: C arrives at 40 s (priority 3e6 + 1·1e8/200 = 3.5e6 with
+    // the Clock of its arrival); its reclaim evicts A at the same instant, raising the
+    // Clock to 6e6; FaasCache computes a miss's priority after `Eviction`: 6e6 + 5e5.
+    let t4 = SimTime(40 * S);
+    arrive(&mut p, c, t4);
+    assert_eq!(p.priority(c), 3_500_000);
+    p.observe(&Observation::Eviction {
+        instance: ia.id,
+        function: a,
+        time: t4,
+    });
+    assert_eq!(p.clock(), 6_000_000);
+    assert_eq!(p.priority(c), 6_500_000);
+    // Its first idle time (a new instance: the Cost is re-learned, the same 100 ms) keeps
+    // the Clock of the dispatch, 6e6.
+    let ic2 = view(4, 2, 200, t4.0, t4.0 + 100 * MS);
+    p.on_idle(&ic2, SimTime(t4.0 + 110 * MS));
+    assert_eq!(p.priority(c), 6_500_000);
+    ia.executions = 2;
 
     // The siblings rank the same instances differently.
     let mut l = CachingKeepAlive::new(Rank::Landlord);
