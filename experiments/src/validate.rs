@@ -1314,13 +1314,16 @@ const DSLAB_KEEP_ALIVE_US: u64 = 600_000_000;
 /// `reset_keepalive`.
 const DSLAB_COLD_STARTS: [(bool, u64); 2] = [(false, 1591), (true, 1187)];
 
+/// One invocation of the `dslab-agreement` trace: arrival µs, function, duration µs.
+type Row = (u64, String, u64);
+
 /// Cold starts of `rows` (arrival µs, function, duration µs; in time order) under a fixed
 /// keep-alive when memory never binds and no two invocations of a function overlap (so a
 /// function has at most one instance), computed directly: an arrival is warm when its
 /// function's instance is alive, i.e. before its deadline: the end of the instance's first
 /// execution plus the keep-alive (`reset` false), or of its latest one (`reset` true). An
 /// instance whose deadline passes while it executes goes when the execution ends.
-fn fixed_keep_alive_cold_starts(rows: &[(u64, String, u64)], reset: bool) -> u64 {
+fn fixed_keep_alive_cold_starts(rows: &[Row], reset: bool) -> u64 {
     let mut deadline: BTreeMap<&str, u64> = BTreeMap::new();
     let mut cold = 0;
     for (at, f, dur) in rows {
@@ -1345,7 +1348,7 @@ fn fixed_keep_alive_cold_starts(rows: &[(u64, String, u64)], reset: bool) -> u64
 
 /// `trace.csv`'s rows as (arrival µs, function, duration µs), and whether no invocation of
 /// a function starts before the previous one could have ended as a cold start.
-fn dslab_rows(path: &Path) -> Result<(Vec<(u64, String, u64)>, bool), String> {
+fn dslab_rows(path: &Path) -> Result<(Vec<Row>, bool), String> {
     let err = |e: csv::Error| format!("{}: {e}", path.display());
     let mut r = csv::Reader::from_path(path).map_err(err)?;
     let mut rows = vec![];
@@ -1623,7 +1626,7 @@ mod tests {
     #[test]
     fn the_fixed_keep_alive_recomputation_by_hand() {
         let s = 1_000_000;
-        let rows: Vec<(u64, String, u64)> = [(0, 1), (300, 10), (601, 1), (700, 1)]
+        let rows: Vec<Row> = [(0, 1), (300, 10), (601, 1), (700, 1)]
             .into_iter()
             .map(|(t, d)| (t * s, "f".to_string(), d * s))
             .collect();
