@@ -259,3 +259,57 @@ fn scale_from_zero_starts_what_kpa_asks_for() {
     let (report, _, _) = go(10);
     assert_eq!(report.stats.instances_created, 1);
 }
+
+/// An autoscaler that always asks for `n` instances and does not override `activate`: the
+/// trait's default wakes a function with an immediate `desired_instances` evaluation, and
+/// the engine starts at least one instance for the request that woke it.
+struct Always(u32);
+impl faasim_sim::Autoscaler for Always {
+    fn tick(&self) -> SimDuration {
+        SimDuration::from_secs(2)
+    }
+    fn desired_instances(&mut self, _: &faasim_sim::ScalingView) -> u32 {
+        self.0
+    }
+}
+
+#[test]
+fn the_default_activation_asks_desired_instances_and_starts_at_least_one() {
+    let go = |n: u32| {
+        let cfg = EngineConfig {
+            workers: vec![
+                WorkerSpec {
+                    memory_mb: 65_536,
+                    cores: 64
+                };
+                1
+            ],
+            instance_concurrency: 1,
+            cold_start: DistSpec::Constant { value_ms: 500.0 },
+            cpu: CpuModel::Ignore,
+            // Stop at 1 s: after the wake, before the first tick (2 s) could change anything.
+            end: RunEnd::Horizon {
+                at: Some(SimTime::from_secs(1)),
+            },
+            ..EngineConfig::default()
+        };
+        let policies = faasim_policies::build(
+            &PlacementSpec::default(),
+            &RoutingSpec::default(),
+            &KeepAliveSpec::default(),
+        )
+        .unwrap();
+        run_with(
+            &cfg,
+            policies,
+            Some(Box::new(Always(n))),
+            &mut VecSource::new(vec![func("f", 256)], vec![arr(100 * MS, 0, 100 * MS)]),
+            &mut VecRecorder::default(),
+        )
+        .unwrap()
+        .stats
+        .instances_created
+    };
+    assert_eq!(go(3), 3);
+    assert_eq!(go(0), 1);
+}

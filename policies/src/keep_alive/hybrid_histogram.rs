@@ -74,8 +74,8 @@
 //! chosen from the ACF and PACF) on *every* idle time the app has had, in range and out of
 //! bound. faasim fits the same series — the last `forecast_history` idle times of either
 //! kind, oldest first — with the simplest member of that family, an AR(1) about the window
-//! mean by least squares, which needs no order search, no optimiser and no random numbers
-//! (DSLab's forecast draws from `thread_rng`): over x₀…x₋₁ (n values, mean x̄),
+//! mean by least squares, which needs no order search and no optimiser: over x₀…x₋₁
+//! (n values, mean x̄),
 //! φ = Σₜ₌₁ (xₜ − x̄)(xₜ₋₁ − x̄) / Σₜ₌₁ (xₜ₋₁ − x̄)², clamped to [−1, 1] (0 when the
 //! denominator is 0, e.g. a constant series or a single value), and F = max(0, x̄ + φ·(xₙ₋₁ − x̄)).
 //! With one idle time F is that idle time, as in DSLab.
