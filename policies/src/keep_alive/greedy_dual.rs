@@ -34,7 +34,9 @@
 //!   starts): an invocation counts from its arrival (faasim's policy is told of it then,
 //!   before it is routed), it drops by an instance's count when that instance is evicted,
 //!   and is 0 once all of the function's instances are gone. (A request that is dropped is
-//!   counted too: the policy is not told of drops; FaasCache's simulator does not run it.)
+//!   counted too: the policy is not told of drops; FaasCache's simulator does not run it.
+//!   A request that waits in faasim's queue is counted at its arrival, not when it is
+//!   dispatched; FaasCache's simulator has no queue.)
 //! - **Priority update**: FaasCache recomputes a function's priority at each activation,
 //!   hit or miss (`runActivation`: `c.run()`, then `calc_priority` with the current Clock),
 //!   and gives it to all the function's instances. faasim does the same at each arrival
