@@ -94,6 +94,8 @@ struct Limits<'a> {
     provisioned: u64,
     overflow: &'a AtomicBool,
     overflow_message: &'a str,
+    /// Set when an arrival carries the trace's own cold start (a `cold_start_ms` column).
+    traced_cold_start: AtomicBool,
 }
 
 impl<'a> Limits<'a> {
@@ -121,6 +123,9 @@ impl ArrivalSource for Guarded<'_> {
             return Err(Box::new(LimitError(l.overflow_message.to_owned())));
         }
         let a = self.inner.next_arrival(functions)?;
+        if a.as_ref().is_some_and(|a| a.cold_start.is_some()) {
+            l.traced_cold_start.store(true, Ordering::Relaxed);
+        }
         let total = functions.len() as u64 * l.provisioned;
         if total > MAX_PROVISIONED_INSTANCES {
             return Err(Box::new(LimitError(format!(
@@ -281,6 +286,7 @@ fn run_limited(
         provisioned: sc.platform.provisioned_instances as u64,
         overflow: &overflow,
         overflow_message: &overflow_message,
+        traced_cold_start: AtomicBool::new(false),
     };
     let workflows = loaded.workflows()?;
     let mut wf_run = None;
@@ -362,13 +368,15 @@ fn run_limited(
             scenario: loaded.path.clone(),
         });
     }
-    let warnings: Vec<String> = report
+    let mut warnings: Vec<String> = report
         .unused_cold_start_names
         .iter()
         .map(|n| {
             format!("platform.function_cold_start_ms names `{n}`, which the trace never invokes")
         })
         .collect();
+    let traced = limits.traced_cold_start.load(Ordering::Relaxed);
+    warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
 
     recorder.finish().map_err(io_err(out_dir))?;
     let parquet = sc.output.invocations
@@ -438,6 +446,42 @@ fn run_limited(
         warnings,
         out_dir: out_dir.to_owned(),
     })
+}
+
+/// Greedy-Dual's (and Landlord's) Cost is a function's cold-start cost (FaasCache,
+/// ASPLOS'21 §4): when every function the run invoked (two or more) drew its cold starts from
+/// one distribution and the trace gave none of its own, Cost is the same for all, and the
+/// policy ranks by Clock + Frequency / Size alone (Landlord: by Size and recency). That is
+/// worth a warning: it is rarely what a study of these policies means to measure.
+fn uniform_cost_warning(
+    sc: &Scenario,
+    functions: &FunctionTable,
+    traced_cold_start: bool,
+) -> Option<String> {
+    use faasim_policies::KeepAliveSpec;
+    let policy = match sc.keep_alive {
+        KeepAliveSpec::GreedyDual {} => "greedy-dual",
+        KeepAliveSpec::Landlord {} => "landlord",
+        _ => return None,
+    };
+    if traced_cold_start || functions.len() < 2 {
+        return None;
+    }
+    let p = &sc.platform;
+    let mut dists = functions.iter().map(|(_, f)| {
+        p.function_cold_start_ms
+            .get(&f.name)
+            .unwrap_or(&p.cold_start_ms)
+            .to_dist()
+    });
+    let first = dists.next()?;
+    if dists.any(|d| d != first) {
+        return None;
+    }
+    Some(format!(
+        "keep_alive.policy = \"{policy}\": all {} functions have the same cold-start distribution and the trace gives no cold starts of its own, so the policy's Cost (a function's cold-start cost) is the same for every function and it ranks by Frequency / Size alone; give per-function cold starts ([platform.function_cold_start_ms], or a cold_start_ms column in a CSV trace) to rank by cold-start cost",
+        functions.len()
+    ))
 }
 
 /// The serverful baseline: the same trace on a VM fleet. Writes `summary.csv` (the same
@@ -517,6 +561,65 @@ fn run_vm(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn loaded(text: &str, base: &Path) -> LoadedScenario {
+        let path = base.join("s.toml");
+        LoadedScenario {
+            scenario: crate::scenario::parse(text, &path, &[]).unwrap(),
+            lenient: false,
+            path,
+            base_dir: base.to_owned(),
+        }
+    }
+
+    /// Greedy-Dual ranks by Clock + Frequency × Cost / Size with Cost the function's
+    /// cold-start cost (FaasCache §4): one cold-start distribution for all functions makes
+    /// Cost a constant. The run says so in its warnings and in `manifest.json`; per-function
+    /// cold starts (for at least one invoked function) or a trace's own cold starts silence
+    /// it, and so do the policies that do not use Cost.
+    #[test]
+    fn greedy_dual_with_one_cold_start_distribution_is_warned_about() {
+        let t = tempfile::tempdir().unwrap();
+        let base = t.path();
+        let synthetic = "name = \"gd\"\n[trace]\nformat = \"synthetic\"\nfunctions = 3\nduration_s = 60\nrate_per_s = 2\n";
+        let run = |text: &str| {
+            let out = base.join("out");
+            let o = run_scenario(&loaded(text, base), 1, &out).unwrap();
+            let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+            (o.warnings, manifest)
+        };
+        let (w, manifest) = run(&format!(
+            "{synthetic}[keep_alive]\npolicy = \"greedy-dual\"\n"
+        ));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("keep_alive.policy = \"greedy-dual\": all 3 functions have the same cold-start distribution"),
+            "{w:?}"
+        );
+        assert!(manifest.contains("Frequency / Size alone"), "{manifest}");
+        let (w, _) = run(&format!("{synthetic}[keep_alive]\npolicy = \"landlord\"\n"));
+        assert_eq!(w.len(), 1, "{w:?}");
+        // The same distribution named per function is still one distribution ...
+        let (w, _) = run(&format!(
+            "{synthetic}[platform.function_cold_start_ms]\n\"f1\" = \"lambda\"\n[keep_alive]\npolicy = \"greedy-dual\"\n"
+        ));
+        assert_eq!(w.len(), 1, "{w:?}");
+        // ... another one for f1 is not.
+        let (w, _) = run(&format!(
+            "{synthetic}[platform.function_cold_start_ms]\n\"f1\" = 2000\n[keep_alive]\npolicy = \"greedy-dual\"\n"
+        ));
+        assert!(w.is_empty(), "{w:?}");
+        let (w, _) = run(&format!("{synthetic}[keep_alive]\npolicy = \"lru\"\n"));
+        assert!(w.is_empty(), "{w:?}");
+        // A CSV trace with its own cold starts.
+        std::fs::write(
+            base.join("t.csv"),
+            "timestamp_ms,function,duration_ms,memory_mb,cold_start_ms\n0,a,10,128,300\n5,b,10,128,900\n",
+        )
+        .unwrap();
+        let (w, _) = run("name = \"gd\"\n[trace]\nformat = \"csv\"\npath = \"t.csv\"\n[keep_alive]\npolicy = \"greedy-dual\"\n");
+        assert!(w.is_empty(), "{w:?}");
+    }
 
     #[test]
     fn a_run_stops_at_the_time_series_limit_and_leaves_no_results() {

@@ -164,12 +164,20 @@ pub struct ScalingView {
 
 /// Scales each function's instances on a clock, instead of one cold start per request that
 /// finds no free slot (Knative-style). With an autoscaler, a request that finds no free slot
-/// waits in its function's queue; instances are created and removed only at ticks (and one
-/// at once when a request arrives for a function scaled to zero, as Knative's activator
-/// does), and idle instances are not subject to keep-alive.
+/// waits in its function's queue; instances are created and removed only at ticks, and when
+/// a request arrives for a function with no instance ([`Autoscaler::activate`], Knative's
+/// activator); idle instances are not subject to keep-alive.
 pub trait Autoscaler {
     /// The interval between ticks.
     fn tick(&self) -> SimDuration;
     /// The number of instances `v.function` should have now (ready + starting).
     fn desired_instances(&mut self, v: &ScalingView) -> u32;
+    /// A request arrived for `v.function`, which has no instance: the number of instances
+    /// to start at once (the engine starts at least one, for that request). `v.concurrency`
+    /// is the activator's report, 1 (Knative reports a revision's first request as a
+    /// concurrency of 1), not a tick's average. Default: an immediate evaluation,
+    /// [`Autoscaler::desired_instances`] with that view.
+    fn activate(&mut self, v: &ScalingView) -> u32 {
+        self.desired_instances(v)
+    }
 }

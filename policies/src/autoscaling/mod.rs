@@ -40,7 +40,9 @@ pub enum AutoscalingSpec {
         /// Fraction of the target concurrency to aim for (default 0.7, > 0).
         #[serde(default = "d_util")]
         target_utilization: f64,
-        /// Seconds without a request in flight before scaling to zero (default 30, >= 0).
+        /// Seconds the activator must have been in the request path (from the decision
+        /// that turns the function inactive) before its last instance goes (Knative's
+        /// `scale-to-zero-grace-period`, default 30, >= 0).
         #[serde(default = "d_grace")]
         scale_to_zero_grace_s: f64,
         /// Largest scale-up per decision, as a multiple of the ready instances (default

@@ -1,6 +1,8 @@
 //! Caching keep-alive: Fuerst & Sharma, "FaasCache: Keeping Serverless Computing Alive
 //! with Greedy-Dual Caching", ASPLOS'21, §4 (Greedy-Dual keep-alive, and the other caching
-//! policies the paper relates it to and compares it with).
+//! policies the paper relates it to and compares it with), and the FaasCache simulator
+//! (github.com/aFuerst/faascache-sim, commit 25110b6f378cdc0384adc712d7885509ecd1450e,
+//! `code/split/LambdaScheduler.py`: `calc_priority`, `runActivation`, `Eviction`).
 //!
 //! Keep-alive as caching: an idle instance stays warm as long as memory lasts
 //! (`KeepForever`); when a new instance does not fit, the engine reclaims idle instances in
@@ -18,19 +20,34 @@
 //! ## Definitions
 //! - **Size**: the instance's memory, MB.
 //! - **Cost**: what a cold start costs over a warm start. FaasCache's Cost is a function's
-//!   cold (first) run time minus its warm run time, that is its initialisation overhead;
-//!   faasim models that overhead explicitly as the cold-start latency, so Cost is the mean,
-//!   over the function's instances seen so far, of `ready_at − created_at` (each instance
-//!   counted once, when it first becomes idle). No warm time is subtracted: faasim's
-//!   cold-start latency already excludes the execution.
-//! - **Frequency**: as in FaasCache's artifact, the sum over the function's live instances of
-//!   the invocations each has served (`executions`, read when an instance becomes idle): it
-//!   grows with each use, drops by an instance's count when that instance is evicted, and is
-//!   0 once all of the function's instances are gone.
-//! - **Priority update**: FaasCache recomputes a function's priority when it is used and
-//!   gives it to all the function's instances. faasim's keep-alive policy sees an instance
-//!   when it becomes idle, so the priority of a function is recomputed at the end of each of
-//!   its executions, with the Clock of that moment, and shared by all its instances.
+//!   cold (first) run time minus its warm run time (`run_time - warm_time`), that is its
+//!   initialisation overhead; faasim models that overhead explicitly as the cold-start
+//!   latency, so Cost is the mean, over the function's instances seen so far, of
+//!   `ready_at − created_at` (each instance counted once, when it first becomes idle). No
+//!   warm time is subtracted: faasim's cold-start latency already excludes the execution.
+//!   With one cold-start distribution for every function, Cost is the same for all and the
+//!   policy ranks by Clock + Frequency / Size alone: `faasim run` warns about that (give
+//!   per-function cold starts, `[platform.function_cold_start_ms]` or a trace's
+//!   `cold_start_ms` column).
+//! - **Frequency**: as in FaasCache's simulator, the sum over the function's live instances
+//!   of the invocations dispatched to each (`Container::run` counts an activation when it
+//!   starts): an invocation counts from its arrival (faasim's policy is told of it then,
+//!   before it is routed), it drops by an instance's count when that instance is evicted,
+//!   and is 0 once all of the function's instances are gone. (A request that is dropped is
+//!   counted too: the policy is not told of drops; FaasCache's simulator does not run it.
+//!   A request that waits in faasim's queue is counted at its arrival, not when it is
+//!   dispatched; FaasCache's simulator has no queue.)
+//! - **Priority update**: FaasCache recomputes a function's priority at each activation,
+//!   hit or miss (`runActivation`: `c.run()`, then `calc_priority` with the current Clock),
+//!   and gives it to all the function's instances. faasim does the same at each arrival
+//!   (`observe(Arrival)`), with the Clock of that moment; when the arrival's cold start
+//!   reclaims memory (evictions at the same instant, right after it), the Clock those
+//!   evictions raise is used instead, as FaasCache computes a miss's priority after
+//!   `Eviction`. The priority is not recomputed when the execution ends, except that the
+//!   first idle time of a new instance teaches the function's Cost: the priority is then
+//!   re-evaluated with the Clock of the dispatch, so that it never starts at the bare
+//!   Clock. (Until this rule, faasim recomputed at the end of each execution, with the
+//!   Clock of that later moment.)
 //! - **Clock**: raised to the priority of each instance evicted under memory pressure
 //!   (`observe(Eviction)`; the evicted instance's priority is its function's stored
 //!   priority). It never decreases (the engine evicts on one worker at a time, so a victim can
@@ -78,11 +95,16 @@ pub enum Rank {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct FnState {
+    /// Executions of live instances reported by `on_idle`.
     frequency: u64,
+    /// Arrivals not yet reported by an `on_idle` (dispatched, or about to be).
+    pending: u64,
     init_us_sum: u128,
     init_count: u64,
     memory_mb: u32,
     priority: u64,
+    /// The Clock of the function's latest dispatch.
+    dispatch_clock: u64,
 }
 
 /// One instance slot: the function of the instance in it, and its executions when last seen.
@@ -99,6 +121,8 @@ pub struct CachingKeepAlive {
     clock: u64,
     fns: Vec<FnState>,
     slots: Vec<Option<Slot>>,
+    /// The latest arrival: evictions at its instant are its cold start's reclaim.
+    last_arrival: Option<(FunctionId, SimTime)>,
 }
 
 impl CachingKeepAlive {
@@ -109,6 +133,7 @@ impl CachingKeepAlive {
             clock: 0,
             fns: Vec::new(),
             slots: Vec::new(),
+            last_arrival: None,
         }
     }
 
@@ -124,9 +149,12 @@ impl CachingKeepAlive {
         self.clock
     }
 
-    /// `f`'s Frequency: invocations served by its live instances.
+    /// `f`'s Frequency: invocations dispatched to its live instances (counted from their
+    /// arrival).
     pub fn frequency(&self, f: FunctionId) -> u64 {
-        self.fns.get(f.index()).map_or(0, |s| s.frequency)
+        self.fns
+            .get(f.index())
+            .map_or(0, |s| s.frequency + s.pending)
     }
 
     /// `f`'s Cost: its mean observed cold-start latency, nanoseconds (0 before any).
@@ -140,22 +168,27 @@ impl CachingKeepAlive {
         })
     }
 
-    /// `f`'s stored Greedy-Dual (or Landlord) priority, as of its last execution.
+    /// `f`'s stored Greedy-Dual (or Landlord) priority, as of its last dispatch.
     pub fn priority(&self, f: FunctionId) -> u64 {
         self.fns.get(f.index()).map_or(0, |s| s.priority)
     }
 
-    fn recompute(&mut self, f: FunctionId) {
+    /// `f`'s priority with the Clock `clock` (the Clock of its dispatch).
+    fn recompute(&mut self, f: FunctionId, clock: u64) {
         let cost = self.cost_ns(f) as u128;
-        let clock = self.clock;
         let rank = self.rank;
         let st = self.state(f);
         let freq = match rank {
             Rank::Landlord => 1,
-            _ => st.frequency as u128,
+            _ => (st.frequency + st.pending) as u128,
         };
         let value = freq * cost / st.memory_mb.max(1) as u128;
         st.priority = (clock as u128 + value).min(u64::MAX as u128) as u64;
+        st.dispatch_clock = clock;
+    }
+
+    fn ranks_by_cost(&self) -> bool {
+        matches!(self.rank, Rank::GreedyDual | Rank::Landlord)
     }
 }
 
@@ -166,9 +199,11 @@ impl KeepAlive for CachingKeepAlive {
         if idx >= self.slots.len() {
             self.slots.resize(idx + 1, None);
         }
+        let mut new_instance = false;
         let seen = match self.slots[idx] {
             Some(s) if s.function == f && s.executions <= i.executions => s.executions,
             other => {
+                new_instance = true;
                 // A new occupant of the slot (its predecessor's eviction was observed and
                 // cleared the slot; this also covers one that was not).
                 if let Some(old) = other {
@@ -184,12 +219,20 @@ impl KeepAlive for CachingKeepAlive {
         };
         let st = self.state(f);
         st.memory_mb = i.memory_mb;
-        st.frequency += i.executions.saturating_sub(seen);
+        let served = i.executions.saturating_sub(seen);
+        st.frequency += served;
+        st.pending = st.pending.saturating_sub(served);
+        let clock = st.dispatch_clock;
         self.slots[idx] = Some(Slot {
             function: f,
             executions: i.executions,
         });
-        self.recompute(f);
+        // What the dispatch could not know yet (this instance's cold start, which enters
+        // the Cost; the Size of a function seen for the first time): re-evaluated with the
+        // Clock of the dispatch.
+        if new_instance {
+            self.recompute(f, clock);
+        }
         KeepAliveDecision::KeepForever
     }
 
@@ -203,16 +246,32 @@ impl KeepAlive for CachingKeepAlive {
     }
 
     fn observe(&mut self, ev: &Observation) {
+        if let Observation::Arrival { function, time } = *ev {
+            self.last_arrival = Some((function, time));
+            self.state(function).pending += 1;
+            if self.ranks_by_cost() {
+                self.recompute(function, self.clock);
+            }
+        }
         if let Observation::Eviction {
-            instance, function, ..
+            instance,
+            function,
+            time,
         } = *ev
         {
-            if matches!(self.rank, Rank::GreedyDual | Rank::Landlord) {
-                self.clock = self.clock.max(self.priority(function));
-            }
             if let Some(slot) = self.slots.get_mut(instance.index()).and_then(Option::take) {
                 let st = self.state(slot.function);
                 st.frequency = st.frequency.saturating_sub(slot.executions);
+            }
+            if self.ranks_by_cost() {
+                self.clock = self.clock.max(self.priority(function));
+                // The reclaim of the latest arrival's cold start: FaasCache computes a miss's
+                // priority after `Eviction` has raised the Clock.
+                if let Some((f, at)) = self.last_arrival {
+                    if at == time {
+                        self.recompute(f, self.clock);
+                    }
+                }
             }
         }
     }

@@ -1,6 +1,9 @@
 //! Hybrid histogram keep-alive with pre-warming: Shahrad et al., "Serverless in the Wild:
 //! Characterizing and Optimizing the Serverless Workload at a Large Cloud Provider",
 //! USENIX ATC'20, §4.2 (the hybrid histogram policy, its pre-warming and its fallbacks).
+//! Checked against DSLab-FaaS's implementation (github.com/osukhoroslov/dslab, commit
+//! a6c155e8db4b3704dbaa3f4b3e99d987ad0da2d2, `crates/dslab-faas/src/extra/hybrid_histogram.rs`);
+//! where the two differ, faasim follows the paper and says so below.
 //!
 //! Each function (faasim's `FunctionId` is the deployment unit: an app or a function) gets a
 //! histogram of its *idle times*, and from it two windows:
@@ -8,10 +11,22 @@
 //! - the **pre-warm window** P: how long after an instance becomes idle to wait before
 //!   loading the function again. With P > 0 the instance is evicted as soon as it becomes
 //!   idle and a fresh one is created P later (the cold start then runs in the background);
-//! - the **keep-alive window** K: how long after the end of the execution the function stays
-//!   loaded. With P = 0 the idle instance is simply kept until `now + K`; with P > 0 the
-//!   pre-warmed instance is kept for K − P from the moment it is created (the cold start
-//!   counts against that window, as loading time does in the paper).
+//! - the **keep-alive window** K, measured from the end of the execution: the function
+//!   should stay loaded until then. With P = 0 the idle instance is simply kept until
+//!   `now + K`.
+//!
+//! ## The pre-warmed instance's lifetime (`prewarm_lifetime`)
+//! The paper's keep-alive window counts from the moment the image "has been loaded to
+//! memory" when P > 0, and the histogram's head and tail bound the predicted idle time, so
+//! a pre-warmed instance covers the span from the head to the tail:
+//!
+//! - `"keep-minus-prewarm"` (default): the pre-warmed instance stays for K − P after it has
+//!   finished loading (its `ready_at`), i.e. until K after the execution end plus its cold
+//!   start;
+//! - `"keep"`: as DSLab does (`Host::on_container_start` asks for a new keep-alive window
+//!   when the pre-warmed container has started, and `keepalive_decision` returns the
+//!   histogram's K): the pre-warmed instance stays for K after it has finished loading. For
+//!   forecast windows DSLab's keep-alive is 2·m·F = K − P, so there both rules agree.
 //!
 //! ## Idle times, precisely
 //! The paper's idle time is the time from the end of one execution of an app to the start
@@ -24,7 +39,8 @@
 //! records nothing. With several instances of one function, an arrival can come while another
 //! instance is still busy; it then records the (short) gap since the last instance that
 //! went idle: such gaps land in the first bins and can only lower the pre-warm window, the
-//! safe direction. The first arrival of a function records nothing.
+//! safe direction. The first arrival of a function records nothing. (DSLab records, at the
+//! end of each invocation, its arrival minus the previous invocation's end, clamped at 0.)
 //!
 //! ## Windows
 //! Idle times shorter than `range_s` go to bins of `bin_s` (bin b holds [b·bin, (b+1)·bin));
@@ -32,11 +48,13 @@
 //!
 //! 1. fewer than `min_observations` idle times in all (in range plus OOB): not
 //!    representative yet, the paper's fallback — no pre-warming, keep alive for the whole
-//!    range (P = 0, K = `range_s`);
+//!    range (P = 0, K = `range_s`). The default, 1, is the paper's and DSLab's: the
+//!    histogram is used from the first idle time on, subject to the CV test (a single idle
+//!    time gives CV = √(B−1) ≈ 15.5, which passes it); before any idle time is known the
+//!    fallback applies;
 //! 2. OOB share ≥ `oob_threshold`: the histogram cannot see these idle times; forecast the
-//!    next one, F, from the last `forecast_history` OOB idle times (the paper fits ARIMA; here
-//!    a least-squares AR(1) about the window mean, see below) and use P = F·(1 − m),
-//!    K = P + F·2m with m = `forecast_margin` (kept alive over [F(1−m), F(1+m)]);
+//!    next one, F, from the function's idle times and use P = F·(1 − m), K = P + F·2m with
+//!    m = `forecast_margin` (kept alive over [F(1−m), F(1+m)]);
 //! 3. coefficient of variation of the bin counts < `cv_threshold`: the distribution is
 //!    too flat to predict from, same fallback as 1;
 //! 4. otherwise the histogram: with `head` the bin where the cumulative count first reaches
@@ -48,22 +66,35 @@
 //! The CV is that of the `range_s / bin_s` bin counts (in-range idle times only), with the
 //! population standard deviation: CV² = B·Σc²/N² − 1 for B bins holding N idle times with
 //! counts c; it is compared in that closed form, so the test is exact on the integer counts.
+//! (DSLab divides by B − 1 and updates its sum of squares incrementally for the changed bin
+//! only; at B = 240 the two CVs differ by well under 1%.)
 //!
-//! **The forecaster.** Over the window x₀…x₋₁ (oldest first, n values, mean x̄):
+//! **The forecaster.** The paper fits an ARIMA model to the idle times of an app whose idle
+//! times are mostly out of bound; DSLab fits it (`arima_extra.rs`, an ARIMA whose orders are
+//! chosen from the ACF and PACF) on *every* idle time the app has had, in range and out of
+//! bound. faasim fits the same series — the last `forecast_history` idle times of either
+//! kind, oldest first — with the simplest member of that family, an AR(1) about the window
+//! mean by least squares, which needs no order search and no optimiser: over x₀…x₋₁
+//! (n values, mean x̄),
 //! φ = Σₜ₌₁ (xₜ − x̄)(xₜ₋₁ − x̄) / Σₜ₌₁ (xₜ₋₁ − x̄)², clamped to [−1, 1] (0 when the
 //! denominator is 0, e.g. a constant series or a single value), and F = max(0, x̄ + φ·(xₙ₋₁ − x̄)).
-//! Total, deterministic, no random numbers.
+//! With one idle time F is that idle time, as in DSLab.
 //!
 //! ## In faasim
 //! `on_idle` of an instance that just ran: record the idle start; P > 0 → `EvictNow`, and the
 //! `prewarm` call that the engine makes right after that eviction returns `Some(P)`;
-//! P = 0 → `KeepUntil(now + K)`. `on_idle` of a pre-warmed instance (`executions == 0`):
-//! `KeepUntil(created_at + K − P)` with the windows of the eviction that asked for it; when
-//! it expires unused, `prewarm` returns `None` (the next invocation is a cold start, as in the
-//! paper). A pre-warmed instance created at another time than the latest request asked for
-//! (a stale pre-warm event from an earlier eviction, still in the engine's queue) is evicted
-//! at once; the up-to-date request is still pending. Under memory pressure instances are
-//! reclaimed least recently used first. Pre-warmed instances are charged as idle memory.
+//! P = 0 → `KeepUntil(now + K)`. `on_idle` of a pre-warmed instance (`executions == 0`, at
+//! the end of its cold start): `KeepUntil(ready_at + lifetime)` with the lifetime of
+//! `prewarm_lifetime` and the windows of the eviction that asked for it; when it expires
+//! unused, `prewarm` returns `None` (the next invocation is a cold start, as in the paper).
+//! A pre-warmed instance created at another time than the latest request asked for (a stale
+//! pre-warm event from an earlier eviction, still in the engine's queue) is evicted at once;
+//! the up-to-date request is still pending. Under memory pressure instances are reclaimed
+//! least recently used first. Pre-warmed instances are charged as idle memory.
+//!
+//! DSLab also keeps a container kept alive by the fallback until the end of the first
+//! fallback window it was given, whatever it serves later (`already_set`); faasim, like the
+//! paper, counts every window from the end of the latest execution.
 //!
 //! ## Parameters (defaults: the paper's)
 //! | key | default | meaning |
@@ -75,16 +106,18 @@
 //! | `prewarm_margin` | 0.10 | pre-warm window shortened by this fraction |
 //! | `keepalive_margin` | 0.10 | keep-alive window lengthened by this fraction |
 //! | `cv_threshold` | 2 | below this CV of the bin counts the histogram is not trusted |
-//! | `min_observations` | 10 | fewer idle times than this: fallback (not in the paper, which has no explicit minimum; one idle time alone has a CV of √(B−1) and would pass the CV test) |
+//! | `min_observations` | 1 | fewer idle times than this: fallback (the paper has no minimum beyond the CV test; a larger value keeps functions in the 4-hour fallback longer) |
 //! | `oob_threshold` | 0.5 | OOB share at or above which the forecaster is used |
 //! | `forecast_margin` | 0.15 | margin m around the forecast |
-//! | `forecast_history` | 10 | OOB idle times the forecaster fits |
+//! | `forecast_history` | 10 | most recent idle times (in range and OOB) the forecaster fits (DSLab fits all of them; the paper does not say) |
+//! | `prewarm_lifetime` | `"keep-minus-prewarm"` | how long a pre-warmed instance stays after loading: K − P (the paper's head-to-tail span) or K (DSLab) |
 //!
 //! ## Cost per decision
 //! `observe(Arrival)`: O(1) (one bin update, O(1) CV bookkeeping). `on_idle`: O(1) when no
 //! idle time was recorded since the function's last decision; otherwise the windows are
 //! recomputed in O(B + k), B = `range_s / bin_s` = 240 bins, k = `forecast_history`.
-//! `prewarm`: O(1). Memory: B counters per function that ever recorded an idle time.
+//! `prewarm`: O(1). Memory: B counters and k idle times per function that ever recorded an
+//! idle time.
 
 use crate::SpecError;
 use faasim_sim::{
@@ -120,14 +153,32 @@ pub struct HybridHistogramSpec {
     /// (default 2).
     pub cv_threshold: f64,
     /// Minimum number of idle times (in range and out of bound) before any prediction
-    /// (default 10).
+    /// (default 1: from the first idle time, as the paper and DSLab).
     pub min_observations: u32,
     /// Share of out-of-bound idle times at or above which the forecaster is used (default 0.5).
     pub oob_threshold: f64,
     /// Margin around the forecast idle time (default 0.15).
     pub forecast_margin: f64,
-    /// Number of most recent out-of-bound idle times the forecaster fits (default 10).
+    /// Number of most recent idle times, in range and out of bound, the forecaster fits
+    /// (default 10).
     pub forecast_history: u32,
+    /// How long a pre-warmed instance stays after it has finished loading (default
+    /// `"keep-minus-prewarm"`).
+    pub prewarm_lifetime: PrewarmLifetime,
+}
+
+/// `prewarm_lifetime`: how long a pre-warmed instance stays warm after it has finished
+/// loading, for windows P (pre-warm) and K (keep-alive, from the end of the execution).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrewarmLifetime {
+    /// K − P: the span from the histogram's head to its tail, the paper's keep-alive window
+    /// after loading (default).
+    #[default]
+    KeepMinusPrewarm,
+    /// K: as DSLab-FaaS keeps a pre-warmed container (K − P for forecast windows, as DSLab
+    /// too).
+    Keep,
 }
 
 impl Default for HybridHistogramSpec {
@@ -140,10 +191,11 @@ impl Default for HybridHistogramSpec {
             prewarm_margin: 0.10,
             keepalive_margin: 0.10,
             cv_threshold: 2.0,
-            min_observations: 10,
+            min_observations: 1,
             oob_threshold: 0.5,
             forecast_margin: 0.15,
             forecast_history: 10,
+            prewarm_lifetime: PrewarmLifetime::KeepMinusPrewarm,
         }
     }
 }
@@ -227,6 +279,7 @@ impl HybridHistogramSpec {
             oob_threshold: self.oob_threshold,
             forecast_margin: self.forecast_margin,
             forecast_history: self.forecast_history as usize,
+            prewarm_lifetime: self.prewarm_lifetime,
             fns: Vec::new(),
         })
     }
@@ -265,8 +318,8 @@ struct FnState {
     /// Σ c² over the bins.
     sum_sq: u128,
     oob: u64,
-    /// The most recent out-of-bound idle times, microseconds, oldest first.
-    oob_recent: VecDeque<u64>,
+    /// The most recent idle times (in range and out of bound), microseconds, oldest first.
+    recent: VecDeque<u64>,
     /// When the function's most recent instance went idle after an execution, if no arrival
     /// of it came since.
     idle_since: Option<SimTime>,
@@ -274,7 +327,7 @@ struct FnState {
     cached: Option<Windows>,
     /// Set by an `on_idle` that evicted to pre-warm; taken by the `prewarm` call that follows.
     pending_prewarm: Option<SimDuration>,
-    /// When the latest requested pre-warm is due, and how long to keep it once created.
+    /// When the latest requested pre-warm is due, and how long to keep it once loaded.
     expected_prewarm: Option<(SimTime, SimDuration)>,
 }
 
@@ -294,6 +347,7 @@ pub struct HybridHistogram {
     oob_threshold: f64,
     forecast_margin: f64,
     forecast_history: usize,
+    prewarm_lifetime: PrewarmLifetime,
     fns: Vec<FnState>,
 }
 
@@ -302,7 +356,8 @@ fn scaled(us: f64) -> SimDuration {
     SimDuration(us.max(0.0).round().min(u64::MAX as f64 / 2.0) as u64)
 }
 
-/// One-step forecast of a least-squares AR(1) about the mean (see the module docs).
+/// One-step forecast of a least-squares AR(1) about the mean of `xs` (oldest first; see
+/// the module docs).
 pub fn ar1_forecast(xs: &[f64]) -> f64 {
     let n = xs.len();
     if n == 0 {
@@ -336,6 +391,10 @@ impl HybridHistogram {
         let (bin_us, bins, k) = (self.bin.as_micros(), self.bins, self.forecast_history);
         let st = self.state(f);
         st.cached = None;
+        if st.recent.len() == k {
+            st.recent.pop_front();
+        }
+        st.recent.push_back(idle.as_micros());
         let b = idle.as_micros() / bin_us;
         if b < bins as u64 {
             if st.counts.is_empty() {
@@ -348,10 +407,6 @@ impl HybridHistogram {
             st.in_range += 1;
         } else {
             st.oob += 1;
-            if st.oob_recent.len() == k {
-                st.oob_recent.pop_front();
-            }
-            st.oob_recent.push_back(idle.as_micros());
         }
     }
 
@@ -416,7 +471,7 @@ impl HybridHistogram {
             return fallback;
         }
         if st.oob as f64 >= self.oob_threshold * total as f64 {
-            let xs: Vec<f64> = st.oob_recent.iter().map(|&x| x as f64).collect();
+            let xs: Vec<f64> = st.recent.iter().map(|&x| x as f64).collect();
             let forecast = ar1_forecast(&xs);
             let m = self.forecast_margin;
             let prewarm = scaled(forecast * (1.0 - m));
@@ -451,20 +506,25 @@ impl KeepAlive for HybridHistogram {
             let st = self.state(f);
             st.pending_prewarm = None;
             return match st.expected_prewarm {
-                Some((at, keep)) if at == i.created_at => KeepAliveDecision::KeepUntil(at + keep),
+                Some((at, keep)) if at == i.created_at => {
+                    KeepAliveDecision::KeepUntil(i.ready_at + keep)
+                }
                 // A stale pre-warm (an older request): the latest one is still to come.
                 _ => KeepAliveDecision::EvictNow,
             };
         }
         self.state(f).idle_since = Some(now);
         let w = self.windows(f);
+        let keep_whole = self.prewarm_lifetime == PrewarmLifetime::Keep;
         let st = self.state(f);
         if w.prewarm > SimDuration::ZERO {
             st.pending_prewarm = Some(w.prewarm);
-            st.expected_prewarm = Some((
-                now + w.prewarm,
-                SimDuration(w.keep_alive.0.saturating_sub(w.prewarm.0)),
-            ));
+            let lifetime = match w.source {
+                WindowSource::Histogram if keep_whole => w.keep_alive,
+                // DSLab keeps a forecast's pre-warm for 2·m·F = K − P too.
+                _ => SimDuration(w.keep_alive.0.saturating_sub(w.prewarm.0)),
+            };
+            st.expected_prewarm = Some((now + w.prewarm, lifetime));
             KeepAliveDecision::EvictNow
         } else {
             st.pending_prewarm = None;

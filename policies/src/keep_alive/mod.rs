@@ -14,7 +14,7 @@ mod tests;
 pub use fixed::FixedKeepAlive;
 pub use greedy_dual::{CachingKeepAlive, Rank};
 pub use hybrid_histogram::{
-    ar1_forecast, HybridHistogram, HybridHistogramSpec, WindowSource, Windows,
+    ar1_forecast, HybridHistogram, HybridHistogramSpec, PrewarmLifetime, WindowSource, Windows,
 };
 pub use infinite::InfiniteKeepAlive;
 pub use none::NoKeepAlive;

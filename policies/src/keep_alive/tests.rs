@@ -90,16 +90,39 @@ fn hybrid_windows_from_a_hand_computed_histogram() {
     );
 
     // The pre-warmed instance (created at 1540 s, ready 100 ms later, never used) is kept
-    // for K − P = 1506 s from its creation.
+    // for K − P = 1506 s after it has loaded: the paper's keep-alive window counts "after
+    // it has been loaded to memory" and spans the histogram's head to its tail. (Until
+    // this change the window counted from the creation, so the cold start ate into it:
+    // created + 1506 s.)
     let created = now + 540 * S;
     let mut warm = view(5, 0, 256, created, created + 100 * MS);
     warm.executions = 0;
     assert_eq!(
         p.on_idle(&warm, SimTime(created + 100 * MS)),
-        KeepAliveDecision::KeepUntil(SimTime(created + 1506 * S))
+        KeepAliveDecision::KeepUntil(SimTime(created + 100 * MS + 1506 * S))
     );
     // It expires unused: no further pre-warm.
     assert_eq!(p.prewarm(F0, SimTime(created + 1506 * S)), None);
+
+    // `prewarm_lifetime = "keep"`, DSLab's rule: `Host::on_container_start` gives the
+    // started (loaded) pre-warmed container `keepalive_decision`, which for a trusted
+    // histogram is (tail + 1)·bin·(1 + margin) = K = 2046 s.
+    let mut p = hh(HybridHistogramSpec {
+        prewarm_lifetime: PrewarmLifetime::Keep,
+        ..HybridHistogramSpec::default()
+    });
+    for _ in 0..100 {
+        p.record_idle_time(F0, secs(600));
+    }
+    for _ in 0..2 {
+        p.record_idle_time(F0, secs(1800));
+    }
+    assert_eq!(p.on_idle(&i, SimTime(now)), KeepAliveDecision::EvictNow);
+    assert_eq!(p.prewarm(F0, SimTime(now)), Some(secs(540)));
+    assert_eq!(
+        p.on_idle(&warm, SimTime(created + 100 * MS)),
+        KeepAliveDecision::KeepUntil(SimTime(created + 100 * MS + 2046 * S))
+    );
 }
 
 #[test]
@@ -167,22 +190,41 @@ fn hybrid_falls_back_to_the_whole_range_when_the_histogram_is_flat() {
     assert_eq!(w.keep_alive, SimDuration(48 * MIN * 11 / 10));
 }
 
+/// The paper (and DSLab's `describe_pattern`, which only checks the OOB share and the CV)
+/// trusts the histogram from the first idle time: one idle time in bin 10 of 240 gives
+/// N = 1, Σc² = 1, CV² = 240·1/1 − 1 = 239 ≥ 4. Before any idle time, the fallback. The
+/// default `min_observations` was 10 (no source; periodic functions stayed in the 4 h
+/// fallback for their first ten idle times); it is now 1, and a larger value still works.
 #[test]
-fn hybrid_needs_min_observations() {
+fn hybrid_uses_the_histogram_from_the_first_idle_time() {
+    let fallback = Windows {
+        prewarm: SimDuration::ZERO,
+        keep_alive: SimDuration(4 * H),
+        source: WindowSource::Fallback,
+    };
+    // One idle time of 600 s: head = tail = bin 10; P = 10·60·0.9 = 540 s,
+    // K = 11·60·1.1 = 726 s.
+    let from_bin_10 = Windows {
+        prewarm: secs(540),
+        keep_alive: secs(726),
+        source: WindowSource::Histogram,
+    };
     let mut p = hh(HybridHistogramSpec::default());
+    assert_eq!(p.windows(F0), fallback);
+    p.record_idle_time(F0, secs(600));
+    assert!((p.cv(F0).unwrap() - 239f64.sqrt()).abs() < 1e-12);
+    assert_eq!(p.windows(F0), from_bin_10);
+
+    let mut p = hh(HybridHistogramSpec {
+        min_observations: 10,
+        ..HybridHistogramSpec::default()
+    });
     for _ in 0..9 {
         p.record_idle_time(F0, secs(600));
     }
-    assert_eq!(p.windows(F0).source, WindowSource::Fallback);
+    assert_eq!(p.windows(F0), fallback);
     p.record_idle_time(F0, secs(600));
-    assert_eq!(
-        p.windows(F0),
-        Windows {
-            prewarm: secs(540),
-            keep_alive: secs(660 * 11 / 10),
-            source: WindowSource::Histogram,
-        }
-    );
+    assert_eq!(p.windows(F0), from_bin_10);
 }
 
 #[test]
@@ -209,11 +251,14 @@ fn hybrid_forecasts_out_of_bound_idle_times() {
     );
     assert_eq!(p.prewarm(F0, now), Some(SimDuration(4 * H + 15 * MIN)));
     let created = now + SimDuration(4 * H + 15 * MIN);
+    // Kept K − P = 0.3·5 h = 90 min after it has loaded (1 s after its creation). With
+    // `prewarm_lifetime = "keep"` too: DSLab's keep-alive for a forecast is
+    // `arima() * arima_margin * 2` = 2·m·F = K − P.
     let mut warm = view(0, 0, 128, created.0, created.0 + S);
     warm.executions = 0;
     assert_eq!(
         p.on_idle(&warm, SimTime(created.0 + S)),
-        KeepAliveDecision::KeepUntil(created + SimDuration(90 * MIN))
+        KeepAliveDecision::KeepUntil(created + SimDuration(S + 90 * MIN))
     );
 
     // The forecaster itself.
@@ -222,6 +267,35 @@ fn hybrid_forecasts_out_of_bound_idle_times() {
     assert_eq!(ar1_forecast(&[5.0, 6.0, 5.0, 6.0]), 5.0);
     // 1, 2, 3, 4: mean 2.5, phi = 1.25 / 2.75, F = 2.5 + 1.5·phi.
     assert!((ar1_forecast(&[1.0, 2.0, 3.0, 4.0]) - (2.5 + 1.5 * 1.25 / 2.75)).abs() < 1e-12);
+
+    // The forecaster fits every idle time, in range and out of bound (DSLab's
+    // `ApplicationData::raw` holds both, and `arima()` fits `raw`): 6 h, 6 h, 120 s, 6 h
+    // (3 of 4 out of bound). Fitting the out-of-bound ones alone would give a constant
+    // 6 h. In seconds: mean 16230, deviations 5370, 5370, −16110, 5370;
+    // Σ dₜdₜ₋₁ = 5370² − 2·16110·5370 = −144184500, Σ dₜ₋₁² = 2·5370² + 16110² = 317205900,
+    // φ = −5/11; F = 16230 − (5/11)·5370 = 13789.0909... s.
+    let mut p = hh(HybridHistogramSpec::default());
+    for it in [6 * H, 6 * H, 120 * S, 6 * H] {
+        p.record_idle_time(F0, SimDuration(it));
+    }
+    let f_us: f64 = (16230.0 - 5.0 / 11.0 * 5370.0) * 1e6;
+    let w = p.windows(F0);
+    assert_eq!(w.source, WindowSource::Forecast);
+    assert_eq!(w.prewarm, SimDuration((f_us * 0.85).round() as u64));
+    assert_eq!(
+        w.keep_alive,
+        w.prewarm + SimDuration((f_us * 0.3).round() as u64)
+    );
+    // Only the last `forecast_history` idle times count: with 2, the window is 120 s, 6 h
+    // (φ = −1 about the mean 10860 s): F = 10860 − (21600 − 10860) = 120 s.
+    let mut p = hh(HybridHistogramSpec {
+        forecast_history: 2,
+        ..HybridHistogramSpec::default()
+    });
+    for it in [6 * H, 6 * H, 120 * S, 6 * H] {
+        p.record_idle_time(F0, SimDuration(it));
+    }
+    assert_eq!(p.windows(F0).prewarm, SimDuration(102 * S));
 
     // Half out of bound is enough (>= 0.5) ...
     let mut p = hh(HybridHistogramSpec::default());
@@ -286,6 +360,24 @@ fn new_specs_parse_with_defaults_round_trip_and_reject_unknown_keys() {
             min_observations: 3,
             ..HybridHistogramSpec::default()
         })
+    );
+    let k: KeepAliveSpec =
+        toml::from_str("policy = \"hybrid-histogram\"\nprewarm_lifetime = \"keep\"").unwrap();
+    assert_eq!(
+        k,
+        KeepAliveSpec::HybridHistogram(HybridHistogramSpec {
+            prewarm_lifetime: PrewarmLifetime::Keep,
+            ..HybridHistogramSpec::default()
+        })
+    );
+    let e = toml::from_str::<KeepAliveSpec>(
+        "policy = \"hybrid-histogram\"\nprewarm_lifetime = \"forever\"",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("forever") && e.contains("keep-minus-prewarm"),
+        "{e}"
     );
     let e = toml::from_str::<KeepAliveSpec>("policy = \"hybrid-histogram\"\nbins = 5")
         .unwrap_err()
@@ -416,6 +508,11 @@ fn bad_hybrid_parameters_are_named() {
 /// Functions A, B, C of 400, 300, 200 MB with cold starts of 1000, 300, 100 ms, used 1, 3
 /// and 2 times. Priorities (Clock 0, units of ns of cold start per MB):
 /// A = 1·1e9/400 = 2.5e6, B = 3·3e8/300 = 3e6, C = 2·1e8/200 = 1e6.
+///
+/// As FaasCache's `runActivation` (`c.run()` then `calc_priority` with the Clock of the
+/// moment), the priority is set when an invocation is dispatched (the policy's
+/// `observe(Arrival)`), counting that invocation in the Frequency; a new instance's first
+/// idle time teaches the Cost and re-evaluates the priority with the Clock of its dispatch.
 #[test]
 fn greedy_dual_priorities_by_hand() {
     let mut p = CachingKeepAlive::new(Rank::GreedyDual);
@@ -424,41 +521,86 @@ fn greedy_dual_priorities_by_hand() {
     let mut ib = view(1, 1, 300, 0, 300 * MS);
     let mut ic = view(2, 2, 200, 0, 100 * MS);
     let t = SimTime(10 * S);
+    let arrive = |p: &mut CachingKeepAlive, f: FunctionId, at: SimTime| {
+        p.observe(&Observation::Arrival {
+            function: f,
+            time: at,
+        })
+    };
+    let prio = |p: &mut CachingKeepAlive, i: &InstanceView| p.victim_priority(i, t).unwrap();
+    arrive(&mut p, a, t);
+    // A's first dispatch: Frequency 1, Cost not known yet: the bare Clock.
+    assert_eq!(p.frequency(a), 1);
+    assert_eq!(p.priority(a), 0);
     assert_eq!(p.on_idle(&ia, t), KeepAliveDecision::KeepForever);
     for n in 1..=3 {
+        arrive(&mut p, b, t);
         ib.executions = n;
         p.on_idle(&ib, t);
     }
     for n in 1..=2 {
+        arrive(&mut p, c, t);
         ic.executions = n;
         p.on_idle(&ic, t);
     }
     assert_eq!(p.cost_ns(a), 1_000_000_000);
     assert_eq!(p.frequency(b), 3);
-    let prio = |p: &mut CachingKeepAlive, i: &InstanceView| p.victim_priority(i, t).unwrap();
     assert_eq!(prio(&mut p, &ia), 2_500_000);
     assert_eq!(prio(&mut p, &ib), 3_000_000);
     assert_eq!(prio(&mut p, &ic), 1_000_000);
 
-    // C goes first; the Clock becomes its priority and its frequency leaves with it.
+    // C goes first (at 20 s); the Clock becomes its priority and its frequency leaves with
+    // it.
+    let t2 = SimTime(20 * S);
     p.observe(&Observation::Eviction {
         instance: ic.id,
         function: c,
-        time: t,
+        time: t2,
     });
     assert_eq!(p.clock(), 1_000_000);
     assert_eq!(p.frequency(c), 0);
-    // A used again: 1e6 + 2·2.5e6.
+    // A dispatched again at 30 s: at once 1e6 + 2·2.5e6 = 6e6, before its execution ends.
+    let t3 = SimTime(30 * S);
+    arrive(&mut p, a, t3);
+    assert_eq!(prio(&mut p, &ia), 6_000_000);
+    // An eviction at 31 s, while A runs, raises the Clock to 3e6 (B's priority). A's
+    // execution then ends: its priority stays the one of its dispatch, 6e6. (Recomputed at
+    // the end of the execution, as faasim did before, it would be 3e6 + 5e6 = 8e6.)
+    p.observe(&Observation::Eviction {
+        instance: ib.id,
+        function: b,
+        time: SimTime(31 * S),
+    });
+    assert_eq!(p.clock(), 3_000_000);
     ia.executions = 2;
-    p.on_idle(&ia, t);
+    p.on_idle(&ia, SimTime(32 * S));
     assert_eq!(prio(&mut p, &ia), 6_000_000);
     // The Clock never goes back down.
     p.observe(&Observation::Eviction {
         instance: InstanceId(9),
         function: FunctionId(7),
-        time: t,
+        time: SimTime(33 * S),
     });
-    assert_eq!(p.clock(), 1_000_000);
+    assert_eq!(p.clock(), 3_000_000);
+    // A cold start that reclaims: C arrives at 40 s (priority 3e6 + 1·1e8/200 = 3.5e6 with
+    // the Clock of its arrival); its reclaim evicts A at the same instant, raising the
+    // Clock to 6e6; FaasCache computes a miss's priority after `Eviction`: 6e6 + 5e5.
+    let t4 = SimTime(40 * S);
+    arrive(&mut p, c, t4);
+    assert_eq!(p.priority(c), 3_500_000);
+    p.observe(&Observation::Eviction {
+        instance: ia.id,
+        function: a,
+        time: t4,
+    });
+    assert_eq!(p.clock(), 6_000_000);
+    assert_eq!(p.priority(c), 6_500_000);
+    // Its first idle time (a new instance: the Cost is re-learned, the same 100 ms) keeps
+    // the Clock of the dispatch, 6e6.
+    let ic2 = view(4, 2, 200, t4.0, t4.0 + 100 * MS);
+    p.on_idle(&ic2, SimTime(t4.0 + 110 * MS));
+    assert_eq!(p.priority(c), 6_500_000);
+    ia.executions = 2;
 
     // The siblings rank the same instances differently.
     let mut l = CachingKeepAlive::new(Rank::Landlord);
@@ -772,16 +914,19 @@ fn infinite_keep_alive_cold_starts_are_the_peak_concurrency() {
 
 /// One function invoked every 10 minutes for a day (144 invocations at k·600 s), 100 ms
 /// each, 100 ms cold starts, horizon 24 h. Idle times are 599.9 s (599.8 s after the first,
-/// cold, invocation): bin 9. Until `min_observations` = 10 idle times are known (after
-/// invocation 10) the 4 h fallback keeps the instance warm; from then on the windows are
-/// P = 9·60·0.9 = 486 s and K = 10·60·1.1 = 660 s: the instance is evicted when it becomes
-/// idle (t + 0.1 s), re-created at t + 486.1 s, ready at t + 486.2 s, kept until t + 660.1 s
-/// and used at t + 600 s.
+/// cold, invocation): bin 9. Before any idle time is known (after invocation 0) the 4 h
+/// fallback keeps the instance warm; from the first idle time on (recorded at invocation 1,
+/// as the paper and DSLab use the histogram from then) the windows are P = 9·60·0.9 = 486 s
+/// and K = 10·60·1.1 = 660 s: the instance is evicted when it becomes idle (t + 0.1 s),
+/// re-created at t + 486.1 s, ready at t + 486.2 s, kept K − P = 174 s after loading (until
+/// t + 660.2 s) and used at t + 600 s.
 ///
 /// Bound: no cold start after the first invocation (1 in all), against 1 for a fixed 15-minute
-/// keep-alive, with 134 pre-warms (after invocations 10..=143). Idle memory, hand-traced:
-/// hybrid 599.8 + 9·599.9 s (warm-up) + 134·113.8 s (pre-warmed, waiting) = 21248.1 s;
-/// fixed 599.8 + 143·599.9 s = 86385.5 s; both × 256 MB.
+/// keep-alive, with 143 pre-warms (after invocations 1..=143; the last one waits for the
+/// horizon, 86400 − 86286.2 = 113.8 s). Idle memory, hand-traced: hybrid 599.8 s (warm-up) +
+/// 143·113.8 s (pre-warmed, waiting) = 16873.2 s; fixed 599.8 + 143·599.9 s = 86385.5 s;
+/// both × 256 MB. (With the former default `min_observations = 10`, invocations 1..=9 kept
+/// the instance in the fallback: 134 pre-warms and 599.8 + 9·599.9 + 134·113.8 s.)
 #[test]
 fn hybrid_histogram_on_a_periodic_function() {
     let functions = vec![func("tick", 256)];
@@ -822,10 +967,10 @@ fn hybrid_histogram_on_a_periodic_function() {
     assert_eq!(h.completed, 144);
     assert_eq!(h.cold_starts, 1);
     assert_eq!(f.cold_starts, 1);
-    assert_eq!(h.instances_created, 1 + 134);
-    assert_eq!(h.evictions_expired, 134);
+    assert_eq!(h.instances_created, 1 + 143);
+    assert_eq!(h.evictions_expired, 143);
     let ms = |x: u64| (256 * x * MS) as u128;
-    assert_eq!(h.idle_mb_us, ms(599_800 + 9 * 599_900 + 134 * 113_800));
+    assert_eq!(h.idle_mb_us, ms(599_800 + 143 * 113_800));
     assert_eq!(f.idle_mb_us, ms(599_800 + 143 * 599_900));
     assert!(h.idle_mb_us * 4 < f.idle_mb_us);
 }

@@ -1,5 +1,6 @@
 //! Autoscaling (Knative's KPA and the like): arrivals under an autoscaler wait in their
-//! function's queue; every tick the autoscaler sets each function's instance count.
+//! function's queue; every tick the autoscaler sets each function's instance count, and a
+//! request for a function with no instance asks it at once (the activator).
 
 use super::*;
 
@@ -12,8 +13,9 @@ impl Engine<'_> {
         fs.in_flight = (fs.in_flight as i64 + delta as i64) as u32;
     }
 
-    /// An arrival under an autoscaler: a free slot, else the function's queue (or a drop);
-    /// a function with no instance gets one at once (Knative's activator).
+    /// An arrival under an autoscaler: a free slot, else the function's queue (or a drop).
+    /// A function with no instance is woken at once: the activator reports a concurrency
+    /// of 1 and the autoscaler decides how many instances start (at least one).
     pub(super) fn arrive_autoscaled(&mut self, slot: u32) -> Result<(), SimError> {
         let f = self.invs[slot as usize].function;
         self.in_flight_change(f, 1);
@@ -34,10 +36,17 @@ impl Engine<'_> {
         if self.try_assign(slot, false)? {
             return Ok(());
         }
-        // Scale from zero: the activator starts an instance and the request waits for it.
+        // Scale from zero: the activator reports the request to the autoscaler, which
+        // decides at once; the request waits for an instance it starts.
         if self.fns[f.index()].live_instances == 0 {
-            if let Some(w) = self.find_worker(f, true)? {
-                self.create_instance(f, w, None)?;
+            let wanted = self.activate(f).max(1);
+            for _ in 0..wanted {
+                match self.find_worker(f, true)? {
+                    Some(w) => {
+                        self.create_instance(f, w, None)?;
+                    }
+                    None => break,
+                }
             }
         }
         // With `on_full = "drop"`, a request still waits for a slot of an instance already
@@ -55,6 +64,28 @@ impl Engine<'_> {
         } else {
             self.drop_invocation(slot, Outcome::DroppedFull)
         }
+    }
+
+    /// The autoscaler's decision for `f`, which has no instance, on the activator's report
+    /// of one request in flight (Knative's `getOrCreateStat` sends a revision's first
+    /// request as a concurrency of 1, and `Poke` runs the scaler at once).
+    fn activate(&mut self, f: FunctionId) -> u32 {
+        let Some(mut scaler) = self.autoscaler.take() else {
+            return 1;
+        };
+        let fs = &self.fns[f.index()];
+        let view = ScalingView {
+            function: f,
+            now: self.now,
+            concurrency: 1.0,
+            in_flight: fs.in_flight,
+            ready: fs.live_instances - fs.starting,
+            starting: fs.starting,
+            instance_concurrency: self.cfg.instance_concurrency,
+        };
+        let wanted = scaler.activate(&view);
+        self.autoscaler = Some(scaler);
+        wanted
     }
 
     /// A tick: each function on the list gets the number of instances the autoscaler asks
