@@ -96,11 +96,13 @@ fn openwhisk_starts_nearly_every_instance_on_the_home_invoker_under_memory_press
         managed_fraction: 0.9,
     });
     let share = home_share(&recs);
+    eprintln!("openwhisk: {:.4} of the cold starts on the home invoker", share);
     assert!(share > 0.99, "home share {share}");
     // The tenth invoker serves blackbox actions only: no ordinary request reaches it.
     assert!(recs.iter().all(|r| r.worker.unwrap().0 < 9));
     // Cluster-wide mode (placement by memory) has no home: about 1 in 9 by chance.
     let cluster = home_share(&run_pressured(&LoadBalancingSpec::ClusterWide {}));
+    eprintln!("cluster-wide: {cluster:.4} of the cold starts on the home invoker");
     assert!(cluster < 0.3, "cluster-wide home share {cluster}");
 }
 
@@ -115,6 +117,7 @@ fn locality_buys_warm_starts_that_random_balancing_loses() {
         load: faasim_policies::load_balancing::BoundedLoad::Requests,
     });
     let random = cold(&LoadBalancingSpec::Random {});
+    eprintln!("cold starts: consistent hashing {hashed}, random {random}");
     assert!(
         (hashed as f64) < 0.8 * random as f64,
         "hashed {hashed} vs random {random} cold starts"
