@@ -25,7 +25,9 @@ pub mod scenario;
 pub mod shared;
 pub mod stats;
 pub mod sweep;
+pub mod table;
 pub mod validate;
+pub mod warnings;
 
 pub use runner::{run_scenario, RunError, RunOutcome};
 pub use scenario::{load, LoadedScenario, Scenario, ScenarioError};

@@ -54,6 +54,31 @@ enum Command {
         /// No progress output.
         #[arg(long, short)]
         quiet: bool,
+        /// Override a key of every run's scenario (not a varied one), e.g. --set
+        /// cluster.workers=8 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// The configuration to compare the others with, pairwise (varied KEY=VALUE,
+        /// repeatable): adds paired differences to aggregate.csv.
+        #[arg(long, value_name = "KEY=VALUE")]
+        baseline: Vec<String>,
+    },
+    /// Print a sweep's (or a run's) metrics with 95% confidence intervals, and paired
+    /// differences against a baseline configuration.
+    Table {
+        /// A sweep directory (or a run directory).
+        dir: PathBuf,
+        /// summary.csv columns to show, comma-separated (default:
+        /// cold_start_ratio,latency_p99_ms,wasted_memory_gb_s,user_cost_usd).
+        #[arg(long, value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// The configuration to compare with (varied KEY=VALUE, repeatable): adds a
+        /// column of paired differences (same seeds, so the same invocations) per metric.
+        #[arg(long, value_name = "KEY=VALUE")]
+        baseline: Vec<String>,
+        /// Write a Markdown table instead of aligned text.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Draw figures (PNG and SVG) from a run or a sweep directory.
     Plot {
@@ -230,8 +255,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
             shard,
             quiet,
+            overrides,
+            baseline,
         } => {
-            let plan = faasim_experiments::sweep::plan(&experiment)?;
+            let plan_options = faasim_experiments::sweep::PlanOptions {
+                overrides,
+                baseline,
+            };
+            let plan = faasim_experiments::sweep::plan_with(&experiment, &plan_options)?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
             let jobs = jobs.unwrap_or_else(|| {
                 std::thread::available_parallelism()
@@ -243,9 +274,29 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 jobs,
                 shard,
                 progress: !quiet,
+                plan: plan_options,
             };
+            if !quiet {
+                let seeds: Vec<String> = plan.seeds.iter().map(|s| s.to_string()).collect();
+                println!(
+                    "{}: {} runs, seeds {} (replication r of every configuration runs with the r-th seed)",
+                    plan.name,
+                    plan.runs.len(),
+                    seeds.join(", ")
+                );
+                if let Some(first) = plan.runs.first() {
+                    println!(
+                        "rerun one run alone, e.g. {}: {}",
+                        first.id,
+                        plan.rerun_command(first)
+                    );
+                }
+            }
             let o = faasim_experiments::sweep::sweep(&experiment, &opts)
                 .with_context(|| format!("sweep of {} failed", experiment.display()))?;
+            for (id, w) in &o.warnings {
+                eprintln!("warning: {id}: {w}");
+            }
             if !quiet {
                 println!(
                     "{}: {} runs ({} run now, {} already done), {} invocations in {:.2} s; results in {}/",
@@ -258,6 +309,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Table {
+            dir,
+            metrics,
+            baseline,
+            markdown,
+        } => {
+            let t = faasim_experiments::table::table(
+                &dir,
+                &faasim_experiments::table::TableOptions { metrics, baseline },
+            )?;
+            print!(
+                "{}",
+                if markdown {
+                    t.to_markdown()
+                } else {
+                    t.to_text()
+                }
+            );
             Ok(())
         }
         Command::Plot { dir, out, run } => {

@@ -139,6 +139,8 @@ impl ArrivalSource for Guarded<'_> {
 struct VmEnd<'a> {
     inner: &'a mut dyn ArrivalSource,
     horizon: Option<Option<SimTime>>,
+    /// First and last arrival seen, for the warnings.
+    arrivals: Option<(SimTime, SimTime)>,
 }
 
 impl<'a> VmEnd<'a> {
@@ -148,7 +150,11 @@ impl<'a> VmEnd<'a> {
             RunEndSpec::Drain => Some(None),
             RunEndSpec::Horizon => sc.run.end_at().map(Some),
         };
-        VmEnd { inner, horizon }
+        VmEnd {
+            inner,
+            horizon,
+            arrivals: None,
+        }
     }
 }
 
@@ -157,7 +163,12 @@ impl ArrivalSource for VmEnd<'_> {
         &mut self,
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
-        self.inner.next_arrival(functions)
+        let a = self.inner.next_arrival(functions)?;
+        if let Some(a) = &a {
+            let first = self.arrivals.map_or(a.time, |(f, _)| f);
+            self.arrivals = Some((first, a.time));
+        }
+        Ok(a)
     }
     fn horizon(&self) -> Option<SimTime> {
         match self.horizon {
@@ -314,13 +325,15 @@ fn run_limited(
             scenario: loaded.path.clone(),
         });
     }
-    let warnings: Vec<String> = report
+    let mut warnings: Vec<String> = report
         .unused_cold_start_names
         .iter()
         .map(|n| {
             format!("platform.function_cold_start_ms names `{n}`, which the trace never invokes")
         })
         .collect();
+    let span = recorder.span();
+    let load_imbalance = recorder.load_imbalance(sc.cluster.workers);
 
     recorder.finish().map_err(io_err(out_dir))?;
     let parquet = sc.output.invocations
@@ -332,7 +345,7 @@ fn run_limited(
         std::fs::remove_file(&csv_path).map_err(io_err(&csv_path))?;
     }
     let functions = function_rows(&mut report);
-    let summary = SummaryRow::new(
+    let mut summary = SummaryRow::new(
         &sc.name,
         seed,
         &mut report.stats,
@@ -340,6 +353,8 @@ fn run_limited(
         sc.billing.worker_hour_usd,
         sc.cluster.workers,
     );
+    summary.load_imbalance = load_imbalance;
+    warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;
 
@@ -407,15 +422,19 @@ fn run_vm(
         None
     };
     let cfg = spec.build(&table, demand.as_ref())?;
-    let (mut report, checksum) = match shared {
-        Some(t) => (
-            vm::run_fleet(&cfg, &mut VmEnd::new(&mut t.source(), sc))?,
-            t.checksum.clone(),
-        ),
+    let (mut report, checksum, arrivals) = match shared {
+        Some(t) => {
+            let mut source = t.source();
+            let mut end = VmEnd::new(&mut source, sc);
+            let r = vm::run_fleet(&cfg, &mut end)?;
+            (r, t.checksum.clone(), end.arrivals)
+        }
         None => {
             let mut trace = loaded.open_trace(seed)?;
-            let r = vm::run_fleet(&cfg, &mut VmEnd::new(trace.source_mut(), sc))?;
-            (r, trace.checksum_hex())
+            let mut end = VmEnd::new(trace.source_mut(), sc);
+            let r = vm::run_fleet(&cfg, &mut end)?;
+            let arrivals = end.arrivals;
+            (r, trace.checksum_hex(), arrivals)
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
@@ -425,13 +444,25 @@ fn run_vm(
         });
     }
     let summary = SummaryRow::from_vm(&sc.name, seed, spec.kind(), &mut report, wall_s);
+    // Every request completes on a fleet, by the report's end (or the horizon, if later)
+    // and at most the longest latency after the last arrival.
+    let last_arrival_s = arrivals.map_or(0.0, |(_, l)| l.as_secs_f64());
+    let span = crate::warnings::ArrivalSpan {
+        first_arrival_s: arrivals.map(|(f, _)| f.as_secs_f64()),
+        last_arrival_s,
+        last_completion_s: report
+            .end
+            .as_secs_f64()
+            .min(last_arrival_s + summary.latency_max_ms / 1e3),
+    };
+    let warnings = crate::warnings::run_warnings(&summary, &span);
     let manifest = Manifest {
         faasim_version: env!("CARGO_PKG_VERSION"),
         scenario_file: loaded.path.display().to_string(),
         seed,
         trace_checksum_sha256: checksum,
         skipped_rows: 0,
-        warnings: &[],
+        warnings: &warnings,
         files: vec!["summary.csv"],
         scenario: sc,
     };
@@ -443,7 +474,7 @@ fn run_vm(
         summary,
         skipped_rows: 0,
         first_skipped: None,
-        warnings: Vec::new(),
+        warnings,
         out_dir: out_dir.to_owned(),
     })
 }
