@@ -27,6 +27,7 @@ pub mod stats;
 pub mod sweep;
 pub mod table;
 pub mod validate;
+pub mod vm_fit;
 pub mod warnings;
 
 pub use runner::{run_scenario, RunError, RunOutcome};

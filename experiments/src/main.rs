@@ -118,6 +118,11 @@ enum Command {
         #[arg(long)]
         allow_skip: bool,
     },
+    /// The VM baseline's instance types.
+    Vm {
+        #[command(subcommand)]
+        command: VmCommand,
+    },
     /// Combine the directories of `sweep --shard` runs into one sweep directory.
     Merge {
         /// Shard directories.
@@ -126,6 +131,17 @@ enum Command {
         /// The merged directory.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum VmCommand {
+    /// Print the instance table (the built-in dated EC2 snapshot, or --table FILE) with
+    /// its prices, cheapest per vCPU first.
+    List {
+        /// An instance table of the same shape (CSV).
+        #[arg(long)]
+        table: Option<PathBuf>,
     },
 }
 
@@ -309,6 +325,82 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Vm {
+            command: VmCommand::List { table },
+        } => {
+            use faasim_experiments::instance_table as it;
+            let t = match &table {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    it::parse_instance_table(&text, &p.display().to_string())?
+                }
+                None => it::default_instance_table(),
+            };
+            match &table {
+                None => println!(
+                    "EC2 US East (N. Virginia), prices of {}, USD per hour ({}):",
+                    it::DEFAULT_INSTANCE_TABLE_DATE,
+                    it::DEFAULT_INSTANCE_TABLE_NAME
+                ),
+                Some(p) => println!("{}, USD per hour:", p.display()),
+            }
+            let usd =
+                |p: Option<u64>| p.map_or("-".to_owned(), |p| format!("{:.4}", p as f64 / 1e10));
+            let mut types: Vec<_> = t.types.iter().collect();
+            let per_vcpu = |x: &faasim_sim::vm::InstanceType| {
+                x.linux_on_demand
+                    .map_or(f64::INFINITY, |p| p as f64 / x.vcpus as f64)
+            };
+            types.sort_by(|a, b| {
+                per_vcpu(a)
+                    .total_cmp(&per_vcpu(b))
+                    .then(a.api_name.cmp(&b.api_name))
+            });
+            let tab = faasim_experiments::table::Table {
+                header: [
+                    "instance_type",
+                    "vcpus",
+                    "memory_gib",
+                    "linux_on_demand",
+                    "per_vcpu",
+                    "linux_reserved_1y",
+                    "windows_on_demand",
+                    "burstable",
+                ]
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+                rows: types
+                    .iter()
+                    .map(|x| {
+                        vec![
+                            x.api_name.clone(),
+                            x.vcpus.to_string(),
+                            if x.memory_mib == 0 {
+                                "-".into()
+                            } else {
+                                format!("{:.1}", x.memory_mib as f64 / 1024.0)
+                            },
+                            usd(x.linux_on_demand),
+                            x.linux_on_demand.map_or("-".into(), |p| {
+                                format!("{:.4}", p as f64 / 1e10 / x.vcpus as f64)
+                            }),
+                            usd(x.linux_reserved_1y),
+                            usd(x.windows_on_demand),
+                            if x.burstable {
+                                "burstable".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    })
+                    .collect(),
+            };
+            print!("{}", tab.to_text());
+            println!("[vm] instance_type = \"cheapest\" picks the lowest per-vCPU price whose memory holds one execution of the largest function per vCPU; burstable types only with allow_burstable = true.");
             Ok(())
         }
         Command::Table {

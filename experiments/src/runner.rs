@@ -70,6 +70,14 @@ pub enum RunError {
     /// The output folder cannot be made.
     #[error(transparent)]
     OutputDir(#[from] OutputDirError),
+    /// The VM instance type cannot serve the functions (memory, burstable, unknown).
+    #[error("{}: {source}", .scenario.display())]
+    VmFit {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Why.
+        source: crate::vm_fit::FitError,
+    },
     /// A count past one of the limits of [`crate::limits`].
     #[error("{0}")]
     Limit(String),
@@ -409,6 +417,32 @@ fn run_vm(
         None => crate::instance_table::default_instance_table(),
     };
     let started = Instant::now();
+    // The functions' memory decides which types fit, and how many requests a VM runs at
+    // once: a first pass over the trace.
+    let largest_mb = match shared {
+        Some(t) => largest_function_mb(&mut t.source())?,
+        None => {
+            let mut trace = loaded.open_trace(seed)?;
+            largest_function_mb(trace.source_mut())?
+        }
+    };
+    let fit = crate::vm_fit::fit(
+        &table,
+        &sc.vm.instance_type,
+        sc.vm.price,
+        largest_mb,
+        sc.vm.allow_burstable,
+    )
+    .map_err(|source| RunError::VmFit {
+        scenario: loaded.path.clone(),
+        source,
+    })?;
+    let mut vm_table = sc.vm.clone();
+    vm_table.instance_type = fit.api_name.clone();
+    let spec = &vm_table
+        .spec(sc.platform.mode)
+        .unwrap_or_else(|| spec.clone());
+    let table = fit.table;
     // Sizing a static fleet for the trace's demand takes a first pass over the trace.
     let demand = if spec.needs_demand() {
         Some(match shared {
@@ -455,7 +489,8 @@ fn run_vm(
             .as_secs_f64()
             .min(last_arrival_s + summary.latency_max_ms / 1e3),
     };
-    let warnings = crate::warnings::run_warnings(&summary, &span);
+    let mut warnings = fit.warnings;
+    warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let manifest = Manifest {
         faasim_version: env!("CARGO_PKG_VERSION"),
         scenario_file: loaded.path.display().to_string(),
@@ -477,6 +512,21 @@ fn run_vm(
         warnings,
         out_dir: out_dir.to_owned(),
     })
+}
+
+/// The largest memory of the functions the trace invokes, MB (0 with no arrival).
+fn largest_function_mb(source: &mut dyn ArrivalSource) -> Result<u32, RunError> {
+    let mut functions = FunctionTable::new();
+    while source
+        .next_arrival(&mut functions)
+        .map_err(faasim_sim::vm::VmError::Source)?
+        .is_some()
+    {}
+    Ok(functions
+        .iter()
+        .map(|(_, f)| f.memory_mb)
+        .max()
+        .unwrap_or(0))
 }
 
 #[cfg(test)]

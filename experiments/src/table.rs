@@ -283,6 +283,7 @@ impl Table {
 pub fn mean_pm(s: &MeanCi) -> String {
     match s.ci95 {
         _ if s.mean.is_nan() => "-".into(),
+        Some((lo, hi)) if s.mean == 0.0 && lo == hi => "0 ± 0".into(),
         Some((lo, hi)) => {
             let half = (hi - lo) / 2.0;
             let digits = decimals_for(s.mean.abs().max(half.abs()), half);
