@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod course;
 pub mod instance_table;
 pub mod limits;
 pub mod output;

@@ -118,6 +118,19 @@ enum Command {
         #[arg(long)]
         allow_skip: bool,
     },
+    /// Run the course's experiments and write the numbers of their handouts
+    /// (experiments/course/*/README.md); --check only says whether they are current.
+    Course {
+        /// The course folder.
+        #[arg(long, default_value = "experiments/course")]
+        dir: PathBuf,
+        /// Where the sweeps and figures go.
+        #[arg(long, default_value = "results/course")]
+        out: PathBuf,
+        /// Fail if a handout differs from what its experiments give (write nothing).
+        #[arg(long)]
+        check: bool,
+    },
     /// The VM baseline's instance types.
     Vm {
         #[command(subcommand)]
@@ -325,6 +338,16 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Course { dir, out, check } => {
+            let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let n = faasim_experiments::course::run(&dir, &out, jobs, check)?;
+            println!(
+                "{n} lessons {}; results and figures in {}/",
+                if check { "are current" } else { "written" },
+                out.display()
+            );
             Ok(())
         }
         Command::Vm {

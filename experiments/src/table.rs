@@ -348,7 +348,24 @@ pub fn table(dir: &Path, options: &TableOptions) -> Result<Table, TableError> {
         .map(|c| c.params.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
     let mut base: Vec<(String, String)> = Vec::new();
-    for b in &options.baseline {
+    // Without --baseline, the experiment's own baseline (if any).
+    let plan_baseline: Vec<String> = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<SweepManifest>(&t).ok())
+        .map(|m| {
+            m.plan
+                .baseline
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let given = if options.baseline.is_empty() {
+        &plan_baseline
+    } else {
+        &options.baseline
+    };
+    for b in given {
         let (k, v) = b
             .split_once('=')
             .ok_or_else(|| TableError::Options(format!("--baseline {b}: expected KEY=VALUE")))?;
