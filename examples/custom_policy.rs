@@ -2,7 +2,10 @@
 //!
 //! A keep-alive policy that keeps an instance warm for as long as its function's last idle
 //! gap (clamped to 1-30 minutes), and a placement that spreads a function's instances by
-//! hashing its id. Run: `cargo run --release --example custom_policy`.
+//! hashing its id. Run: `cargo run --release --example custom_policy` (a synthetic hour),
+//! or `cargo run --release --example custom_policy -- scenarios/quickstart.toml` to run a
+//! scenario file's trace, cluster and billing with these two policies in place of the
+//! file's, beside the file's own policies.
 
 use faasim_sim::{
     run, ClusterView, EngineConfig, FunctionId, FunctionView, InstanceView, KeepAlive,
@@ -55,7 +58,49 @@ impl Placement for HashedHome {
     }
 }
 
+/// Runs `path`'s trace, cluster and billing twice: with its own policies and with
+/// [`LastGap`] and [`HashedHome`] in their place.
+fn run_scenario_file(path: &str) {
+    let loaded =
+        faasim_experiments::load(std::path::Path::new(path), &[]).unwrap_or_else(|e| panic!("{e}"));
+    let sc = &loaded.scenario;
+    let config = sc.engine_config(sc.seed);
+    let own = faasim_policies::build(
+        &sc.placement,
+        &sc.routing,
+        &sc.keep_alive,
+        &sc.load_balancing,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mine = Policies {
+        placement: Box::new(HashedHome),
+        routing: sc.routing.build(),
+        keep_alive: Box::new(LastGap::default()),
+        load_balancer: None,
+    };
+    for (name, policies) in [
+        ("the scenario's policies", own),
+        ("LastGap + HashedHome", mine),
+    ] {
+        let mut trace = loaded.open_trace(sc.seed).unwrap_or_else(|e| panic!("{e}"));
+        let report = run(&config, policies, trace.source_mut(), &mut NullRecorder)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let s = &report.stats;
+        println!(
+            "{path}, {name}: {} invocations, cold-start ratio {:.4}, idle memory {:.0} GB-s, cost ${:.4}",
+            s.invocations,
+            s.cold_start_ratio(),
+            s.wasted_memory_gb_s(),
+            s.user_cost().to_usd()
+        );
+    }
+}
+
 fn main() {
+    if let Some(path) = std::env::args().nth(1) {
+        run_scenario_file(&path);
+        return;
+    }
     let spec = SyntheticSpec {
         functions: 100,
         duration_s: 3600.0,

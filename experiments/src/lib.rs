@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod course;
 pub mod instance_table;
 pub mod limits;
 pub mod output;
@@ -25,7 +26,10 @@ pub mod scenario;
 pub mod shared;
 pub mod stats;
 pub mod sweep;
+pub mod table;
 pub mod validate;
+pub mod vm_fit;
+pub mod warnings;
 pub mod workflows;
 
 pub use runner::{run_scenario, RunError, RunOutcome};

@@ -54,6 +54,31 @@ enum Command {
         /// No progress output.
         #[arg(long, short)]
         quiet: bool,
+        /// Override a key of every run's scenario (not a varied one), e.g. --set
+        /// cluster.workers=8 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+        /// The configuration to compare the others with, pairwise (varied KEY=VALUE,
+        /// repeatable): adds paired differences to aggregate.csv.
+        #[arg(long, value_name = "KEY=VALUE")]
+        baseline: Vec<String>,
+    },
+    /// Print a sweep's (or a run's) metrics with 95% confidence intervals, and paired
+    /// differences against a baseline configuration.
+    Table {
+        /// A sweep directory (or a run directory).
+        dir: PathBuf,
+        /// summary.csv columns to show, comma-separated (default:
+        /// cold_start_ratio,latency_p99_ms,wasted_memory_gb_s,user_cost_usd).
+        #[arg(long, value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// The configuration to compare with (varied KEY=VALUE, repeatable): adds a
+        /// column of paired differences (same seeds, so the same invocations) per metric.
+        #[arg(long, value_name = "KEY=VALUE")]
+        baseline: Vec<String>,
+        /// Write a Markdown table instead of aligned text.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Draw figures (PNG and SVG) from a run or a sweep directory.
     Plot {
@@ -93,6 +118,24 @@ enum Command {
         #[arg(long)]
         allow_skip: bool,
     },
+    /// Run the course's experiments and write the numbers of their handouts
+    /// (experiments/course/*/README.md); --check only says whether they are current.
+    Course {
+        /// The course folder.
+        #[arg(long, default_value = "experiments/course")]
+        dir: PathBuf,
+        /// Where the sweeps and figures go.
+        #[arg(long, default_value = "results/course")]
+        out: PathBuf,
+        /// Fail if a handout differs from what its experiments give (write nothing).
+        #[arg(long)]
+        check: bool,
+    },
+    /// The VM baseline's instance types.
+    Vm {
+        #[command(subcommand)]
+        command: VmCommand,
+    },
     /// Combine the directories of `sweep --shard` runs into one sweep directory.
     Merge {
         /// Shard directories.
@@ -101,6 +144,17 @@ enum Command {
         /// The merged directory.
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum VmCommand {
+    /// Print the instance table (the built-in dated EC2 snapshot, or --table FILE) with
+    /// its prices, cheapest per vCPU first.
+    List {
+        /// An instance table of the same shape (CSV).
+        #[arg(long)]
+        table: Option<PathBuf>,
     },
 }
 
@@ -230,8 +284,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             jobs,
             shard,
             quiet,
+            overrides,
+            baseline,
         } => {
-            let plan = faasim_experiments::sweep::plan(&experiment)?;
+            let plan_options = faasim_experiments::sweep::PlanOptions {
+                overrides,
+                baseline,
+            };
+            let plan = faasim_experiments::sweep::plan_with(&experiment, &plan_options)?;
             let out = out.unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
             let jobs = jobs.unwrap_or_else(|| {
                 std::thread::available_parallelism()
@@ -243,9 +303,29 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 jobs,
                 shard,
                 progress: !quiet,
+                plan: plan_options,
             };
+            if !quiet {
+                let seeds: Vec<String> = plan.seeds.iter().map(|s| s.to_string()).collect();
+                println!(
+                    "{}: {} runs, seeds {} (replication r of every configuration runs with the r-th seed)",
+                    plan.name,
+                    plan.runs.len(),
+                    seeds.join(", ")
+                );
+                if let Some(first) = plan.runs.first() {
+                    println!(
+                        "rerun one run alone, e.g. {}: {}",
+                        first.id,
+                        plan.rerun_command(first)
+                    );
+                }
+            }
             let o = faasim_experiments::sweep::sweep(&experiment, &opts)
                 .with_context(|| format!("sweep of {} failed", experiment.display()))?;
+            for (id, w) in &o.warnings {
+                eprintln!("warning: {id}: {w}");
+            }
             if !quiet {
                 println!(
                     "{}: {} runs ({} run now, {} already done), {} invocations in {:.2} s; results in {}/",
@@ -258,6 +338,112 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        Command::Course { dir, out, check } => {
+            let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let n = faasim_experiments::course::run(&dir, &out, jobs, check)?;
+            println!(
+                "{n} lessons {}; results and figures in {}/",
+                if check { "are current" } else { "written" },
+                out.display()
+            );
+            Ok(())
+        }
+        Command::Vm {
+            command: VmCommand::List { table },
+        } => {
+            use faasim_experiments::instance_table as it;
+            let t = match &table {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("cannot read {}", p.display()))?;
+                    it::parse_instance_table(&text, &p.display().to_string())?
+                }
+                None => it::default_instance_table(),
+            };
+            match &table {
+                None => println!(
+                    "EC2 US East (N. Virginia), prices of {}, USD per hour ({}):",
+                    it::DEFAULT_INSTANCE_TABLE_DATE,
+                    it::DEFAULT_INSTANCE_TABLE_NAME
+                ),
+                Some(p) => println!("{}, USD per hour:", p.display()),
+            }
+            let usd =
+                |p: Option<u64>| p.map_or("-".to_owned(), |p| format!("{:.4}", p as f64 / 1e10));
+            let mut types: Vec<_> = t.types.iter().collect();
+            let per_vcpu = |x: &faasim_sim::vm::InstanceType| {
+                x.linux_on_demand
+                    .map_or(f64::INFINITY, |p| p as f64 / x.vcpus as f64)
+            };
+            types.sort_by(|a, b| {
+                per_vcpu(a)
+                    .total_cmp(&per_vcpu(b))
+                    .then(a.api_name.cmp(&b.api_name))
+            });
+            let tab = faasim_experiments::table::Table {
+                header: [
+                    "instance_type",
+                    "vcpus",
+                    "memory_gib",
+                    "linux_on_demand",
+                    "per_vcpu",
+                    "linux_reserved_1y",
+                    "windows_on_demand",
+                    "burstable",
+                ]
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+                rows: types
+                    .iter()
+                    .map(|x| {
+                        vec![
+                            x.api_name.clone(),
+                            x.vcpus.to_string(),
+                            if x.memory_mib == 0 {
+                                "-".into()
+                            } else {
+                                format!("{:.1}", x.memory_mib as f64 / 1024.0)
+                            },
+                            usd(x.linux_on_demand),
+                            x.linux_on_demand.map_or("-".into(), |p| {
+                                format!("{:.4}", p as f64 / 1e10 / x.vcpus as f64)
+                            }),
+                            usd(x.linux_reserved_1y),
+                            usd(x.windows_on_demand),
+                            if x.burstable {
+                                "burstable".into()
+                            } else {
+                                String::new()
+                            },
+                        ]
+                    })
+                    .collect(),
+            };
+            print!("{}", tab.to_text());
+            println!("[vm] instance_type = \"cheapest\" picks the lowest per-vCPU price whose memory holds one execution of the largest function per vCPU; burstable types only with allow_burstable = true.");
+            Ok(())
+        }
+        Command::Table {
+            dir,
+            metrics,
+            baseline,
+            markdown,
+        } => {
+            let t = faasim_experiments::table::table(
+                &dir,
+                &faasim_experiments::table::TableOptions { metrics, baseline },
+            )?;
+            print!(
+                "{}",
+                if markdown {
+                    t.to_markdown()
+                } else {
+                    t.to_text()
+                }
+            );
             Ok(())
         }
         Command::Plot { dir, out, run } => {

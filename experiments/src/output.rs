@@ -2,6 +2,7 @@
 //! field order. Every file is written under a temporary name and renamed when complete, so
 //! an interrupted or failed run never leaves a file that looks whole.
 
+use crate::warnings::ArrivalSpan;
 use faasim_sim::{FunctionTable, InvocationRecord, Money, Recorder, RunReport, RunStats, Sample};
 use serde::Serialize;
 use std::fs::File;
@@ -184,7 +185,7 @@ fn gb_s(mb_us: u128) -> f64 {
 
 /// `summary.csv`: one row per run. Percentiles are exact up to 1,048,576 completed
 /// invocations, then within 0.05% (a log-linear histogram).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
 pub struct SummaryRow {
     /// The scenario's `name`.
     pub scenario: String,
@@ -307,6 +308,10 @@ pub struct SummaryRow {
     pub wall_s: f64,
     /// `invocations / wall_s`: invocations simulated per wall-clock second.
     pub wall_invocations_per_s: f64,
+    /// How unevenly the workers were used: the most execution time run on one worker over
+    /// the mean across all workers (1 = even, `workers` = everything on one). 0 on a VM
+    /// fleet, or when nothing ran.
+    pub load_imbalance: f64,
 }
 
 impl SummaryRow {
@@ -383,6 +388,7 @@ impl SummaryRow {
             } else {
                 0.0
             },
+            load_imbalance: 0.0,
         }
     }
 }
@@ -481,6 +487,7 @@ impl SummaryRow {
             } else {
                 0.0
             },
+            load_imbalance: 0.0,
         }
     }
 }
@@ -644,6 +651,10 @@ pub struct FileRecorder {
     max_rows: u64,
     /// Set once a sample past `max_rows` came (and was not written).
     overflow: Arc<AtomicBool>,
+    /// When requests arrived and the last one completed.
+    span: ArrivalSpan,
+    /// Execution time run on each worker, µs, by worker id.
+    worker_busy_us: Vec<u64>,
 }
 
 impl FileRecorder {
@@ -678,7 +689,26 @@ impl FileRecorder {
             rows: 0,
             max_rows,
             overflow: Arc::new(AtomicBool::new(false)),
+            span: ArrivalSpan::default(),
+            worker_busy_us: Vec::new(),
         })
+    }
+
+    /// When the run's requests arrived and the last one completed.
+    pub fn span(&self) -> ArrivalSpan {
+        self.span
+    }
+
+    /// The most execution time run on one of `workers` workers over the mean across them
+    /// (0 when nothing ran).
+    pub fn load_imbalance(&self, workers: u32) -> f64 {
+        let total: u64 = self.worker_busy_us.iter().sum();
+        let max = self.worker_busy_us.iter().copied().max().unwrap_or(0);
+        if total == 0 || workers == 0 {
+            0.0
+        } else {
+            max as f64 * workers as f64 / total as f64
+        }
     }
 
     fn keep(&mut self, r: csv::Result<()>) {
@@ -705,6 +735,18 @@ impl FileRecorder {
 
 impl Recorder for FileRecorder {
     fn invocation(&mut self, r: &InvocationRecord) {
+        let completed = r.outcome == faasim_sim::Outcome::Completed;
+        self.span.observe(
+            r.arrival.as_secs_f64(),
+            completed.then(|| r.end.as_secs_f64()),
+        );
+        if let (true, Some(worker)) = (completed, r.worker) {
+            let i = worker.0 as usize;
+            if i >= self.worker_busy_us.len() {
+                self.worker_busy_us.resize(i + 1, 0);
+            }
+            self.worker_busy_us[i] += r.end.as_micros().saturating_sub(r.start.as_micros());
+        }
         let Some(w) = self.invocations.as_mut() else {
             return;
         };

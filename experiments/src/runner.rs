@@ -73,6 +73,14 @@ pub enum RunError {
     /// The output folder cannot be made.
     #[error(transparent)]
     OutputDir(#[from] OutputDirError),
+    /// The VM instance type cannot serve the functions (memory, burstable, unknown).
+    #[error("{}: {source}", .scenario.display())]
+    VmFit {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Why.
+        source: crate::vm_fit::FitError,
+    },
     /// A count past one of the limits of [`crate::limits`].
     #[error("{0}")]
     Limit(String),
@@ -150,6 +158,8 @@ impl ArrivalSource for Guarded<'_> {
 struct VmEnd<'a> {
     inner: &'a mut dyn ArrivalSource,
     horizon: Option<Option<SimTime>>,
+    /// First and last arrival seen, for the warnings.
+    arrivals: Option<(SimTime, SimTime)>,
 }
 
 impl<'a> VmEnd<'a> {
@@ -159,7 +169,11 @@ impl<'a> VmEnd<'a> {
             RunEndSpec::Drain => Some(None),
             RunEndSpec::Horizon => sc.run.end_at().map(Some),
         };
-        VmEnd { inner, horizon }
+        VmEnd {
+            inner,
+            horizon,
+            arrivals: None,
+        }
     }
 }
 
@@ -168,7 +182,12 @@ impl ArrivalSource for VmEnd<'_> {
         &mut self,
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
-        self.inner.next_arrival(functions)
+        let a = self.inner.next_arrival(functions)?;
+        if let Some(a) = &a {
+            let first = self.arrivals.map_or(a.time, |(f, _)| f);
+            self.arrivals = Some((first, a.time));
+        }
+        Ok(a)
     }
     fn horizon(&self) -> Option<SimTime> {
         match self.horizon {
@@ -377,6 +396,8 @@ fn run_limited(
         .collect();
     let traced = limits.traced_cold_start.load(Ordering::Relaxed);
     warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
+    let span = recorder.span();
+    let load_imbalance = recorder.load_imbalance(sc.cluster.workers);
 
     recorder.finish().map_err(io_err(out_dir))?;
     let parquet = sc.output.invocations
@@ -415,6 +436,8 @@ fn run_limited(
             files.push("executions.csv");
         }
     }
+    summary.load_imbalance = load_imbalance;
+    warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;
 
@@ -504,6 +527,32 @@ fn run_vm(
         None => crate::instance_table::default_instance_table(),
     };
     let started = Instant::now();
+    // The functions' memory decides which types fit, and how many requests a VM runs at
+    // once: a first pass over the trace.
+    let largest_mb = match shared {
+        Some(t) => largest_function_mb(&mut t.source())?,
+        None => {
+            let mut trace = loaded.open_trace(seed)?;
+            largest_function_mb(trace.source_mut())?
+        }
+    };
+    let fit = crate::vm_fit::fit(
+        &table,
+        &sc.vm.instance_type,
+        sc.vm.price,
+        largest_mb,
+        sc.vm.allow_burstable,
+    )
+    .map_err(|source| RunError::VmFit {
+        scenario: loaded.path.clone(),
+        source,
+    })?;
+    let mut vm_table = sc.vm.clone();
+    vm_table.instance_type = fit.api_name.clone();
+    let spec = &vm_table
+        .spec(sc.platform.mode)
+        .unwrap_or_else(|| spec.clone());
+    let table = fit.table;
     // Sizing a static fleet for the trace's demand takes a first pass over the trace.
     let demand = if spec.needs_demand() {
         Some(match shared {
@@ -517,15 +566,19 @@ fn run_vm(
         None
     };
     let cfg = spec.build(&table, demand.as_ref())?;
-    let (mut report, checksum) = match shared {
-        Some(t) => (
-            vm::run_fleet(&cfg, &mut VmEnd::new(&mut t.source(), sc))?,
-            t.checksum.clone(),
-        ),
+    let (mut report, checksum, arrivals) = match shared {
+        Some(t) => {
+            let mut source = t.source();
+            let mut end = VmEnd::new(&mut source, sc);
+            let r = vm::run_fleet(&cfg, &mut end)?;
+            (r, t.checksum.clone(), end.arrivals)
+        }
         None => {
             let mut trace = loaded.open_trace(seed)?;
-            let r = vm::run_fleet(&cfg, &mut VmEnd::new(trace.source_mut(), sc))?;
-            (r, trace.checksum_hex())
+            let mut end = VmEnd::new(trace.source_mut(), sc);
+            let r = vm::run_fleet(&cfg, &mut end)?;
+            let arrivals = end.arrivals;
+            (r, trace.checksum_hex(), arrivals)
         }
     };
     let wall_s = started.elapsed().as_secs_f64();
@@ -535,13 +588,26 @@ fn run_vm(
         });
     }
     let summary = SummaryRow::from_vm(&sc.name, seed, spec.kind(), &mut report, wall_s);
+    // Every request completes on a fleet, by the report's end (or the horizon, if later)
+    // and at most the longest latency after the last arrival.
+    let last_arrival_s = arrivals.map_or(0.0, |(_, l)| l.as_secs_f64());
+    let span = crate::warnings::ArrivalSpan {
+        first_arrival_s: arrivals.map(|(f, _)| f.as_secs_f64()),
+        last_arrival_s,
+        last_completion_s: report
+            .end
+            .as_secs_f64()
+            .min(last_arrival_s + summary.latency_max_ms / 1e3),
+    };
+    let mut warnings = fit.warnings;
+    warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let manifest = Manifest {
         faasim_version: env!("CARGO_PKG_VERSION"),
         scenario_file: loaded.path.display().to_string(),
         seed,
         trace_checksum_sha256: checksum,
         skipped_rows: 0,
-        warnings: &[],
+        warnings: &warnings,
         files: vec!["summary.csv"],
         scenario: sc,
     };
@@ -553,9 +619,24 @@ fn run_vm(
         summary,
         skipped_rows: 0,
         first_skipped: None,
-        warnings: Vec::new(),
+        warnings,
         out_dir: out_dir.to_owned(),
     })
+}
+
+/// The largest memory of the functions the trace invokes, MB (0 with no arrival).
+fn largest_function_mb(source: &mut dyn ArrivalSource) -> Result<u32, RunError> {
+    let mut functions = FunctionTable::new();
+    while source
+        .next_arrival(&mut functions)
+        .map_err(faasim_sim::vm::VmError::Source)?
+        .is_some()
+    {}
+    Ok(functions
+        .iter()
+        .map(|(_, f)| f.memory_mb)
+        .max()
+        .unwrap_or(0))
 }
 
 #[cfg(test)]

@@ -270,8 +270,13 @@ pub enum PlatformMode {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct VmTable {
-    /// An `api_name` of the instance table (default `m5a.xlarge`: 4 vCPUs, 16 GiB).
+    /// An `api_name` of the instance table (default `m5a.xlarge`: 4 vCPUs, 16 GiB), or
+    /// `"cheapest"`: the type with the lowest price per vCPU whose memory holds one execution
+    /// of the largest function per vCPU ([`crate::vm_fit`]).
     pub instance_type: String,
+    /// Allow burstable types (t2, t3, t4g), whose vCPUs hold only while CPU credits last
+    /// (default false: naming one is an error, `"cheapest"` leaves them out).
+    pub allow_burstable: bool,
     /// An instance table of the EC2 table's shape; the built-in EC2 us-east-1 table of
     /// 2021-04-10 when absent. Relative to the scenario file.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,6 +308,7 @@ impl Default for VmTable {
     fn default() -> Self {
         VmTable {
             instance_type: "m5a.xlarge".into(),
+            allow_burstable: false,
             instance_table: None,
             price: Default::default(),
             vms: None,

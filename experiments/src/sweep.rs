@@ -56,17 +56,13 @@ struct ExperimentSection {
     scenario: Option<PathBuf>,
     #[serde(default)]
     scenarios: Vec<PathBuf>,
-    #[serde(default = "one")]
-    replications: u32,
-    #[serde(default = "one_u64")]
-    base_seed: u64,
-}
-
-fn one() -> u32 {
-    1
-}
-fn one_u64() -> u64 {
-    1
+    replications: Option<u32>,
+    base_seed: Option<u64>,
+    /// Explicit run seeds, one per replication (instead of `replications` and `base_seed`).
+    seeds: Option<Vec<u64>>,
+    /// The configuration the others are compared with, pairwise: varied key = value.
+    #[serde(default)]
+    baseline: toml::Table,
 }
 
 /// One run of the plan.
@@ -82,7 +78,7 @@ pub struct PlannedRun {
     pub params: Vec<(String, String)>,
     /// Replication index, from 0.
     pub replication: u32,
-    /// The run seed, derived from `base_seed` and `replication`.
+    /// The run seed: `seeds[replication]`, or derived from `base_seed` and `replication`.
     pub seed: u64,
 }
 
@@ -103,6 +99,65 @@ pub struct Plan {
     pub several_scenarios: bool,
     /// Every run, in plan order.
     pub runs: Vec<PlannedRun>,
+    /// The seed of each replication: replication `r` of every configuration runs with
+    /// `seeds[r]`, so configurations see the same invocations (common random numbers).
+    #[serde(default)]
+    pub seeds: Vec<u64>,
+    /// `--set KEY=VALUE` overrides applied to every run before its varied values.
+    #[serde(default)]
+    pub overrides: Vec<String>,
+    /// The baseline configuration, `(varied key, value)`: `aggregate.csv` then holds paired
+    /// differences of every configuration against the baseline with the same other values.
+    #[serde(default)]
+    pub baseline: Vec<(String, String)>,
+}
+
+impl Plan {
+    /// The command that reruns `run` alone, as `faasim run` (the same files, byte for byte,
+    /// but the `wall` columns and the manifest's scenario path), from the folder the sweep
+    /// was started in.
+    pub fn rerun_command(&self, run: &PlannedRun) -> String {
+        let base = Path::new(&self.experiment_file)
+            .parent()
+            .unwrap_or(Path::new(""));
+        let mut cmd = format!(
+            "faasim run {} --seed {}",
+            shell_word(&base.join(&run.scenario).display().to_string()),
+            run.seed
+        );
+        for o in self
+            .overrides
+            .iter()
+            .cloned()
+            .chain(run.params.iter().map(|(k, v)| format!("{k}={v}")))
+        {
+            cmd.push_str(&format!(" --set {}", shell_word(&o)));
+        }
+        cmd.push_str(&format!(" --out results/{}", run.id));
+        cmd
+    }
+}
+
+/// `word` quoted for a POSIX shell when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Choices of a plan beyond the experiment file: `faasim sweep --set` and `--baseline`.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `KEY=VALUE` overrides applied to every run (not to a varied key, nor `seed`).
+    pub overrides: Vec<String>,
+    /// `KEY=VALUE`: the baseline configuration (replaces the file's `baseline`).
+    pub baseline: Vec<String>,
 }
 
 /// `manifest.json` of a sweep directory.
@@ -190,6 +245,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
 /// Reads an experiment file and derives its plan; a plan of more than
 /// [`MAX_PLAN_RUNS`] runs is refused.
 pub fn plan(path: &Path) -> Result<Plan, SweepError> {
+    plan_with(path, &PlanOptions::default())
+}
+
+/// [`plan`] with `--set` overrides and a `--baseline`.
+pub fn plan_with(path: &Path, options: &PlanOptions) -> Result<Plan, SweepError> {
     let text = std::fs::read_to_string(path).map_err(|source| SweepError::Read {
         path: path.to_owned(),
         source,
@@ -224,19 +284,55 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
             "[experiment] needs `scenario` or `scenarios`".into(),
         ));
     }
-    if ex.replications == 0 {
-        return Err(invalid("[experiment] replications must be >= 1".into()));
-    }
-    if ex.replications > MAX_REPLICATIONS {
+    let seeds: Vec<u64> = match (ex.seeds, ex.replications, ex.base_seed) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(invalid(
+                "[experiment] has `seeds` and `replications` or `base_seed`: give the seeds, or a number of replications (and a base seed) to derive them from".into(),
+            ))
+        }
+        (Some(seeds), None, None) => {
+            if seeds.is_empty() {
+                return Err(invalid("[experiment] seeds must list at least one seed".into()));
+            }
+            if let Some((i, s)) = seeds
+                .iter()
+                .enumerate()
+                .find(|(i, s)| seeds[..*i].contains(s))
+            {
+                return Err(invalid(format!(
+                    "[experiment] seeds: seed {s} is listed twice (positions {} and {}): replications would repeat each other",
+                    seeds.iter().position(|x| x == s).unwrap_or(0) + 1,
+                    i + 1
+                )));
+            }
+            seeds
+        }
+        (None, replications, base_seed) => {
+            let replications = replications.unwrap_or(1);
+            if replications == 0 {
+                return Err(invalid("[experiment] replications must be >= 1".into()));
+            }
+            if replications > MAX_REPLICATIONS {
+                return Err(invalid(format!(
+                    "[experiment] replications must be at most {MAX_REPLICATIONS}, got {replications}"
+                )));
+            }
+            let base = base_seed.unwrap_or(1);
+            (0..replications as u64)
+                .map(|r| faasim_sim::rng::replication_seed(base, r))
+                .collect()
+        }
+    };
+    if seeds.len() > MAX_REPLICATIONS as usize {
         return Err(invalid(format!(
-            "[experiment] replications must be at most {MAX_REPLICATIONS}, got {}",
-            ex.replications
+            "[experiment] seeds: at most {MAX_REPLICATIONS} seeds, got {}",
+            seeds.len()
         )));
     }
     for (table, t) in [("grid", &file.grid), ("zip", &file.zip)] {
         if t.contains_key("seed") {
             return Err(invalid(format!(
-                "[{table}] \"seed\": the run seed cannot be varied; seeds come from [experiment] replications and base_seed"
+                "[{table}] \"seed\": the run seed cannot be varied; list the seeds in [experiment] seeds = [1, 2, 3] (or give replications and base_seed)"
             )));
         }
     }
@@ -266,19 +362,77 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     }
     let mut varied: Vec<String> = grid.iter().map(|(k, _)| k.clone()).collect();
     varied.extend(zip.iter().map(|(k, _)| k.clone()));
+    for o in &options.overrides {
+        let key = o.split_once('=').map_or(o.as_str(), |(k, _)| k).trim();
+        if key == "seed" {
+            return Err(SweepError::Options(format!(
+                "--set {o}: the run seeds come from [experiment] seeds (or replications and base_seed), not from --set"
+            )));
+        }
+        if varied.iter().any(|v| v == key) {
+            return Err(SweepError::Options(format!(
+                "--set {o}: the experiment varies `{key}` in its grid or zip; --set sets keys it does not vary"
+            )));
+        }
+    }
+    // The baseline: `--baseline` replaces the file's table; values in the grid's text form.
+    let baseline_given: Vec<(String, String)> = if options.baseline.is_empty() {
+        ex.baseline
+            .iter()
+            .map(|(k, v)| (k.clone(), value_text(v)))
+            .collect()
+    } else {
+        options
+            .baseline
+            .iter()
+            .map(|b| {
+                let (k, v) = b.split_once('=').ok_or_else(|| {
+                    SweepError::Options(format!("--baseline {b}: expected KEY=VALUE"))
+                })?;
+                Ok((k.trim().to_owned(), normalise_value(v.trim())))
+            })
+            .collect::<Result<_, SweepError>>()?
+    };
+    let mut baseline: Vec<(String, String)> = Vec::new();
+    for (k, v) in baseline_given {
+        let values: Vec<String> = if k == "scenario_file" && scenarios.len() > 1 {
+            scenarios.iter().map(|p| p.display().to_string()).collect()
+        } else if let Some((_, vs)) = grid.iter().chain(zip.iter()).find(|(g, _)| *g == k) {
+            vs.clone()
+        } else {
+            return Err(invalid(format!(
+                "baseline `{k}`: not a varied key; the varied keys are: {}",
+                if varied.is_empty() {
+                    "none".to_owned()
+                } else {
+                    varied.join(", ")
+                }
+            )));
+        };
+        if !values.contains(&v) {
+            return Err(invalid(format!(
+                "baseline `{k}` = `{v}`: not one of its values ({})",
+                values.join(", ")
+            )));
+        }
+        if baseline.iter().any(|(b, _)| *b == k) {
+            return Err(invalid(format!("baseline `{k}` is given twice")));
+        }
+        baseline.push((k, v));
+    }
 
     let combos = grid
         .iter()
         .fold(1u64, |p, (_, v)| p.saturating_mul(v.len() as u64));
+    let replications = seeds.len() as u32;
     let total = (scenarios.len() as u64)
         .saturating_mul(combos)
         .saturating_mul(zip_len as u64)
-        .saturating_mul(ex.replications as u64);
+        .saturating_mul(replications as u64);
     if total > MAX_PLAN_RUNS {
         return Err(invalid(format!(
-            "[experiment] {} scenario(s) × {combos} grid combination(s) × {zip_len} zip position(s) × {} replication(s) = {total} runs, more than the limit of {MAX_PLAN_RUNS} runs in one sweep",
+            "[experiment] {} scenario(s) × {combos} grid combination(s) × {zip_len} zip position(s) × {replications} replication(s) = {total} runs, more than the limit of {MAX_PLAN_RUNS} runs in one sweep",
             scenarios.len(),
-            ex.replications
         )));
     }
     let (combos, total) = (combos as usize, total as usize);
@@ -300,15 +454,15 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
                     .map(|((k, _), v)| (k.clone(), v.clone()))
                     .collect();
                 params.extend(zip.iter().map(|(k, v)| (k.clone(), v[z].clone())));
-                for r in 0..ex.replications {
+                for (r, &seed) in seeds.iter().enumerate() {
                     let index = runs.len();
                     runs.push(PlannedRun {
                         index,
                         id: format!("run-{index:0width$}"),
                         scenario: sc.display().to_string(),
                         params: params.clone(),
-                        replication: r,
-                        seed: faasim_sim::rng::replication_seed(ex.base_seed, r as u64),
+                        replication: r as u32,
+                        seed,
                     });
                 }
             }
@@ -317,12 +471,25 @@ pub fn plan(path: &Path) -> Result<Plan, SweepError> {
     Ok(Plan {
         name: ex.name,
         experiment_file: path.display().to_string(),
-        base_seed: ex.base_seed,
-        replications: ex.replications,
+        base_seed: ex.base_seed.unwrap_or(1),
+        replications,
         varied,
         several_scenarios: scenarios.len() > 1,
         runs,
+        seeds,
+        overrides: options.overrides.clone(),
+        baseline,
     })
+}
+
+/// A command-line value in the text form the plan gives grid values: a TOML value
+/// (`600`, `"first-fit"`, `{ policy = "fixed" }`) as [`value_text`] writes it, anything
+/// else as written.
+fn normalise_value(v: &str) -> String {
+    match toml::from_str::<toml::Table>(&format!("v = {v}")) {
+        Ok(t) => t.get("v").map_or_else(|| v.to_owned(), value_text),
+        Err(_) => v.to_owned(),
+    }
 }
 
 /// A TOML value as override text: strings bare (`first-fit`), the rest as TOML.
@@ -344,6 +511,8 @@ pub struct SweepOptions {
     pub shard: Option<(usize, usize)>,
     /// Print progress (a bar on a terminal, plain lines otherwise).
     pub progress: bool,
+    /// `--set` overrides and `--baseline`.
+    pub plan: PlanOptions,
 }
 
 /// What a sweep did.
@@ -359,10 +528,17 @@ pub struct SweepOutcome {
     pub invocations: u64,
     /// Wall-clock time of the runs, s.
     pub wall_s: f64,
+    /// The warnings of the runs (done now or before), `(run id, warning)`, in plan order.
+    pub warnings: Vec<(String, String)>,
 }
 
-fn loaded_for(base: &Path, run: &PlannedRun) -> Result<LoadedScenario, ScenarioError> {
-    let overrides: Vec<String> = run.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+fn loaded_for(base: &Path, plan: &Plan, run: &PlannedRun) -> Result<LoadedScenario, ScenarioError> {
+    let overrides: Vec<String> = plan
+        .overrides
+        .iter()
+        .cloned()
+        .chain(run.params.iter().map(|(k, v)| format!("{k}={v}")))
+        .collect();
     scenario::load(&base.join(&run.scenario), &overrides)
 }
 
@@ -480,7 +656,7 @@ fn file_sha256(path: &Path) -> String {
 
 /// Runs an experiment's plan (or one shard of it) into `opts.out_dir`.
 pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, SweepError> {
-    let plan = plan(experiment)?;
+    let plan = plan_with(experiment, &opts.plan)?;
     let base = experiment.parent().unwrap_or(Path::new(".")).to_path_buf();
     if let Some((k, n)) = opts.shard {
         if n == 0 || k == 0 || k > n {
@@ -504,7 +680,7 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
     // Load every scenario before running anything: a bad grid value fails fast.
     let mut loaded = Vec::with_capacity(mine.len());
     for r in &mine {
-        loaded.push(loaded_for(&base, r)?);
+        loaded.push(loaded_for(&base, &plan, r)?);
     }
     let _lock = DirLock::acquire(&opts.out_dir)?;
     // The tables (and figures) of an earlier sweep go first: they are written again only
@@ -597,13 +773,35 @@ pub fn sweep(experiment: &Path, opts: &SweepOptions) -> Result<SweepOutcome, Swe
     if opts.shard.is_none() {
         write_tables(&opts.out_dir, &plan)?;
     }
+    let mut warnings = Vec::new();
+    for r in &mine {
+        for w in run_warnings(&runs_dir.join(&r.id)) {
+            warnings.push((r.id.clone(), w));
+        }
+    }
     Ok(SweepOutcome {
         planned: mine.len(),
         ran: todo.len(),
         skipped,
         invocations: invocations.into_inner(),
         wall_s: started.elapsed().as_secs_f64(),
+        warnings,
     })
+}
+
+/// The `warnings` of a run directory's `manifest.json` (none if it cannot be read).
+pub fn run_warnings(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v.get("warnings")?.as_array().map(|a| {
+                a.iter()
+                    .filter_map(|w| w.as_str().map(String::from))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
 }
 
 struct Progress {
@@ -713,7 +911,9 @@ pub fn write_tables(out_dir: &Path, plan: &Plan) -> Result<(), SweepError> {
 
     let mut header: Option<Vec<String>> = None;
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(plan.runs.len());
-    let mut groups: Vec<(Vec<String>, Vec<Vec<String>>)> = Vec::new();
+    // Per combination: (replication, summary row) of its runs, in plan order.
+    type Members = Vec<(u32, Vec<String>)>;
+    let mut groups: Vec<(Vec<String>, Members)> = Vec::new();
     for run in &plan.runs {
         let dir = runs_dir.join(&run.id);
         if !dir.join("DONE").exists() {
@@ -738,8 +938,8 @@ pub fn write_tables(out_dir: &Path, plan: &Plan) -> Result<(), SweepError> {
         row.extend(r.iter().cloned());
         rows.push(row);
         match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, members)) => members.push(r),
-            None => groups.push((key, vec![r])),
+            Some((_, members)) => members.push((run.replication, r)),
+            None => groups.push((key, vec![(run.replication, r)])),
         }
     }
     let metrics = header.unwrap_or_default();
@@ -759,20 +959,55 @@ pub fn write_tables(out_dir: &Path, plan: &Plan) -> Result<(), SweepError> {
             agg_header.push(format!("{}_{s}", metrics[i]));
         }
     }
+    // Paired differences against the baseline: columns after all the others.
+    let key_cols: Vec<String> = prefix[1..prefix.len() - 1].to_vec();
+    let baseline_pos: Vec<(usize, &String)> = plan
+        .baseline
+        .iter()
+        .filter_map(|(k, v)| key_cols.iter().position(|c| c == k).map(|i| (i, v)))
+        .collect();
+    if !baseline_pos.is_empty() {
+        agg_header.push("paired_with".into());
+        for &i in &numeric {
+            for s in ["mean", "sd", "ci95_lo", "ci95_hi"] {
+                agg_header.push(format!("{}_diff_{s}", metrics[i]));
+            }
+        }
+    }
+    let value = |m: &[String], i: usize| m.get(i).and_then(|v| v.parse::<f64>().ok());
     let mut agg_rows = Vec::with_capacity(groups.len());
     for (key, members) in &groups {
         let mut row = key.clone();
         row.push(members.len().to_string());
         for &i in &numeric {
-            let xs: Vec<f64> = members
-                .iter()
-                .filter_map(|m| m.get(i).and_then(|v| v.parse::<f64>().ok()))
-                .collect();
-            let s = crate::stats::mean_ci95(&xs);
-            row.push(fmt(s.mean));
-            row.push(s.sd.map(fmt).unwrap_or_default());
-            row.push(s.ci95.map(|(lo, _)| fmt(lo)).unwrap_or_default());
-            row.push(s.ci95.map(|(_, hi)| fmt(hi)).unwrap_or_default());
+            let xs: Vec<f64> = members.iter().filter_map(|(_, m)| value(m, i)).collect();
+            push_stats(&mut row, &crate::stats::mean_ci95(&xs));
+        }
+        if !baseline_pos.is_empty() {
+            let mut base_key = key.clone();
+            for &(i, v) in &baseline_pos {
+                base_key[i] = v.clone();
+            }
+            let base = groups.iter().find(|(k, _)| *k == base_key).map(|(_, m)| m);
+            row.push(
+                baseline_pos
+                    .iter()
+                    .map(|&(i, v)| format!("{}={v}", key_cols[i]))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            );
+            for &i in &numeric {
+                // Replication r of this combination against replication r of the
+                // baseline: the same seed, so the same invocations.
+                let ds: Vec<f64> = members
+                    .iter()
+                    .filter_map(|(r, m)| {
+                        let b = base?.iter().find(|(rb, _)| rb == r)?;
+                        Some(value(m, i)? - value(&b.1, i)?)
+                    })
+                    .collect();
+                push_stats(&mut row, &crate::stats::mean_ci95(&ds));
+            }
         }
         agg_rows.push(row);
     }
@@ -782,6 +1017,14 @@ pub fn write_tables(out_dir: &Path, plan: &Plan) -> Result<(), SweepError> {
 
 fn fmt(x: f64) -> String {
     format!("{x}")
+}
+
+/// Appends mean, sd, and the 95% interval's bounds (empty when undefined).
+fn push_stats(row: &mut Vec<String>, s: &crate::stats::MeanCi) {
+    row.push(fmt(s.mean));
+    row.push(s.sd.map(fmt).unwrap_or_default());
+    row.push(s.ci95.map(|(lo, _)| fmt(lo)).unwrap_or_default());
+    row.push(s.ci95.map(|(_, hi)| fmt(hi)).unwrap_or_default());
 }
 
 /// Combines shard directories into `out`, as if one machine had run the whole plan.

@@ -525,3 +525,88 @@ fn provisioned_instances_are_bounded_over_all_functions() {
     );
     assert!(!c.path("out/summary.csv").exists());
 }
+
+/// The warnings of a run's manifest.json.
+fn manifest_warnings(dir: &Path) -> Vec<String> {
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn overloaded_and_saturated_runs_warn_and_the_quickstart_does_not() {
+    let c = Case::new();
+    // 20 requests/s of 1 s each, but room for 4 instances (1024 MB / 256 MB): 4 served a
+    // second, so the queue grows by 16 a second for 600 s and drains for ~2400 s more,
+    // far past a tenth of the 600 s trace.
+    c.write(
+        "over.toml",
+        br#"name = "over"
+[trace]
+format = "synthetic"
+functions = 1
+duration_s = 600
+rate_per_s = 20
+memory_mb = 256
+duration_ms = { dist = "constant", value_ms = 1000 }
+[cluster]
+workers = 1
+worker_memory_mb = 1024
+[vm]
+instance_type = "m5a.xlarge"
+vms = 1
+"#,
+    );
+    let o = c.run("over.toml", "o", &[]);
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("warning: overloaded: the last request completed 4"),
+        "{err}"
+    );
+    let w = manifest_warnings(&c.path("o"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(format!("warning: {}\n", w[0]), err);
+    // The same trace on one 4-vCPU VM: the fleet cannot keep up either.
+    let o = c.run("over.toml", "v", &["--set", "platform.mode=vm-static"]);
+    assert!(o.status.success());
+    let w = manifest_warnings(&c.path("v"));
+    assert!(
+        w[0].starts_with("overloaded:") && w[0].contains("the fleet cannot keep up"),
+        "{w:?}"
+    );
+
+    // The quickstart is sized so that none of this happens ...
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let q = root.join("scenarios/quickstart.toml");
+    let q = q.to_str().unwrap();
+    let o = c.run(q, "q", &["-q"]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "");
+    assert!(manifest_warnings(&c.path("q")).is_empty());
+    // ... but on half the memory and without CPU sharing it is saturated: reclaims, not
+    // expiries, end most instances.
+    let o = c.run(
+        q,
+        "s",
+        &[
+            "-q",
+            "--set",
+            "cluster.worker_memory_mb=8192",
+            "--set",
+            "platform.cpu=ignore",
+        ],
+    );
+    assert!(o.status.success());
+    let w = manifest_warnings(&c.path("s"));
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("saturated: memory ran out (utilisation 0.98)"),
+        "{w:?}"
+    );
+}

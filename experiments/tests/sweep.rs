@@ -393,10 +393,15 @@ fn a_sweep_folder_is_locked_while_a_sweep_writes_it() {
         fs::write(&lock, format!("pid {pid}\nhost {host}\n")).unwrap();
         let o = faasim(&["sweep", "exp.toml", "--out", "o", "-q"], t.path());
         assert!(o.status.success(), "{}", stderr(&o));
+        // The takeover's warning, then the runs' own (three invocations are few).
         assert_eq!(
-            stderr(&o).trim_end(),
+            stderr(&o).lines().next().unwrap_or(""),
             format!("warning: o/sweep.lock was left by process {pid} on this host, which no longer runs; taking it over")
         );
+        assert!(stderr(&o)
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("warning: run-0000: few completed")));
         assert!(t.path().join("o/summary.csv").exists());
         assert!(!lock.exists(), "lock left behind");
     }
@@ -445,11 +450,11 @@ fn experiment_files_that_cannot_mean_what_they_say_are_refused() {
     let head = "[experiment]\nname = \"b\"\nscenario = \"csv.toml\"\n";
     assert_eq!(
         sweep_error(&format!("{head}[grid]\nseed = [1, 2]\n")),
-        "error: bad.toml: [grid] \"seed\": the run seed cannot be varied; seeds come from [experiment] replications and base_seed"
+        "error: bad.toml: [grid] \"seed\": the run seed cannot be varied; list the seeds in [experiment] seeds = [1, 2, 3] (or give replications and base_seed)"
     );
     assert_eq!(
         sweep_error(&format!("{head}[zip]\nseed = [1, 2]\n\"cluster.workers\" = [1, 2]\n")),
-        "error: bad.toml: [zip] \"seed\": the run seed cannot be varied; seeds come from [experiment] replications and base_seed"
+        "error: bad.toml: [zip] \"seed\": the run seed cannot be varied; list the seeds in [experiment] seeds = [1, 2, 3] (or give replications and base_seed)"
     );
     assert_eq!(
         sweep_error(&format!("{head}scenarios = [\"csv.toml\"]\n")),
@@ -566,4 +571,165 @@ fn an_output_path_that_is_a_file_is_named() {
         "error: output path f is a file, expected a directory"
     );
     assert_eq!(fs::read_to_string(t.path().join("f")).unwrap(), "x");
+}
+
+/// `faasim sweep` with explicit seeds, `--set` and a baseline: run 0 is `faasim run` of the
+/// same file and seed, the sweep says so, and the paired differences are the replication-
+/// by-replication differences of `summary.csv`.
+#[test]
+fn explicit_seeds_set_and_paired_differences() {
+    let t = tempfile::tempdir().unwrap();
+    setup(t.path(), 120);
+    fs::write(
+        t.path().join("seeds.toml"),
+        "[experiment]\nname = \"s\"\nscenario = \"base.toml\"\nseeds = [1, 5]\n[grid]\n\"keep_alive.ttl_s\" = [30, 300]\n",
+    )
+    .unwrap();
+    let o = faasim(
+        &[
+            "sweep",
+            "seeds.toml",
+            "--out",
+            "o",
+            "--set",
+            "cluster.workers=3",
+            "--baseline",
+            "keep_alive.ttl_s=30",
+        ],
+        t.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "s: 4 runs, seeds 1, 5 (replication r of every configuration runs with the r-th seed)"
+        ),
+        "{out}"
+    );
+    let rerun = "faasim run base.toml --seed 1 --set cluster.workers=3 --set keep_alive.ttl_s=30 --out results/run-0000";
+    assert!(out.contains(rerun), "{out}");
+    // That command writes what the sweep wrote for run-0000.
+    let args: Vec<&str> = rerun.split(' ').skip(1).collect();
+    let mut args = args[..args.len() - 2].to_vec();
+    args.extend(["--out", "alone", "-q"]);
+    let r = faasim(&args, t.path());
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let read = |p: &str| strip_wall(&fs::read_to_string(t.path().join(p)).unwrap());
+    assert_eq!(
+        read("alone/summary.csv"),
+        read("o/runs/run-0000/summary.csv")
+    );
+    assert_eq!(
+        read("alone/timeseries.csv"),
+        read("o/runs/run-0000/timeseries.csv")
+    );
+
+    // Paired differences by hand from summary.csv: runs 0, 1 are ttl 30 (seeds 1, 5),
+    // runs 2, 3 ttl 300; d_r = x(300, r) − x(30, r).
+    let col = |text: &str, row: usize, name: &str| -> String {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let h = r.headers().unwrap().clone();
+        let i = h.iter().position(|c| c == name).unwrap();
+        r.records().nth(row).unwrap().unwrap()[i].to_owned()
+    };
+    let summary = fs::read_to_string(t.path().join("o/summary.csv")).unwrap();
+    let x = |row: usize| {
+        col(&summary, row, "wasted_memory_gb_s")
+            .parse::<f64>()
+            .unwrap()
+    };
+    assert_eq!(col(&summary, 1, "seed"), "5");
+    assert_eq!(col(&summary, 3, "seed"), "5");
+    let (d0, d1) = (x(2) - x(0), x(3) - x(1));
+    let agg = fs::read_to_string(t.path().join("o/aggregate.csv")).unwrap();
+    let a = |row: usize, name: &str| col(&agg, row, name);
+    assert_eq!(a(0, "paired_with"), "keep_alive.ttl_s=30");
+    assert_eq!(a(0, "wasted_memory_gb_s_diff_mean"), "0");
+    let mean: f64 = a(1, "wasted_memory_gb_s_diff_mean").parse().unwrap();
+    assert!((mean - (d0 + d1) / 2.0).abs() < 1e-9, "{mean} {d0} {d1}");
+    // t(0.975, 1) = 12.7062: half-width = 12.7062 × |d0 − d1| / √2 / √2.
+    let lo: f64 = a(1, "wasted_memory_gb_s_diff_ci95_lo").parse().unwrap();
+    let half = 12.706_2 * (d0 - d1).abs() / 2.0;
+    assert!(
+        (mean - lo - half).abs() < 1e-3 * half.max(1e-9),
+        "{lo} {half}"
+    );
+    // The columns of an aggregate without a baseline come first, unchanged.
+    let header = agg.lines().next().unwrap();
+    assert!(
+        header.starts_with("keep_alive.ttl_s,runs,seed_mean")
+            || header.starts_with("keep_alive.ttl_s,runs,invocations_mean"),
+        "{header}"
+    );
+    assert!(header.contains(",paired_with,"));
+
+    // The table shows the same paired difference.
+    let o = faasim(
+        &[
+            "table",
+            "o",
+            "--metrics",
+            "wasted_memory_gb_s",
+            "--baseline",
+            "keep_alive.ttl_s=30",
+        ],
+        t.path(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "ttl_s",
+            "runs",
+            "wasted_memory_gb_s",
+            "Δ",
+            "wasted_memory_gb_s"
+        ]
+    );
+    assert!(lines[2].ends_with("baseline"), "{text}");
+    assert!(lines[3].contains(" ± "), "{text}");
+
+    // Mistakes are one-line errors.
+    let err = |args: &[&str]| {
+        let o = faasim(args, t.path());
+        assert!(!o.status.success());
+        String::from_utf8_lossy(&o.stderr).trim_end().to_owned()
+    };
+    assert_eq!(
+        err(&["sweep", "seeds.toml", "--out", "p", "--set", "keep_alive.ttl_s=5"]),
+        "error: --set keep_alive.ttl_s=5: the experiment varies `keep_alive.ttl_s` in its grid or zip; --set sets keys it does not vary"
+    );
+    assert!(
+        err(&["sweep", "seeds.toml", "--out", "p", "--set", "seed=5"])
+            .starts_with("error: --set seed=5: the run seeds come from")
+    );
+    assert_eq!(
+        err(&[
+            "sweep",
+            "seeds.toml",
+            "--out",
+            "p",
+            "--baseline",
+            "keep_alive.ttl_s=31"
+        ]),
+        "error: seeds.toml: baseline `keep_alive.ttl_s` = `31`: not one of its values (30, 300)"
+    );
+    assert_eq!(
+        err(&["table", "o", "--metrics", "nope"])
+            .split(';')
+            .next()
+            .unwrap(),
+        "error: --metrics: no column `nope` in summary.csv"
+    );
+    for (text, want) in [
+        ("seeds = [1, 2]\nreplications = 2\n", "error: bad.toml: [experiment] has `seeds` and `replications` or `base_seed`"),
+        ("seeds = [3, 4, 3]\n", "error: bad.toml: [experiment] seeds: seed 3 is listed twice (positions 1 and 3)"),
+        ("seeds = []\n", "error: bad.toml: [experiment] seeds must list at least one seed"),
+        ("baseline = { \"cluster.workers\" = 2 }\n", "error: bad.toml: baseline `cluster.workers`: not a varied key; the varied keys are: none"),
+    ] {
+        let e = sweep_error(&format!("[experiment]\nname = \"b\"\nscenario = \"csv.toml\"\n{text}"));
+        assert!(e.starts_with(want), "{e}\nshould start with\n{want}");
+    }
 }

@@ -655,6 +655,34 @@ pub(crate) fn read_aggregate_columns(
         .collect()
 }
 
+/// As [`read_aggregate_columns`], with empty cells (an undefined interval) as `None`.
+pub(crate) fn read_aggregate_optional(
+    path: &Path,
+    key_cols: &[String],
+    keys: &[Vec<String>],
+    columns: &[String],
+) -> Result<Vec<Vec<Option<f64>>>, PlotError> {
+    let file = CsvFile::open(path)?;
+    let key_idx: Vec<usize> = key_cols
+        .iter()
+        .map(|k| file.col(k))
+        .collect::<Result<_, _>>()?;
+    let idx: Vec<usize> = columns
+        .iter()
+        .map(|c| file.col(c))
+        .collect::<Result<_, _>>()?;
+    let (path, records) = file.records()?;
+    keys.iter()
+        .map(|key| {
+            let rec = find_row(&path, &records, &key_idx, key_cols, key)?;
+            idx.iter()
+                .zip(columns)
+                .map(|(&i, c)| opt_number(&path, rec, i, c))
+                .collect()
+        })
+        .collect()
+}
+
 /// A run's time series.
 pub(crate) fn read_timeseries(dir: &Path) -> Result<Vec<TimeseriesRow>, PlotError> {
     CsvFile::open(&dir.join("timeseries.csv"))?.rows()

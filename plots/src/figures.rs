@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use std::path::Path;
 
 pub(crate) mod break_even;
+pub(crate) mod by_param;
 
 pub(crate) const LATENCY_CDF: &str = "latency_cdf";
 pub(crate) const TRADE_OFF: &str = "cold_start_vs_idle_memory";
@@ -17,15 +18,43 @@ pub(crate) const COST: &str = "cost_breakdown";
 pub(crate) const TIMESERIES: &str = "timeseries";
 pub(crate) const FUNCTION_CDF: &str = "function_cold_start_cdf";
 pub(crate) const BREAK_EVEN: &str = "break_even";
+pub(crate) const BY_PARAM: &str = "metrics_by_parameter";
+pub(crate) const COST_LATENCY: &str = "cost_vs_p99_latency";
 
 const TITLE_PX: u32 = 30;
 const SUBTITLE_PX: u32 = 18;
 const DESC_PX: u32 = 20;
 const LABEL_PX: u32 = 16;
 const GREY: RGBColor = RGBColor(90, 90, 90);
-/// Request cost and duration cost bars.
-const REQUEST_COLOR: RGBColor = RGBColor(66, 146, 198);
-const DURATION_COLOR: RGBColor = RGBColor(253, 141, 60);
+/// How much of white the request-cost part of a configuration's bar mixes in: the same
+/// hue as its duration part, lighter, so a colour always means a configuration.
+const REQUEST_LIGHTEN: f64 = 0.55;
+
+/// `c` mixed with white: `t` = 0 is `c`, 1 is white.
+fn lighten(c: RGBColor, t: f64) -> RGBColor {
+    let m = |v: u8| (v as f64 + (255.0 - v as f64) * t).round() as u8;
+    RGBColor(m(c.0), m(c.1), m(c.2))
+}
+
+/// Stroke width of curve `i` of `n`: the first widest, down to 2 px, so that curves that
+/// coincide show as a band with the later ones inside it instead of hiding each other.
+pub(crate) fn line_width(i: usize, n: usize) -> u32 {
+    if n <= 1 {
+        return 2;
+    }
+    let widest = (2 + 2 * (n as u32 - 1)).min(6);
+    let w = widest as f64 - (widest as f64 - 2.0) * i as f64 / (n - 1) as f64;
+    w.round() as u32
+}
+
+/// Colours of the series of one run's time series: none of them is a configuration's.
+const SERIES_COLORS: [RGBColor; 5] = [
+    RGBColor(40, 40, 40),
+    RGBColor(0, 158, 115),
+    RGBColor(230, 159, 0),
+    RGBColor(204, 121, 167),
+    RGBColor(86, 180, 233),
+];
 
 /// Any of the figures.
 enum AnyFigure {
@@ -34,6 +63,7 @@ enum AnyFigure {
     Cost(CostFigure),
     Timeseries(TimeseriesFigure),
     BreakEven(break_even::BreakEvenFigure),
+    ByParam(by_param::ByParamFigure),
 }
 
 impl Figure for AnyFigure {
@@ -44,6 +74,7 @@ impl Figure for AnyFigure {
             AnyFigure::Cost(f) => f.size(),
             AnyFigure::Timeseries(f) => f.size(),
             AnyFigure::BreakEven(f) => f.size(),
+            AnyFigure::ByParam(f) => f.size(),
         }
     }
 
@@ -54,6 +85,7 @@ impl Figure for AnyFigure {
             AnyFigure::Cost(f) => f.draw(root),
             AnyFigure::Timeseries(f) => f.draw(root),
             AnyFigure::BreakEven(f) => f.draw(root),
+            AnyFigure::ByParam(f) => f.draw(root),
         }
     }
 }
@@ -170,6 +202,8 @@ fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> 
             let fig = TradeOff {
                 title: format!("{}: cold starts vs idle memory", data.name),
                 subtitle: ci_note.clone(),
+                x_desc: "idle memory held by warm instances (GB·s)",
+                y_desc: "cold-start ratio (cold starts / completed)",
                 points: t
                     .iter()
                     .map(|(i, c, t)| TradeOffPoint {
@@ -301,10 +335,61 @@ fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> 
             x_desc: "cold-start ratio of a function (cold starts / completed)",
             y_desc: "fraction of functions",
             log_x: false,
-            x_range: Some((-0.02, 1.02)),
+            // Up to the largest ratio: small ratios would be squashed at the left of 0-1.
+            x_range: Some(ratio_range(
+                curves
+                    .iter()
+                    .flat_map(|c| c.points.iter().map(|p| p.0))
+                    .fold(0.0, f64::max),
+            )),
             curves,
         };
         todo.push((FUNCTION_CDF, AnyFigure::Cdf(fig)));
+    }
+
+    // 5b. Cost against p99 latency, one point per configuration.
+    if sweep && data.no_totals.is_none() && data.configs.len() > 1 {
+        let columns: Vec<String> = ["user_cost_usd", "latency_p99_ms"]
+            .iter()
+            .flat_map(|m| {
+                [
+                    format!("{m}_mean"),
+                    format!("{m}_ci95_lo"),
+                    format!("{m}_ci95_hi"),
+                ]
+            })
+            .collect();
+        let keys: Vec<Vec<String>> = data.configs.iter().map(|c| c.key.clone()).collect();
+        let vals = data::read_aggregate_optional(
+            &data.dir.join("aggregate.csv"),
+            &data.key_cols,
+            &keys,
+            &columns,
+        )?;
+        let est = |v: &[Option<f64>]| Est {
+            mean: v[0].unwrap_or(f64::NAN),
+            ci: v[1].zip(v[2]),
+        };
+        let fig = TradeOff {
+            title: format!("{}: cost against p99 latency", data.name),
+            subtitle: ci_note.clone(),
+            x_desc: "p99 latency (ms)",
+            y_desc: "user's bill (USD)",
+            points: data
+                .configs
+                .iter()
+                .zip(&vals)
+                .enumerate()
+                .map(|(i, (c, v))| TradeOffPoint {
+                    label: c.label.clone(),
+                    color: color(i),
+                    x: est(&v[3..6]),
+                    y: est(&v[0..3]),
+                })
+                .collect(),
+            line: None,
+        };
+        todo.push((COST_LATENCY, AnyFigure::TradeOff(fig)));
     }
 
     // 6. Serverless vs VM break-even.
@@ -317,6 +402,12 @@ fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> 
             todo.push((BREAK_EVEN, AnyFigure::BreakEven(fig)));
         }
         Err(why) => report.skipped.push(format!("{BREAK_EVEN}: {why}")),
+    }
+
+    // 7. Each metric against the swept parameter.
+    match by_param::load(data)? {
+        Ok(fig) => todo.push((BY_PARAM, AnyFigure::ByParam(fig))),
+        Err(why) => report.skipped.push(format!("{BY_PARAM}: {why}")),
     }
     Ok((todo, report))
 }
@@ -372,12 +463,12 @@ where
     DB: DrawingBackend + 'a,
     X: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    for c in curves {
+    for (i, c) in curves.iter().enumerate() {
         let col = c.color;
         chart
             .draw_series(LineSeries::new(
                 c.points.iter().copied(),
-                col.stroke_width(2),
+                col.stroke_width(line_width(i, curves.len())),
             ))?
             .label(c.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3)));
@@ -491,6 +582,8 @@ struct TradeOffPoint {
 struct TradeOff {
     title: String,
     subtitle: String,
+    x_desc: &'static str,
+    y_desc: &'static str,
     points: Vec<TradeOffPoint>,
     /// Join the points in this order (the varied key's order), when one numeric key varies.
     line: Option<Vec<usize>>,
@@ -550,8 +643,8 @@ impl Figure for TradeOff {
             .build_cartesian_2d(x0..x1, y0..y1)?;
         chart
             .configure_mesh()
-            .x_desc("idle memory held by warm instances (GB·s)")
-            .y_desc("cold-start ratio (cold starts / completed)")
+            .x_desc(self.x_desc)
+            .y_desc(self.y_desc)
             .axis_desc_style((FONT, DESC_PX))
             .label_style((FONT, LABEL_PX))
             .x_label_formatter(&|v| fmt_num(*v))
@@ -567,10 +660,9 @@ impl Figure for TradeOff {
                 .collect();
             chart.draw_series(LineSeries::new(pts, GREY.mix(0.6).stroke_width(2)))?;
         }
-        for (k, p) in self.points.iter().enumerate() {
+        let offsets = self.label_offsets(&chart)?;
+        for (p, offset) in self.points.iter().zip(offsets) {
             let col = p.color;
-            // Alternate labels above and below their points, so neighbours overlap less.
-            let label_dy = if k % 2 == 0 { -26 } else { 8 };
             let (xl, xh) = clip(&p.x);
             let (yl, yh) = clip(&p.y);
             if p.x.ci.is_some() {
@@ -593,12 +685,13 @@ impl Figure for TradeOff {
                     12,
                 )))?;
             }
+            let label = offset.map_or_else(String::new, |_| p.label.clone());
             chart
                 .draw_series(std::iter::once(
                     EmptyElement::at((p.x.mean, p.y.mean))
                         + Circle::new((0, 0), 7, col.filled())
                         + Circle::new((0, 0), 7, BLACK.stroke_width(1))
-                        + Text::new(p.label.clone(), (10, label_dy), (FONT, LABEL_PX)),
+                        + Text::new(label, offset.unwrap_or((0, 0)), (FONT, LABEL_PX)),
                 ))?
                 .label(p.label.clone())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 6, col.filled()));
@@ -614,6 +707,75 @@ impl Figure for TradeOff {
             .draw()?;
         Ok(())
     }
+}
+
+impl TradeOff {
+    /// Where each point's label goes, relative to the point (pixels, the text's top-left
+    /// corner), or `None` where every spot is taken: the first of eight spots around the
+    /// point that overlaps no point, no label placed before and stays in the plot. A label
+    /// left out is still in the legend.
+    fn label_offsets<DB: DrawingBackend>(
+        &self,
+        chart: &ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    ) -> Result<Vec<Option<(i32, i32)>>, DrawErr> {
+        let area = chart.plotting_area();
+        let ((x0, y0), (x1, y1)) = {
+            let r = area.get_pixel_range();
+            ((r.0.start, r.1.start), (r.0.end, r.1.end))
+        };
+        let centres: Vec<(i32, i32)> = self
+            .points
+            .iter()
+            .map(|p| chart.backend_coord(&(p.x.mean, p.y.mean)))
+            .collect();
+        // Boxes as (left, top, right, bottom) in backend pixels.
+        let mut taken: Vec<(i32, i32, i32, i32)> = centres
+            .iter()
+            .map(|&(x, y)| (x - 8, y - 8, x + 8, y + 8))
+            .collect();
+        let font = TextStyle::from((FONT, LABEL_PX).into_font());
+        let mut out = Vec::with_capacity(self.points.len());
+        for (p, &(cx, cy)) in self.points.iter().zip(&centres) {
+            let (w, h) = area.estimate_text_size(&p.label, &font)?;
+            let (w, h) = (w as i32, h as i32);
+            let spots = [
+                (11, -h / 2),
+                (-w - 11, -h / 2),
+                (-w / 2, -h - 11),
+                (-w / 2, 11),
+                (9, -h - 7),
+                (9, 7),
+                (-w - 9, -h - 7),
+                (-w - 9, 7),
+            ];
+            let free = spots.iter().copied().find(|&(dx, dy)| {
+                let b = (cx + dx, cy + dy, cx + dx + w, cy + dy + h);
+                b.0 >= x0
+                    && b.2 <= x1
+                    && b.1 >= y0
+                    && b.3 <= y1
+                    && taken
+                        .iter()
+                        .all(|t| b.2 <= t.0 || t.2 <= b.0 || b.3 <= t.1 || t.3 <= b.1)
+            });
+            if let Some((dx, dy)) = free {
+                taken.push((cx + dx, cy + dy, cx + dx + w, cy + dy + h));
+            }
+            out.push(free);
+        }
+        Ok(out)
+    }
+}
+
+/// The x range of the per-function cold-start CDF: from 0 to just past the largest ratio
+/// (at least 0.01, at most 1).
+fn ratio_range(max: f64) -> (f64, f64) {
+    let hi = if max.is_finite() && max > 0.0 {
+        (max * 1.05).clamp(0.01, 1.0)
+    } else {
+        1.0
+    };
+    (-hi * 0.02, hi * 1.02)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -684,9 +846,15 @@ impl Figure for CostFigure {
         let label_px = ((longest as u32) * 9 + 30).clamp(60, w * 3 / 10);
         let (legend, area) = area.split_vertically(36);
         let (left, right) = area.split_horizontally(label_px + (w - label_px) * 58 / 100);
+        // A colour is a configuration, as in every figure: the request cost is the lighter
+        // part of its bar, the duration cost the darker.
         let mut entries = vec![
-            LegendEntry::new("request cost", REQUEST_COLOR, Marker::Box),
-            LegendEntry::new("duration cost (GB-ms billed)", DURATION_COLOR, Marker::Box),
+            LegendEntry::new(
+                "request cost (lighter)",
+                lighten(GREY, REQUEST_LIGHTEN),
+                Marker::Box,
+            ),
+            LegendEntry::new("duration cost (GB-ms billed, darker)", GREY, Marker::Box),
         ];
         if self
             .bars
@@ -744,22 +912,22 @@ impl Figure for CostFigure {
             .light_line_style(BLACK.mix(0.05))
             .bold_line_style(BLACK.mix(0.15))
             .draw()?;
-        let rects = |f: &dyn Fn(&CostBar) -> (f64, f64), col: RGBColor| {
+        let rects = |f: &dyn Fn(&CostBar) -> (f64, f64), lighter: f64| {
             self.bars
                 .iter()
                 .enumerate()
                 .map(|(i, b)| {
                     let (a, z) = f(b);
                     let y = bar_y(n, i);
-                    Rectangle::new([(a, y - half), (z, y + half)], col.filled())
+                    Rectangle::new(
+                        [(a, y - half), (z, y + half)],
+                        lighten(b.color, lighter).filled(),
+                    )
                 })
                 .collect::<Vec<_>>()
         };
-        chart.draw_series(rects(&|b| (0.0, b.request), REQUEST_COLOR))?;
-        chart.draw_series(rects(
-            &|b| (b.request, b.request + b.duration),
-            DURATION_COLOR,
-        ))?;
+        chart.draw_series(rects(&|b| (0.0, b.request), REQUEST_LIGHTEN))?;
+        chart.draw_series(rects(&|b| (b.request, b.request + b.duration), 0.0))?;
         chart.draw_series(self.bars.iter().enumerate().filter_map(|(i, b)| {
             b.total.ci.map(|(l, h)| {
                 ErrorBar::new_horizontal(
@@ -916,7 +1084,7 @@ impl Figure for TimeseriesFigure {
                 let panels = area.split_evenly((3, 1));
                 let xr = time_range(rows.iter());
                 let c = |label: &str, i: usize, f: fn(&TimeseriesRow) -> f64| {
-                    Curve::new(label, color(i), series(rows, f))
+                    Curve::new(label, SERIES_COLORS[i], series(rows, f))
                 };
                 line_panel(
                     &panels[0],

@@ -27,10 +27,19 @@
 //! | `cost_breakdown` | left panel: the user's bill (USD) as stacked bars, request cost under duration cost, with the 95% interval of the total; right panel: idle memory (GB·s), which the provider pays for and does not bill, with its 95% interval | `aggregate.csv`, or a run's `summary.csv` |
 //! | `timeseries` | the cluster over time (s): a run shows live, busy, idle and starting instances, memory used and idle (MB) and the queue length in three panels; a sweep shows live, busy and idle instances, memory used (MB) and queue length in five panels, one curve per configuration | `timeseries.csv` |
 //! | `function_cold_start_cdf` | empirical CDF over functions of each function's cold-start ratio, one curve per configuration; functions that completed nothing are left out | `functions.csv` |
+//! | `cost_vs_p99_latency` | the user's bill (USD) against the p99 latency (ms), one labelled point per configuration with 95% confidence bars (e.g. the generations of virtualization serving one workload) | `aggregate.csv` (sweeps of two or more configurations) |
+//! | `metrics_by_parameter` | the swept parameter on the x axis (the numeric varied key with the most values, else the first varied key as categories; log scale when it spans more than a factor 20), one panel per metric (cold-start ratio, p99 latency, idle memory, user's bill) with 95% confidence bars, one line per value of the other varied keys | `aggregate.csv` (sweeps) |
 //! | `break_even` | serverless against VMs: the user's bill (USD) and the p99 latency (ms), both on log axes, against the sweep's numeric key, one line per `platform.mode`; a dashed vertical line labelled `break-even ≈ <x>` where the serverless cost line crosses a VM line | `aggregate.csv` (`user_cost_usd_mean`, `latency_p99_ms_mean`; sweeps of `platform.mode` × one numeric key only) |
 //!
 //! Every figure has a title naming the scenario (a run) or the experiment (a sweep), axes
-//! with units, and a legend or point labels. Bitmaps are [`FIGURE_SIZE`] pixels
+//! with units, and a legend or point labels. A colour means a configuration in every
+//! figure (the cost bars show the request and duration parts of a configuration's bill as a
+//! lighter and a darker shade of its colour); only a single run's time series, which has
+//! one configuration, colours its series. Curves are drawn from the widest (the first
+//! configuration) to the thinnest, so curves that coincide show as a band with the later
+//! ones inside it. Point labels go to the first of eight spots around their point that
+//! overlaps no other point or label; a label with no free spot is left to the legend. The
+//! per-function cold-start CDF spans 0 to just past the largest ratio, not always 0 to 1. Bitmaps are [`FIGURE_SIZE`] pixels
 //! ([`TIMESERIES_SIZE`] for the time series); SVGs have the same size in user units.
 //!
 //! # Break-even
@@ -98,13 +107,15 @@ pub const FIGURE_SIZE: (u32, u32) = (1200, 800);
 pub const TIMESERIES_SIZE: (u32, u32) = (1200, 1000);
 
 /// The names of the figures, without extension, in the order they are drawn.
-pub const FIGURES: [&str; 6] = [
+pub const FIGURES: [&str; 8] = [
     figures::LATENCY_CDF,
     figures::TRADE_OFF,
     figures::COST,
     figures::TIMESERIES,
     figures::FUNCTION_CDF,
+    figures::COST_LATENCY,
     figures::BREAK_EVEN,
+    figures::BY_PARAM,
 ];
 
 /// Why figures could not be drawn (or a Parquet file written). Every variant names the

@@ -298,7 +298,7 @@ fn run_without_invocations_skips_the_latency_cdf_with_a_note() {
 }
 
 #[test]
-fn sweep_directory_gives_five_figures() {
+fn sweep_directory_gives_seven_figures() {
     let tmp = tempfile::tempdir().unwrap();
     let sweep = tmp.path().join("sweep");
     make_sweep(&sweep);
@@ -313,6 +313,8 @@ fn sweep_directory_gives_five_figures() {
             "cost_breakdown",
             "timeseries",
             "function_cold_start_cdf",
+            "cost_vs_p99_latency",
+            "metrics_by_parameter",
         ],
         "tiny-sweep",
     );
@@ -340,6 +342,22 @@ fn sweep_directory_gives_five_figures() {
     let svg = fs::read_to_string(out.join("cold_start_vs_idle_memory.svg")).unwrap();
     assert!(svg.contains("idle memory held by warm instances (GB·s)"));
     assert!(svg.contains("cold-start ratio"));
+    // The swept key on the x axis of every metric's panel.
+    let svg = fs::read_to_string(out.join("metrics_by_parameter.svg")).unwrap();
+    for text in [
+        "tiny-sweep: metrics against keep_alive.ttl_s",
+        "cold-start ratio",
+        "p99 latency (ms)",
+        "idle memory (GB·s)",
+        "user&apos;s bill (USD)",
+    ] {
+        assert!(
+            svg.contains(text) || svg.contains(&text.replace("&apos;", "'")),
+            "{text}"
+        );
+    }
+    let svg = fs::read_to_string(out.join("cost_vs_p99_latency.svg")).unwrap();
+    assert!(svg.contains("tiny-sweep: cost against p99 latency"));
 }
 
 #[test]
@@ -703,7 +721,9 @@ fn platform_sweep_marks_the_break_even_points() {
             "cost_breakdown",
             "timeseries",
             "function_cold_start_cdf",
+            "cost_vs_p99_latency",
             "break_even",
+            "metrics_by_parameter",
         ],
         "platform-sweep",
     );

@@ -96,7 +96,10 @@ fn openwhisk_starts_nearly_every_instance_on_the_home_invoker_under_memory_press
         managed_fraction: 0.9,
     });
     let share = home_share(&recs);
-    eprintln!("openwhisk: {:.4} of the cold starts on the home invoker", share);
+    eprintln!(
+        "openwhisk: {:.4} of the cold starts on the home invoker",
+        share
+    );
     assert!(share > 0.99, "home share {share}");
     // The tenth invoker serves blackbox actions only: no ordinary request reaches it.
     assert!(recs.iter().all(|r| r.worker.unwrap().0 < 9));

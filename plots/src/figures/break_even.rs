@@ -562,7 +562,7 @@ fn decade_multiples(lo: f64, hi: f64, multiples: &[f64]) -> Vec<f64> {
 
 /// A log axis over `lo..hi` with [`log_ticks`] labelled and light grid lines at every
 /// multiple of a power of ten (under six decades).
-fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+pub(crate) fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
     let light = if (hi / lo).log10() < 6.0 {
         decade_multiples(lo, hi, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
     } else {
