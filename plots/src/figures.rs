@@ -10,6 +10,7 @@ use plotters::prelude::*;
 use std::path::Path;
 
 pub(crate) mod break_even;
+pub(crate) mod workflow_latency;
 
 pub(crate) const LATENCY_CDF: &str = "latency_cdf";
 pub(crate) const TRADE_OFF: &str = "cold_start_vs_idle_memory";
@@ -17,6 +18,7 @@ pub(crate) const COST: &str = "cost_breakdown";
 pub(crate) const TIMESERIES: &str = "timeseries";
 pub(crate) const FUNCTION_CDF: &str = "function_cold_start_cdf";
 pub(crate) const BREAK_EVEN: &str = "break_even";
+pub(crate) const WORKFLOW_LATENCY: &str = "workflow_latency";
 
 const TITLE_PX: u32 = 30;
 const SUBTITLE_PX: u32 = 18;
@@ -34,6 +36,7 @@ enum AnyFigure {
     Cost(CostFigure),
     Timeseries(TimeseriesFigure),
     BreakEven(break_even::BreakEvenFigure),
+    WorkflowLatency(workflow_latency::WorkflowLatencyFigure),
 }
 
 impl Figure for AnyFigure {
@@ -44,6 +47,7 @@ impl Figure for AnyFigure {
             AnyFigure::Cost(f) => f.size(),
             AnyFigure::Timeseries(f) => f.size(),
             AnyFigure::BreakEven(f) => f.size(),
+            AnyFigure::WorkflowLatency(f) => f.size(),
         }
     }
 
@@ -54,6 +58,7 @@ impl Figure for AnyFigure {
             AnyFigure::Cost(f) => f.draw(root),
             AnyFigure::Timeseries(f) => f.draw(root),
             AnyFigure::BreakEven(f) => f.draw(root),
+            AnyFigure::WorkflowLatency(f) => f.draw(root),
         }
     }
 }
@@ -317,6 +322,13 @@ fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> 
             todo.push((BREAK_EVEN, AnyFigure::BreakEven(fig)));
         }
         Err(why) => report.skipped.push(format!("{BREAK_EVEN}: {why}")),
+    }
+
+    // 7. Per-workflow latency breakdown.
+    match workflow_latency::load(data)? {
+        Ok(Some(fig)) => todo.push((WORKFLOW_LATENCY, AnyFigure::WorkflowLatency(fig))),
+        Ok(None) => {}
+        Err(why) => report.skipped.push(format!("{WORKFLOW_LATENCY}: {why}")),
     }
     Ok((todo, report))
 }

@@ -1,7 +1,7 @@
 //! Figures from faasim's result files.
 //!
 //! [`plot_dir`] reads a **run directory** (`summary.csv`, `functions.csv`, `timeseries.csv`,
-//! optionally `invocations.csv`) or a **sweep directory** (`manifest.json` holding the plan,
+//! optionally `invocations.csv` and `workflows.csv`) or a **sweep directory** (`manifest.json` holding the plan,
 //! `runs/<run-id>/` run directories, `aggregate.csv`) and writes every figure it can draw as
 //! both `<name>.png` (a bitmap, for slides and quick looks) and `<name>.svg` (vector, for
 //! papers). Nothing is drawn from memory of a run: the figures are a pure function of the
@@ -28,6 +28,7 @@
 //! | `timeseries` | the cluster over time (s): a run shows live, busy, idle and starting instances, memory used and idle (MB) and the queue length in three panels; a sweep shows live, busy and idle instances, memory used (MB) and queue length in five panels, one curve per configuration | `timeseries.csv` |
 //! | `function_cold_start_cdf` | empirical CDF over functions of each function's cold-start ratio, one curve per configuration; functions that completed nothing are left out | `functions.csv` |
 //! | `break_even` | serverless against VMs: the user's bill (USD) and the p99 latency (ms), both on log axes, against the sweep's numeric key, one line per `platform.mode`; a dashed vertical line labelled `break-even ≈ <x>` where the serverless cost line crosses a VM line | `aggregate.csv` (`user_cost_usd_mean`, `latency_p99_ms_mean`; sweeps of `platform.mode` × one numeric key only) |
+//! | `workflow_latency` | where each workflow's time goes: one horizontal stacked bar per workflow (a sweep: per configuration and workflow, labelled by the configuration alone when there is one workflow, a varied `workflows_file` by its file stem), the mean end-to-end latency of completed executions (ms) split along the critical path into execution, cold start, transitions (orchestration) and data transfer, plus what remains (queueing, wait states), the total written after the bar; workflows with no completed execution are named in the subtitle | `workflows.csv` (a sweep: the first replication of each configuration that has it); without any, the figure is left out with no note, as the run has no workflows |
 //!
 //! Every figure has a title naming the scenario (a run) or the experiment (a sweep), axes
 //! with units, and a legend or point labels. Bitmaps are [`FIGURE_SIZE`] pixels
@@ -98,13 +99,14 @@ pub const FIGURE_SIZE: (u32, u32) = (1200, 800);
 pub const TIMESERIES_SIZE: (u32, u32) = (1200, 1000);
 
 /// The names of the figures, without extension, in the order they are drawn.
-pub const FIGURES: [&str; 6] = [
+pub const FIGURES: [&str; 7] = [
     figures::LATENCY_CDF,
     figures::TRADE_OFF,
     figures::COST,
     figures::TIMESERIES,
     figures::FUNCTION_CDF,
     figures::BREAK_EVEN,
+    figures::WORKFLOW_LATENCY,
 ];
 
 /// Why figures could not be drawn (or a Parquet file written). Every variant names the
