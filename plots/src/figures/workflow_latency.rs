@@ -236,7 +236,14 @@ impl Figure for WorkflowLatencyFigure {
             .light_line_style(BLACK.mix(0.05))
             .bold_line_style(BLACK.mix(0.15))
             .draw()?;
-        let half = if n > 12 { 0.38 } else { 0.32 };
+        // Bars a third of a slot thick at most for one or two workflows, so a lone bar does
+        // not fill the chart; thicker when many share it.
+        let half = match n {
+            1 => 0.12,
+            2 => 0.22,
+            3..=12 => 0.32,
+            _ => 0.38,
+        };
         for (k, (_, col)) in PARTS.iter().enumerate() {
             chart.draw_series(self.bars.iter().enumerate().filter_map(|(i, b)| {
                 let a: f64 = b.parts[..k].iter().sum();
