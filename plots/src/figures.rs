@@ -11,6 +11,7 @@ use std::path::Path;
 
 pub(crate) mod break_even;
 pub(crate) mod by_param;
+pub(crate) mod workflow_latency;
 
 pub(crate) const LATENCY_CDF: &str = "latency_cdf";
 pub(crate) const TRADE_OFF: &str = "cold_start_vs_idle_memory";
@@ -20,6 +21,7 @@ pub(crate) const FUNCTION_CDF: &str = "function_cold_start_cdf";
 pub(crate) const BREAK_EVEN: &str = "break_even";
 pub(crate) const BY_PARAM: &str = "metrics_by_parameter";
 pub(crate) const COST_LATENCY: &str = "cost_vs_p99_latency";
+pub(crate) const WORKFLOW_LATENCY: &str = "workflow_latency";
 
 const TITLE_PX: u32 = 30;
 const SUBTITLE_PX: u32 = 18;
@@ -64,6 +66,7 @@ enum AnyFigure {
     Timeseries(TimeseriesFigure),
     BreakEven(break_even::BreakEvenFigure),
     ByParam(by_param::ByParamFigure),
+    WorkflowLatency(workflow_latency::WorkflowLatencyFigure),
 }
 
 impl Figure for AnyFigure {
@@ -75,6 +78,7 @@ impl Figure for AnyFigure {
             AnyFigure::Timeseries(f) => f.size(),
             AnyFigure::BreakEven(f) => f.size(),
             AnyFigure::ByParam(f) => f.size(),
+            AnyFigure::WorkflowLatency(f) => f.size(),
         }
     }
 
@@ -86,6 +90,7 @@ impl Figure for AnyFigure {
             AnyFigure::Timeseries(f) => f.draw(root),
             AnyFigure::BreakEven(f) => f.draw(root),
             AnyFigure::ByParam(f) => f.draw(root),
+            AnyFigure::WorkflowLatency(f) => f.draw(root),
         }
     }
 }
@@ -408,6 +413,12 @@ fn build_all(data: &Dataset, options: &PlotOptions) -> Result<Built, PlotError> 
     match by_param::load(data)? {
         Ok(fig) => todo.push((BY_PARAM, AnyFigure::ByParam(fig))),
         Err(why) => report.skipped.push(format!("{BY_PARAM}: {why}")),
+    }
+    // 8. Per-workflow latency breakdown.
+    match workflow_latency::load(data)? {
+        Ok(Some(fig)) => todo.push((WORKFLOW_LATENCY, AnyFigure::WorkflowLatency(fig))),
+        Ok(None) => {}
+        Err(why) => report.skipped.push(format!("{WORKFLOW_LATENCY}: {why}")),
     }
     Ok((todo, report))
 }

@@ -1,7 +1,7 @@
 //! Figures from faasim's result files.
 //!
 //! [`plot_dir`] reads a **run directory** (`summary.csv`, `functions.csv`, `timeseries.csv`,
-//! optionally `invocations.csv`) or a **sweep directory** (`manifest.json` holding the plan,
+//! optionally `invocations.csv` and `workflows.csv`) or a **sweep directory** (`manifest.json` holding the plan,
 //! `runs/<run-id>/` run directories, `aggregate.csv`) and writes every figure it can draw as
 //! both `<name>.png` (a bitmap, for slides and quick looks) and `<name>.svg` (vector, for
 //! papers). Nothing is drawn from memory of a run: the figures are a pure function of the
@@ -30,6 +30,7 @@
 //! | `cost_vs_p99_latency` | the user's bill (USD) against the p99 latency (ms), one labelled point per configuration with 95% confidence bars (e.g. the generations of virtualization serving one workload) | `aggregate.csv` (sweeps of two or more configurations) |
 //! | `metrics_by_parameter` | the swept parameter on the x axis (the numeric varied key with the most values, else the first varied key as categories; log scale when it spans more than a factor 20), one panel per metric (cold-start ratio, p99 latency, idle memory, user's bill) with 95% confidence bars, one line per value of the other varied keys | `aggregate.csv` (sweeps) |
 //! | `break_even` | serverless against VMs: the user's bill (USD) and the p99 latency (ms), both on log axes, against the sweep's numeric key, one line per `platform.mode`; a dashed vertical line labelled `break-even ≈ <x>` where the serverless cost line crosses a VM line | `aggregate.csv` (`user_cost_usd_mean`, `latency_p99_ms_mean`; sweeps of `platform.mode` × one numeric key only) |
+//! | `workflow_latency` | where each workflow's time goes: one horizontal stacked bar per workflow (a sweep: per configuration and workflow, labelled by the configuration alone when there is one workflow, a varied `workflows_file` by its file stem), the mean end-to-end latency of completed executions (ms) split along the critical path into execution, cold start, transitions (orchestration) and data transfer, plus what remains (queueing, wait states), the total written after the bar; workflows with no completed execution are named in the subtitle | `workflows.csv` (a sweep: the first replication of each configuration that has it); without any, the figure is left out with no note, as the run has no workflows |
 //!
 //! Every figure has a title naming the scenario (a run) or the experiment (a sweep), axes
 //! with units, and a legend or point labels. A colour means a configuration in every
@@ -107,7 +108,7 @@ pub const FIGURE_SIZE: (u32, u32) = (1200, 800);
 pub const TIMESERIES_SIZE: (u32, u32) = (1200, 1000);
 
 /// The names of the figures, without extension, in the order they are drawn.
-pub const FIGURES: [&str; 8] = [
+pub const FIGURES: [&str; 9] = [
     figures::LATENCY_CDF,
     figures::TRADE_OFF,
     figures::COST,
@@ -116,6 +117,7 @@ pub const FIGURES: [&str; 8] = [
     figures::COST_LATENCY,
     figures::BREAK_EVEN,
     figures::BY_PARAM,
+    figures::WORKFLOW_LATENCY,
 ];
 
 /// Why figures could not be drawn (or a Parquet file written). Every variant names the

@@ -1008,3 +1008,119 @@ fn break_even_errors_name_aggregate_and_the_column() {
         other => panic!("{other:?}"),
     }
 }
+
+// Exactly as faasim-experiments' `WorkflowRow` writes `workflows.csv`.
+const WORKFLOW_COLS: &str = "workflow,orchestrator,executions,completed,failed,\
+latency_mean_ms,latency_p50_ms,latency_p95_ms,latency_p99_ms,cold_starts,tasks,\
+overhead_mean_ms,critical_exec_mean_ms,critical_cold_start_mean_ms,\
+critical_transition_mean_ms,critical_data_mean_ms,state_transitions,replays,bytes_moved,\
+data_transfer_ms,function_cost_usd,orchestration_cost_usd,storage_cost_usd";
+
+/// Pixels of exactly `rgb` in a PNG.
+fn count_rgb(path: &Path, rgb: (u8, u8, u8)) -> usize {
+    let decoder = png::Decoder::new(fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    buf[..info.buffer_size()]
+        .chunks_exact(channels)
+        .filter(|px| (px[0], px[1], px[2]) == rgb)
+        .count()
+}
+
+#[test]
+fn a_run_with_workflows_gets_the_latency_breakdown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    make_run(&run, "wf-run", 0.0, false);
+    // `etl`: 1,500 ms end to end = 1,000 executing + 300 cold start + 50 transitions + 100
+    // data along the critical path, and 50 ms elsewhere (queueing). `idle` never completed.
+    write(
+        &run.join("workflows.csv"),
+        &format!(
+            "{WORKFLOW_COLS}\n\
+             etl,step-functions-standard,10,10,0,1500,1400,1900,2000,3,30,500,1000,300,50,100,30,0,1000,1000,0.001,0.00075,0.0001\n\
+             idle,direct,2,0,2,0,0,0,0,0,2,0,0,0,0,0,2,0,0,0,0,0,0\n"
+        ),
+    );
+    let out = tmp.path().join("figs");
+    let report = plot_dir_with(&run, &out, &PlotOptions::default()).unwrap();
+    check_figures(
+        &out,
+        &report.written,
+        &[
+            "cost_breakdown",
+            "timeseries",
+            "function_cold_start_cdf",
+            "workflow_latency",
+        ],
+        "wf-run",
+    );
+    let svg = fs::read_to_string(out.join("workflow_latency.svg")).unwrap();
+    assert!(svg_has_text(&svg, "etl") && svg_has_text(&svg, "1500 ms"));
+    for text in [
+        "wf-run: workflow latency breakdown",
+        "end-to-end latency (ms)",
+        "etl",
+        "1500 ms",
+        "execution",
+        "cold start",
+        "transitions (orchestration)",
+        "data transfer",
+        "other (queueing, waits)",
+        "no completed execution: idle",
+    ] {
+        assert!(
+            svg_has_text(&svg, text) || svg.contains(text),
+            "workflow_latency.svg lacks {text}"
+        );
+    }
+    // One bar: its parts are as wide as their shares, so the execution part has 1000/300
+    // times the pixels of the cold-start part (the legend's two equal boxes aside; 2%
+    // allows for rounding at the parts' edges).
+    let png = out.join("workflow_latency.png");
+    let exec = count_rgb(&png, (66, 146, 198)) as f64;
+    let cold = count_rgb(&png, (253, 141, 60)) as f64;
+    let data = count_rgb(&png, (44, 160, 44)) as f64;
+    assert!(cold > 1000.0, "{cold}");
+    let ratio = exec / cold;
+    assert!((ratio / (1000.0 / 300.0) - 1.0).abs() < 0.02, "{ratio}");
+    let ratio = exec / data;
+    assert!((ratio / 10.0 - 1.0).abs() < 0.03, "{ratio}");
+
+    // A run without workflows.csv leaves the figure out, and says nothing about it.
+    fs::remove_file(run.join("workflows.csv")).unwrap();
+    let out = tmp.path().join("plain");
+    let report = plot_dir_with(&run, &out, &PlotOptions::default()).unwrap();
+    assert!(!out.join("workflow_latency.png").exists());
+    assert!(!report.skipped.iter().any(|s| s.contains("workflow")));
+}
+
+#[test]
+fn a_bad_workflows_csv_names_the_file_and_the_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = tmp.path().join("run");
+    make_run(&run, "wf-run", 0.0, false);
+    write(
+        &run.join("workflows.csv"),
+        "workflow,completed,latency_mean_ms\netl,1,10\n",
+    );
+    let err = plot_dir(&run, &tmp.path().join("figs")).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("workflows.csv") && msg.contains("critical_exec_mean_ms"),
+        "{msg}"
+    );
+    write(
+        &run.join("workflows.csv"),
+        &format!("{WORKFLOW_COLS}\netl,direct,1,1,0,ten,0,0,0,0,1,0,0,0,0,0,1,0,0,0,0,0,0\n"),
+    );
+    let msg = plot_dir(&run, &tmp.path().join("figs"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("workflows.csv") && msg.contains("line 2") && msg.contains("latency_mean_ms"),
+        "{msg}"
+    );
+}

@@ -9,7 +9,7 @@ use faasim_sim::{
 
 /// A trace function that is also a workflow's function, with another memory.
 #[derive(Debug, thiserror::Error)]
-#[error("function `{function}` has {trace_mb} MB in the trace but {workflow_mb} MB in a workflow state; a function has one memory")]
+#[error("function `{function}`, key `memory_mb`: {trace_mb} MB in the trace but {workflow_mb} MB in the workflow states that run it; a function has one memory size (make them agree, or give the task another function name)")]
 pub struct MemoryMismatch {
     /// The function.
     pub function: String,
