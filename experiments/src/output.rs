@@ -315,6 +315,24 @@ pub struct SummaryRow {
 }
 
 impl SummaryRow {
+    /// The numeric columns of `summary.csv` (the metrics), in file order.
+    pub fn numeric_columns() -> Vec<String> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // A default row's text columns are empty; its numbers are 0.
+        let ok = w.serialize(SummaryRow::default()).is_ok();
+        let text = w.into_inner().ok().filter(|_| ok).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let mut lines = text.lines();
+        let (Some(head), Some(row)) = (lines.next(), lines.next()) else {
+            return Vec::new();
+        };
+        head.split(',')
+            .zip(row.split(','))
+            .filter(|(_, v)| v.parse::<f64>().is_ok())
+            .map(|(k, _)| k.to_owned())
+            .collect()
+    }
+
     /// The row of a serverless run; `worker_hours` prices the provider's workers.
     pub fn new(
         scenario: &str,

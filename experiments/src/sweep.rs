@@ -63,6 +63,9 @@ struct ExperimentSection {
     /// The configuration the others are compared with, pairwise: varied key = value.
     #[serde(default)]
     baseline: toml::Table,
+    /// The `summary.csv` metrics the `metrics_by_parameter` figure draws, one panel each.
+    #[serde(default)]
+    plot_metrics: Option<Vec<String>>,
 }
 
 /// One run of the plan.
@@ -110,6 +113,10 @@ pub struct Plan {
     /// differences of every configuration against the baseline with the same other values.
     #[serde(default)]
     pub baseline: Vec<(String, String)>,
+    /// `[experiment] plot_metrics`: the `summary.csv` metrics the `metrics_by_parameter`
+    /// figure draws, one panel each (empty: its four defaults).
+    #[serde(default)]
+    pub plot_metrics: Vec<String>,
 }
 
 impl Plan {
@@ -277,6 +284,13 @@ pub fn plan_with(path: &Path, options: &PlanOptions) -> Result<Plan, SweepError>
             "[experiment] has both `scenario` and `scenarios`: give one of them".into(),
         ));
     }
+    if ex.plot_metrics.as_ref().is_some_and(Vec::is_empty) {
+        return Err(invalid(
+            "[experiment] plot_metrics: list at least one metric, or leave the key out for the figure's defaults".into(),
+        ));
+    }
+    let plot_metrics = ex.plot_metrics.unwrap_or_default();
+    check_plot_metrics(&plot_metrics).map_err(invalid)?;
     let mut scenarios: Vec<PathBuf> = ex.scenario.into_iter().collect();
     scenarios.extend(ex.scenarios);
     if scenarios.is_empty() {
@@ -479,7 +493,35 @@ pub fn plan_with(path: &Path, options: &PlanOptions) -> Result<Plan, SweepError>
         seeds,
         overrides: options.overrides.clone(),
         baseline,
+        plot_metrics,
     })
+}
+
+/// The most panels the `metrics_by_parameter` figure lays out (three rows of two).
+pub const MAX_PLOT_METRICS: usize = 6;
+
+/// Checks `[experiment] plot_metrics`: one to [`MAX_PLOT_METRICS`] numeric `summary.csv`
+/// columns, none twice. `Err` names the offending metric and lists the valid ones.
+fn check_plot_metrics(metrics: &[String]) -> Result<(), String> {
+    let known = crate::output::SummaryRow::numeric_columns();
+    if metrics.len() > MAX_PLOT_METRICS {
+        return Err(format!(
+            "[experiment] plot_metrics: {} metrics, at most {MAX_PLOT_METRICS} fit the figure",
+            metrics.len()
+        ));
+    }
+    for (i, m) in metrics.iter().enumerate() {
+        if !known.iter().any(|k| k == m) {
+            return Err(format!(
+                "[experiment] plot_metrics: unknown metric `{m}`; the metrics are the numeric columns of summary.csv: {}",
+                known.join(", ")
+            ));
+        }
+        if metrics[..i].contains(m) {
+            return Err(format!("[experiment] plot_metrics: `{m}` is given twice"));
+        }
+    }
+    Ok(())
 }
 
 /// A command-line value in the text form the plan gives grid values: a TOML value

@@ -294,7 +294,8 @@ pub fn mean_pm(s: &MeanCi) -> String {
 }
 
 /// Decimals to show `x` with 3 significant digits and its interval `half` with at least
-/// 2, at most 10.
+/// 2, at most 10. An interval under a millionth of `x` is rounding noise of identical
+/// replications (a sum in another order), not an interval worth 10 decimals.
 fn decimals_for(x: f64, half: f64) -> usize {
     let mag = |v: f64| {
         if v > 0.0 && v.is_finite() {
@@ -303,7 +304,12 @@ fn decimals_for(x: f64, half: f64) -> usize {
             0
         }
     };
-    let want = (2 - mag(x)).max(if half > 0.0 { 1 - mag(half) } else { 0 });
+    let noise = half <= x.abs() * 1e-6;
+    let want = (2 - mag(x)).max(if half > 0.0 && !noise {
+        1 - mag(half)
+    } else {
+        0
+    });
     want.clamp(0, 10) as usize
 }
 
@@ -467,6 +473,13 @@ mod tests {
             ci95: Some((1400.0, 1600.0)),
         };
         assert_eq!(mean_pm(&s), "1500 ± 100");
+        // Identical replications whose mean is off by rounding: the mean's 3 digits.
+        let s = MeanCi {
+            mean: 0.0222600024,
+            ci95: Some((0.0222600024 - 1e-12, 0.0222600024 + 1e-12)),
+            ..s
+        };
+        assert_eq!(mean_pm(&s), "0.0223 ± 0.0000");
     }
 
     #[test]

@@ -62,13 +62,15 @@ fn every_lesson_runs_is_current_and_says_what_its_numbers_say() {
             }
         }
     }
-    assert!(figures >= 5 * 4, "{figures} figures");
+    assert!(figures >= 7 * 4, "{figures} figures");
     for (lesson, exp, fig) in [
         ("1-virtualization", "experiment", "cost_vs_p99_latency"),
         ("2-keep-alive", "experiment", "cold_start_vs_idle_memory"),
         ("3-billing", "experiment", "metrics_by_parameter"),
         ("4-renting", "experiment", "break_even"),
         ("5-placement", "experiment", "metrics_by_parameter"),
+        ("6-workflows", "experiment", "metrics_by_parameter"),
+        ("6-workflows", "cascade", "metrics_by_parameter"),
     ] {
         assert!(
             dir(lesson, exp)
@@ -159,4 +161,78 @@ fn every_lesson_runs_is_current_and_says_what_its_numbers_say() {
         let imb = c.values("load_imbalance");
         assert!(imb.iter().all(|x| *x < 1.3), "{other}: {imb:?}");
     }
+
+    // 6a. The same work (4 steps × 200 ms × 0.5 GB = 0.4 GB-s an execution, 180 executions
+    //     = 72 GB-s) is billed exactly that orchestrated, Standard or Express alike. Called
+    //     directly, step k is billed until the chain's end: 4 + 3 + 2 + 1 = 10 step-lengths
+    //     (2 s, 1 GB-s) and more, the hand-overs counted once per caller still waiting.
+    //     A warm execution: 4 invokes of 20 ms and 3 hand-overs through storage of 2 × (20
+    //     ms + 0.1 MB / 75 MB/s) = 42.67 ms end at 80 + 128 + 800 = 1008 ms; step k starts
+    //     at 20 + (k − 1) × 262.67 ms and is held to 1008: 988 + 725.33 + 462.67 + 200 =
+    //     2376 ms × 0.5 GB = 1.188 GB-s, 213.84 GB-s for 180. The first execution's cold
+    //     starts only add, each under 1 s held by at most 3 callers: under 3 GB-s more.
+    //     Standard's 4 transitions an execution ($0.0001) outweigh the functions' bill
+    //     (0.4 GB-s × $0.0000166667 + 4 requests = $0.0000075, plus 3 × $0.0000054 of
+    //     storage requests): the dearest. Express, $0.000001 an execution plus about 1.1 s ×
+    //     64 MB at $0.06 per GB-hour, is the cheapest, cheaper than direct calls.
+    let (cs, _) = load_configs(&dir("6-workflows", "experiment")).unwrap();
+    let by = |o: &str| config(&cs, &[("workflows.chain.orchestrator", o)]);
+    let (direct, standard, express) = (
+        by("direct"),
+        by("step-functions-standard"),
+        by("step-functions-express"),
+    );
+    for c in [standard, express] {
+        for gb_s in c.values("billed_gb_s") {
+            assert!((gb_s - 72.0).abs() < 1e-6, "{gb_s}");
+        }
+    }
+    for gb_s in direct.values("billed_gb_s") {
+        assert!(gb_s > 213.84 - 1e-6 && gb_s < 216.84, "{gb_s}");
+    }
+    assert_eq!(mean(direct, "orchestration_cost_usd"), 0.0);
+    // 180 executions × 4 transitions × $0.000025 = $0.018.
+    assert!((mean(standard, "orchestration_cost_usd") - 0.018).abs() < 1e-9);
+    assert!(mean(standard, "user_cost_usd") > mean(direct, "user_cost_usd"));
+    assert!(mean(direct, "user_cost_usd") > mean(express, "user_cost_usd"));
+
+    // 6b. Reactive: every step of every execution is a cold start (180 × N), and latency
+    //     grows with N by a step (1 s) and a cold start (~300 ms) a step; pre-warmed, only
+    //     the first step's is left (180) and the latency grows by under 1.1 s a step, lower
+    //     for every N > 1, seed by seed, at more idle memory and the same bill.
+    let (cs, _) = load_configs(&dir("6-workflows", "cascade")).unwrap();
+    let at = |mode: &str, n: u32| {
+        config(
+            &cs,
+            &[
+                ("scenario_file", &format!("{mode}/base.toml") as &str),
+                ("workflows_file", &format!("chain-{n}.toml")),
+            ],
+        )
+    };
+    for n in 1..=5u32 {
+        let (r, s) = (at("reactive", n), at("speculative", n));
+        assert_eq!(mean(r, "workflow_cold_starts"), 180.0 * n as f64, "{n}");
+        assert_eq!(mean(s, "workflow_cold_starts"), 180.0, "{n}");
+        assert_eq!(r.values("user_cost_usd"), s.values("user_cost_usd"), "{n}");
+        if n > 1 {
+            let (lr, ls) = (
+                r.values("workflow_latency_mean_ms"),
+                s.values("workflow_latency_mean_ms"),
+            );
+            assert!(lr.iter().zip(&ls).all(|(a, b)| b < a), "{n}: {lr:?} {ls:?}");
+            assert!(
+                mean(s, "wasted_memory_gb_s") > mean(r, "wasted_memory_gb_s"),
+                "{n}"
+            );
+        }
+    }
+    let slope = |mode: &str| {
+        (mean(at(mode, 5), "workflow_latency_mean_ms")
+            - mean(at(mode, 1), "workflow_latency_mean_ms"))
+            / 4.0
+    };
+    let (sr, ss) = (slope("reactive"), slope("speculative"));
+    assert!(sr > 1250.0 && sr < 1500.0, "{sr}");
+    assert!(ss > 1000.0 && ss < 1100.0, "{ss}");
 }

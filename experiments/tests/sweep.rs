@@ -733,3 +733,74 @@ fn explicit_seeds_set_and_paired_differences() {
         assert!(e.starts_with(want), "{e}\nshould start with\n{want}");
     }
 }
+
+#[test]
+fn plot_metrics_choose_the_panels_and_an_unknown_one_is_named() {
+    let head = "[experiment]\nname = \"b\"\nscenario = \"csv.toml\"\n";
+    let unknown = sweep_error(&format!(
+        "{head}plot_metrics = [\"cold_start_ratio\", \"latency_p999_ms\"]\n"
+    ));
+    assert!(
+        unknown.starts_with(
+            "error: bad.toml: [experiment] plot_metrics: unknown metric `latency_p999_ms`; the metrics are the numeric columns of summary.csv: seed, invocations,"
+        ),
+        "{unknown}"
+    );
+    // Text columns are not metrics.
+    assert!(!unknown.contains(" scenario,") && !unknown.contains(" platform,"));
+    assert!(unknown.contains(" load_imbalance"), "{unknown}");
+    assert_eq!(
+        sweep_error(&format!("{head}plot_metrics = []\n")),
+        "error: bad.toml: [experiment] plot_metrics: list at least one metric, or leave the key out for the figure's defaults"
+    );
+    assert_eq!(
+        sweep_error(&format!(
+            "{head}plot_metrics = [\"cold_starts\", \"cold_starts\"]\n"
+        )),
+        "error: bad.toml: [experiment] plot_metrics: `cold_starts` is given twice"
+    );
+    assert_eq!(
+        sweep_error(&format!(
+            "{head}plot_metrics = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\", \"g\"]\n"
+        )),
+        "error: bad.toml: [experiment] plot_metrics: 7 metrics, at most 6 fit the figure"
+    );
+
+    // Three chosen metrics: the figure has their three panels and none of the defaults'.
+    let t = tempfile::tempdir().unwrap();
+    one_run_csv(t.path());
+    fs::write(
+        t.path().join("exp.toml"),
+        format!(
+            "{head}plot_metrics = [\"load_imbalance\", \"billed_gb_s\", \"cold_starts\"]\n[grid]\n\"keep_alive.ttl_s\" = [0, 60]\n"
+        ),
+    )
+    .unwrap();
+    let o = faasim(&["sweep", "exp.toml", "--out", "o"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = faasim(&["plot", "o"], t.path());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let svg = fs::read_to_string(t.path().join("o/figures/metrics_by_parameter.svg")).unwrap();
+    // The texts of the SVG, trimmed: `<text ...>\n  caption\n</text>`.
+    let texts: Vec<&str> = svg
+        .split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>')?.1.split_once("</text>"))
+        .map(|(t, _)| t.trim())
+        .collect();
+    for caption in [
+        "load imbalance (max / mean worker)",
+        "billed GB·s",
+        "cold starts",
+    ] {
+        // The panel's caption and its y axis description.
+        assert_eq!(
+            texts.iter().filter(|t| **t == caption).count(),
+            2,
+            "{caption}"
+        );
+    }
+    for default in ["cold-start ratio", "p99 latency (ms)", "user's bill (USD)"] {
+        assert!(!texts.contains(&default), "{default}");
+    }
+}

@@ -257,6 +257,8 @@ struct Plan {
     #[serde(default)]
     several_scenarios: bool,
     runs: Vec<PlannedRun>,
+    #[serde(default)]
+    plot_metrics: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -343,6 +345,8 @@ pub(crate) struct Dataset {
     pub key_cols: Vec<String>,
     /// Sweep only: the plan names several scenario files.
     pub several_scenarios: bool,
+    /// Sweep only: the experiment's `plot_metrics` (empty: the figure's defaults).
+    pub plot_metrics: Vec<String>,
 }
 
 impl Dataset {
@@ -399,6 +403,7 @@ impl Dataset {
             no_totals: None,
             key_cols: Vec::new(),
             several_scenarios: false,
+            plot_metrics: Vec::new(),
         })
     }
 
@@ -490,6 +495,7 @@ impl Dataset {
             no_totals,
             key_cols,
             several_scenarios: plan.several_scenarios,
+            plot_metrics: plan.plot_metrics,
         })
     }
 }

@@ -10,14 +10,40 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-/// The metrics drawn, with their axis descriptions: `aggregate.csv` `<metric>_mean`,
-/// `_ci95_lo`, `_ci95_hi`.
-pub(crate) const METRICS: [(&str, &str); 4] = [
+/// The metrics drawn when the experiment chooses none (`[experiment] plot_metrics`):
+/// `aggregate.csv` `<metric>_mean`, `_ci95_lo`, `_ci95_hi`.
+pub(crate) const METRICS: [&str; 4] = [
+    "cold_start_ratio",
+    "latency_p99_ms",
+    "wasted_memory_gb_s",
+    "user_cost_usd",
+];
+
+/// Axis descriptions of common metrics; any other metric is described by its column name.
+const DESCRIPTIONS: [(&str, &str); 14] = [
     ("cold_start_ratio", "cold-start ratio"),
     ("latency_p99_ms", "p99 latency (ms)"),
+    ("latency_mean_ms", "mean latency (ms)"),
     ("wasted_memory_gb_s", "idle memory (GB·s)"),
     ("user_cost_usd", "user's bill (USD)"),
+    ("load_imbalance", "load imbalance (max / mean worker)"),
+    ("billed_gb_s", "billed GB·s"),
+    ("orchestration_cost_usd", "orchestration bill (USD)"),
+    ("workflow_latency_mean_ms", "workflow latency, mean (ms)"),
+    ("workflow_latency_p99_ms", "workflow latency, p99 (ms)"),
+    ("workflow_cold_starts", "cold starts in workflows"),
+    ("cold_starts", "cold starts"),
+    ("memory_utilisation", "memory utilisation"),
+    ("provider_cost_usd", "provider's cost (USD)"),
 ];
+
+/// The axis description of `metric`.
+fn describe(metric: &str) -> String {
+    DESCRIPTIONS
+        .iter()
+        .find(|(m, _)| *m == metric)
+        .map_or_else(|| metric.to_owned(), |(_, d)| (*d).to_owned())
+}
 
 /// How the x axis shows the swept key.
 #[derive(Clone, PartialEq)]
@@ -38,6 +64,8 @@ struct Line {
 }
 
 pub(crate) struct ByParamFigure {
+    /// The axis description of each panel's metric, in panel order.
+    metrics: Vec<String>,
     title: String,
     subtitle: String,
     key: String,
@@ -100,9 +128,27 @@ pub(crate) fn load(data: &Dataset) -> Result<Result<ByParamFigure, String>, Plot
         .map(|(k, _)| k.clone())
         .collect();
     let short = short_keys(&others);
-    let columns: Vec<String> = METRICS
+    let metrics: Vec<String> = if data.plot_metrics.is_empty() {
+        METRICS.iter().map(|m| (*m).to_owned()).collect()
+    } else {
+        data.plot_metrics.clone()
+    };
+    let aggregate = data.dir.join("aggregate.csv");
+    let header = data::CsvFile::open(&aggregate)?;
+    if let Some(m) = metrics
         .iter()
-        .flat_map(|(m, _)| {
+        .find(|m| header.col(&format!("{m}_mean")).is_err())
+    {
+        return Err(PlotError::Invalid {
+            path: data.dir.join("manifest.json"),
+            message: format!(
+                "plot_metrics: unknown metric `{m}` (aggregate.csv has no `{m}_mean`); the metrics are the numeric columns of summary.csv"
+            ),
+        });
+    }
+    let columns: Vec<String> = metrics
+        .iter()
+        .flat_map(|m| {
             [
                 format!("{m}_mean"),
                 format!("{m}_ci95_lo"),
@@ -111,12 +157,7 @@ pub(crate) fn load(data: &Dataset) -> Result<Result<ByParamFigure, String>, Plot
         })
         .collect();
     let keys_of: Vec<Vec<String>> = data.configs.iter().map(|c| c.key.clone()).collect();
-    let values_of = data::read_aggregate_optional(
-        &data.dir.join("aggregate.csv"),
-        &data.key_cols,
-        &keys_of,
-        &columns,
-    )?;
+    let values_of = data::read_aggregate_optional(&aggregate, &data.key_cols, &keys_of, &columns)?;
     let mut lines: Vec<Line> = Vec::new();
     for (c, vals) in data.configs.iter().zip(values_of) {
         let Some(v) = c.params.iter().find(|(k, _)| *k == key).map(|(_, v)| v) else {
@@ -171,6 +212,7 @@ pub(crate) fn load(data: &Dataset) -> Result<Result<ByParamFigure, String>, Plot
         "one replication per configuration: no confidence interval".to_owned()
     };
     Ok(Ok(ByParamFigure {
+        metrics: metrics.iter().map(|m| describe(m)).collect(),
         title: format!("{}: metrics against {}", data.name, key),
         subtitle: ci,
         key,
@@ -305,11 +347,20 @@ impl Figure for ByParamFigure {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
                 (a.min(x), b.max(x))
             });
-        for (m, ((_, y_desc), panel)) in METRICS.iter().zip(area.split_evenly((2, 2))).enumerate() {
+        // Two panels a row (one alone fills the area).
+        let n = self.metrics.len().max(1);
+        let cols = n.min(2);
+        let rows = n.div_ceil(cols);
+        for (m, (y_desc, panel)) in self
+            .metrics
+            .iter()
+            .zip(area.split_evenly((rows, cols)))
+            .enumerate()
+        {
             let (y0, y1) = y_range(&self.lines, m);
             let mut builder = ChartBuilder::on(&panel);
             builder
-                .caption(*y_desc, (FONT, DESC_PX))
+                .caption(y_desc.as_str(), (FONT, DESC_PX))
                 .margin(10)
                 .margin_right(24)
                 .x_label_area_size(48)
