@@ -632,33 +632,15 @@ fn find_row<'r>(
 
 /// Reads columns `columns` of `aggregate.csv` (e.g. `user_cost_usd_mean`) for each
 /// combination `keys[i]`: `out[i][j]` is column `columns[j]` of combination `i`. A missing
-/// column, a missing combination or a value that is not a number is an error naming the
-/// file (and the column).
+/// column, a missing combination or a value that is not a number (an empty cell included) is
+/// an error naming the file (and the column).
 pub(crate) fn read_aggregate_columns(
     path: &Path,
     key_cols: &[String],
     keys: &[Vec<String>],
     columns: &[&str],
 ) -> Result<Vec<Vec<f64>>, PlotError> {
-    let file = CsvFile::open(path)?;
-    let key_idx: Vec<usize> = key_cols
-        .iter()
-        .map(|k| file.col(k))
-        .collect::<Result<_, _>>()?;
-    let idx: Vec<usize> = columns
-        .iter()
-        .map(|c| file.col(c))
-        .collect::<Result<_, _>>()?;
-    let (path, records) = file.records()?;
-    keys.iter()
-        .map(|key| {
-            let rec = find_row(&path, &records, &key_idx, key_cols, key)?;
-            idx.iter()
-                .zip(columns)
-                .map(|(&i, c)| number(&path, rec, i, c))
-                .collect()
-        })
-        .collect()
+    read_aggregate_cells(path, key_cols, keys, columns, number)
 }
 
 /// As [`read_aggregate_columns`], with empty cells (an undefined interval) as `None`.
@@ -668,6 +650,17 @@ pub(crate) fn read_aggregate_optional(
     keys: &[Vec<String>],
     columns: &[String],
 ) -> Result<Vec<Vec<Option<f64>>>, PlotError> {
+    read_aggregate_cells(path, key_cols, keys, columns, opt_number)
+}
+
+/// The cells of `columns` for each combination of `keys`, each read by `cell`.
+fn read_aggregate_cells<T, C: AsRef<str>>(
+    path: &Path,
+    key_cols: &[String],
+    keys: &[Vec<String>],
+    columns: &[C],
+    cell: fn(&Path, &csv::StringRecord, usize, &str) -> Result<T, PlotError>,
+) -> Result<Vec<Vec<T>>, PlotError> {
     let file = CsvFile::open(path)?;
     let key_idx: Vec<usize> = key_cols
         .iter()
@@ -675,7 +668,7 @@ pub(crate) fn read_aggregate_optional(
         .collect::<Result<_, _>>()?;
     let idx: Vec<usize> = columns
         .iter()
-        .map(|c| file.col(c))
+        .map(|c| file.col(c.as_ref()))
         .collect::<Result<_, _>>()?;
     let (path, records) = file.records()?;
     keys.iter()
@@ -683,7 +676,7 @@ pub(crate) fn read_aggregate_optional(
             let rec = find_row(&path, &records, &key_idx, key_cols, key)?;
             idx.iter()
                 .zip(columns)
-                .map(|(&i, c)| opt_number(&path, rec, i, c))
+                .map(|(&i, c)| cell(&path, rec, i, c.as_ref()))
                 .collect()
         })
         .collect()

@@ -833,6 +833,13 @@ impl Ranged for Categories {
     }
 }
 
+/// Pixels for a column of bar labels: room for the longest (DejaVu Sans at 16 px: about 9 px
+/// a character), between 60 px and `max_px`.
+pub(crate) fn label_width<'a>(labels: impl Iterator<Item = &'a str>, max_px: u32) -> u32 {
+    let longest = labels.map(|l| l.chars().count()).max().unwrap_or(0);
+    ((longest as u32) * 9 + 30).clamp(60, max_px.max(60))
+}
+
 /// Horizontal bar geometry: configuration `i` (top to bottom) sits at `y = n - 1 - i`.
 fn bar_y(n: usize, i: usize) -> f64 {
     (n - 1 - i) as f64
@@ -847,14 +854,7 @@ impl Figure for CostFigure {
         let area = titled(root, &self.title, &self.subtitle)?;
         let n = self.bars.len().max(1);
         let (w, _) = area.dim_in_pixel();
-        // Room for the longest label (DejaVu Sans at 16 px: about 9 px a character).
-        let longest = self
-            .bars
-            .iter()
-            .map(|b| b.label.chars().count())
-            .max()
-            .unwrap_or(0);
-        let label_px = ((longest as u32) * 9 + 30).clamp(60, w * 3 / 10);
+        let label_px = label_width(self.bars.iter().map(|b| b.label.as_str()), w * 3 / 10);
         let (legend, area) = area.split_vertically(36);
         let (left, right) = area.split_horizontally(label_px + (w - label_px) * 58 / 100);
         // A colour is a configuration, as in every figure: the request cost is the lighter

@@ -6,51 +6,13 @@ use faasim_policies::hash::{fnv1a64, Ring};
 use faasim_policies::load_balancing::{capacity, probe_order, BoundedLoad, HermodLoad};
 use faasim_policies::{KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec};
 use faasim_sim::{
-    run, Arrival, Billing, CpuModel, DistSpec, EngineConfig, FunctionId, FunctionSpec,
-    InvocationRecord, OnFull, Outcome, RunReport, SimDuration, SimTime, VecRecorder, VecSource,
-    WorkerSpec,
+    run, Arrival, EngineConfig, FunctionId, FunctionSpec, InvocationRecord, OnFull, Outcome,
+    RunReport, SimTime, VecRecorder, VecSource,
 };
 
-const MS: u64 = 1_000;
-const S: u64 = 1_000_000;
+mod common;
 
-fn func(name: &str, memory_mb: u32) -> FunctionSpec {
-    FunctionSpec {
-        name: name.to_string(),
-        memory_mb,
-    }
-}
-
-fn arr(at_us: u64, f: u32, dur_us: u64) -> Arrival {
-    Arrival {
-        time: SimTime(at_us),
-        function: FunctionId(f),
-        duration: SimDuration(dur_us),
-        cold_start: None,
-    }
-}
-
-/// Workers `(memory_mb, cores)`, concurrency 1, queue on full, 100 ms cold starts, CPU
-/// ignored, seed 1.
-fn config(workers: &[(u32, u32)]) -> EngineConfig {
-    EngineConfig {
-        workers: workers
-            .iter()
-            .map(|&(memory_mb, cores)| WorkerSpec { memory_mb, cores })
-            .collect(),
-        instance_concurrency: 1,
-        on_full: OnFull::Queue,
-        queue_timeout: None,
-        cold_start: DistSpec::Constant { value_ms: 100.0 },
-        cold_start_per_function: Vec::new(),
-        cpu: CpuModel::Ignore,
-        billing: Billing::default(),
-        seed: 1,
-        sample_interval: None,
-        provisioned_per_function: 0,
-        end: faasim_sim::RunEnd::Drain,
-    }
-}
+use common::{arr, config, func, MS, S};
 
 /// Runs the workload under `lb` (MRU routing, first-fit placement for anything placed);
 /// the report and the records in arrival order.

@@ -3,7 +3,9 @@
 //! execution, cold start, transitions and data transfer, and the rest of the mean
 //! end-to-end latency (queueing, wait states).
 
-use super::{bar_y, legend_row, titled, Categories, LegendEntry, Marker, DESC_PX, LABEL_PX};
+use super::{
+    bar_y, label_width, legend_row, titled, Categories, LegendEntry, Marker, DESC_PX, LABEL_PX,
+};
 use crate::data::{CsvFile, Dataset, Layout, Row};
 use crate::render::{fmt_num, DrawErr, Figure, FONT};
 use crate::{PlotError, FIGURE_SIZE};
@@ -184,14 +186,7 @@ impl Figure for WorkflowLatencyFigure {
         let area = titled(root, &self.title, &self.subtitle)?;
         let n = self.bars.len().max(1);
         let (w, _) = area.dim_in_pixel();
-        // Room for the longest label (DejaVu Sans at 16 px: about 9 px a character).
-        let longest = self
-            .bars
-            .iter()
-            .map(|b| b.label.chars().count())
-            .max()
-            .unwrap_or(0);
-        let label_px = ((longest as u32) * 9 + 30).clamp(60, w * 4 / 10);
+        let label_px = label_width(self.bars.iter().map(|b| b.label.as_str()), w * 4 / 10);
         let (legend, area) = area.split_vertically(36);
         let used: Vec<LegendEntry> = PARTS
             .iter()

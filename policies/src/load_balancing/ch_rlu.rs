@@ -114,16 +114,6 @@ impl ChRlu {
         }
     }
 
-    /// Whether the function is popular now (for tests and inspection).
-    pub fn is_popular(&self, f: faasim_sim::FunctionId) -> bool {
-        self.popular.get(f.index()).copied().unwrap_or(false)
-    }
-
-    /// The 1-minute load average of worker `w` as last aged (for tests).
-    pub fn load_average(&self, w: WorkerId) -> f64 {
-        self.loadavg.get(w.index()).copied().unwrap_or(0.0)
-    }
-
     fn age_loads(&mut self, c: &ClusterView) {
         let now = c.now();
         if now < self.next_tick {

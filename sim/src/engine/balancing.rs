@@ -116,18 +116,7 @@ impl Engine<'_> {
             self.keep_alive.victim_priority(&v, self.now).is_some()
         };
         if ranked {
-            let mut order = std::mem::take(&mut self.ranked);
-            order.clear();
-            let mut cur = head;
-            while cur != NIL {
-                if !self.instances[cur as usize].provisioned {
-                    let v = instance_view(&self.instances, InstanceId(cur));
-                    let p = self.keep_alive.victim_priority(&v, self.now).unwrap_or(0);
-                    order.push((p, cur));
-                }
-                cur = self.instances[cur as usize].widle_next;
-            }
-            order.sort_unstable();
+            let order = self.rank_idle(head, true);
             for &(_, i) in &order {
                 if self.workers[w.index()].free_mb() >= mb {
                     break;

@@ -206,19 +206,33 @@ impl Engine<'_> {
         Some(target)
     }
 
-    pub(super) fn reclaim_ranked(&mut self, mb: u32) -> Option<WorkerId> {
+    /// The reclaimable idle instances of a list (the cluster-wide one from `head` along
+    /// `idle_next`, or a worker's along `widle_next`), lowest victim priority first (ties by
+    /// lowest instance id), in `self.ranked`'s buffer, which the caller gives back.
+    pub(super) fn rank_idle(&mut self, head: u32, worker_list: bool) -> Vec<(u64, u32)> {
         let mut ranked = std::mem::take(&mut self.ranked);
         ranked.clear();
-        let mut cur = self.idle.head;
+        let mut cur = head;
         while cur != NIL {
-            if !self.instances[cur as usize].provisioned {
+            let inst = &self.instances[cur as usize];
+            let next = if worker_list {
+                inst.widle_next
+            } else {
+                inst.idle_next
+            };
+            if !inst.provisioned {
                 let v = instance_view(&self.instances, InstanceId(cur));
                 let p = self.keep_alive.victim_priority(&v, self.now).unwrap_or(0);
                 ranked.push((p, cur));
             }
-            cur = self.instances[cur as usize].idle_next;
+            cur = next;
         }
         ranked.sort_unstable();
+        ranked
+    }
+
+    pub(super) fn reclaim_ranked(&mut self, mb: u32) -> Option<WorkerId> {
+        let ranked = self.rank_idle(self.idle.head, false);
         let target = ranked
             .iter()
             .map(|&(_, i)| self.instances[i as usize].worker)
