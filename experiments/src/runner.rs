@@ -223,8 +223,15 @@ struct Manifest<'a> {
     skipped_rows: u64,
     /// Things the run noticed that are probably mistakes.
     warnings: &'a [String],
+    /// `[functions."NAME"]` entries whose function the trace never invokes.
+    #[serde(skip_serializing_if = "is_zero")]
+    unused_function_settings: usize,
     files: Vec<&'static str>,
     scenario: &'a Scenario,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -394,6 +401,13 @@ fn run_limited(
             format!("platform.function_cold_start_ms names `{n}`, which the trace never invokes")
         })
         .collect();
+    let unused_settings = report.unused_function_settings.len();
+    warnings.extend(
+        report
+            .unused_function_settings
+            .iter()
+            .map(|n| format!("functions.\"{n}\" names a function the trace never invokes")),
+    );
     let traced = limits.traced_cold_start.load(Ordering::Relaxed);
     warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
     let span = recorder.span();
@@ -455,6 +469,7 @@ fn run_limited(
         trace_checksum_sha256: checksum,
         skipped_rows: skipped.0,
         warnings: &warnings,
+        unused_function_settings: unused_settings,
         files,
         scenario: sc,
     };
@@ -608,6 +623,7 @@ fn run_vm(
         trace_checksum_sha256: checksum,
         skipped_rows: 0,
         warnings: &warnings,
+        unused_function_settings: 0,
         files: vec!["summary.csv"],
         scenario: sc,
     };

@@ -8,8 +8,8 @@ use faasim_policies::{
     AutoscalingSpec, KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec,
 };
 use faasim_sim::{
-    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, OnFull, RunEnd, SimDuration,
-    SimTime, WorkerSpec,
+    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, FunctionSettings, OnFull, RunEnd,
+    SimDuration, SimTime, WorkerSpec,
 };
 use faasim_traces::TraceSpec;
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,47 @@ pub struct Scenario {
     /// `[data]`: data passing between workflow states.
     #[serde(default)]
     pub data: faasim_workflows::DataSpec,
+    /// `[functions."NAME"]`: settings of one function overriding the scenario-wide ones;
+    /// `[functions."*"]` sets the default for every function.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub functions: BTreeMap<String, FunctionEntrySpec>,
+}
+
+/// `[functions."NAME"]`: what one function (or every function, `"*"`) overrides.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct FunctionEntrySpec {
+    /// Memory of one instance, MB, replacing the trace's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u32>,
+    /// The function's cold start, in any form `[platform] cold_start_ms` takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cold_start_ms: Option<ColdStartSpec>,
+}
+
+impl FunctionEntrySpec {
+    /// The engine's form of this entry.
+    pub fn to_overrides(&self) -> faasim_sim::FunctionOverrides {
+        faasim_sim::FunctionOverrides {
+            memory_mb: self.memory_mb,
+            cold_start: self.cold_start_ms.as_ref().map(ColdStartSpec::to_dist),
+        }
+    }
+}
+
+/// The engine's per-function settings from a scenario's `[functions]` tables.
+fn function_settings(entries: &BTreeMap<String, FunctionEntrySpec>) -> FunctionSettings {
+    FunctionSettings {
+        all: entries
+            .get("*")
+            .map(FunctionEntrySpec::to_overrides)
+            .unwrap_or_default(),
+        named: entries
+            .iter()
+            .filter(|(name, _)| *name != "*")
+            .map(|(name, e)| (name.clone(), e.to_overrides()))
+            .collect(),
+    }
 }
 
 /// `[run]`: the end of a run, the same rule for every trace source.
@@ -732,6 +773,36 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             return Err(invalid("platform.function_cold_start_ms", e));
         }
     }
+    for (name, entry) in &s.functions {
+        let key = || format!("functions.\"{name}\"");
+        if let Some(spec) = &entry.cold_start_ms {
+            if let Err(e) = dist_ok(spec.to_dist()) {
+                return Err(ScenarioError::Invalid {
+                    path: path.to_owned(),
+                    key: "functions",
+                    message: format!("{}.cold_start_ms: {e}", key()),
+                });
+            }
+            if s.platform.function_cold_start_ms.contains_key(name) {
+                return Err(ScenarioError::Invalid {
+                    path: path.to_owned(),
+                    key: "functions",
+                    message: format!(
+                        "{}.cold_start_ms and platform.function_cold_start_ms.\"{name}\" both \
+                         set the cold start of `{name}`: keep one",
+                        key()
+                    ),
+                });
+            }
+        }
+        if let Err(e) = entry.to_overrides().validate() {
+            return Err(ScenarioError::Invalid {
+                path: path.to_owned(),
+                key: "functions",
+                message: format!("{}: {e}", key()),
+            });
+        }
+    }
     if s.billing.granularity_ms == Some(0) {
         return Err(invalid(
             "billing.granularity_ms",
@@ -876,6 +947,7 @@ impl Scenario {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.to_dist()))
                 .collect(),
+            functions: function_settings(&self.functions),
             cpu: match p.cpu {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,
@@ -926,6 +998,46 @@ format = "synthetic"
         assert_eq!(s.cluster, ClusterSpec::default());
         assert_eq!(s.platform.instance_concurrency, 1);
         assert_eq!(s.keep_alive, KeepAliveSpec::default());
+    }
+
+    #[test]
+    fn function_tables_resolve_with_the_wildcard_and_refuse_mistakes() {
+        let text = format!(
+            "{MINIMAL}[functions.\"*\"]\ncold_start_ms = 40\n\
+             [functions.\"f0\"]\nmemory_mb = 512\ncold_start_ms = \"firecracker\"\n"
+        );
+        let s = p(&text, &[]).unwrap();
+        let f = s.engine_config(1).functions;
+        assert_eq!(
+            f.all.cold_start,
+            Some(faasim_sim::DistSpec::Constant { value_ms: 40.0 })
+        );
+        assert_eq!(f.named.len(), 1);
+        assert_eq!(f.named[0].0, "f0");
+        assert_eq!(f.named[0].1.memory_mb, Some(512));
+        // A key that does not exist is an error naming it.
+        let e = p(&format!("{MINIMAL}[functions.f0]\nmemroy_mb = 5\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("memroy_mb"), "{e}");
+        let e = p(&format!("{MINIMAL}[functions.f0]\nmemory_mb = 0\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("functions.\"f0\": `memory_mb` must be at least 1"),
+            "{e}"
+        );
+        // The same function's cold start twice.
+        let e = p(
+            &format!(
+                "{MINIMAL}[platform.function_cold_start_ms]\nf0 = 5\n\
+                 [functions.f0]\ncold_start_ms = 6\n"
+            ),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("keep one"), "{e}");
     }
 
     #[test]

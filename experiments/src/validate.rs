@@ -392,6 +392,7 @@ fn engine(
             value_ms: cold_start_ms,
         },
         cold_start_per_function: Vec::new(),
+        functions: Default::default(),
         cpu,
         billing: Billing::new(BillingModel::AwsLambdaX86),
         seed,

@@ -86,6 +86,7 @@ pub mod cluster;
 pub mod digest;
 pub mod dist;
 pub mod engine;
+pub mod functions;
 pub mod ids;
 pub mod metrics;
 pub mod policy;
@@ -105,6 +106,7 @@ pub use engine::{
     run, run_extended, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull, Policies, RunEnd,
     SimError, Submit, WorkerSpec, MAX_SAMPLES,
 };
+pub use functions::{FunctionOverrides, FunctionSettings};
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
     FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,

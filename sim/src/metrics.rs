@@ -352,4 +352,6 @@ pub struct RunReport {
     pub function_table: crate::workload::FunctionTable,
     /// Names given per-function cold starts that the run never saw: a likely typo.
     pub unused_cold_start_names: Vec<String>,
+    /// `[functions."NAME"]` entries naming a function the run never saw.
+    pub unused_function_settings: Vec<String>,
 }

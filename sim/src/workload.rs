@@ -35,6 +35,10 @@ impl FunctionTable {
         self.functions.push(spec);
         id
     }
+    /// Sets the memory of `id` (a per-function setting overriding the trace's).
+    pub(crate) fn set_memory(&mut self, id: FunctionId, memory_mb: u32) {
+        self.functions[id.index()].memory_mb = memory_mb;
+    }
     /// Functions known so far.
     pub fn len(&self) -> usize {
         self.functions.len()

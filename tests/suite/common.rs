@@ -49,6 +49,7 @@ pub fn config(memory_mb: u32, cores: u32, cold_start_ms: f64) -> EngineConfig {
             value_ms: cold_start_ms,
         },
         cold_start_per_function: Vec::new(),
+        functions: Default::default(),
         cpu: CpuModel::ProcessorSharing,
         billing: Billing::default(),
         seed: 1,

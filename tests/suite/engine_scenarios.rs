@@ -802,3 +802,55 @@ fn a_prewarmed_instance_takes_the_functions_latest_cold_start_from_the_trace() {
     assert_eq!(rep.stats.instances_created, 2);
     assert_eq!(rep.stats.init_mb_us, 128 * 60 * MS as u128);
 }
+
+#[test]
+fn per_function_settings_override_memory_and_cold_start_most_specific_first() {
+    // 1 worker 1024 MB / 1 core, scenario-wide cold start 100 ms, fixed keep-alive 10 s.
+    // f0 (trace: 128 MB): `[functions."f0"]` memory 512 MB, cold start 300 ms.
+    // f1 (128 MB): no entry of its own -> `[functions."*"]` cold start 40 ms.
+    // f2 (128 MB): `[platform.function_cold_start_ms] f2 = 70` beats the wildcard's 40 ms.
+    // `[functions."nope"]` matches nothing and is reported.
+    // A0 @0 f0 (10 ms): cold 300 ms -> ends 310 ms; its instance holds 512 MB.
+    // A1 @0 f1 (10 ms): cold 40 ms -> ends 50 ms. A2 @0 f2 (10 ms): cold 70 -> ends 80 ms.
+    // Peak memory 512 + 128 + 128 = 768 MB.
+    let mut cfg = config(1024, 1, 100.0);
+    let ms = |v: f64| Some(faasim_sim::DistSpec::Constant { value_ms: v });
+    cfg.cold_start_per_function = vec![(
+        "f2".into(),
+        faasim_sim::DistSpec::Constant { value_ms: 70.0 },
+    )];
+    cfg.functions = faasim_sim::FunctionSettings {
+        all: faasim_sim::FunctionOverrides {
+            cold_start: ms(40.0),
+            ..Default::default()
+        },
+        named: vec![
+            (
+                "f0".into(),
+                faasim_sim::FunctionOverrides {
+                    memory_mb: Some(512),
+                    cold_start: ms(300.0),
+                },
+            ),
+            ("nope".into(), Default::default()),
+        ],
+    };
+    let (rep, rec) = simulate(
+        &cfg,
+        policies(&fixed(10.0, true)),
+        vec![func("f0", 128), func("f1", 128), func("f2", 128)],
+        vec![arr(0, 0, 10 * MS), arr(0, 1, 10 * MS), arr(0, 2, 10 * MS)],
+    );
+    let r = &rec.invocations;
+    assert_eq!(
+        spans(r),
+        vec![(300 * MS, 310 * MS), (40 * MS, 50 * MS), (70 * MS, 80 * MS)]
+    );
+    assert_eq!(
+        r.iter().map(|r| r.memory_mb).collect::<Vec<_>>(),
+        vec![512, 128, 128]
+    );
+    assert_eq!(rep.stats.peak_memory_mb, 768);
+    assert_eq!(rep.function_table.get(FunctionId(0)).memory_mb, 512);
+    assert_eq!(rep.unused_function_settings, vec!["nope".to_string()]);
+}

@@ -279,6 +279,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         queue_timeout: case.queue_timeout_ms.map(SimDuration::from_ms),
         cold_start: case.cold_start.clone(),
         cold_start_per_function: Vec::new(),
+        functions: Default::default(),
         cpu: case.cpu,
         billing: Billing {
             model: BillingModel::AwsLambdaX86,

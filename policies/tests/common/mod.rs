@@ -39,6 +39,7 @@ pub fn config(workers: &[(u32, u32)]) -> EngineConfig {
         queue_timeout: None,
         cold_start: DistSpec::Constant { value_ms: 100.0 },
         cold_start_per_function: Vec::new(),
+        functions: Default::default(),
         cpu: CpuModel::Ignore,
         billing: Billing::default(),
         seed: 1,

@@ -322,11 +322,21 @@ impl Engine<'_> {
             .filter(|(name, _)| !self.functions.iter().any(|(_, f)| f.name == *name))
             .map(|(name, _)| name.clone())
             .collect();
+        let unused_settings = self
+            .cfg
+            .functions
+            .named
+            .iter()
+            .zip(&self.settings_used)
+            .filter(|(_, used)| !**used)
+            .map(|((name, _), _)| name.clone())
+            .collect();
         RunReport {
             stats: metrics.run,
             functions: metrics.functions,
             function_table: self.functions,
             unused_cold_start_names: unused,
+            unused_function_settings: unused_settings,
         }
     }
 }

@@ -38,6 +38,7 @@ use crate::cluster::{
     ListEnds, Worker, WorkerIndex, NIL,
 };
 use crate::dist::{ColdStartPreset, DistSpec, Sampler};
+use crate::functions::FunctionSettings;
 use crate::ids::{FunctionId, InstanceId, WorkerId};
 use crate::metrics::{InvocationRecord, Outcome, Recorder, RunReport, Sample};
 use crate::policy::{
@@ -125,6 +126,8 @@ pub struct EngineConfig {
     pub cold_start: DistSpec,
     /// Cold-start distributions for named functions, overriding `cold_start`.
     pub cold_start_per_function: Vec<(String, DistSpec)>,
+    /// Per-function settings (`[functions."NAME"]`), resolved when a function registers.
+    pub functions: FunctionSettings,
     /// How executions share cores.
     pub cpu: CpuModel,
     /// Prices and rounding of the user's bill.
@@ -160,6 +163,7 @@ impl Default for EngineConfig {
             queue_timeout: None,
             cold_start: ColdStartPreset::default().spec(),
             cold_start_per_function: Vec::new(),
+            functions: FunctionSettings::default(),
             cpu: CpuModel::Ignore,
             billing: Billing::default(),
             seed: 1,
@@ -436,6 +440,10 @@ struct Engine<'r> {
     rng_route: SimRng,
     rng_lb: SimRng,
     cold_samplers: Vec<Sampler>,
+    /// The cold-start sampler of `[functions."*"]` and of each named entry, if they set one.
+    settings_samplers: (Option<usize>, Vec<Option<usize>>),
+    /// Whether each named `[functions."NAME"]` entry matched a function of the run.
+    settings_used: Vec<bool>,
     largest_worker_mb: u32,
 
     now: SimTime,
@@ -532,6 +540,26 @@ impl<'r> Engine<'r> {
                     .map_err(|e| SimError::Config(format!("cold start of `{name}`: {e}")))?,
             );
         }
+        cfg.functions.validate().map_err(SimError::Config)?;
+        let mut add_sampler = |spec: &Option<DistSpec>, what: &str| {
+            spec.as_ref()
+                .map(|spec| {
+                    cold_samplers.push(
+                        Sampler::new(spec)
+                            .map_err(|e| SimError::Config(format!("{what}.cold_start_ms: {e}")))?,
+                    );
+                    Ok(cold_samplers.len() - 1)
+                })
+                .transpose()
+        };
+        let all_sampler = add_sampler(&cfg.functions.all.cold_start, "functions.\"*\"")?;
+        let mut named_samplers = Vec::with_capacity(cfg.functions.named.len());
+        for (name, o) in &cfg.functions.named {
+            named_samplers.push(add_sampler(
+                &o.cold_start,
+                &format!("functions.\"{name}\""),
+            )?);
+        }
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
@@ -563,6 +591,8 @@ impl<'r> Engine<'r> {
             rng_route: SimRng::stream(cfg.seed, streams::ROUTING),
             rng_lb: SimRng::stream(cfg.seed, streams::LOAD_BALANCING),
             cold_samplers,
+            settings_samplers: (all_sampler, named_samplers),
+            settings_used: vec![false; cfg.functions.named.len()],
             largest_worker_mb: cfg.workers.iter().map(|w| w.memory_mb).max().unwrap_or(0),
             now: SimTime::ZERO,
             events: EventQueue::new(),
@@ -657,6 +687,26 @@ impl<'r> Engine<'r> {
             let id = FunctionId(self.fns.len() as u32);
             let claimed = self.extension_claims(id);
             self.claims |= claimed;
+            // `[functions."NAME"]`: the named cold start, then the platform's per-name one,
+            // then the wildcard's, then the scenario-wide one.
+            let mut cold_sampler = self
+                .cfg
+                .cold_start_per_function
+                .iter()
+                .position(|(n, _)| *n == self.functions.get(id).name)
+                .map(|p| p + 1);
+            if !self.cfg.functions.is_empty() {
+                let (entry, settings) = self.cfg.functions.resolve(&self.functions.get(id).name);
+                if let Some(mb) = settings.memory_mb {
+                    self.functions.set_memory(id, mb);
+                }
+                let named = entry.and_then(|p| {
+                    self.settings_used[p] = true;
+                    self.settings_samplers.1[p]
+                });
+                cold_sampler = named.or(cold_sampler).or(self.settings_samplers.0);
+            }
+            let cold_sampler = cold_sampler.unwrap_or(0);
             let spec = self.functions.get(id);
             // A claimed function is never deployed: its memory is not checked.
             if !claimed && spec.memory_mb == 0 {
@@ -671,12 +721,6 @@ impl<'r> Engine<'r> {
                     largest_mb: self.largest_worker_mb,
                 });
             }
-            let cold_sampler = self
-                .cfg
-                .cold_start_per_function
-                .iter()
-                .position(|(n, _)| *n == spec.name)
-                .map_or(0, |p| p + 1);
             self.fns.push(FnState {
                 memory_mb: spec.memory_mb,
                 cold_sampler,
