@@ -104,13 +104,20 @@ struct Limits<'a> {
     overflow_message: &'a str,
     /// Set when an arrival carries the trace's own cold start (a `cold_start_ms` column).
     traced_cold_start: AtomicBool,
+    /// Show a progress bar on a terminal (a single run).
+    progress: bool,
 }
 
 impl<'a> Limits<'a> {
     fn guard<'s>(&'s self, inner: &'s mut dyn ArrivalSource) -> Guarded<'s> {
+        let progress = self
+            .progress
+            .then(|| crate::progress::RunProgress::on_terminal(inner.horizon()))
+            .flatten();
         Guarded {
             inner,
             limits: self,
+            progress,
         }
     }
 }
@@ -119,6 +126,15 @@ impl<'a> Limits<'a> {
 struct Guarded<'a> {
     inner: &'a mut dyn ArrivalSource,
     limits: &'a Limits<'a>,
+    progress: Option<crate::progress::RunProgress>,
+}
+
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+    }
 }
 
 impl ArrivalSource for Guarded<'_> {
@@ -131,8 +147,13 @@ impl ArrivalSource for Guarded<'_> {
             return Err(Box::new(LimitError(l.overflow_message.to_owned())));
         }
         let a = self.inner.next_arrival(functions)?;
-        if a.as_ref().is_some_and(|a| a.cold_start.is_some()) {
-            l.traced_cold_start.store(true, Ordering::Relaxed);
+        if let Some(a) = &a {
+            if a.cold_start.is_some() {
+                l.traced_cold_start.store(true, Ordering::Relaxed);
+            }
+            if let Some(p) = &mut self.progress {
+                p.arrival(a.time);
+            }
         }
         let total = functions.len() as u64 * l.provisioned;
         if total > MAX_PROVISIONED_INSTANCES {
@@ -249,7 +270,7 @@ pub fn run_scenario(
     seed: u64,
     out_dir: &Path,
 ) -> Result<RunOutcome, RunError> {
-    run_scenario_with(loaded, seed, out_dir, None)
+    run_limited(loaded, seed, out_dir, None, MAX_TIMESERIES_ROWS, true)
 }
 
 /// Makes `out_dir` and removes every file of [`RUN_FILES`] from it, `summary.csv` first.
@@ -268,15 +289,17 @@ pub fn run_scenario_with(
     out_dir: &Path,
     shared: Option<&SharedTrace>,
 ) -> Result<RunOutcome, RunError> {
-    run_limited(loaded, seed, out_dir, shared, MAX_TIMESERIES_ROWS)
+    run_limited(loaded, seed, out_dir, shared, MAX_TIMESERIES_ROWS, false)
 }
 
+/// `progress`: show a progress bar if stderr is a terminal (a single run, not a sweep's).
 fn run_limited(
     loaded: &LoadedScenario,
     seed: u64,
     out_dir: &Path,
     shared: Option<&SharedTrace>,
     max_rows: u64,
+    progress: bool,
 ) -> Result<RunOutcome, RunError> {
     let sc = &loaded.scenario;
     clear_run_dir(out_dir)?;
@@ -313,6 +336,7 @@ fn run_limited(
         overflow: &overflow,
         overflow_message: &overflow_message,
         traced_cold_start: AtomicBool::new(false),
+        progress,
     };
     let workflows = loaded.workflows()?;
     let mut wf_run = None;
@@ -375,7 +399,8 @@ fn run_limited(
         }
         None => {
             let mut trace = loaded.open_trace(seed)?;
-            engine(&mut limits.guard(trace.source_mut()), &mut recorder).map(|report| {
+            let report = engine(&mut limits.guard(trace.source_mut()), &mut recorder);
+            report.map(|report| {
                 let skipped = (
                     trace.skipped_rows(),
                     trace.first_skipped().map(String::from),
@@ -731,7 +756,7 @@ mod tests {
             base_dir: PathBuf::from("."),
         };
         let t = tempfile::tempdir().unwrap();
-        let e = run_limited(&loaded, 1, t.path(), None, 5)
+        let e = run_limited(&loaded, 1, t.path(), None, 5, false)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -741,7 +766,7 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
         // Within the limit, the same run completes with every row.
-        let out = run_limited(&loaded, 1, t.path(), None, 1000).unwrap();
+        let out = run_limited(&loaded, 1, t.path(), None, 1000, false).unwrap();
         let rows = std::fs::read_to_string(t.path().join("timeseries.csv")).unwrap();
         // One row at the end of every whole second of the run, and one at its end (the
         // drained run ends when the last keep-alive runs out, 60 s after the last execution).

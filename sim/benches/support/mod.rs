@@ -105,6 +105,37 @@ pub fn policies() -> Policies {
     }
 }
 
+/// [`policies`] with another fixed keep-alive (zero: every request starts cold).
+#[allow(dead_code)]
+pub fn policies_with_ttl(ttl: SimDuration) -> Policies {
+    Policies {
+        keep_alive: Box::new(Fixed(ttl)),
+        ..policies()
+    }
+}
+
+/// `n` arrivals of one 128 MB function, `gap` apart, each running `run`.
+#[allow(dead_code)]
+pub fn one_function(
+    n: usize,
+    gap: SimDuration,
+    run: SimDuration,
+) -> (Vec<FunctionSpec>, Vec<Arrival>) {
+    let functions = vec![FunctionSpec {
+        name: "f".into(),
+        memory_mb: 128,
+    }];
+    let arrivals = (0..n as u64)
+        .map(|i| Arrival {
+            time: SimTime(i * gap.as_micros()),
+            function: FunctionId(0),
+            duration: run,
+            cold_start: None,
+        })
+        .collect();
+    (functions, arrivals)
+}
+
 /// [`policies`] with per-request load balancing (worker-local reuse, reclaim and queues).
 #[allow(dead_code)]
 pub fn balanced_policies() -> Policies {
