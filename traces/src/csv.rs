@@ -308,6 +308,12 @@ fn ms_duration(raw: &[u8]) -> Result<SimDuration, TimeError> {
 
 /// A whole number of MB > 0, written as an integer or as a float with no fraction.
 fn parse_memory(raw: &[u8]) -> Option<u32> {
+    // Fast path: plain digits (what traces hold), at most 9 so no overflow.
+    let digits = raw.trim_ascii();
+    if !digits.is_empty() && digits.len() <= 9 && digits.iter().all(u8::is_ascii_digit) {
+        let mb = digits.iter().fold(0u32, |n, &b| n * 10 + (b - b'0') as u32);
+        return (mb > 0).then_some(mb);
+    }
     let s = std::str::from_utf8(raw).ok()?.trim();
     if let Ok(mb) = s.parse::<u32>() {
         return (mb > 0).then_some(mb);
