@@ -100,14 +100,14 @@ pub use billing::{
     Usage,
 };
 pub use cluster::{ClusterView, InstanceView, WorkerView};
-pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
+pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Draw, Recorded, Sampler};
 pub use engine::{
     run, run_extended, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull, Policies, RunEnd,
     SimError, Submit, WorkerSpec, MAX_SAMPLES,
 };
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
-    FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
+    ColdStartParts, FunctionStats, PartSums, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
     VecRecorder,
 };
 pub use policy::{

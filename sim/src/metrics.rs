@@ -352,4 +352,57 @@ pub struct RunReport {
     pub function_table: crate::workload::FunctionTable,
     /// Names given per-function cold starts that the run never saw: a likely typo.
     pub unused_cold_start_names: Vec<String>,
+    /// The parts of the cold starts drawn from recorded tables (empty when none is used).
+    pub cold_start_parts: ColdStartParts,
+}
+
+/// The breakdown of the cold starts drawn from recorded tables
+/// ([`DistSpec::Recorded`](crate::DistSpec)): for every instance start whose latency was
+/// a recorded row, each part's value is added up, run-wide and per function, so a run can
+/// report the mean of each part over its starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColdStartParts {
+    /// The part names of every recorded table of the run, in order of first appearance.
+    pub names: Vec<String>,
+    /// Run-wide sums.
+    pub run: PartSums,
+    /// Per function, indexed by [`FunctionId`](crate::FunctionId) (shorter than the
+    /// function table when the last functions drew none).
+    pub functions: Vec<PartSums>,
+}
+
+/// Starts drawn from recorded rows and each part's sum over them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartSums {
+    /// Instance starts whose cold start was a recorded row.
+    pub starts: u64,
+    /// Each part's sum over those starts, µs, in the order of [`ColdStartParts::names`] (a
+    /// part a table does not have counts 0 for its starts).
+    pub sums_us: Vec<u128>,
+}
+
+impl PartSums {
+    /// Each part's mean over the starts, ms (0 with no start).
+    pub fn means_ms(&self) -> Vec<f64> {
+        self.sums_us
+            .iter()
+            .map(|&s| {
+                if self.starts == 0 {
+                    0.0
+                } else {
+                    s as f64 / self.starts as f64 / 1e3
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn add(&mut self, parts: usize, map: &[usize], row: &[u64]) {
+        if self.sums_us.len() < parts {
+            self.sums_us.resize(parts, 0);
+        }
+        self.starts += 1;
+        for (&g, &v) in map.iter().zip(row) {
+            self.sums_us[g] += v as u128;
+        }
+    }
 }

@@ -436,6 +436,12 @@ struct Engine<'r> {
     rng_route: SimRng,
     rng_lb: SimRng,
     cold_samplers: Vec<Sampler>,
+    /// Per sampler: where each part of its recorded rows goes among the run's part names
+    /// (empty for the other kinds).
+    cold_part_map: Vec<Vec<usize>>,
+    /// Per-function cold starts by name: the index in `cold_samplers` (the first entry of a
+    /// name wins).
+    cold_by_name: FxHashMap<String, usize>,
     largest_worker_mb: u32,
 
     now: SimTime,
@@ -526,12 +532,34 @@ impl<'r> Engine<'r> {
         }
         let mut cold_samplers = vec![Sampler::new(&cfg.cold_start)
             .map_err(|e| SimError::Config(format!("cold start: {e}")))?];
+        let mut cold_by_name = FxHashMap::default();
         for (name, spec) in &cfg.cold_start_per_function {
+            cold_by_name
+                .entry(name.clone())
+                .or_insert(cold_samplers.len());
             cold_samplers.push(
                 Sampler::new(spec)
                     .map_err(|e| SimError::Config(format!("cold start of `{name}`: {e}")))?,
             );
         }
+        let mut part_names: Vec<String> = Vec::new();
+        let cold_part_map = cold_samplers
+            .iter()
+            .map(|s| match s {
+                Sampler::Recorded(r) => r
+                    .parts()
+                    .iter()
+                    .map(|p| match part_names.iter().position(|n| n == p) {
+                        Some(i) => i,
+                        None => {
+                            part_names.push(p.clone());
+                            part_names.len() - 1
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
@@ -563,6 +591,8 @@ impl<'r> Engine<'r> {
             rng_route: SimRng::stream(cfg.seed, streams::ROUTING),
             rng_lb: SimRng::stream(cfg.seed, streams::LOAD_BALANCING),
             cold_samplers,
+            cold_part_map,
+            cold_by_name,
             largest_worker_mb: cfg.workers.iter().map(|w| w.memory_mb).max().unwrap_or(0),
             now: SimTime::ZERO,
             events: EventQueue::new(),
@@ -589,7 +619,11 @@ impl<'r> Engine<'r> {
             starting_instances: 0,
             busy_instances: 0,
             executing: 0,
-            metrics: Metrics::new(total_mem, total_cores, cfg.billing),
+            metrics: {
+                let mut m = Metrics::new(total_mem, total_cores, cfg.billing);
+                m.parts.names = part_names;
+                m
+            },
             scratch: Vec::new(),
             ranked: Vec::new(),
         })
@@ -671,12 +705,7 @@ impl<'r> Engine<'r> {
                     largest_mb: self.largest_worker_mb,
                 });
             }
-            let cold_sampler = self
-                .cfg
-                .cold_start_per_function
-                .iter()
-                .position(|(n, _)| *n == spec.name)
-                .map_or(0, |p| p + 1);
+            let cold_sampler = self.cold_by_name.get(&spec.name).copied().unwrap_or(0);
             self.fns.push(FnState {
                 memory_mb: spec.memory_mb,
                 cold_sampler,
