@@ -828,6 +828,11 @@ impl LoadedScenario {
                 v
             }
             TraceSpec::Huawei2023(s) => s.path.resolved(base),
+            TraceSpec::Huawei2025(s) => {
+                let mut v = s.path.resolved(base);
+                v.extend(s.runtimes.iter().map(|r| base.join(r)));
+                v
+            }
             TraceSpec::Synthetic(_) | TraceSpec::AzureLike(_) => vec![],
         };
         if let Some(t) = &self.scenario.vm.instance_table {
