@@ -160,7 +160,10 @@ impl Recorded {
 
     /// The largest row total, µs.
     pub fn max_total_us(&self) -> u64 {
-        (0..self.rows()).map(|i| self.total_us(i)).max().unwrap_or(0)
+        (0..self.rows())
+            .map(|i| self.total_us(i))
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -601,9 +604,15 @@ mod recorded_tests {
     #[test]
     fn bad_tables_are_refused_with_the_reason() {
         let e = table(&[&[1.0, 2.0], &[3.0]]).unwrap_err();
-        assert!(e.contains("row 2 of `rows_ms` has 1 values, expected 2"), "{e}");
+        assert!(
+            e.contains("row 2 of `rows_ms` has 1 values, expected 2"),
+            "{e}"
+        );
         let e = table(&[&[1.0, -2.0]]).unwrap_err();
-        assert!(e.contains("finite numbers of ms >= 0, got -2 in row 1"), "{e}");
+        assert!(
+            e.contains("finite numbers of ms >= 0, got -2 in row 1"),
+            "{e}"
+        );
         let e = table(&[]).unwrap_err();
         assert!(e.contains("at least one row"), "{e}");
         let e = Recorded::new(vec![], vec![]).unwrap_err();

@@ -107,8 +107,8 @@ pub use engine::{
 };
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
-    ColdStartParts, FunctionStats, PartSums, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
-    VecRecorder,
+    ColdStartParts, FunctionStats, InvocationRecord, NullRecorder, Outcome, PartSums, Recorder,
+    RunReport, RunStats, Sample, VecRecorder,
 };
 pub use policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,

@@ -376,12 +376,22 @@ pub struct ColdStartParts {
 pub struct PartSums {
     /// Instance starts whose cold start was a recorded row.
     pub starts: u64,
+    /// The longest of those cold starts (the row's total), µs.
+    pub max_us: u64,
     /// Each part's sum over those starts, µs, in the order of [`ColdStartParts::names`] (a
     /// part a table does not have counts 0 for its starts).
     pub sums_us: Vec<u128>,
 }
 
 impl PartSums {
+    /// The mean cold start (the parts' sums added up) over the starts, ms (0 with no start).
+    pub fn mean_ms(&self) -> f64 {
+        if self.starts == 0 {
+            return 0.0;
+        }
+        self.sums_us.iter().sum::<u128>() as f64 / self.starts as f64 / 1e3
+    }
+
     /// Each part's mean over the starts, ms (0 with no start).
     pub fn means_ms(&self) -> Vec<f64> {
         self.sums_us
@@ -401,6 +411,7 @@ impl PartSums {
             self.sums_us.resize(parts, 0);
         }
         self.starts += 1;
+        self.max_us = self.max_us.max(row.iter().sum());
         for (&g, &v) in map.iter().zip(row) {
             self.sums_us[g] += v as u128;
         }

@@ -168,55 +168,300 @@ const fn file(table: ReleaseTable, region: u8, part: u8, url: &'static str) -> R
 /// starts of regions 1 to 5, the request tables (20, 10, 5, 2 and 1 parts), the runtime table
 /// of Region 2, and the quantile time series.
 pub const FILES: &[ReleaseFile] = &[
-    file(ReleaseTable::ColdStarts, 1, 1, "https://drive.google.com/file/d/1mMQtfZNtg-EPmGmGYuOzC5KPbZoXRd8e/view?usp=drive_link"),
-    file(ReleaseTable::ColdStarts, 2, 1, "https://drive.google.com/file/d/1qjnBBH_yEOnxAG5vFPQwx6xyITZrrP8L/view?usp=drive_link"),
-    file(ReleaseTable::ColdStarts, 3, 1, "https://drive.google.com/file/d/1WlUk-tQLao6mU0FoMx9YO2-HIMevEDjX/view?usp=drive_link"),
-    file(ReleaseTable::ColdStarts, 4, 1, "https://drive.google.com/file/d/1YywoClXTZ1Q0jKfB2Y3Hgu0xh0lrDoBZ/view?usp=drive_link"),
-    file(ReleaseTable::ColdStarts, 5, 1, "https://drive.google.com/file/d/1ah7nj5fyedMpOeaFgNVA7oMx3815D8BZ/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 1, "https://drive.google.com/file/d/1o0xBCshTLnposeLmEzyoWn4xiqRERsmS/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 2, "https://drive.google.com/file/d/101CKU4xeJWlmzxWc96RHs4llstnGnKSm/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 3, "https://drive.google.com/file/d/16fNuon4FMD2QNq5S0egYWKxjkzp5lgGb/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 4, "https://drive.google.com/file/d/1h-e9P2pEf9NUjv99YZLxN3ZWtwQ1rjuP/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 5, "https://drive.google.com/file/d/1n4xMD5Z1EmL0ALU6D9JNZz3XGaHqtNCT/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 6, "https://drive.google.com/file/d/1zn7aHFOppEltS76jHDNWWcol5zKwjDrc/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 7, "https://drive.google.com/file/d/16_usg9vZpoQjzUa92RZqdZkQD05YKD5E/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 8, "https://drive.google.com/file/d/1Ujo--ZO-jaF6lY9kMTmW8SPoOHh-8_NN/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 9, "https://drive.google.com/file/d/1oSN7QEopQZVUNbf0wSI19Gofz-FijfQ1/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 10, "https://drive.google.com/file/d/1_kAOnjD4X4ZXPAtfe3k6MOT71a4Vv953/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 11, "https://drive.google.com/file/d/16DN7Kfw901_7BsT1SGf_schmDDXKCGBl/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 12, "https://drive.google.com/file/d/1tlyXZ8YrzN3hFnZ3sZm3IxFsIlnyRFNI/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 13, "https://drive.google.com/file/d/1eNdNmlI8764bNlMbo4_2ImlbJO52DWHg/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 14, "https://drive.google.com/file/d/1zAQSWkd69GzGkxaG6Z4go0d72oeUKZZz/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 15, "https://drive.google.com/file/d/1UhOBGYkntbPcLlEB3SPfLrn3aCkuqrrr/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 16, "https://drive.google.com/file/d/1n0gNdAuFgJHQWtR30uSEU28Ccl_TYBP8/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 17, "https://drive.google.com/file/d/1mJHff0ZaErn4qK0q9aHrfme9QhzU9352/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 18, "https://drive.google.com/file/d/135Sn5elbnDZxtxplKSlobolDUO7aOhK1/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 19, "https://drive.google.com/file/d/17BVGWjJaZvrZkMpqiRRgMLmPxfR_UQVH/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 1, 20, "https://drive.google.com/file/d/1GPC8s9TvhLEFbm09pPnJacxqN2vhSEeC/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 1, "https://drive.google.com/file/d/1clZwg5z6vAIF38K3NSkAxuzASsa5GN4B/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 2, "https://drive.google.com/file/d/1S-MpmXdRSxiADKMXKlDnVdHM5Hlw2cKv/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 3, "https://drive.google.com/file/d/1o4_KES_thVoC-P98uneeVbGrQH1G3VqM/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 4, "https://drive.google.com/file/d/1jcFk5XBhmkwiz9EH8c69WW0BGDJ1UFeQ/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 5, "https://drive.google.com/file/d/1PqeJp9DrpkD3UHHbvizPOCfNGptpRgBI/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 6, "https://drive.google.com/file/d/1eT9n9yQZUeKFAyIblS0ks1XqQ_g2OJZl/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 7, "https://drive.google.com/file/d/1SG7tHcuflIE-EE8AoAp99aMVqEF0vJL8/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 8, "https://drive.google.com/file/d/1mCFakKPn8crcNrzFjmBttIJY7-TW3c3r/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 9, "https://drive.google.com/file/d/1lW4N3SrN_z5BgjkHjU2QtDolROs8YhP5/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 2, 10, "https://drive.google.com/file/d/1TBD_1GysKZyGUaFll0qUz5FPR1gVjX0B/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 3, 1, "https://drive.google.com/file/d/1MxtVaHCpIdKIVk9Rz-0ySBoscXrziuP2/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 3, 2, "https://drive.google.com/file/d/1w4Zrwp_8L60TgqreBi6p0pr_sp2QmBJ2/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 3, 3, "https://drive.google.com/file/d/1KoHz5IGQuLkjtUKUlm_xAOk-wmVot6vV/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 3, 4, "https://drive.google.com/file/d/1ll08z7HqaHNuyjiwbeVcS3pqKOg_0naD/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 3, 5, "https://drive.google.com/file/d/1dgMkKTLOEDigx7-HAHdOuIF5P9d2FZon/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 4, 1, "https://drive.google.com/file/d/195kYupynaq2wAz2LIDFBYLX11QXx-Yuw/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 4, 2, "https://drive.google.com/file/d/1uGoaXPEvOoCehVgHt-3cIX_QMc5qKBJ6/view?usp=drive_link"),
-    file(ReleaseTable::Requests, 5, 1, "https://drive.google.com/file/d/102AFIHkEQHuvG8-hZeWHVFqXeeI-a8xS/view?usp=drive_link"),
-    file(ReleaseTable::Runtimes, 2, 1, "https://drive.google.com/file/d/1dUg_yxeLR5OyldivPZGW5djYF31166EG/view?usp=drive_link"),
-    file(ReleaseTable::Quantiles, 1, 1, "https://drive.google.com/file/d/1XMSCDTRSEhJRSHA2gLuRM_WEYuuXVyWJ/view?usp=drive_link"),
-    file(ReleaseTable::Quantiles, 2, 1, "https://drive.google.com/file/d/1iZk-n_5IT7j3M_pHpRzhwSPTuJ2vxvlR/view?usp=drive_link"),
-    file(ReleaseTable::Quantiles, 3, 1, "https://drive.google.com/file/d/1xDPmacasZqVB_lM5UwJSiRKRNjg-ImvD/view?usp=drive_link"),
-    file(ReleaseTable::Quantiles, 4, 1, "https://drive.google.com/file/d/1KNDZ1rHEvcfdp92xklmJFlLUPxFbQ75N/view?usp=drive_link"),
-    file(ReleaseTable::Quantiles, 5, 1, "https://drive.google.com/file/d/1BxLz8ETUHZXbxr8PkDRFDwnBjLtCfidR/view?usp=drive_link"),
+    file(
+        ReleaseTable::ColdStarts,
+        1,
+        1,
+        "https://drive.google.com/file/d/1mMQtfZNtg-EPmGmGYuOzC5KPbZoXRd8e/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::ColdStarts,
+        2,
+        1,
+        "https://drive.google.com/file/d/1qjnBBH_yEOnxAG5vFPQwx6xyITZrrP8L/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::ColdStarts,
+        3,
+        1,
+        "https://drive.google.com/file/d/1WlUk-tQLao6mU0FoMx9YO2-HIMevEDjX/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::ColdStarts,
+        4,
+        1,
+        "https://drive.google.com/file/d/1YywoClXTZ1Q0jKfB2Y3Hgu0xh0lrDoBZ/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::ColdStarts,
+        5,
+        1,
+        "https://drive.google.com/file/d/1ah7nj5fyedMpOeaFgNVA7oMx3815D8BZ/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        1,
+        "https://drive.google.com/file/d/1o0xBCshTLnposeLmEzyoWn4xiqRERsmS/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        2,
+        "https://drive.google.com/file/d/101CKU4xeJWlmzxWc96RHs4llstnGnKSm/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        3,
+        "https://drive.google.com/file/d/16fNuon4FMD2QNq5S0egYWKxjkzp5lgGb/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        4,
+        "https://drive.google.com/file/d/1h-e9P2pEf9NUjv99YZLxN3ZWtwQ1rjuP/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        5,
+        "https://drive.google.com/file/d/1n4xMD5Z1EmL0ALU6D9JNZz3XGaHqtNCT/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        6,
+        "https://drive.google.com/file/d/1zn7aHFOppEltS76jHDNWWcol5zKwjDrc/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        7,
+        "https://drive.google.com/file/d/16_usg9vZpoQjzUa92RZqdZkQD05YKD5E/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        8,
+        "https://drive.google.com/file/d/1Ujo--ZO-jaF6lY9kMTmW8SPoOHh-8_NN/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        9,
+        "https://drive.google.com/file/d/1oSN7QEopQZVUNbf0wSI19Gofz-FijfQ1/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        10,
+        "https://drive.google.com/file/d/1_kAOnjD4X4ZXPAtfe3k6MOT71a4Vv953/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        11,
+        "https://drive.google.com/file/d/16DN7Kfw901_7BsT1SGf_schmDDXKCGBl/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        12,
+        "https://drive.google.com/file/d/1tlyXZ8YrzN3hFnZ3sZm3IxFsIlnyRFNI/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        13,
+        "https://drive.google.com/file/d/1eNdNmlI8764bNlMbo4_2ImlbJO52DWHg/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        14,
+        "https://drive.google.com/file/d/1zAQSWkd69GzGkxaG6Z4go0d72oeUKZZz/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        15,
+        "https://drive.google.com/file/d/1UhOBGYkntbPcLlEB3SPfLrn3aCkuqrrr/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        16,
+        "https://drive.google.com/file/d/1n0gNdAuFgJHQWtR30uSEU28Ccl_TYBP8/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        17,
+        "https://drive.google.com/file/d/1mJHff0ZaErn4qK0q9aHrfme9QhzU9352/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        18,
+        "https://drive.google.com/file/d/135Sn5elbnDZxtxplKSlobolDUO7aOhK1/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        19,
+        "https://drive.google.com/file/d/17BVGWjJaZvrZkMpqiRRgMLmPxfR_UQVH/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        1,
+        20,
+        "https://drive.google.com/file/d/1GPC8s9TvhLEFbm09pPnJacxqN2vhSEeC/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        1,
+        "https://drive.google.com/file/d/1clZwg5z6vAIF38K3NSkAxuzASsa5GN4B/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        2,
+        "https://drive.google.com/file/d/1S-MpmXdRSxiADKMXKlDnVdHM5Hlw2cKv/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        3,
+        "https://drive.google.com/file/d/1o4_KES_thVoC-P98uneeVbGrQH1G3VqM/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        4,
+        "https://drive.google.com/file/d/1jcFk5XBhmkwiz9EH8c69WW0BGDJ1UFeQ/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        5,
+        "https://drive.google.com/file/d/1PqeJp9DrpkD3UHHbvizPOCfNGptpRgBI/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        6,
+        "https://drive.google.com/file/d/1eT9n9yQZUeKFAyIblS0ks1XqQ_g2OJZl/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        7,
+        "https://drive.google.com/file/d/1SG7tHcuflIE-EE8AoAp99aMVqEF0vJL8/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        8,
+        "https://drive.google.com/file/d/1mCFakKPn8crcNrzFjmBttIJY7-TW3c3r/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        9,
+        "https://drive.google.com/file/d/1lW4N3SrN_z5BgjkHjU2QtDolROs8YhP5/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        2,
+        10,
+        "https://drive.google.com/file/d/1TBD_1GysKZyGUaFll0qUz5FPR1gVjX0B/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        3,
+        1,
+        "https://drive.google.com/file/d/1MxtVaHCpIdKIVk9Rz-0ySBoscXrziuP2/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        3,
+        2,
+        "https://drive.google.com/file/d/1w4Zrwp_8L60TgqreBi6p0pr_sp2QmBJ2/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        3,
+        3,
+        "https://drive.google.com/file/d/1KoHz5IGQuLkjtUKUlm_xAOk-wmVot6vV/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        3,
+        4,
+        "https://drive.google.com/file/d/1ll08z7HqaHNuyjiwbeVcS3pqKOg_0naD/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        3,
+        5,
+        "https://drive.google.com/file/d/1dgMkKTLOEDigx7-HAHdOuIF5P9d2FZon/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        4,
+        1,
+        "https://drive.google.com/file/d/195kYupynaq2wAz2LIDFBYLX11QXx-Yuw/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        4,
+        2,
+        "https://drive.google.com/file/d/1uGoaXPEvOoCehVgHt-3cIX_QMc5qKBJ6/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Requests,
+        5,
+        1,
+        "https://drive.google.com/file/d/102AFIHkEQHuvG8-hZeWHVFqXeeI-a8xS/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Runtimes,
+        2,
+        1,
+        "https://drive.google.com/file/d/1dUg_yxeLR5OyldivPZGW5djYF31166EG/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Quantiles,
+        1,
+        1,
+        "https://drive.google.com/file/d/1XMSCDTRSEhJRSHA2gLuRM_WEYuuXVyWJ/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Quantiles,
+        2,
+        1,
+        "https://drive.google.com/file/d/1iZk-n_5IT7j3M_pHpRzhwSPTuJ2vxvlR/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Quantiles,
+        3,
+        1,
+        "https://drive.google.com/file/d/1xDPmacasZqVB_lM5UwJSiRKRNjg-ImvD/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Quantiles,
+        4,
+        1,
+        "https://drive.google.com/file/d/1KNDZ1rHEvcfdp92xklmJFlLUPxFbQ75N/view?usp=drive_link",
+    ),
+    file(
+        ReleaseTable::Quantiles,
+        5,
+        1,
+        "https://drive.google.com/file/d/1BxLz8ETUHZXbxr8PkDRFDwnBjLtCfidR/view?usp=drive_link",
+    ),
 ];
 
 const FUNC_NAME: &str = "funcName";
@@ -275,7 +520,9 @@ pub fn parse_pool(name: &str) -> Option<Pool> {
             .filter(|&v| v > 0)
     };
     let pool_number = id.strip_prefix("pool")?;
-    if f.next().is_some() || pool_number.is_empty() || !pool_number.bytes().all(|b| b.is_ascii_digit())
+    if f.next().is_some()
+        || pool_number.is_empty()
+        || !pool_number.bytes().all(|b| b.is_ascii_digit())
     {
         return None;
     }
@@ -792,13 +1039,7 @@ impl Huawei2025Source {
         let dcol = self.duration.column();
         let draw = &rec[cols.duration];
         let duration = seconds_field(draw).map_err(|e| {
-            rows.bad_time(
-                dcol,
-                "an execution time in seconds >= 0",
-                draw,
-                e,
-                Unit::S,
-            )
+            rows.bad_time(dcol, "an execution time in seconds >= 0", draw, e, Unit::S)
         })?;
         let (name, user) = function_fields(rows, cols.name, cols.user)?;
         let pool = std::str::from_utf8(rec[cols.pod].trim_ascii())
