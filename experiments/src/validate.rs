@@ -1591,8 +1591,7 @@ fn huawei2025_shape_case(_: &Context) -> Vec<Check> {
     // (longest cold start s, mean ms, each part's mean ms by name)
     let parts = |r: &RunReport| {
         let p = &r.cold_start_parts;
-        let means: BTreeMap<String, f64> =
-            p.names.iter().cloned().zip(p.run.means_ms()).collect();
+        let means: BTreeMap<String, f64> = p.names.iter().cloned().zip(p.run.means_ms()).collect();
         (p.run.max_us as f64 / 1e6, p.run.mean_ms(), means)
     };
     let (max1, mean1, p1) = parts(&runs[0]);
