@@ -393,3 +393,337 @@ pub fn input_files(source: &ColdStartSource, base_dir: &Path) -> Vec<PathBuf> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load;
+    use std::fs;
+
+    fn parse(text: &str) -> Result<ColdStartSource, String> {
+        let t: toml::Table = toml::from_str(&format!("v = {text}")).unwrap();
+        parse_cold_start(t["v"].clone())
+    }
+
+    #[test]
+    fn every_form_parses_and_bad_tables_say_what_is_wrong() {
+        assert_eq!(
+            parse("250").unwrap(),
+            ColdStartSource::Model(ColdStartSpec::Millis(250.0))
+        );
+        assert!(matches!(
+            parse("\"firecracker\"").unwrap(),
+            ColdStartSource::Model(ColdStartSpec::Preset(_))
+        ));
+        assert!(matches!(
+            parse("{ dist = \"exponential\", mean_ms = 5 }").unwrap(),
+            ColdStartSource::Model(ColdStartSpec::Dist(_))
+        ));
+        let t =
+            parse("{ from = \"huawei2025-cold-starts\", path = [\"a.csv\", \"b.csv\"] }").unwrap();
+        let ColdStartSource::Table(spec) = &t else {
+            panic!("{t:?}")
+        };
+        assert_eq!((spec.by, spec.path.len()), (GroupBy::Function, 2));
+        // Round trip through the manifest's TOML.
+        let back: toml::Table =
+            toml::from_str(&format!("v = {}", toml::Value::try_from(&t).unwrap())).unwrap();
+        assert_eq!(parse_cold_start(back["v"].clone()).unwrap(), t);
+
+        let e = parse("{ from = \"huawei2025-cold-starts\", path = \"a\", by = \"region\" }")
+            .unwrap_err();
+        assert!(
+            e.contains("unknown variant `region`, expected one of `function`, `pool`, `runtime`"),
+            "{e}"
+        );
+        let e = parse("{ from = \"azure\", path = \"a\" }").unwrap_err();
+        assert!(
+            e.contains("unknown variant `azure`, expected `huawei2025-cold-starts`"),
+            "{e}"
+        );
+        let e = parse("{ from = \"huawei2025-cold-starts\" }").unwrap_err();
+        assert!(e.contains("missing field `path`"), "{e}");
+        let e =
+            parse("{ from = \"huawei2025-cold-starts\", path = \"a\", region = 1 }").unwrap_err();
+        assert!(e.contains("unknown field `region`"), "{e}");
+        let e = parse("{ from = \"huawei2025-cold-starts\", path = [] }").unwrap_err();
+        assert!(e.contains("`path` must name at least one file"), "{e}");
+        let e = parse("{ from = \"huawei2025-cold-starts\", path = \"a\", by = \"runtime\" }")
+            .unwrap_err();
+        assert!(e.contains("by = \"runtime\" needs `runtimes`"), "{e}");
+        let e = parse("-5").unwrap_err();
+        assert!(e.contains("cold start must be >= 0 milliseconds"), "{e}");
+    }
+
+    /// Three functions, one recorded start each (seconds: pod allocation, code, dependencies,
+    /// scheduling; total): A = 0.1 + 0.2 + 0.3 + 0.4 of 1.05 (other 0.05), B = 0.5 + 0 + 0 +
+    /// 1.5 = 2.0, both in pool22; C = 1 + 0.5 + 0.5 + 1 = 3.0 in pool24.
+    const TABLE: &str = "funcName,userID,podID,totalCost_cold_start,podAllocationCost,deployCodeCost,deployDependencyCost,schedulingCost\n\
+        1,1,pool22-300-128-01,1.05,0.1,0.2,0.3,0.4\n\
+        2,1,pool22-300-128-02,2.0,0.5,0,0,1.5\n\
+        3,1,pool24-600-512-03,3.0,1.0,0.5,0.5,1.0\n";
+    const A: &str = "1---1---pool22-300-128";
+    const B: &str = "2---1---pool22-300-128";
+    const C: &str = "3---1---pool24-600-512";
+    const D: &str = "4---1---pool22-300-128";
+
+    fn groups(by: GroupBy, runtimes: Option<&str>) -> Groups {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("cs.csv");
+        fs::write(&p, TABLE).unwrap();
+        let table = ColdStartTable::read(&[p]).unwrap();
+        let rt = runtimes.map(|text| {
+            let p = dir.path().join("rt.csv");
+            fs::write(&p, text).unwrap();
+            RuntimeTable::read(&p).unwrap()
+        });
+        Groups::new(&table, by, rt.as_ref()).unwrap()
+    }
+
+    fn mean(d: &DistSpec) -> f64 {
+        d.mean_ms()
+    }
+
+    #[test]
+    fn groups_by_function_pool_and_runtime_with_the_all_rows_fallback() {
+        // Every row: (1050 + 2000 + 3000) / 3 ms.
+        let all = 6050.0 / 3.0;
+        let g = groups(GroupBy::Function, None);
+        assert_eq!(mean(&g.dist_for(A)), 1050.0);
+        assert_eq!(mean(&g.dist_for(C)), 3000.0);
+        assert_eq!(g.group_of(D), None);
+        assert_eq!(mean(&g.dist_for(D)), all);
+        assert_eq!(mean(&g.fallback()), all);
+        assert_eq!(g.named().len(), 3);
+
+        // Pool22 holds A's and B's rows: (1050 + 2000) / 2; D is in pool22 by its name even
+        // without a row of its own; a name that is not funcName---userID---pool falls back.
+        let g = groups(GroupBy::Pool, None);
+        assert_eq!(mean(&g.dist_for(A)), 1525.0);
+        assert_eq!(mean(&g.dist_for(D)), 1525.0);
+        assert_eq!(mean(&g.dist_for(C)), 3000.0);
+        assert_eq!(mean(&g.dist_for("f1")), all);
+        assert_eq!(mean(&g.dist_for("9---9---pool99-100-64")), all);
+        assert_eq!(g.groups().len(), 2);
+
+        // A and C run Python3, B Java; D has a runtime but no row: Python3's group.
+        let rt = "funcID,runtime,triggerType-invocationType\n\
+            1---1---pool22-300-128,Python3,APIG-S\n\
+            2---1---pool22-300-128,Java,TIMER-A\n\
+            3---1---pool24-600-512,Python3,OBS-A\n\
+            4---1---pool22-300-128,Python3,APIG-S\n";
+        let g = groups(GroupBy::Runtime, Some(rt));
+        assert_eq!(mean(&g.dist_for(A)), 2025.0);
+        assert_eq!(mean(&g.dist_for(B)), 2000.0);
+        assert_eq!(mean(&g.dist_for(D)), 2025.0);
+        // Not in the runtime table: every row.
+        assert_eq!(mean(&g.dist_for("5---1---pool22-300-128")), all);
+        // The runtime table's functions are named too: D included.
+        assert_eq!(
+            g.named()
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>(),
+            vec![A, B, C, D]
+        );
+    }
+
+    /// Runs a scenario in `dir` (trace: A at 0 and 10 s, B at 20 s, D at 30 s, 100 ms each;
+    /// no keep-alive, so every request starts cold) with `cold_start` and returns
+    /// `cold_starts.csv`.
+    fn run_with(dir: &Path, cold_start: &str, requests: &str) -> Result<String, String> {
+        fs::write(dir.join("cs.csv"), TABLE).unwrap();
+        fs::write(
+            dir.join("trace.csv"),
+            format!("timestamp_ms,function,duration_ms,memory_mb\n{requests}"),
+        )
+        .unwrap();
+        fs::write(
+            dir.join("s.toml"),
+            format!(
+                "name = \"t\"\n[trace]\nformat = \"csv\"\npath = \"trace.csv\"\n\
+                 [platform]\ncold_start_ms = {cold_start}\n[keep_alive]\npolicy = \"none\"\n"
+            ),
+        )
+        .unwrap();
+        let loaded = load(&dir.join("s.toml"), &[]).map_err(|e| e.to_string())?;
+        let out = dir.join("out");
+        crate::runner::run_scenario(&loaded, 1, &out).map_err(|e| e.to_string())?;
+        Ok(fs::read_to_string(out.join("cold_starts.csv")).unwrap())
+    }
+
+    #[test]
+    fn each_start_is_its_functions_recorded_row_and_the_run_reports_the_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let requests =
+            format!("0,{A},100,128\n10000,{A},100,128\n20000,{B},100,128\n30000,{D},100,128\n");
+        let csv = run_with(
+            dir.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"cs.csv\" }",
+            &requests,
+        )
+        .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "function_id,function,starts,mean_ms,max_ms,pod_allocation_mean_ms,deploy_code_mean_ms,deploy_dependency_mean_ms,scheduling_mean_ms,other_mean_ms"
+        );
+        // A's two starts are both its one row (1050 ms: 100 + 200 + 300 + 400 + 50), B's is
+        // its row (2000 ms); D has no row and draws one of every row.
+        assert_eq!(lines[2], format!("0,{A},2,1050,1050,100,200,300,400,50"));
+        assert_eq!(lines[3], format!("1,{B},1,2000,2000,500,0,0,1500,0"));
+        let d: Vec<&str> = lines[4].split(',').collect();
+        assert_eq!(&d[..3], &["2", D, "1"]);
+        assert!(["1050", "2000", "3000"].contains(&d[3]), "{}", lines[4]);
+        let d_ms: f64 = d[3].parse().unwrap();
+        // The run's row: 4 starts, mean (2 × 1050 + 2000 + D's) / 4.
+        let all: Vec<&str> = lines[1].split(',').collect();
+        assert_eq!(&all[..3], &["", "(all)", "4"]);
+        assert_eq!(all[3].parse::<f64>().unwrap(), (4100.0 + d_ms) / 4.0);
+        assert_eq!(lines.len(), 5);
+        // The same seed gives the same bytes.
+        let again = tempfile::tempdir().unwrap();
+        let csv2 = run_with(
+            again.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"cs.csv\" }",
+            &requests,
+        )
+        .unwrap();
+        assert_eq!(csv, csv2);
+    }
+
+    #[test]
+    fn by_pool_draws_whole_rows_of_the_pool() {
+        // 60 requests of A 10 s apart: each start is A's row (1050 ms) or B's (2000 ms), never
+        // C's (pool24). Whole rows: with k of A's rows among n starts, the mean total is
+        // 1050 + 950 (n - k) / n and pod allocation's 100 + 400 (n - k) / n, so pod =
+        // 100 + (mean - 1050) × 400 / 950 exactly; independent parts would break it.
+        let dir = tempfile::tempdir().unwrap();
+        let requests: String = (0..60)
+            .map(|i| format!("{},{A},100,128\n", i * 10_000))
+            .collect();
+        let csv = run_with(
+            dir.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"cs.csv\", by = \"pool\" }",
+            &requests,
+        )
+        .unwrap();
+        let row: Vec<f64> = csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let (n, mean, max, pod) = (row[0], row[1], row[2], row[3]);
+        assert_eq!(n, 60.0);
+        // Both rows drawn (the chance that one never is among 60 draws is 2^-59).
+        assert_eq!(max, 2000.0);
+        assert!(mean > 1050.0 && mean < 2000.0, "{mean}");
+        assert!(
+            (pod - (100.0 + (mean - 1050.0) * 400.0 / 950.0)).abs() < 1e-9,
+            "{pod} {mean}"
+        );
+        // By function, A only ever draws its own row.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = run_with(
+            dir.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"cs.csv\", by = \"function\" }",
+            &requests,
+        )
+        .unwrap();
+        assert!(csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .starts_with(&format!("0,{A},60,1050,1050,")));
+    }
+
+    #[test]
+    fn a_bad_table_stops_the_run_naming_the_key_file_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("bad.csv"),
+            "funcName,userID,podID,totalCost_cold_start,podAllocationCost,deployCodeCost,schedulingCost\n",
+        )
+        .unwrap();
+        let e = run_with(
+            dir.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"bad.csv\" }",
+            &format!("0,{A},100,128\n"),
+        )
+        .unwrap_err();
+        assert!(e.contains("s.toml: platform.cold_start_ms: "), "{e}");
+        assert!(
+            e.contains("bad.csv line 1: missing required column `deployDependencyCost`"),
+            "{e}"
+        );
+        assert!(!dir.path().join("out/summary.csv").exists());
+        // A header alone: no row to draw from.
+        fs::write(
+            dir.path().join("empty.csv"),
+            "funcName,userID,podID,totalCost_cold_start,podAllocationCost,deployCodeCost,deployDependencyCost,schedulingCost\n",
+        )
+        .unwrap();
+        let e = run_with(
+            dir.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"empty.csv\" }",
+            &format!("0,{A},100,128\n"),
+        )
+        .unwrap_err();
+        assert!(e.contains("the cold-start table has no row"), "{e}");
+        // A bad `by` in the scenario names the line.
+        let e = run_with(
+            dir.path(),
+            "{ from = \"huawei2025-cold-starts\", path = \"cs.csv\", by = \"region\" }",
+            &format!("0,{A},100,128\n"),
+        )
+        .unwrap_err();
+        assert!(e.contains("s.toml: line 6"), "{e}");
+        assert!(e.contains("unknown variant `region`"), "{e}");
+    }
+
+    #[test]
+    fn per_function_tables_and_models_override_the_default() {
+        // [platform.function_cold_start_ms]: A's from B's pool group by name (pool22: 1050 or
+        // 2000), B a constant 7 ms; the rest the default preset.
+        let mut cfg = EngineConfig::default();
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("cs.csv"), TABLE).unwrap();
+        let mut per = BTreeMap::new();
+        per.insert(
+            A.to_string(),
+            parse("{ from = \"huawei2025-cold-starts\", path = \"cs.csv\", by = \"pool\" }")
+                .unwrap(),
+        );
+        per.insert(B.to_string(), parse("7").unwrap());
+        apply(&ColdStartSource::default(), &per, dir.path(), &mut cfg).unwrap();
+        assert_eq!(cfg.cold_start, ColdStartSpec::default().to_dist());
+        let names: Vec<&str> = cfg
+            .cold_start_per_function
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, vec![A, B]);
+        assert_eq!(cfg.cold_start_per_function[0].1.mean_ms(), 1525.0);
+        assert_eq!(
+            cfg.cold_start_per_function[1].1,
+            DistSpec::Constant { value_ms: 7.0 }
+        );
+        // A scenario-wide table after a per-function entry: the entry wins, the table adds
+        // the other functions it names.
+        let mut cfg = EngineConfig::default();
+        let default = parse("{ from = \"huawei2025-cold-starts\", path = \"cs.csv\" }").unwrap();
+        let mut per = BTreeMap::new();
+        per.insert(A.to_string(), parse("7").unwrap());
+        apply(&default, &per, dir.path(), &mut cfg).unwrap();
+        let names: Vec<&str> = cfg
+            .cold_start_per_function
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(names, vec![A, B, C]);
+        assert_eq!(cfg.cold_start.mean_ms(), 6050.0 / 3.0);
+    }
+}
