@@ -31,7 +31,7 @@
 //!   `other` = 0 and its cold start is the sum of its parts.
 //!
 //! `day`, `time`, `clusterName` and `requestID` are not needed and not read; rows may come in
-//! any order. The table is read whole ([`ColdStartTable::read`], 56 bytes a cold start) since
+//! any order. The table is read whole ([`ColdStartTable::read`], 48 bytes a cold start) since
 //! it is a distribution to draw from, not a stream to replay.
 //!
 //! ## The runtime and trigger table ([`RuntimeTable`])
