@@ -152,7 +152,7 @@ pub struct ColdStartError {
     /// The scenario key that names the table.
     pub key: String,
     /// What is wrong with the table.
-    pub source: TraceError,
+    pub source: Box<TraceError>,
 }
 
 /// A table read and grouped: the distribution of every group, ready for the engine.
@@ -301,7 +301,7 @@ const CACHED_TABLES: usize = 4;
 pub fn load(spec: &TableSpec, base_dir: &Path, key: &str) -> Result<Arc<Groups>, ColdStartError> {
     let err = |source| ColdStartError {
         key: key.to_owned(),
-        source,
+        source: Box::new(source),
     };
     let mut paths = spec.path.resolved(base_dir);
     let runtimes = spec.runtimes.as_ref().map(|r| base_dir.join(r));

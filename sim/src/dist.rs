@@ -114,7 +114,7 @@ impl Recorded {
                 limit / 1000
             ));
         }
-        if values_us.len() % parts.len() != 0 {
+        if !values_us.len().is_multiple_of(parts.len()) {
             return Err(format!(
                 "every row of `rows_ms` must have {} values, one per part",
                 parts.len()

@@ -366,7 +366,7 @@ pub struct ColdStartParts {
     pub names: Vec<String>,
     /// Run-wide sums.
     pub run: PartSums,
-    /// Per function, indexed by [`FunctionId`](crate::FunctionId) (shorter than the
+    /// Per function, indexed by [`FunctionId`] (shorter than the
     /// function table when the last functions drew none).
     pub functions: Vec<PartSums>,
 }
