@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod cold_starts;
 pub mod course;
 pub mod instance_table;
 pub mod limits;

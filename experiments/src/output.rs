@@ -175,6 +175,44 @@ pub fn write_csv_records(path: &Path, header: &[String], rows: &[Vec<String>]) -
     f.commit()
 }
 
+/// `cold_starts.csv`, written when a run draws cold starts from recorded tables: a first
+/// row for the whole run (`function_id` empty, `function` = `(all)`), then one per function
+/// that drew any, in function order: the instance starts drawn from recorded rows, their
+/// mean and longest latency, and the mean of each part (`<part>_mean_ms`, the parts of
+/// every table of the run, in order of first appearance).
+pub fn cold_start_rows(report: &RunReport) -> (Vec<String>, Vec<Vec<String>>) {
+    let p = &report.cold_start_parts;
+    let mut header: Vec<String> = ["function_id", "function", "starts", "mean_ms", "max_ms"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(p.names.iter().map(|n| format!("{n}_mean_ms")));
+    let row = |id: String, name: String, s: &faasim_sim::PartSums| {
+        let mut r = vec![
+            id,
+            name,
+            s.starts.to_string(),
+            s.mean_ms().to_string(),
+            ms(s.max_us).to_string(),
+        ];
+        let means = s.means_ms();
+        r.extend((0..p.names.len()).map(|i| means.get(i).copied().unwrap_or(0.0).to_string()));
+        r
+    };
+    let mut rows = vec![row(String::new(), "(all)".into(), &p.run)];
+    for (i, s) in p.functions.iter().enumerate() {
+        if s.starts > 0 {
+            let f = faasim_sim::FunctionId(i as u32);
+            rows.push(row(
+                i.to_string(),
+                report.function_table.get(f).name.clone(),
+                s,
+            ));
+        }
+    }
+    (header, rows)
+}
+
 fn ms(us: u64) -> f64 {
     us as f64 / 1e3
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 /// What a run may write into its folder, `summary.csv` first: a run removes all of them
 /// (and their temporary files) before it starts, so the folder only ever holds the files of
 /// one run. `figures` is the folder `faasim plot` draws into.
-pub const RUN_FILES: [&str; 9] = [
+pub const RUN_FILES: [&str; 10] = [
     "summary.csv",
     "functions.csv",
     "timeseries.csv",
@@ -28,6 +28,7 @@ pub const RUN_FILES: [&str; 9] = [
     "executions.csv",
     "manifest.json",
     "figures",
+    "cold_starts.csv",
 ];
 
 /// Why a run produced no results.
@@ -87,6 +88,14 @@ pub enum RunError {
     /// The scenario's workflows cannot be loaded.
     #[error(transparent)]
     Scenario(#[from] crate::scenario::ScenarioError),
+    /// A table of recorded cold starts cannot be read.
+    #[error("{}: {source}", .scenario.display())]
+    ColdStarts {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The key and the table's error.
+        source: crate::cold_starts::ColdStartError,
+    },
 }
 
 /// A limit of [`crate::limits`] met while the trace streams in.
@@ -321,7 +330,12 @@ fn run_limited(
         scenario: loaded.path.clone(),
         source,
     })?;
-    let config = sc.engine_config(seed);
+    let config = loaded
+        .engine_config(seed)
+        .map_err(|source| RunError::ColdStarts {
+            scenario: loaded.path.clone(),
+            source,
+        })?;
     let mut recorder = FileRecorder::with_max_rows(out_dir, sc.output.invocations, max_rows)
         .map_err(io_err(out_dir))?;
     let overflow: Arc<AtomicBool> = recorder.overflow_flag();
@@ -351,7 +365,7 @@ fn run_limited(
         } else {
             None
         };
-        let cfg = crate::workflows::runtime_config(sc, w, seed);
+        let cfg = crate::workflows::runtime_config(sc, w, seed, &config);
         let (ext, handle) = faasim_workflows::orchestration(w.clone(), cfg, sink);
         wf_run = Some((Box::new(ext) as Box<dyn faasim_sim::Extension>, handle));
     }
@@ -419,9 +433,11 @@ fn run_limited(
             scenario: loaded.path.clone(),
         });
     }
+    // Names a table of recorded cold starts adds are not the user's: no warning for them.
     let mut warnings: Vec<String> = report
         .unused_cold_start_names
         .iter()
+        .filter(|n| sc.platform.function_cold_start_ms.contains_key(*n))
         .map(|n| {
             format!("platform.function_cold_start_ms names `{n}`, which the trace never invokes")
         })
@@ -479,6 +495,12 @@ fn run_limited(
     warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;
+    if !report.cold_start_parts.names.is_empty() {
+        let (header, rows) = crate::output::cold_start_rows(&report);
+        let path = out_dir.join("cold_starts.csv");
+        crate::output::write_csv_records(&path, &header, &rows).map_err(io_err(&path))?;
+        files.push("cold_starts.csv");
+    }
 
     if sc.output.invocations {
         files.push(if parquet {
@@ -531,14 +553,23 @@ fn uniform_cost_warning(
         return None;
     }
     let p = &sc.platform;
+    // The most specific cold start of each function (as the engine resolves it).
+    let entry = |name: &str| {
+        sc.functions
+            .get(name)
+            .and_then(|e| e.cold_start_ms.as_ref())
+    };
     let mut dists = functions.iter().map(|(_, f)| {
-        p.function_cold_start_ms
-            .get(&f.name)
+        entry(&f.name)
+            .or(p.function_cold_start_ms.get(&f.name))
+            .or(entry("*"))
             .unwrap_or(&p.cold_start_ms)
-            .to_dist()
+            .model()
+            .map(|m| m.to_dist())
     });
-    let first = dists.next()?;
-    if dists.any(|d| d != first) {
+    // A table of recorded cold starts gives each function its group's: not one for all.
+    let first = dists.next()??;
+    if dists.any(|d| d.as_ref() != Some(&first)) {
         return None;
     }
     Some(format!(

@@ -101,7 +101,7 @@ pub use billing::{
     Usage,
 };
 pub use cluster::{ClusterView, InstanceView, WorkerView};
-pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
+pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Draw, Recorded, Sampler};
 pub use engine::{
     run, run_extended, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull, Policies, RunEnd,
     SimError, Submit, WorkerSpec, MAX_SAMPLES,
@@ -109,8 +109,8 @@ pub use engine::{
 pub use functions::{FunctionOverrides, FunctionSettings};
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
-    FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
-    VecRecorder,
+    ColdStartParts, FunctionStats, InvocationRecord, NullRecorder, Outcome, PartSums, Recorder,
+    RunReport, RunStats, Sample, VecRecorder,
 };
 pub use policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,

@@ -354,4 +354,68 @@ pub struct RunReport {
     pub unused_cold_start_names: Vec<String>,
     /// `[functions."NAME"]` entries naming a function the run never saw.
     pub unused_function_settings: Vec<String>,
+    /// The parts of the cold starts drawn from recorded tables (empty when none is used).
+    pub cold_start_parts: ColdStartParts,
+}
+
+/// The breakdown of the cold starts drawn from recorded tables
+/// ([`DistSpec::Recorded`](crate::DistSpec)): for every instance start whose latency was
+/// a recorded row, each part's value is added up, run-wide and per function, so a run can
+/// report the mean of each part over its starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColdStartParts {
+    /// The part names of every recorded table of the run, in order of first appearance.
+    pub names: Vec<String>,
+    /// Run-wide sums.
+    pub run: PartSums,
+    /// Per function, indexed by [`FunctionId`] (shorter than the
+    /// function table when the last functions drew none).
+    pub functions: Vec<PartSums>,
+}
+
+/// Starts drawn from recorded rows and each part's sum over them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartSums {
+    /// Instance starts whose cold start was a recorded row.
+    pub starts: u64,
+    /// The longest of those cold starts (the row's total), µs.
+    pub max_us: u64,
+    /// Each part's sum over those starts, µs, in the order of [`ColdStartParts::names`] (a
+    /// part a table does not have counts 0 for its starts).
+    pub sums_us: Vec<u128>,
+}
+
+impl PartSums {
+    /// The mean cold start (the parts' sums added up) over the starts, ms (0 with no start).
+    pub fn mean_ms(&self) -> f64 {
+        if self.starts == 0 {
+            return 0.0;
+        }
+        self.sums_us.iter().sum::<u128>() as f64 / self.starts as f64 / 1e3
+    }
+
+    /// Each part's mean over the starts, ms (0 with no start).
+    pub fn means_ms(&self) -> Vec<f64> {
+        self.sums_us
+            .iter()
+            .map(|&s| {
+                if self.starts == 0 {
+                    0.0
+                } else {
+                    s as f64 / self.starts as f64 / 1e3
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn add(&mut self, parts: usize, map: &[usize], row: &[u64]) {
+        if self.sums_us.len() < parts {
+            self.sums_us.resize(parts, 0);
+        }
+        self.starts += 1;
+        self.max_us = self.max_us.max(row.iter().sum());
+        for (&g, &v) in map.iter().zip(row) {
+            self.sums_us[g] += v as u128;
+        }
+    }
 }

@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::billing::Charge;
-use crate::metrics::{FunctionStats, RunStats};
+use crate::metrics::{ColdStartParts, FunctionStats, RunStats};
 
 /// Why an instance was evicted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -30,6 +30,8 @@ pub(super) struct Metrics {
     /// Time of the last sample emitted.
     pub(super) last_sample: SimTime,
     pub(super) samples: u64,
+    /// The breakdown of recorded cold starts.
+    pub(super) parts: ColdStartParts,
 }
 
 impl Metrics {
@@ -40,7 +42,20 @@ impl Metrics {
             interval: Sample::default(),
             last_sample: SimTime::ZERO,
             samples: 0,
+            parts: ColdStartParts::default(),
         }
+    }
+
+    /// An instance of `f` started with a recorded row as its cold start: `row`'s parts, the
+    /// table's part `i` being the run's part `map[i]`.
+    pub(super) fn on_recorded_start(&mut self, f: FunctionId, map: &[usize], row: &[u64]) {
+        let p = &mut self.parts;
+        let n = p.names.len();
+        p.run.add(n, map, row);
+        if p.functions.len() <= f.index() {
+            p.functions.resize(f.index() + 1, Default::default());
+        }
+        p.functions[f.index()].add(n, map, row);
     }
 
     /// A function seen for the first time.
@@ -337,6 +352,7 @@ impl Engine<'_> {
             function_table: self.functions,
             unused_cold_start_names: unused,
             unused_function_settings: unused_settings,
+            cold_start_parts: metrics.parts,
         }
     }
 }

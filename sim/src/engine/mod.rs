@@ -444,6 +444,12 @@ struct Engine<'r> {
     settings_samplers: (Option<usize>, Vec<Option<usize>>),
     /// Whether each named `[functions."NAME"]` entry matched a function of the run.
     settings_used: Vec<bool>,
+    /// Per sampler: where each part of its recorded rows goes among the run's part names
+    /// (empty for the other kinds).
+    cold_part_map: Vec<Vec<usize>>,
+    /// Per-function cold starts by name: the index in `cold_samplers` (the first entry of a
+    /// name wins).
+    cold_by_name: FxHashMap<String, usize>,
     largest_worker_mb: u32,
 
     now: SimTime,
@@ -534,7 +540,11 @@ impl<'r> Engine<'r> {
         }
         let mut cold_samplers = vec![Sampler::new(&cfg.cold_start)
             .map_err(|e| SimError::Config(format!("cold start: {e}")))?];
+        let mut cold_by_name = FxHashMap::default();
         for (name, spec) in &cfg.cold_start_per_function {
+            cold_by_name
+                .entry(name.clone())
+                .or_insert(cold_samplers.len());
             cold_samplers.push(
                 Sampler::new(spec)
                     .map_err(|e| SimError::Config(format!("cold start of `{name}`: {e}")))?,
@@ -560,6 +570,24 @@ impl<'r> Engine<'r> {
                 &format!("functions.\"{name}\""),
             )?);
         }
+        let mut part_names: Vec<String> = Vec::new();
+        let cold_part_map = cold_samplers
+            .iter()
+            .map(|s| match s {
+                Sampler::Recorded(r) => r
+                    .parts()
+                    .iter()
+                    .map(|p| match part_names.iter().position(|n| n == p) {
+                        Some(i) => i,
+                        None => {
+                            part_names.push(p.clone());
+                            part_names.len() - 1
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
@@ -593,6 +621,8 @@ impl<'r> Engine<'r> {
             cold_samplers,
             settings_samplers: (all_sampler, named_samplers),
             settings_used: vec![false; cfg.functions.named.len()],
+            cold_part_map,
+            cold_by_name,
             largest_worker_mb: cfg.workers.iter().map(|w| w.memory_mb).max().unwrap_or(0),
             now: SimTime::ZERO,
             events: EventQueue::new(),
@@ -619,7 +649,11 @@ impl<'r> Engine<'r> {
             starting_instances: 0,
             busy_instances: 0,
             executing: 0,
-            metrics: Metrics::new(total_mem, total_cores, cfg.billing),
+            metrics: {
+                let mut m = Metrics::new(total_mem, total_cores, cfg.billing);
+                m.parts.names = part_names;
+                m
+            },
             scratch: Vec::new(),
             ranked: Vec::new(),
         })
@@ -689,12 +723,7 @@ impl<'r> Engine<'r> {
             self.claims |= claimed;
             // `[functions."NAME"]`: the named cold start, then the platform's per-name one,
             // then the wildcard's, then the scenario-wide one.
-            let mut cold_sampler = self
-                .cfg
-                .cold_start_per_function
-                .iter()
-                .position(|(n, _)| *n == self.functions.get(id).name)
-                .map(|p| p + 1);
+            let mut cold_sampler = self.cold_by_name.get(&self.functions.get(id).name).copied();
             if !self.cfg.functions.is_empty() {
                 let (entry, settings) = self.cfg.functions.resolve(&self.functions.get(id).name);
                 if let Some(mb) = settings.memory_mb {

@@ -237,7 +237,12 @@ impl Engine<'_> {
             None if self.creating_provisioned => SimDuration::ZERO,
             None => {
                 let s = self.fns[f.index()].cold_sampler;
-                self.cold_samplers[s].sample(&mut self.rng_cold)
+                let d = self.cold_samplers[s].draw(&mut self.rng_cold);
+                if let (Some(row), Sampler::Recorded(r)) = (d.row, &self.cold_samplers[s]) {
+                    self.metrics
+                        .on_recorded_start(f, &self.cold_part_map[s], r.row(row));
+                }
+                d.duration
             }
         };
         if init.as_micros() > TIME_LIMIT.as_micros() {
