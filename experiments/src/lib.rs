@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod course;
+pub mod fetch;
 pub mod instance_table;
 pub mod limits;
 pub mod output;
