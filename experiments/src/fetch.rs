@@ -152,12 +152,12 @@ pub fn datasets() -> Vec<Dataset> {
 pub fn dataset(name: &str) -> Result<Dataset, FetchError> {
     let all = datasets();
     let names: Vec<&str> = all.iter().map(|d| d.name).collect();
-    all.into_iter()
-        .find(|d| d.name == name)
-        .ok_or_else(|| FetchError::Other(format!(
+    all.into_iter().find(|d| d.name == name).ok_or_else(|| {
+        FetchError::Other(format!(
             "unknown dataset `{name}`; the datasets are: {}",
             names.join(", ")
-        )))
+        ))
+    })
 }
 
 /// Why a fetch failed.
@@ -459,15 +459,23 @@ pub fn fetch(d: &Dataset, out: &Path, opts: &FetchOptions) -> Result<FetchReport
             .clone()
             .map(|h| (h, "recorded in faasim".to_owned()))
             .or_else(|| {
-                recorded_here
-                    .clone()
-                    .map(|h| (h, format!("recorded on the first download in {}", record_path.display())))
+                recorded_here.clone().map(|h| {
+                    (
+                        h,
+                        format!(
+                            "recorded on the first download in {}",
+                            record_path.display()
+                        ),
+                    )
+                })
             });
         // Already fetched and intact: nothing to do.
         if final_path.is_file() {
             if let Some((h, _)) = &expected {
                 if sha256_file(&final_path)? == *h {
-                    report.lines.push(format!("{}: already there, SHA-256 {h} checked", f.name));
+                    report
+                        .lines
+                        .push(format!("{}: already there, SHA-256 {h} checked", f.name));
                     continue;
                 }
             }

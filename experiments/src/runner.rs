@@ -337,7 +337,10 @@ fn run_limited(
             )));
         }
         if c.keep_alive.is_some()
-            && !matches!(sc.autoscaling, faasim_policies::AutoscalingSpec::PerRequest {})
+            && !matches!(
+                sc.autoscaling,
+                faasim_policies::AutoscalingSpec::PerRequest {}
+            )
         {
             return Err(RunError::CodePolicy(format!(
                 "{}: a keep-alive policy given in code cannot run beside an autoscaler ([autoscaling] policy decides how long instances stay)",

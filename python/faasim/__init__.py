@@ -245,8 +245,13 @@ class Scenario:
         return key in self.data
 
     def set(self, key: str, value: Any) -> "Scenario":
-        """Sets a dotted key (``"keep_alive.ttl_s"``), making tables as needed; returns self."""
+        """Sets a dotted key (``"keep_alive.ttl_s"``), making tables as needed (a policy table
+        made so names the default policy, as ``--set`` does); returns self."""
         parts = key.split(".")
+        if len(parts) > 1 and parts[0] not in self.data:
+            policy = _faasim.default_policy(parts[0])
+            if policy is not None:
+                self.data[parts[0]] = {"policy": policy}
         t = self.data
         for p in parts[:-1]:
             t = t.setdefault(p, {})

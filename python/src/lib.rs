@@ -46,9 +46,9 @@ fn overrides(set: Option<&Bound<'_, PyDict>>) -> PyResult<Vec<String>> {
     let mut out = vec![];
     if let Some(d) = set {
         for (k, v) in d.iter() {
-            let k: String = k
-                .extract()
-                .map_err(|_| Error::new_err("set: keys must be strings such as \"keep_alive.ttl_s\""))?;
+            let k: String = k.extract().map_err(|_| {
+                Error::new_err("set: keys must be strings such as \"keep_alive.ttl_s\"")
+            })?;
             let v = scenario::to_toml(&v, &k).map_err(|m| Error::new_err(format!("set: {m}")))?;
             out.push(format!("{k}={v}"));
         }
@@ -316,11 +316,9 @@ fn sweep<'py>(
         progress,
         plan: plan_options,
     };
-    let o = py
-        .detach(|| sw::sweep(&experiment, &opts))
-        .map_err(|e| {
-            error(anyhow::Error::new(e).context(format!("sweep of {} failed", experiment.display())))
-        })?;
+    let o = py.detach(|| sw::sweep(&experiment, &opts)).map_err(|e| {
+        error(anyhow::Error::new(e).context(format!("sweep of {} failed", experiment.display())))
+    })?;
     let d = PyDict::new(py);
     d.set_item("out_dir", out.display().to_string())?;
     d.set_item("name", plan.name)?;
@@ -340,6 +338,22 @@ fn sweep<'py>(
     Ok(d)
 }
 
+/// The policy a policy table (`keep_alive`, `placement`, ...) names by default, as the
+/// command's `--set` fills in a table it creates.
+#[pyfunction]
+fn default_policy(table: &str) -> Option<String> {
+    use faasim_policies::*;
+    let v = match table {
+        "keep_alive" => toml::Value::try_from(KeepAliveSpec::default()),
+        "placement" => toml::Value::try_from(PlacementSpec::default()),
+        "routing" => toml::Value::try_from(RoutingSpec::default()),
+        "load_balancing" => toml::Value::try_from(LoadBalancingSpec::default()),
+        "autoscaling" => toml::Value::try_from(AutoscalingSpec::default()),
+        _ => return None,
+    };
+    v.ok()?.get("policy")?.as_str().map(String::from)
+}
+
 #[pymodule]
 fn _faasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("Error", m.py().get_type::<Error>())?;
@@ -356,5 +370,6 @@ fn _faasim(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_dict, m)?)?;
     m.add_function(wrap_pyfunction!(to_toml_text, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(default_policy, m)?)?;
     Ok(())
 }

@@ -17,8 +17,7 @@
 use faasim_experiments::runner::PolicyFailure;
 use faasim_sim::{
     ClusterView, FunctionId, FunctionView, InstanceId, InstanceView, InvocationView,
-    KeepAliveDecision, Observation, PolicyRng, Route, SimDuration, SimTime, WorkerId,
-    TIME_LIMIT,
+    KeepAliveDecision, Observation, PolicyRng, Route, SimDuration, SimTime, WorkerId, TIME_LIMIT,
 };
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::intern;
@@ -403,7 +402,12 @@ impl Shared {
 
     /// A `PolicyError` about `who`'s decision.
     fn invalid(&self, py: Python<'_>, who: &str, now: SimTime, message: String) {
-        self.fail(py, PolicyError::new_err(format!("{who} {message}")), who, now);
+        self.fail(
+            py,
+            PolicyError::new_err(format!("{who} {message}")),
+            who,
+            now,
+        );
     }
 }
 
@@ -426,12 +430,19 @@ fn describe(v: &Bound<'_, PyAny>) -> String {
 fn duration_ms(v: &Bound<'_, PyAny>) -> Result<SimDuration, String> {
     let number = !v.is_instance_of::<PyBool>()
         && (v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>());
-    let x = if number { v.extract::<f64>().ok() } else { None };
+    let x = if number {
+        v.extract::<f64>().ok()
+    } else {
+        None
+    };
     match x {
         Some(x) if x < 0.0 => Err(format!("returned {}: a negative time", describe(v))),
         Some(x) => SimDuration::try_from_ms_f64(x)
             .ok_or_else(|| format!("returned {}: not a finite number of ms", describe(v))),
-        None => Err(format!("returned {}, expected a number of ms or None", describe(v))),
+        None => Err(format!(
+            "returned {}, expected a number of ms or None",
+            describe(v)
+        )),
     }
 }
 
@@ -453,10 +464,10 @@ impl faasim_sim::KeepAlive for PyKeepAlive {
         }
         self.shared.count("keep_alive.on_idle");
         Python::attach(|py| {
-            let r = self.obj.bind(py).call_method1(
-                intern!(py, "on_idle"),
-                (Instance::from(i), ms(now)),
-            );
+            let r = self
+                .obj
+                .bind(py)
+                .call_method1(intern!(py, "on_idle"), (Instance::from(i), ms(now)));
             let who = who(&self.class, "on_idle");
             match r {
                 Err(e) => {
@@ -466,7 +477,10 @@ impl faasim_sim::KeepAlive for PyKeepAlive {
                 Ok(v) if v.is_none() => KeepAliveDecision::KeepForever,
                 Ok(v) => match duration_ms(&v) {
                     Ok(d) if d.as_micros() == 0 => KeepAliveDecision::EvictNow,
-                    Ok(d) if now.as_micros().saturating_add(d.as_micros()) > TIME_LIMIT.as_micros() => {
+                    Ok(d)
+                        if now.as_micros().saturating_add(d.as_micros())
+                            > TIME_LIMIT.as_micros() =>
+                    {
                         self.shared.invalid(py, &who, now, format!("returned {}: beyond the 100 years faasim simulates (return None to keep the instance until memory pressure reclaims it)", describe(&v)));
                         KeepAliveDecision::EvictNow
                     }
@@ -487,10 +501,11 @@ impl faasim_sim::KeepAlive for PyKeepAlive {
         self.shared.count("keep_alive.victim_priority");
         Python::attach(|py| {
             let who = who(&self.class, "victim_priority");
-            match self.obj.bind(py).call_method1(
-                intern!(py, "victim_priority"),
-                (Instance::from(i), ms(now)),
-            ) {
+            match self
+                .obj
+                .bind(py)
+                .call_method1(intern!(py, "victim_priority"), (Instance::from(i), ms(now)))
+            {
                 Err(e) => {
                     self.shared.fail(py, e, &who, now);
                     None
@@ -567,7 +582,12 @@ impl faasim_sim::KeepAlive for PyKeepAlive {
                 Ok(v) => match duration_ms(&v) {
                     Ok(d) => Some(d),
                     Err(m) => {
-                        self.shared.invalid(py, &who, now, format!("{m}: a pre-warm delay is ms >= 0, or None for none"));
+                        self.shared.invalid(
+                            py,
+                            &who,
+                            now,
+                            format!("{m}: a pre-warm delay is ms >= 0, or None for none"),
+                        );
                         None
                     }
                 },

@@ -8,7 +8,9 @@ use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 pub fn to_toml(v: &Bound<'_, PyAny>, key: &str) -> Result<toml::Value, String> {
     // bool before int: Python's bool is an int.
     if v.is_instance_of::<PyBool>() {
-        return Ok(toml::Value::Boolean(v.extract::<bool>().map_err(|e| e.to_string())?));
+        return Ok(toml::Value::Boolean(
+            v.extract::<bool>().map_err(|e| e.to_string())?,
+        ));
     }
     if v.is_instance_of::<PyInt>() {
         return v
@@ -17,16 +19,23 @@ pub fn to_toml(v: &Bound<'_, PyAny>, key: &str) -> Result<toml::Value, String> {
             .map_err(|_| format!("{key}: {v} is out of range for a TOML integer"));
     }
     if v.is_instance_of::<PyFloat>() {
-        return Ok(toml::Value::Float(v.extract::<f64>().map_err(|e| e.to_string())?));
+        return Ok(toml::Value::Float(
+            v.extract::<f64>().map_err(|e| e.to_string())?,
+        ));
     }
     if v.is_instance_of::<PyString>() {
-        return Ok(toml::Value::String(v.extract::<String>().map_err(|e| e.to_string())?));
+        return Ok(toml::Value::String(
+            v.extract::<String>().map_err(|e| e.to_string())?,
+        ));
     }
     if let Ok(d) = v.cast::<PyDict>() {
         let mut t = toml::Table::new();
         for (k, x) in d.iter() {
             let k: String = k.extract().map_err(|_| {
-                format!("{key}: the keys of a table must be strings, got {}", type_name(&k))
+                format!(
+                    "{key}: the keys of a table must be strings, got {}",
+                    type_name(&k)
+                )
             })?;
             let path = if key.is_empty() {
                 k.clone()
@@ -47,7 +56,10 @@ pub fn to_toml(v: &Bound<'_, PyAny>, key: &str) -> Result<toml::Value, String> {
     }
     // A pathlib.Path (any os.PathLike) is its string.
     if v.hasattr("__fspath__").unwrap_or(false) {
-        if let Ok(s) = v.call_method0("__fspath__").and_then(|s| s.extract::<String>()) {
+        if let Ok(s) = v
+            .call_method0("__fspath__")
+            .and_then(|s| s.extract::<String>())
+        {
             return Ok(toml::Value::String(s));
         }
     }
@@ -72,8 +84,7 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
 /// A key as TOML writes it: bare when it can be, else quoted.
 fn key_text(k: &str) -> String {
     let bare = !k.is_empty()
-        && k
-            .chars()
+        && k.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if bare {
         k.to_owned()
@@ -136,7 +147,8 @@ pub fn name_key(e: &faasim_experiments::ScenarioError, keys: &[String]) -> Strin
         let key = line.and_then(|l| keys.get(l.wrapping_sub(1)));
         // A table-level error (a missing or unknown field) is reported at the table's
         // first line: its message names the field, the key would mislead.
-        let table_level = message.starts_with("missing field") || message.starts_with("unknown field");
+        let table_level =
+            message.starts_with("missing field") || message.starts_with("unknown field");
         if let (Some(k), false) = (key, table_level) {
             return format!("{}: {k}: {message}", path.display());
         }
@@ -146,4 +158,3 @@ pub fn name_key(e: &faasim_experiments::ScenarioError, keys: &[String]) -> Strin
     }
     e.to_string()
 }
-

@@ -43,7 +43,9 @@ fn server(reply: impl Fn(&str) -> Reply + Send + 'static) -> (String, Seen) {
 
 fn handle(stream: TcpStream, reply: &impl Fn(&str) -> Reply, seen: &Seen) {
     stream.set_nonblocking(false).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut r = StdBufReader::new(stream.try_clone().unwrap());
     let mut line = String::new();
     if r.read_line(&mut line).is_err() {
@@ -135,7 +137,12 @@ fn arrivals_of(table: &str, base: &Path) -> u64 {
     let mut t = loaded.open_trace(1).unwrap();
     let mut functions = faasim_sim::FunctionTable::new();
     let mut n = 0;
-    while t.source_mut().next_arrival(&mut functions).unwrap().is_some() {
+    while t
+        .source_mut()
+        .next_arrival(&mut functions)
+        .unwrap()
+        .is_some()
+    {
         n += 1;
     }
     n
@@ -161,9 +168,20 @@ fn azure_llm_2023_is_fetched_and_checked_against_the_recorded_checksums() {
             "AzureLLMInferenceTrace_conv.csv.sha256"
         ]
     );
-    assert!(r.lines.iter().any(|l| l.contains("54e9a6d2") && l.contains("recorded in faasim")), "{:?}", r.lines);
+    assert!(
+        r.lines
+            .iter()
+            .any(|l| l.contains("54e9a6d2") && l.contains("recorded in faasim")),
+        "{:?}",
+        r.lines
+    );
     // The mirror keeps the host and path of the official URL.
-    let paths: Vec<String> = seen.lock().unwrap().iter().map(|(p, _)| p.clone()).collect();
+    let paths: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(p, _)| p.clone())
+        .collect();
     assert_eq!(
         paths,
         [
@@ -174,7 +192,11 @@ fn azure_llm_2023_is_fetched_and_checked_against_the_recorded_checksums() {
     let table = trace_table(&d, &out, &r.files);
     assert_eq!(arrivals_of(&table, t.path()), 19_366, "{table}");
     let again = fetch(&d, &out, &opts(&url)).unwrap();
-    assert!(again.lines.iter().all(|l| l.contains("already there")), "{:?}", again.lines);
+    assert!(
+        again.lines.iter().all(|l| l.contains("already there")),
+        "{:?}",
+        again.lines
+    );
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
@@ -186,7 +208,9 @@ fn an_interrupted_download_resumes_with_a_range_request() {
     let first = Arc::new(Mutex::new(true));
     let f = first.clone();
     let (url, seen) = server(move |path| {
-        let Reply::Serve(body) = llm_reply(path) else { unreachable!() };
+        let Reply::Serve(body) = llm_reply(path) else {
+            unreachable!()
+        };
         let mut first = f.lock().unwrap();
         if path.ends_with("_conv.csv") && *first {
             *first = false;
@@ -199,12 +223,24 @@ fn an_interrupted_download_resumes_with_a_range_request() {
     let out = t.path().join("llm");
     let d = dataset("azure-llm-2023").unwrap();
     let e = fetch(&d, &out, &opts(&url)).unwrap_err().to_string();
-    assert!(e.contains("AzureLLMInferenceTrace_conv.csv") && e.contains("run the command again to resume"), "{e}");
+    assert!(
+        e.contains("AzureLLMInferenceTrace_conv.csv")
+            && e.contains("run the command again to resume"),
+        "{e}"
+    );
     assert_eq!(entries(&out), [STAGING]);
-    let part = out.join(STAGING).join("AzureLLMInferenceTrace_conv.csv.part");
+    let part = out
+        .join(STAGING)
+        .join("AzureLLMInferenceTrace_conv.csv.part");
     assert_eq!(fs::metadata(&part).unwrap().len(), 1000);
     let r = fetch(&d, &out, &opts(&url)).unwrap();
-    assert!(r.lines.iter().any(|l| l.starts_with("AzureLLMInferenceTrace_conv.csv: resumed")), "{:?}", r.lines);
+    assert!(
+        r.lines
+            .iter()
+            .any(|l| l.starts_with("AzureLLMInferenceTrace_conv.csv: resumed")),
+        "{:?}",
+        r.lines
+    );
     let seen = seen.lock().unwrap();
     // code (whole), conv (cut), conv (the rest); code was complete in the staging folder.
     assert_eq!(seen.len(), 3, "{seen:?}");
@@ -220,7 +256,9 @@ fn an_interrupted_download_resumes_with_a_range_request() {
 #[test]
 fn a_wrong_checksum_is_an_error_that_leaves_no_dataset() {
     let (url, _) = server(|path| {
-        let Reply::Serve(mut body) = llm_reply(path) else { unreachable!() };
+        let Reply::Serve(mut body) = llm_reply(path) else {
+            unreachable!()
+        };
         if path.ends_with("_code.csv") {
             body[100] ^= 1;
         }
@@ -249,7 +287,12 @@ fn a_server_error_is_an_error_that_leaves_no_dataset() {
     let e = fetch(&dataset("azure2019").unwrap(), &out, &opts(&url))
         .unwrap_err()
         .to_string();
-    assert!(e.ends_with("azurefunctions-dataset2019.tar.xz: the server answered 503 Service Unavailable"), "{e}");
+    assert!(
+        e.ends_with(
+            "azurefunctions-dataset2019.tar.xz: the server answered 503 Service Unavailable"
+        ),
+        "{e}"
+    );
     assert_eq!(entries(&out), [STAGING]);
 }
 
@@ -259,8 +302,14 @@ fn azure2019_fixture() -> Vec<u8> {
     let dir = samples().join("azure2019-sample-1");
     let mut b = tar::Builder::new(Vec::new());
     for (from, to) in [
-        ("invocations.csv", "invocations_per_function_md.anon.d01.csv"),
-        ("durations.csv", "function_durations_percentiles.anon.d01.csv"),
+        (
+            "invocations.csv",
+            "invocations_per_function_md.anon.d01.csv",
+        ),
+        (
+            "durations.csv",
+            "function_durations_percentiles.anon.d01.csv",
+        ),
         ("memory.csv", "app_memory_percentiles.anon.d01.csv"),
     ] {
         let data = fs::read(dir.join(from)).unwrap();
@@ -309,7 +358,11 @@ fn azure2019_is_unpacked_and_its_first_checksum_recorded_then_checked() {
     let expected: u64 = inv
         .lines()
         .skip(1)
-        .flat_map(|l| l.split(',').skip(4).map(|c| c.trim().parse::<u64>().unwrap()))
+        .flat_map(|l| {
+            l.split(',')
+                .skip(4)
+                .map(|c| c.trim().parse::<u64>().unwrap())
+        })
         .sum();
     assert!(expected > 1000, "{expected}");
     let table = trace_table(&d, &out, &r.files);
@@ -319,8 +372,15 @@ fn azure2019_is_unpacked_and_its_first_checksum_recorded_then_checked() {
     fs::remove_file(out.join("azurefunctions-dataset2019.tar.xz")).unwrap();
     served.lock().unwrap()[40] ^= 1;
     let e = fetch(&d, &out, &opts(&url)).unwrap_err().to_string();
-    assert!(e.contains(&format!("expected {sum} (recorded on the first download in")), "{e}");
-    assert!(out.join("invocations_per_function_md.anon.d01.csv").is_file());
+    assert!(
+        e.contains(&format!(
+            "expected {sum} (recorded on the first download in"
+        )),
+        "{e}"
+    );
+    assert!(out
+        .join("invocations_per_function_md.anon.d01.csv")
+        .is_file());
 }
 
 /// A truncated archive (no published checksum to catch it) fails to unpack: an error
@@ -335,9 +395,16 @@ fn a_truncated_archive_is_an_error_that_leaves_no_dataset() {
     let e = fetch(&dataset("azure2019").unwrap(), &out, &opts(&url))
         .unwrap_err()
         .to_string();
-    assert!(e.starts_with("azurefunctions-dataset2019.tar.xz: cannot unpack the archive (xz: "), "{e}");
+    assert!(
+        e.starts_with("azurefunctions-dataset2019.tar.xz: cannot unpack the archive (xz: "),
+        "{e}"
+    );
     assert_eq!(entries(&out), [STAGING]);
-    assert!(entries(&out.join(STAGING)).is_empty(), "{:?}", entries(&out.join(STAGING)));
+    assert!(
+        entries(&out.join(STAGING)).is_empty(),
+        "{:?}",
+        entries(&out.join(STAGING))
+    );
 }
 
 /// A zip release (the Huawei 2023 layout: folders of day files) is unpacked, and the table
@@ -347,17 +414,27 @@ fn huawei_zips_are_unpacked_and_the_table_lists_the_days() {
     let zip_of = |files: &[(&str, &str)]| {
         let mut w = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
         for (name, text) in files {
-            w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
             w.write_all(text.as_bytes()).unwrap();
         }
         w.finish().unwrap().into_inner()
     };
     // Two functions' per-minute counts, the published schema (a column per function).
     let public = zip_of(&[
-        ("public_dataset/requests_minute/day_001.csv", "day,time,0,1\n1,86400,2,1\n1,86460,,3\n"),
-        ("public_dataset/requests_minute/day_000.csv", "day,time,0,1\n0,0,1,0\n0,60,0,0\n"),
+        (
+            "public_dataset/requests_minute/day_001.csv",
+            "day,time,0,1\n1,86400,2,1\n1,86460,,3\n",
+        ),
+        (
+            "public_dataset/requests_minute/day_000.csv",
+            "day,time,0,1\n0,0,1,0\n0,60,0,0\n",
+        ),
     ]);
-    let private = zip_of(&[("private_dataset/requests_minute/day_000.csv", "day,time,0\n0,0,5\n")]);
+    let private = zip_of(&[(
+        "private_dataset/requests_minute/day_000.csv",
+        "day,time,0\n0,0,5\n",
+    )]);
     let (url, _) = server(move |path| {
         if path.contains("1RfkSxt9") {
             Reply::Serve(public.clone())
@@ -373,9 +450,12 @@ fn huawei_zips_are_unpacked_and_the_table_lists_the_days() {
     // The public cloud's two days, in order: 1 + (2 + 1 + 3) requests.
     assert_eq!(arrivals_of(&table, t.path()), 7, "{table}");
     assert!(!table.contains("private_dataset"), "{table}");
-    assert!(out.join("private_dataset/requests_minute/day_000.csv").is_file());
+    assert!(out
+        .join("private_dataset/requests_minute/day_000.csv")
+        .is_file());
     let d25 = dataset("huawei2025").unwrap();
-    assert!(trace_table(&d25, &out, &[]).starts_with("# faasim does not read the huawei2025 formats yet"));
+    assert!(trace_table(&d25, &out, &[])
+        .starts_with("# faasim does not read the huawei2025 formats yet"));
     let e = dataset("azure2020").unwrap_err().to_string();
     assert_eq!(e, "unknown dataset `azure2020`; the datasets are: azure2019, azure2021, azure-llm-2023, huawei2023, huawei2025");
 }
