@@ -3,7 +3,7 @@
 //! taken from `traces/samples/`.
 
 use super::*;
-use std::io::{BufRead, BufReader as StdBufReader, Write as _};
+use std::io::{BufRead, BufReader as StdBufReader};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
