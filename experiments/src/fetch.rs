@@ -371,12 +371,16 @@ fn unpack(kind: Archive, archive: &Path, into: &Path) -> Result<(), String> {
             // xz into a temporary .tar beside the archive, then the tar: lzma-rs decodes a
             // whole stream from a reader to a writer.
             let tar_path = into.with_extension("tar");
-            {
+            let decoded = (|| {
                 let mut input = BufReader::new(File::open(archive).map_err(|e| e.to_string())?);
                 let mut output =
                     io::BufWriter::new(File::create(&tar_path).map_err(|e| e.to_string())?);
                 lzma_rs::xz_decompress(&mut input, &mut output).map_err(|e| format!("xz: {e}"))?;
-                output.flush().map_err(|e| e.to_string())?;
+                output.flush().map_err(|e| e.to_string())
+            })();
+            if let Err(e) = decoded {
+                let _ = fs::remove_file(&tar_path);
+                return Err(e);
             }
             let result = (|| {
                 let f = File::open(&tar_path).map_err(|e| e.to_string())?;
