@@ -19,6 +19,7 @@
 
 pub mod cold_starts;
 pub mod course;
+pub mod fetch;
 pub mod instance_table;
 pub mod limits;
 pub mod output;

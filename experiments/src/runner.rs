@@ -9,6 +9,7 @@ use crate::scenario::{LoadedScenario, Scenario};
 use crate::shared::SharedTrace;
 use faasim_sim::{Arrival, ArrivalSource, FunctionTable, SimTime, SourceError};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -96,6 +97,32 @@ pub enum RunError {
         /// The key and the table's error.
         source: crate::cold_starts::ColdStartError,
     },
+    /// A policy given in code ([`CodePolicies`]) failed, or cannot run with this scenario.
+    #[error("{0}")]
+    CodePolicy(String),
+}
+
+/// Where a policy given in code reports that it failed (an exception, an invalid decision):
+/// the message of the first failure.
+pub type PolicyFailure = Rc<RefCell<Option<String>>>;
+
+/// Policies given in code in place of the scenario's `[placement]`, `[routing]` and
+/// `[keep_alive]` tables (the Python package's policies), for [`run_scenario_code`]. The
+/// policy traits return decisions, not errors: a policy that fails records why in
+/// `failure` and returns a harmless decision; the run then stops at its next read of the
+/// trace (and, at the latest, when the engine returns) with that message and no results.
+#[derive(Default)]
+pub struct CodePolicies {
+    /// Replaces `[placement]`.
+    pub placement: Option<Box<dyn faasim_sim::Placement>>,
+    /// Replaces `[routing]`.
+    pub routing: Option<Box<dyn faasim_sim::Routing>>,
+    /// Replaces `[keep_alive]`.
+    pub keep_alive: Option<Box<dyn faasim_sim::KeepAlive>>,
+    /// What replaced what, for `manifest.json` (`("keep_alive", "python:module.Class")`).
+    pub names: Vec<(&'static str, String)>,
+    /// Set by a policy that failed.
+    pub failure: PolicyFailure,
 }
 
 /// A limit of [`crate::limits`] met while the trace streams in.
@@ -115,6 +142,8 @@ struct Limits<'a> {
     traced_cold_start: AtomicBool,
     /// Show a progress bar on a terminal (a single run).
     progress: bool,
+    /// A policy given in code failed: the run stops at the next pull.
+    failure: Option<PolicyFailure>,
 }
 
 impl<'a> Limits<'a> {
@@ -154,6 +183,9 @@ impl ArrivalSource for Guarded<'_> {
         let l = self.limits;
         if l.overflow.load(Ordering::Relaxed) {
             return Err(Box::new(LimitError(l.overflow_message.to_owned())));
+        }
+        if let Some(m) = l.failure.as_ref().and_then(|f| f.borrow().clone()) {
+            return Err(Box::new(LimitError(m)));
         }
         let a = self.inner.next_arrival(functions)?;
         if let Some(a) = &a {
@@ -257,6 +289,9 @@ struct Manifest<'a> {
     #[serde(skip_serializing_if = "is_zero")]
     unused_function_settings: usize,
     files: Vec<&'static str>,
+    /// Policies given in code in place of the scenario's tables (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    code_policies: Vec<(&'static str, String)>,
     scenario: &'a Scenario,
 }
 
@@ -279,7 +314,7 @@ pub fn run_scenario(
     seed: u64,
     out_dir: &Path,
 ) -> Result<RunOutcome, RunError> {
-    run_limited(loaded, seed, out_dir, None, MAX_TIMESERIES_ROWS, true)
+    run_limited(loaded, seed, out_dir, None, MAX_TIMESERIES_ROWS, true, None)
 }
 
 /// Makes `out_dir` and removes every file of [`RUN_FILES`] from it, `summary.csv` first.
@@ -298,7 +333,36 @@ pub fn run_scenario_with(
     out_dir: &Path,
     shared: Option<&SharedTrace>,
 ) -> Result<RunOutcome, RunError> {
-    run_limited(loaded, seed, out_dir, shared, MAX_TIMESERIES_ROWS, false)
+    run_limited(
+        loaded,
+        seed,
+        out_dir,
+        shared,
+        MAX_TIMESERIES_ROWS,
+        false,
+        None,
+    )
+}
+
+/// [`run_scenario`] with policies given in code in place of some of the scenario's: the
+/// same run, files and checks. Only a serverless platform has these policies, and a
+/// keep-alive policy cannot run beside an autoscaler (which decides how long instances
+/// stay).
+pub fn run_scenario_code(
+    loaded: &LoadedScenario,
+    seed: u64,
+    out_dir: &Path,
+    code: CodePolicies,
+) -> Result<RunOutcome, RunError> {
+    run_limited(
+        loaded,
+        seed,
+        out_dir,
+        None,
+        MAX_TIMESERIES_ROWS,
+        false,
+        Some(code),
+    )
 }
 
 /// `progress`: show a progress bar if stderr is a terminal (a single run, not a sweep's).
@@ -309,14 +373,42 @@ fn run_limited(
     shared: Option<&SharedTrace>,
     max_rows: u64,
     progress: bool,
+    code: Option<CodePolicies>,
 ) -> Result<RunOutcome, RunError> {
     let sc = &loaded.scenario;
+    let in_code = |c: &CodePolicies| {
+        c.names
+            .iter()
+            .map(|(k, _)| *k)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(c) = code.as_ref().filter(|c| !c.names.is_empty()) {
+        if sc.vm.spec(sc.platform.mode).is_some() {
+            return Err(RunError::CodePolicy(format!(
+                "{}: policies given in code ({}) need platform.mode = \"serverless\"; a VM fleet has no placement, routing or keep-alive",
+                loaded.path.display(),
+                in_code(c)
+            )));
+        }
+        if c.keep_alive.is_some()
+            && !matches!(
+                sc.autoscaling,
+                faasim_policies::AutoscalingSpec::PerRequest {}
+            )
+        {
+            return Err(RunError::CodePolicy(format!(
+                "{}: a keep-alive policy given in code cannot run beside an autoscaler ([autoscaling] policy decides how long instances stay)",
+                loaded.path.display()
+            )));
+        }
+    }
     clear_run_dir(out_dir)?;
     let summary_path = out_dir.join("summary.csv");
     if let Some(spec) = sc.vm.spec(sc.platform.mode) {
         return run_vm(loaded, seed, out_dir, &spec, shared);
     }
-    let policies = faasim_policies::build(
+    let mut policies = faasim_policies::build(
         &sc.placement,
         &sc.routing,
         &sc.keep_alive,
@@ -326,6 +418,22 @@ fn run_limited(
         scenario: loaded.path.clone(),
         source,
     })?;
+    let (failure, code_names) = match code {
+        Some(c) => {
+            if let Some(p) = c.placement {
+                policies.placement = p;
+            }
+            if let Some(r) = c.routing {
+                policies.routing = r;
+            }
+            if let Some(k) = c.keep_alive {
+                policies.keep_alive = k;
+            }
+            (Some(c.failure), c.names)
+        }
+        None => (None, vec![]),
+    };
+    let keep_alive_in_code = code_names.iter().any(|(k, _)| *k == "keep_alive");
     let autoscaler = sc.autoscaling.build().map_err(|source| RunError::Policy {
         scenario: loaded.path.clone(),
         source,
@@ -351,6 +459,7 @@ fn run_limited(
         overflow_message: &overflow_message,
         traced_cold_start: AtomicBool::new(false),
         progress,
+        failure: failure.clone(),
     };
     let workflows = loaded.workflows()?;
     let mut wf_run = None;
@@ -426,6 +535,9 @@ fn run_limited(
     if overflow.load(Ordering::Relaxed) {
         return Err(RunError::Limit(overflow_message));
     }
+    if let Some(m) = failure.as_ref().and_then(|f| f.borrow_mut().take()) {
+        return Err(RunError::CodePolicy(m));
+    }
     let (mut report, checksum, skipped) = result?;
     let wall_s = started.elapsed().as_secs_f64();
     if report.stats.invocations == 0 && !sc.run.allow_empty {
@@ -450,7 +562,9 @@ fn run_limited(
             .map(|n| format!("functions.\"{n}\" names a function the trace never invokes")),
     );
     let traced = limits.traced_cold_start.load(Ordering::Relaxed);
-    warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
+    if !keep_alive_in_code {
+        warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
+    }
     let span = recorder.span();
     let load_imbalance = recorder.load_imbalance(sc.cluster.workers);
 
@@ -518,6 +632,7 @@ fn run_limited(
         warnings: &warnings,
         unused_function_settings: unused_settings,
         files,
+        code_policies: code_names,
         scenario: sc,
     };
     let path = out_dir.join("manifest.json");
@@ -681,6 +796,7 @@ fn run_vm(
         warnings: &warnings,
         unused_function_settings: 0,
         files: vec!["summary.csv"],
+        code_policies: vec![],
         scenario: sc,
     };
     let path = out_dir.join("manifest.json");
@@ -787,7 +903,7 @@ mod tests {
             base_dir: PathBuf::from("."),
         };
         let t = tempfile::tempdir().unwrap();
-        let e = run_limited(&loaded, 1, t.path(), None, 5, false)
+        let e = run_limited(&loaded, 1, t.path(), None, 5, false, None)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -797,7 +913,7 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
         // Within the limit, the same run completes with every row.
-        let out = run_limited(&loaded, 1, t.path(), None, 1000, false).unwrap();
+        let out = run_limited(&loaded, 1, t.path(), None, 1000, false, None).unwrap();
         let rows = std::fs::read_to_string(t.path().join("timeseries.csv")).unwrap();
         // One row at the end of every whole second of the run, and one at its end (the
         // drained run ends when the last keep-alive runs out, 60 s after the last execution).

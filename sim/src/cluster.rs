@@ -532,6 +532,14 @@ impl<'a> ClusterView<'a> {
         instance_view(self.instances, id)
     }
 
+    /// The instance `id` if its slot holds a live instance (starting or ready), else `None`:
+    /// for ids that do not come from the other queries (a policy written in Python may pass
+    /// any number).
+    pub fn try_instance(&self, id: InstanceId) -> Option<InstanceView> {
+        let i = self.instances.get(id.index())?;
+        (i.state != InstState::Free).then(|| instance_view(self.instances, id))
+    }
+
     /// Ready instances of `f` with a free slot, most recently used first (on the
     /// [`routing_scope`](Self::routing_scope) worker only, when there is one).
     pub fn warm_instances(&self, f: FunctionId) -> impl Iterator<Item = InstanceId> + 'a {
