@@ -21,6 +21,7 @@ pub mod course;
 pub mod instance_table;
 pub mod limits;
 pub mod output;
+pub mod provider;
 pub mod runner;
 pub mod scenario;
 pub mod shared;

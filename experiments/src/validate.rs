@@ -393,6 +393,7 @@ fn engine(
         },
         cold_start_per_function: Vec::new(),
         functions: Default::default(),
+        provider: Default::default(),
         cpu,
         billing: Billing::new(BillingModel::AwsLambdaX86),
         seed,
@@ -479,6 +480,7 @@ impl ArrivalSource for Poisson {
             function: FunctionId(0),
             duration,
             cold_start: None,
+            mode: None,
         }))
     }
 }
@@ -771,6 +773,7 @@ fn ps_end(jobs: usize, cores: u32) -> f64 {
             function: FunctionId(i as u32),
             duration: SimDuration::from_secs(1),
             cold_start: None,
+            mode: None,
         })
         .collect();
     let mut rec = VecRecorder::default();
@@ -829,6 +832,7 @@ fn hand_trace_case(_: &Context) -> Vec<Check> {
         function: FunctionId(f),
         duration: s,
         cold_start: None,
+        mode: None,
     };
     let arrivals = vec![arrival(0, 0), arrival(0, 1), arrival(4_000_000 - 1, 0)];
     let mut rec = VecRecorder::default();
@@ -1604,6 +1608,7 @@ fn cascade(n: usize) -> (u64, u64) {
             function: FunctionId(0),
             duration: SimDuration::from_ms(1),
             cold_start: None,
+            mode: None,
         }],
     );
     let mut rec = VecRecorder::default();
