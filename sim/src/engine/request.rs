@@ -51,6 +51,11 @@ impl Engine<'_> {
     /// Sends an attempt of invocation `slot` (its first, or a retry of an asynchronous event)
     /// through admission, then routing: a warm instance, a new one, the queue or a drop.
     pub(super) fn deliver(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.autoscaler.is_some() {
+            // In flight at the function from here until the attempt ends, throttled or not.
+            let f = self.invs[slot as usize].function;
+            self.in_flight_change(f, 1);
+        }
         if self.admission && !self.admit(slot) {
             return self.throttle(slot);
         }
