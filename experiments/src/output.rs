@@ -279,7 +279,7 @@ pub struct SummaryRow {
     /// VM fleets: billed VM-hours (zero for serverless).
     pub vm_hours: f64,
     /// Invocations still queued or running when a `[run] end = "horizon"` run stopped
-    /// (`completed + dropped + unfinished = invocations`).
+    /// (`completed + dropped + throttled + failed + timed_out + unfinished = invocations`).
     pub unfinished: u64,
     /// Instances removed by the autoscaler (KPA scale-downs), not keep-alive expiries.
     pub evictions_scaled_down: u64,
