@@ -24,6 +24,7 @@ pub mod instance_table;
 pub mod limits;
 pub mod output;
 mod progress;
+pub mod provider;
 pub mod runner;
 pub mod scenario;
 pub mod shared;

@@ -317,7 +317,7 @@ pub struct SummaryRow {
     /// VM fleets: billed VM-hours (zero for serverless).
     pub vm_hours: f64,
     /// Invocations still queued or running when a `[run] end = "horizon"` run stopped
-    /// (`completed + dropped + unfinished = invocations`).
+    /// (`completed + dropped + throttled + failed + timed_out + unfinished = invocations`).
     pub unfinished: u64,
     /// Instances removed by the autoscaler (KPA scale-downs), not keep-alive expiries.
     pub evictions_scaled_down: u64,
@@ -350,6 +350,23 @@ pub struct SummaryRow {
     /// the mean across all workers (1 = even, `workers` = everything on one). 0 on a VM
     /// fleet, or when nothing ran.
     pub load_imbalance: f64,
+    /// Invocations throttled by `[limits]` (synchronous ones; asynchronous events are
+    /// retried): `completed + dropped + throttled + failed + timed_out + unfinished =
+    /// invocations`, each invocation counted once however often it was retried.
+    pub throttled: u64,
+    /// Invocations killed at their function's `timeout_s` (after their retries, if
+    /// asynchronous).
+    pub timed_out: u64,
+    /// Invocations that failed: a function error (`error_rate`), a worker failure, or an
+    /// asynchronous event out of retries or older than `max_event_age_s`.
+    pub failed: u64,
+    /// Asynchronous re-deliveries: attempts after the first, for any reason.
+    pub retries: u64,
+    /// 99th-percentile age of asynchronous events when delivered to the function (every
+    /// delivery), ms; 0 without asynchronous invocations.
+    pub event_age_p99_ms: f64,
+    /// `completed / invocations`: invocations completed successfully (0 with none).
+    pub goodput: f64,
 }
 
 impl SummaryRow {
@@ -445,6 +462,12 @@ impl SummaryRow {
                 0.0
             },
             load_imbalance: 0.0,
+            throttled: s.throttled,
+            timed_out: s.timed_out,
+            failed: s.failed,
+            retries: s.retries,
+            event_age_p99_ms: ms(s.event_age_us.quantile(0.99)),
+            goodput: s.goodput(),
         }
     }
 }
@@ -544,6 +567,16 @@ impl SummaryRow {
                 0.0
             },
             load_imbalance: 0.0,
+            throttled: 0,
+            timed_out: 0,
+            failed: 0,
+            retries: 0,
+            event_age_p99_ms: 0.0,
+            goodput: if invocations > 0 {
+                r.completed as f64 / invocations as f64
+            } else {
+                0.0
+            },
         }
     }
 }

@@ -84,6 +84,19 @@ pub struct Scenario {
     /// `[functions."*"]` sets the default for every function.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub functions: BTreeMap<String, FunctionEntrySpec>,
+    /// `[limits]`: concurrency limits and the scaling rate (none by default).
+    #[serde(default, skip_serializing_if = "crate::provider::is_default")]
+    pub limits: crate::provider::LimitsSpec,
+    /// `[async]`: how asynchronous events are retried (AWS Lambda's rules by default).
+    #[serde(
+        default,
+        rename = "async",
+        skip_serializing_if = "crate::provider::is_default"
+    )]
+    pub async_events: crate::provider::AsyncSpec,
+    /// `[faults]`: worker failures (none by default).
+    #[serde(default, skip_serializing_if = "crate::provider::is_default")]
+    pub faults: crate::provider::FaultsSpec,
 }
 
 /// `[functions."NAME"]`: what one function (or every function, `"*"`) overrides.
@@ -97,6 +110,20 @@ pub struct FunctionEntrySpec {
     /// recorded cold starts included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cold_start_ms: Option<ColdStartSource>,
+    /// An execution still running this many seconds after it started is killed (outcome
+    /// `timed-out`, billed up to it). No timeout by default (AWS Lambda: at most 900 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+    /// The probability that an execution fails at its end (billed in full); 0 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// Executions admitted at once, reserved out of `[limits] account_concurrency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrency: Option<u32>,
+    /// `"sync"` (default) or `"async"`: asynchronous events are retried by the platform
+    /// (`[async]`); a trace's `mode` column overrides it per invocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<crate::provider::InvocationSpec>,
 }
 
 impl FunctionEntrySpec {
@@ -110,6 +137,14 @@ impl FunctionEntrySpec {
                 .as_ref()
                 .and_then(ColdStartSource::model)
                 .map(|m| m.to_dist()),
+            timeout: self
+                .timeout_s
+                .and_then(|s| SimDuration::try_from_ms_f64(s * 1e3)),
+            error_rate: self.error_rate,
+            reserved_concurrency: self.reserved_concurrency,
+            invocation: self
+                .invocation
+                .map(crate::provider::InvocationSpec::to_mode),
         }
     }
 }
@@ -809,6 +844,19 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 });
             }
         }
+        if let Some(t) = entry.timeout_s {
+            let limit_s = faasim_sim::TIME_LIMIT.as_secs_f64();
+            if !(t.is_finite() && t > 0.0 && t <= limit_s) {
+                return Err(ScenarioError::Invalid {
+                    path: path.to_owned(),
+                    key: "functions",
+                    message: format!(
+                        "{}.timeout_s: must be a number of seconds > 0, got {t}",
+                        key()
+                    ),
+                });
+            }
+        }
         if let Err(e) = entry.to_overrides().validate() {
             return Err(ScenarioError::Invalid {
                 path: path.to_owned(),
@@ -816,6 +864,9 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 message: format!("{}: {e}", key()),
             });
         }
+    }
+    if let Err((key, message)) = crate::provider::validate(s) {
+        return Err(invalid(key, message));
     }
     if s.billing.granularity_ms == Some(0) {
         return Err(invalid(
@@ -1001,6 +1052,7 @@ impl Scenario {
                 .map(|(k, v)| (k.clone(), v.model().cloned().unwrap_or_default().to_dist()))
                 .collect(),
             functions: function_settings(&self.functions),
+            provider: crate::provider::rules(self),
             cpu: match p.cpu {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,

@@ -25,6 +25,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+mod provider_cases;
+
 /// A stochastic check passes when it is within this many standard errors of the expected
 /// value.
 pub const SIGMAS: f64 = 4.0;
@@ -273,6 +275,26 @@ pub fn cases() -> Vec<Case> {
             about: "a chain of n tasks with no keep-alive and reactive starts: end to end = n x (cold start + duration) + n transitions + (n - 1) data hops, for n = 1 to 8",
             run: workflow_cascade_case,
         },
+        Case {
+            name: "aws-legacy-burst",
+            about: "AWS's on-demand scaling example under the legacy rule (burst 3,000, then 500 environments a minute, account concurrency 10,000): 10,000 requests at once, 3,000 served and 7,000 throttled; over 2, 3 and 4 minutes, 3,500, 333 and 0 throttled",
+            run: provider_cases::legacy_burst_case,
+        },
+        Case {
+            name: "aws-2023-scaling",
+            about: "the 2023 rule (1,000 new environments per function every 10 s, refilled continuously): from 0 to 10,000 concurrent executions takes 90 s, no less",
+            run: provider_cases::scaling_2023_case,
+        },
+        Case {
+            name: "async-retries",
+            about: "asynchronous events with independent function errors of probability p, retried r times: the final failure probability is p^(r+1) and the billed attempts per event 1 + p + ... + p^r, for r = 0, 1, 2",
+            run: provider_cases::async_retries_case,
+        },
+        Case {
+            name: "timeout-bill",
+            about: "an execution killed at its timeout is billed exactly up to it: 3 s at 1 GB on AWS x86 is $0.0000502001, with durations as given and under processor sharing (where a job slowed by another is cut at 1 s)",
+            run: provider_cases::timeout_bill_case,
+        },
     ]
 }
 
@@ -398,6 +420,7 @@ fn engine(
         },
         cold_start_per_function: Vec::new(),
         functions: Default::default(),
+        provider: Default::default(),
         cpu,
         billing: Billing::new(BillingModel::AwsLambdaX86),
         seed,
@@ -484,6 +507,7 @@ impl ArrivalSource for Poisson {
             function: FunctionId(0),
             duration,
             cold_start: None,
+            mode: None,
         }))
     }
 }
@@ -776,6 +800,7 @@ fn ps_end(jobs: usize, cores: u32) -> f64 {
             function: FunctionId(i as u32),
             duration: SimDuration::from_secs(1),
             cold_start: None,
+            mode: None,
         })
         .collect();
     let mut rec = VecRecorder::default();
@@ -834,6 +859,7 @@ fn hand_trace_case(_: &Context) -> Vec<Check> {
         function: FunctionId(f),
         duration: s,
         cold_start: None,
+        mode: None,
     };
     let arrivals = vec![arrival(0, 0), arrival(0, 1), arrival(4_000_000 - 1, 0)];
     let mut rec = VecRecorder::default();
@@ -1734,6 +1760,7 @@ fn cascade(n: usize) -> (u64, u64) {
             function: FunctionId(0),
             duration: SimDuration::from_ms(1),
             cold_start: None,
+            mode: None,
         }],
     );
     let mut rec = VecRecorder::default();

@@ -35,6 +35,9 @@ pub(crate) struct ProcShare {
     pub jobs: BinaryHeap<Reverse<(u128, u64, u32)>>,
     /// The worker's earliest wakeup in the event heap.
     pub pending: Option<SimTime>,
+    /// Executions with a timeout, by (deadline µs, invocation slot, generation); entries of
+    /// executions that have ended are dropped when they reach the top.
+    pub deadlines: BinaryHeap<Reverse<(u64, u32, u32)>>,
 }
 
 #[derive(Debug)]
@@ -332,6 +335,14 @@ impl WorkerIndex {
 
     pub fn load_key(w: &Worker) -> u64 {
         load_key(w)
+    }
+
+    /// [`Self::update`] for a change of used memory that is not an instance's (a worker
+    /// going down or coming back): the count of live instances stays.
+    pub fn update_capacity(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
+        let live = self.live_instances;
+        self.update(id, old_free, old_load, w);
+        self.live_instances = live;
     }
 
     /// Lowest worker index >= `from` with at least `mb` free.

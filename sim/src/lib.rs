@@ -16,16 +16,19 @@
 //! insertion counter (first in, first out among equals). `class` fixes the order of kinds
 //! at the same instant ([`EventClass`]):
 //!
-//! 1. completions (an execution ends, or a processor-sharing worker's next completion),
-//! 2. instance ready (a cold start ends),
-//! 3. keep-alive expiry: an instance idle since `t` with keep-alive `T` is still warm for an
+//! 1. completions (an execution ends, or a processor-sharing worker's next completion; an
+//!    execution cut at its timeout ends here too),
+//! 2. worker failures and repairs ([`Faults`]),
+//! 3. instance ready (a cold start ends),
+//! 4. keep-alive expiry: an instance idle since `t` with keep-alive `T` is still warm for an
 //!    arrival at `t + T - 1 µs` and gone for one at `t + T`,
-//! 4. queue timeouts,
-//! 5. pre-warm timers,
-//! 6. autoscaler ticks,
-//! 7. arrivals, in trace order,
-//! 8. invocations submitted by an engine [`Extension`], in submission order,
-//! 9. time-series samples, which see the state after everything else at their instant.
+//! 5. queue timeouts,
+//! 6. pre-warm timers,
+//! 7. autoscaler ticks,
+//! 8. arrivals, in trace order,
+//! 9. invocations submitted by an engine [`Extension`], in submission order,
+//! 10. asynchronous events delivered again ([`AsyncPolicy`]),
+//! 11. time-series samples, which see the state after everything else at their instant.
 //!
 //! So an execution that ends at the instant a request arrives frees its instance for that
 //! request (a warm start). Arrivals are not in the heap: they stream from the trace through
@@ -90,6 +93,7 @@ pub mod functions;
 pub mod ids;
 pub mod metrics;
 pub mod policy;
+pub mod provider;
 pub mod queue;
 pub mod rng;
 pub mod time;
@@ -115,6 +119,9 @@ pub use metrics::{
 pub use policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,
     Observation, Placement, RequestView, Route, Routing, ScalingView,
+};
+pub use provider::{
+    AsyncPolicy, BucketScope, Faults, InvocationMode, Limits, Outage, ProviderRules, ScalingBucket,
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};

@@ -12,6 +12,8 @@
 //! - `load_balancing`: per-request load balancing at cluster scale (locality under
 //!   memory pressure).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
+//! - `provider`: the provider's rules (limits and throttling, asynchronous retries, timeouts,
+//!   function errors, worker failures), hand-traced, and conservation over random mixes.
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
 //! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
 //!   pre-warming, Durable replays, bad definitions).
@@ -25,6 +27,7 @@ mod extension;
 mod invariants;
 mod load_balancing;
 mod processor_sharing;
+mod provider;
 mod real_traces;
 mod theory;
 mod workflows;

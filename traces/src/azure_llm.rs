@@ -324,6 +324,7 @@ impl AzureLlm2023Source {
             function,
             duration,
             cold_start: None,
+            mode: None,
         })
     }
 }

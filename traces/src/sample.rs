@@ -474,6 +474,7 @@ mod tests {
                     function: FunctionId(f as u32),
                     duration: SimDuration(1),
                     cold_start: None,
+                    mode: None,
                 });
             }
         }
@@ -638,6 +639,7 @@ mod tests {
                         function: FunctionId(0),
                         duration: SimDuration(1),
                         cold_start: None,
+                        mode: None,
                     })
                     .collect(),
             ))

@@ -75,6 +75,7 @@ pub fn workload(n: usize) -> (Vec<FunctionSpec>, Vec<Arrival>) {
                 function: FunctionId(f as u32),
                 duration: SimDuration((dur.sample(&mut rng) * 1e3) as u64),
                 cold_start: None,
+                mode: None,
             }
         })
         .collect();

@@ -9,6 +9,9 @@
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
 //! | `accounting.rs` | `Metrics`: every run-wide and per-function figure, through `on_*` hooks |
+//! | `admission.rs` | concurrency limits and scaling buckets: a request is admitted or throttled |
+//! | `retry.rs` | how an attempt ends (completed, function error, timeout), asynchronous events and their retries |
+//! | `faults.rs` | worker failures and repairs |
 //!
 //! Each part keeps its own state in the `Engine` struct and its events in the closed
 //! `Event` enum; the loop only orders and dispatches. Figures are gathered by the metrics
@@ -45,6 +48,7 @@ use crate::policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,
     Observation, Placement, RequestView, Route, Routing, ScalingView,
 };
+use crate::provider::{InvocationMode, ProviderRules};
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
 use crate::time::{SimDuration, SimTime, TIME_LIMIT};
@@ -128,6 +132,9 @@ pub struct EngineConfig {
     pub cold_start_per_function: Vec<(String, DistSpec)>,
     /// Per-function settings (`[functions."NAME"]`), resolved when a function registers.
     pub functions: FunctionSettings,
+    /// Concurrency limits, the scaling rate, asynchronous retries and worker failures (all
+    /// off by default).
+    pub provider: ProviderRules,
     /// How executions share cores.
     pub cpu: CpuModel,
     /// Prices and rounding of the user's bill.
@@ -164,6 +171,7 @@ impl Default for EngineConfig {
             cold_start: ColdStartPreset::default().spec(),
             cold_start_per_function: Vec::new(),
             functions: FunctionSettings::default(),
+            provider: ProviderRules::default(),
             cpu: CpuModel::Ignore,
             billing: Billing::default(),
             seed: 1,
@@ -284,9 +292,10 @@ const NO_TAG: u64 = u64::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
-    /// An execution ends (`cpu = ignore`).
+    /// An execution ends (`cpu = ignore`), or is cut at its timeout.
     Done {
         inv: u32,
+        gen: u32,
     },
     /// The next processor-sharing completion on a worker.
     WorkerCpu {
@@ -313,6 +322,21 @@ enum Event {
     Injected {
         slot: u32,
     },
+    /// An asynchronous event is delivered again.
+    Retry {
+        inv: u32,
+        gen: u32,
+    },
+    /// A worker fails: outage `outage` of the schedule, or `u32::MAX` for the failure process.
+    WorkerDown {
+        worker: u32,
+        outage: u32,
+    },
+    /// A worker is repaired (if `gen` is still its outage's).
+    WorkerUp {
+        worker: u32,
+        gen: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,6 +345,8 @@ enum InvState {
     Queued,
     Starting,
     Running,
+    /// An asynchronous event between two attempts (`retry.rs`).
+    Waiting,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -340,6 +366,15 @@ struct Inv {
     tag: u64,
     /// The worker a load balancer sent it to (`NIL` in cluster-wide mode).
     worker: u32,
+    /// Retried by the platform when throttled or when an attempt fails (`retry.rs`).
+    asynchronous: bool,
+    /// The execution was cut at its timeout.
+    cut: bool,
+    /// The attempt holds a unit of concurrency (`admission.rs`).
+    admitted: bool,
+    /// Retries after function errors, and after throttles or platform errors, so far.
+    errors: u16,
+    backoffs: u16,
 }
 
 struct FnState {
@@ -483,6 +518,21 @@ struct Engine<'r> {
     metrics: Metrics,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
+    /// Per-function rules (timeout, errors, concurrency), by function id.
+    rules: Vec<retry::FnRules>,
+    /// Which parts of the provider's rules this run uses: each is one boolean on the
+    /// request path when off.
+    timeouts: bool,
+    error_draws: bool,
+    any_async: bool,
+    admission: bool,
+    admission_state: admission::Admission,
+    faults: Option<Box<faults::FaultState>>,
+    /// Charges of earlier attempts of asynchronous events not yet ended, by slot.
+    banked: FxHashMap<u32, crate::billing::Charge>,
+    /// Completed deliveries whose duplicate is under way, by slot (`retry.rs`).
+    first_deliveries: FxHashMap<u32, InvocationRecord>,
+    rng_duplicates: SimRng,
 }
 
 macro_rules! view {
@@ -551,6 +601,9 @@ impl<'r> Engine<'r> {
             );
         }
         cfg.functions.validate().map_err(SimError::Config)?;
+        cfg.provider
+            .validate(cfg.workers.len())
+            .map_err(SimError::Config)?;
         let mut add_sampler = |spec: &Option<DistSpec>, what: &str| {
             spec.as_ref()
                 .map(|spec| {
@@ -656,6 +709,20 @@ impl<'r> Engine<'r> {
             },
             scratch: Vec::new(),
             ranked: Vec::new(),
+            rules: Vec::new(),
+            timeouts: false,
+            error_draws: false,
+            any_async: false,
+            admission: cfg.provider.limits != Default::default(),
+            admission_state: admission::Admission::new(&cfg.provider.limits),
+            faults: cfg
+                .provider
+                .faults
+                .any()
+                .then(|| Box::new(faults::FaultState::new(cfg.seed, cfg.workers.len()))),
+            banked: FxHashMap::default(),
+            first_deliveries: FxHashMap::default(),
+            rng_duplicates: SimRng::stream(cfg.seed, streams::DUPLICATES),
         })
     }
 
@@ -724,8 +791,10 @@ impl<'r> Engine<'r> {
             // `[functions."NAME"]`: the named cold start, then the platform's per-name one,
             // then the wildcard's, then the scenario-wide one.
             let mut cold_sampler = self.cold_by_name.get(&self.functions.get(id).name).copied();
+            let mut rules = retry::FnRules::default();
             if !self.cfg.functions.is_empty() {
                 let (entry, settings) = self.cfg.functions.resolve(&self.functions.get(id).name);
+                rules = self.resolve_rules(id, &settings);
                 if let Some(mb) = settings.memory_mb {
                     self.functions.set_memory(id, mb);
                 }
@@ -766,6 +835,7 @@ impl<'r> Engine<'r> {
                 claimed,
             });
             self.metrics.on_function(id);
+            self.add_rules(rules);
             self.avail.push(ListEnds::default());
             if self.cfg.provisioned_per_function > 0 && !claimed {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
@@ -781,6 +851,9 @@ impl<'r> Engine<'r> {
         };
         if let Some(h) = horizon.filter(|&h| h > TIME_LIMIT) {
             return Err(SimError::time_limit("the horizon", h.as_micros()));
+        }
+        if self.faults.is_some() {
+            self.schedule_faults();
         }
         // Arrivals at or after the horizon are outside the run.
         let within = |a: Option<Arrival>| a.filter(|a| horizon.is_none_or(|h| a.time < h));
@@ -875,10 +948,12 @@ impl<'r> Engine<'r> {
             }
             Event::Prewarm { .. } | Event::QueueTimeout { .. } => true,
             Event::WorkerCpu { worker } => self.workers[worker as usize].ps.pending != Some(t),
-            Event::Done { .. }
-            | Event::Ready { .. }
-            | Event::Autoscale
-            | Event::Injected { .. } => false,
+            // Nothing is in flight: a failure would only lose idle instances.
+            Event::WorkerDown { .. } | Event::WorkerUp { .. } => true,
+            // Executions cut short and instances lost to a failed worker leave their events.
+            Event::Done { inv, gen } => self.invs[inv as usize].gen != gen,
+            Event::Ready { inst, gen } => self.instances[inst as usize].gen != gen,
+            Event::Autoscale | Event::Injected { .. } | Event::Retry { .. } => false,
         }
     }
 
@@ -910,7 +985,10 @@ impl<'r> Engine<'r> {
 
     fn dispatch(&mut self, ev: Event) -> Result<(), SimError> {
         match ev {
-            Event::Done { inv } => {
+            Event::Done { inv, gen } => {
+                if self.invs[inv as usize].gen != gen {
+                    return Ok(());
+                }
                 let w = self.instances[self.invs[inv as usize].instance as usize].worker;
                 self.exec_count(w, -1);
                 self.execution_ended(inv)
@@ -939,17 +1017,23 @@ impl<'r> Engine<'r> {
             Event::Prewarm { function, gen } => self.on_prewarm(FunctionId(function), gen),
             Event::Autoscale => self.on_autoscale(),
             Event::Injected { slot } => self.on_injected(slot),
+            Event::Retry { inv, gen } => self.on_retry(inv, gen),
+            Event::WorkerDown { worker, outage } => self.on_worker_down(worker, outage),
+            Event::WorkerUp { worker, gen } => self.on_worker_up(worker, gen),
         }
     }
 }
 
 mod accounting;
+mod admission;
 mod autoscaling;
 mod balancing;
 mod cpu;
 mod extension;
+mod faults;
 mod keep_alive;
 mod request;
+mod retry;
 
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};

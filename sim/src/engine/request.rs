@@ -16,6 +16,10 @@ impl Engine<'_> {
             function: a.function,
             time: a.time,
         });
+        let asynchronous = match a.mode {
+            Some(m) => m == InvocationMode::Async,
+            None => self.any_async && self.rules[a.function.index()].mode == InvocationMode::Async,
+        };
         let slot = self.alloc_inv(Inv {
             seq,
             gen: 0,
@@ -31,8 +35,30 @@ impl Engine<'_> {
             instance: NIL,
             tag,
             worker: NIL,
+            asynchronous,
+            cut: false,
+            admitted: false,
+            errors: 0,
+            backoffs: 0,
         });
         self.in_flight += 1;
+        if asynchronous {
+            self.metrics.on_delivery(SimDuration::ZERO, false);
+        }
+        self.deliver(slot)
+    }
+
+    /// Sends an attempt of invocation `slot` (its first, or a retry of an asynchronous event)
+    /// through admission, then routing: a warm instance, a new one, the queue or a drop.
+    pub(super) fn deliver(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.autoscaler.is_some() {
+            // In flight at the function from here until the attempt ends, throttled or not.
+            let f = self.invs[slot as usize].function;
+            self.in_flight_change(f, 1);
+        }
+        if self.admission && !self.admit(slot) {
+            return self.throttle(slot);
+        }
         if self.lb.is_some() {
             return self.arrive_balanced(slot);
         }
@@ -64,9 +90,13 @@ impl Engine<'_> {
     }
 
     pub(super) fn free_inv(&mut self, slot: u32) {
-        if self.autoscaler.is_some() {
+        // An asynchronous event between attempts holds nothing but its slot (`retry.rs`).
+        if self.autoscaler.is_some() && self.invs[slot as usize].state != InvState::Waiting {
             let f = self.invs[slot as usize].function;
             self.in_flight_change(f, -1);
+        }
+        if self.invs[slot as usize].admitted {
+            self.release(slot);
         }
         let (w, f) = (
             self.invs[slot as usize].worker,
@@ -104,8 +134,10 @@ impl Engine<'_> {
         self.queue_len += 1;
         self.metrics.on_queue_length(self.queue_len);
         if let Some(t) = self.cfg.queue_timeout {
+            // Measured from the attempt's delivery: `dispatched` is the arrival (or a retry's
+            // delivery) until an instance is assigned.
             self.events.push(
-                inv.arrival + t,
+                inv.dispatched + t,
                 EventClass::QueueTimeout,
                 Event::QueueTimeout {
                     inv: slot,
@@ -149,13 +181,23 @@ impl Engine<'_> {
                 Ok(true)
             }
             Route::Cold if !may_create => Ok(false),
-            Route::Cold => match self.find_worker(f, true)? {
-                Some(w) => {
-                    self.create_instance(f, w, Some(slot))?;
-                    Ok(true)
+            Route::Cold => {
+                // The scaling rate: no token, no new execution environment.
+                if self.admission && !self.has_scaling_token(f) {
+                    self.throttle(slot)?;
+                    return Ok(true);
                 }
-                None => Ok(false),
-            },
+                match self.find_worker(f, true)? {
+                    Some(w) => {
+                        if self.admission {
+                            self.take_scaling_token(f);
+                        }
+                        self.create_instance(f, w, Some(slot))?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
         }
     }
 
@@ -313,7 +355,10 @@ impl Engine<'_> {
 
     pub(super) fn on_ready(&mut self, i: u32, gen: u32) -> Result<(), SimError> {
         let inst = &mut self.instances[i as usize];
-        debug_assert!(inst.gen == gen && inst.state == InstState::Starting);
+        if inst.gen != gen || inst.state != InstState::Starting {
+            // Lost with its worker while starting (`faults.rs`).
+            return Ok(());
+        }
         inst.state = InstState::Ready;
         inst.ready_at = self.now;
         let f = inst.function;
@@ -359,16 +404,29 @@ impl Engine<'_> {
         inv.start = now;
         let work = inv.work;
         let seq = inv.seq;
+        let gen = inv.gen;
+        let f = inv.function;
         let i = inv.instance as usize;
         self.instances[i].executions += 1;
         let w = self.instances[i].worker;
+        let timeout = match self.timeouts {
+            true => self.rules[f.index()].timeout,
+            false => SimDuration::MAX,
+        };
         match self.cfg.cpu {
             CpuModel::Ignore => {
                 self.exec_count(w, 1);
+                // Killed at its timeout: the execution ends there (`retry.rs` reads `cut`).
+                let run = if work > timeout {
+                    self.invs[slot as usize].cut = true;
+                    timeout
+                } else {
+                    work
+                };
                 self.events.push(
-                    now + work,
+                    now + run,
                     EventClass::Completion,
-                    Event::Done { inv: slot },
+                    Event::Done { inv: slot, gen },
                 );
             }
             CpuModel::ProcessorSharing => {
@@ -377,6 +435,10 @@ impl Engine<'_> {
                 let ps = &mut self.workers[w.index()].ps;
                 let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
                 ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
+                if timeout != SimDuration::MAX {
+                    let deadline = (now + timeout).as_micros();
+                    ps.deadlines.push(std::cmp::Reverse((deadline, slot, gen)));
+                }
                 self.ps_reschedule(w);
             }
         }
@@ -401,8 +463,13 @@ impl Engine<'_> {
         let now = self.now;
         let inv = self.invs[slot as usize];
         let i = inv.instance;
-        self.record_completion(slot)?;
-        self.free_inv(slot);
+        if inv.asynchronous || inv.cut || self.error_draws {
+            // A function error, a timeout, or an asynchronous event's end (`retry.rs`).
+            self.end_attempt(slot)?;
+        } else {
+            self.record_completion(slot)?;
+            self.free_inv(slot);
+        }
         let inst = &mut self.instances[i as usize];
         inst.active -= 1;
         inst.last_used = now;
