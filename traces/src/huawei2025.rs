@@ -1075,6 +1075,7 @@ impl Huawei2025Source {
             function: self.functions[local].id,
             duration: SimDuration(duration),
             cold_start: None,
+            mode: None,
         })
     }
 }

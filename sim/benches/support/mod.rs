@@ -132,6 +132,7 @@ pub fn one_function(
             function: FunctionId(0),
             duration: run,
             cold_start: None,
+            mode: None,
         })
         .collect();
     (functions, arrivals)
