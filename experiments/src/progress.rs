@@ -54,7 +54,7 @@ impl RunProgress {
     pub(crate) fn arrival(&mut self, time: SimTime) {
         self.seen += 1;
         let n = self.seen;
-        if n % EVERY == 0 {
+        if n.is_multiple_of(EVERY) {
             let s = time.as_micros() / 1_000_000;
             self.bar
                 .set_position(self.horizon_s.map_or(s, |h| s.min(h)));

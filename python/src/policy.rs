@@ -604,7 +604,7 @@ fn with_cluster<R>(
     f: impl FnOnce(&Bound<'_, Cluster>) -> R,
 ) -> PyResult<R> {
     // The lifetime is erased for the length of the call; `view()` checks it is still set.
-    let ptr = c as *const ClusterView<'_> as *const ClusterView<'static>;
+    let ptr = std::ptr::from_ref(c).cast::<ClusterView<'static>>();
     let obj = Bound::new(
         py,
         Cluster {
