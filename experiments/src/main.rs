@@ -161,7 +161,7 @@ enum VmCommand {
 #[derive(Subcommand)]
 enum TraceCommand {
     /// Download a public trace from its publisher, check its SHA-256, unpack it, and print
-    /// the scenario [trace] table that reads it: azure2019, azure2021, azure-llm-2023,
+    /// the scenario `[trace]` table that reads it: azure2019, azure2021, azure-llm-2023,
     /// huawei2023, huawei2025. Run it again to resume an interrupted download.
     Fetch {
         /// The dataset.
