@@ -269,6 +269,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     s.wasted_memory_gb_s,
                     s.user_cost_usd
                 );
+                if s.throttled + s.failed + s.timed_out + s.retries > 0 {
+                    println!(
+                        "{} throttled, {} failed, {} timed out, {} asynchronous retries; goodput {:.4}",
+                        s.throttled, s.failed, s.timed_out, s.retries, s.goodput
+                    );
+                }
                 println!(
                     "simulated in {:.2} s ({:.0} invocations/s); results in {}/",
                     s.wall_s,

@@ -409,11 +409,13 @@ fn a_duplicate_delivery_is_billed_and_counted_once() {
 
 // ----- conservation over random scenarios -----
 
+/// A function of a mix: (memory MB, timeout ms, error rate ‰, reserved, async).
+type MixFunction = (u32, Option<u64>, u32, Option<u32>, bool);
+
 #[derive(Debug, Clone)]
 struct Mix {
     workers: Vec<(u32, u32)>,
-    /// (memory MB, timeout ms, error rate ‰, reserved, async)
-    functions: Vec<(u32, Option<u64>, u32, Option<u32>, bool)>,
+    functions: Vec<MixFunction>,
     /// (time us, function, duration us, mode: 0 = the function's, 1 = sync, 2 = async)
     arrivals: Vec<(u64, u32, u64, u8)>,
     cpu: CpuModel,
