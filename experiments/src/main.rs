@@ -486,7 +486,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let file = faasim_experiments::output::AtomicFile::create(&out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            let n = faasim_traces::convert_to_csv(trace.source_mut(), &mut w)?;
+            let modes = trace.has_modes();
+            let n = faasim_traces::convert_to_csv_with(trace.source_mut(), &mut w, modes)?;
             let file = w.into_inner().map_err(|e| e.into_error())?;
             file.commit()
                 .with_context(|| format!("cannot write {}", out.display()))?;
