@@ -285,6 +285,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     s.wasted_memory_gb_s,
                     s.user_cost_usd
                 );
+                if s.throttled + s.failed + s.timed_out + s.retries > 0 {
+                    println!(
+                        "{} throttled, {} failed, {} timed out, {} asynchronous retries; goodput {:.4}",
+                        s.throttled, s.failed, s.timed_out, s.retries, s.goodput
+                    );
+                }
                 println!(
                     "simulated in {:.2} s ({:.0} invocations/s); results in {}/",
                     s.wall_s,
@@ -496,7 +502,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let file = faasim_experiments::output::AtomicFile::create(&out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            let n = faasim_traces::convert_to_csv(trace.source_mut(), &mut w)?;
+            let modes = trace.has_modes();
+            let n = faasim_traces::convert_to_csv_with(trace.source_mut(), &mut w, modes)?;
             let file = w.into_inner().map_err(|e| e.into_error())?;
             file.commit()
                 .with_context(|| format!("cannot write {}", out.display()))?;

@@ -409,7 +409,7 @@ fn a_duplicate_delivery_is_billed_and_counted_once() {
 
 // ----- conservation over random scenarios -----
 
-/// (memory MB, timeout ms, error rate ‰, reserved, async)
+/// A function of a mix: (memory MB, timeout ms, error rate ‰, reserved, async).
 type MixFunction = (u32, Option<u64>, u32, Option<u32>, bool);
 
 #[derive(Debug, Clone)]

@@ -150,6 +150,12 @@ impl<R: Read> CsvSource<R> {
         self.rows.digest().map(|d| hex(&d))
     }
 
+    /// Whether the file has a `mode` column (invocation modes to carry through a
+    /// conversion).
+    pub fn has_mode_column(&self) -> bool {
+        self.columns.mode.is_some()
+    }
+
     /// How many arrivals have been returned so far.
     pub fn arrivals_read(&self) -> u64 {
         self.arrivals

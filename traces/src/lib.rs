@@ -188,7 +188,7 @@ pub use crate::common::{
     burr_memory_mb, burr_quantile_mb, DeployUnit, PathList, Spread, BURR_C, BURR_K, BURR_LAMBDA_MB,
     BURR_MAX_MB, BURR_MIN_MB,
 };
-pub use crate::convert::convert_to_csv;
+pub use crate::convert::{convert_to_csv, convert_to_csv_with};
 pub use crate::csv::CsvSource;
 pub use crate::error::TraceError;
 pub use crate::huawei2023::{Huawei2023Source, Huawei2023Spec};
@@ -420,6 +420,12 @@ impl OpenTrace {
             Source::Plain(i) => i,
             Source::Sampled(s) => s.inner(),
         }
+    }
+
+    /// Whether the trace says how each invocation is made (a CSV trace with a `mode`
+    /// column): a conversion then writes the column too ([`convert_to_csv_with`]).
+    pub fn has_modes(&self) -> bool {
+        matches!(self.inner(), Inner::Csv(s) if s.has_mode_column())
     }
 
     /// The hex SHA-256 of the trace file (for a trace of several files, the SHA-256 of their

@@ -283,7 +283,48 @@ impl Engine<'_> {
         (rec, charge)
     }
 
+    #[inline(always)]
     pub(super) fn record_completion(&mut self, slot: u32) -> Result<(), SimError> {
+        if !self.first_deliveries.is_empty() || !self.banked.is_empty() {
+            return self.record_retried_completion(slot);
+        }
+        // The common case, built in place: an invocation completed at its first attempt.
+        let now = self.now;
+        let inv = self.invs[slot as usize];
+        let inst = &self.instances[inv.instance as usize];
+        let mb = inst.memory_mb;
+        let billing = &self.cfg.billing;
+        let charge = if inst.provisioned {
+            billing
+                .provisioned_invocation_charge(now - inv.start, mb)
+                .unwrap_or_else(|| billing.charge(now - inv.start, inv.init, mb))
+        } else {
+            billing.charge(now - inv.start, inv.init, mb)
+        };
+        let rec = InvocationRecord {
+            id: inv.seq,
+            function: inv.function,
+            outcome: Outcome::Completed,
+            arrival: inv.arrival,
+            dispatched: inv.dispatched,
+            start: inv.start,
+            end: now,
+            cold_start: inv.cold,
+            init: inv.init,
+            worker: Some(inst.worker),
+            instance: Some(InstanceId(inv.instance)),
+            memory_mb: mb,
+            charge,
+        };
+        self.metrics.on_completion(&rec, &charge);
+        self.recorder.invocation(&rec);
+        self.notify_extension(&rec, inv.tag)
+    }
+
+    /// [`Self::record_completion`] when asynchronous events have banked charges or a
+    /// duplicate under way.
+    #[inline(never)]
+    fn record_retried_completion(&mut self, slot: u32) -> Result<(), SimError> {
         let (mut rec, last) = self.completion_record(slot);
         if let Some(first) = self.take_first_delivery(slot) {
             return self.end_duplicated(slot, first, last, false);

@@ -107,7 +107,12 @@ impl Engine<'_> {
             }
             ps.deadlines.pop();
             let inv = &self.invs[slot as usize];
-            if inv.gen == gen && inv.state == InvState::Running {
+            // Still running its work: an execution an extension holds open after its work
+            // (a synchronous call waiting for another) is not cut.
+            if inv.gen == gen
+                && inv.state == InvState::Running
+                && ps.jobs.iter().any(|j| j.0 .2 == slot)
+            {
                 cut.push(slot);
             }
         }

@@ -78,6 +78,7 @@ impl Engine<'_> {
         );
     }
 
+    #[inline(never)]
     pub(super) fn on_worker_down(&mut self, worker: u32, outage: u32) -> Result<(), SimError> {
         let down = match outage {
             PROCESS => {
@@ -109,6 +110,7 @@ impl Engine<'_> {
         Ok(())
     }
 
+    #[inline(never)]
     pub(super) fn on_worker_up(&mut self, worker: u32, gen: u32) -> Result<(), SimError> {
         let st = self.faults.as_mut().expect("faults on");
         let w = worker as usize;

@@ -526,6 +526,8 @@ struct Engine<'r> {
     error_draws: bool,
     any_async: bool,
     admission: bool,
+    /// `admission`, a load balancer or an autoscaler: arrivals take the general path.
+    gated: bool,
     admission_state: admission::Admission,
     faults: Option<Box<faults::FaultState>>,
     /// Charges of earlier attempts of asynchronous events not yet ended, by slot.
@@ -714,6 +716,7 @@ impl<'r> Engine<'r> {
             error_draws: false,
             any_async: false,
             admission: cfg.provider.limits != Default::default(),
+            gated: false,
             admission_state: admission::Admission::new(&cfg.provider.limits),
             faults: cfg
                 .provider
@@ -852,6 +855,7 @@ impl<'r> Engine<'r> {
         if let Some(h) = horizon.filter(|&h| h > TIME_LIMIT) {
             return Err(SimError::time_limit("the horizon", h.as_micros()));
         }
+        self.gated = self.admission || self.lb.is_some() || self.autoscaler.is_some();
         if self.faults.is_some() {
             self.schedule_faults();
         }
@@ -983,6 +987,7 @@ impl<'r> Engine<'r> {
         }
     }
 
+    #[inline(always)]
     fn dispatch(&mut self, ev: Event) -> Result<(), SimError> {
         match ev {
             Event::Done { inv, gen } => {

@@ -16,10 +16,7 @@ impl Engine<'_> {
             function: a.function,
             time: a.time,
         });
-        let asynchronous = match a.mode {
-            Some(m) => m == InvocationMode::Async,
-            None => self.any_async && self.rules[a.function.index()].mode == InvocationMode::Async,
-        };
+        let asynchronous = (self.any_async || a.mode.is_some()) && self.is_async(&a);
         let slot = self.alloc_inv(Inv {
             seq,
             gen: 0,
@@ -50,7 +47,27 @@ impl Engine<'_> {
 
     /// Sends an attempt of invocation `slot` (its first, or a retry of an asynchronous event)
     /// through admission, then routing: a warm instance, a new one, the queue or a drop.
+    #[inline(always)]
     pub(super) fn deliver(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.gated {
+            return self.deliver_gated(slot);
+        }
+        self.deliver_cluster_wide(slot)
+    }
+
+    /// Whether arrival `a` is an asynchronous event: its trace's mode, else its function's.
+    #[inline(never)]
+    fn is_async(&self, a: &Arrival) -> bool {
+        match a.mode {
+            Some(m) => m == InvocationMode::Async,
+            None => self.rules[a.function.index()].mode == InvocationMode::Async,
+        }
+    }
+
+    /// [`Self::deliver`] with admission, a load balancer or an autoscaler (an autoscaler and
+    /// a load balancer never run together).
+    #[inline(never)]
+    fn deliver_gated(&mut self, slot: u32) -> Result<(), SimError> {
         if self.autoscaler.is_some() {
             // In flight at the function from here until the attempt ends, throttled or not.
             let f = self.invs[slot as usize].function;
@@ -65,6 +82,12 @@ impl Engine<'_> {
         if self.autoscaler.is_some() {
             return self.arrive_autoscaled(slot);
         }
+        self.deliver_cluster_wide(slot)
+    }
+
+    /// Routing in cluster-wide mode: a warm instance, a new one, the queue or a drop.
+    #[inline(always)]
+    fn deliver_cluster_wide(&mut self, slot: u32) -> Result<(), SimError> {
         // Requests already waiting keep their turn: a new request may only take a warm
         // instance, not memory, while the queue is non-empty.
         let may_create = self.queue_len == 0;
@@ -409,19 +432,13 @@ impl Engine<'_> {
         let i = inv.instance as usize;
         self.instances[i].executions += 1;
         let w = self.instances[i].worker;
-        let timeout = match self.timeouts {
-            true => self.rules[f.index()].timeout,
-            false => SimDuration::MAX,
-        };
         match self.cfg.cpu {
             CpuModel::Ignore => {
                 self.exec_count(w, 1);
                 // Killed at its timeout: the execution ends there (`retry.rs` reads `cut`).
-                let run = if work > timeout {
-                    self.invs[slot as usize].cut = true;
-                    timeout
-                } else {
-                    work
+                let run = match self.timeouts {
+                    true => self.cut_at_timeout(slot, f, work),
+                    false => work,
                 };
                 self.events.push(
                     now + run,
@@ -435,12 +452,26 @@ impl Engine<'_> {
                 let ps = &mut self.workers[w.index()].ps;
                 let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
                 ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
-                if timeout != SimDuration::MAX {
-                    let deadline = (now + timeout).as_micros();
+                if self.timeouts && self.rules[f.index()].timeout != SimDuration::MAX {
+                    let deadline = (now + self.rules[f.index()].timeout).as_micros();
+                    let ps = &mut self.workers[w.index()].ps;
                     ps.deadlines.push(std::cmp::Reverse((deadline, slot, gen)));
                 }
                 self.ps_reschedule(w);
             }
+        }
+    }
+
+    /// How long the execution of `slot` runs with durations as given: its work, or its
+    /// function's timeout if that comes first (the execution is then marked `cut`).
+    #[inline(never)]
+    fn cut_at_timeout(&mut self, slot: u32, f: FunctionId, work: SimDuration) -> SimDuration {
+        let timeout = self.rules[f.index()].timeout;
+        if work > timeout {
+            self.invs[slot as usize].cut = true;
+            timeout
+        } else {
+            work
         }
     }
 

@@ -88,6 +88,7 @@ impl Engine<'_> {
         self.error_draws |= rules.error_rate > 0.0;
         self.any_async |= rules.mode == InvocationMode::Async;
         self.admission |= rules.reserved.is_some();
+        self.gated |= self.admission;
         self.rules.push(rules);
         if self.admission {
             self.admission_register(FunctionId(self.rules.len() as u32 - 1));
@@ -207,6 +208,7 @@ impl Engine<'_> {
     }
 
     /// An asynchronous event's next delivery.
+    #[inline(never)]
     pub(super) fn on_retry(&mut self, slot: u32, gen: u32) -> Result<(), SimError> {
         let inv = &mut self.invs[slot as usize];
         if inv.gen != gen || inv.state != InvState::Waiting {
