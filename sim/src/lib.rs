@@ -76,6 +76,18 @@
 //! instance-seconds run from creation to eviction; memory and core utilisation are
 //! integrated over the run. Instances alive when the run ends are closed at its end.
 //!
+//! ## The provider's rules
+//! Off by default ([`ProviderRules`], [`provider`]): an admission stage before routing
+//! (account and reserved concurrency, and a token bucket of new execution environments, AWS's
+//! 2023 or legacy rule) throttles what it refuses; asynchronous invocations are retried after
+//! throttles, drops and worker failures (exponential backoff) and after function errors and
+//! timeouts (`retries`, 1 then 2 minutes), within a maximum event age; executions are cut at
+//! their function's timeout and fail with its error rate; workers fail on a schedule or by a
+//! failure process. Every invocation still ends once, with one [`Outcome`], and is counted
+//! once however often it was attempted: `completed + dropped + throttled + failed +
+//! timed_out + unfinished = invocations`. Each new random draw has its own stream (errors per
+//! function, faults, duplicates), so turning a rule on shifts no other draw.
+//!
 //! ## The end of a run
 //! [`RunEnd::Drain`] (the default) processes every event, so instances kept alive after the
 //! last request are counted until their keep-alive ends; [`RunEnd::Horizon`] stops at an
