@@ -8,8 +8,8 @@ use faasim_policies::{
     AutoscalingSpec, KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec,
 };
 use faasim_sim::{
-    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, FunctionSettings, OnFull, RunEnd,
-    SimDuration, SimTime, WorkerSpec,
+    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, ForkConfig, FunctionSettings,
+    FunctionSnapshot, OnFull, RunEnd, SimDuration, SimTime, SnapshotConfig, WorkerSpec,
 };
 use faasim_traces::TraceSpec;
 use serde::{Deserialize, Serialize};
@@ -95,6 +95,13 @@ pub struct FunctionEntrySpec {
     /// The function's cold start, in any form `[platform] cold_start_ms` takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cold_start_ms: Option<ColdStartSpec>,
+    /// Snapshot restores of this function: `true`, `false`, or a table of what differs
+    /// from `[platform.snapshot]` (`enabled`, `snapshot_mb`, `restore_ms`, `slowdown`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "FunctionSnapshot::deserialize_entry"
+    )]
+    pub snapshot: Option<FunctionSnapshot>,
 }
 
 impl FunctionEntrySpec {
@@ -103,6 +110,7 @@ impl FunctionEntrySpec {
         faasim_sim::FunctionOverrides {
             memory_mb: self.memory_mb,
             cold_start: self.cold_start_ms.as_ref().map(ColdStartSpec::to_dist),
+            snapshot: self.snapshot.clone(),
         }
     }
 }
@@ -215,6 +223,14 @@ pub struct PlatformSpec {
     /// How executions use the workers' cores (default: durations as in the trace).
     #[serde(default)]
     pub cpu: CpuSpec,
+    /// `[platform.snapshot]`: snapshot restores (AWS SnapStart, Firecracker snapshots,
+    /// REAP, FaaSnap). Absent: no function restores unless its own entry says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotConfig>,
+    /// `[platform.fork]`: new instances forked from a ready one on the same worker
+    /// (Catalyzer's sfork, SOCK's zygotes). Absent: no forks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<ForkConfig>,
 }
 
 fn one() -> u32 {
@@ -232,6 +248,8 @@ impl Default for PlatformSpec {
             cold_start_ms: ColdStartSpec::default(),
             function_cold_start_ms: BTreeMap::new(),
             cpu: CpuSpec::default(),
+            snapshot: None,
+            fork: None,
         }
     }
 }
@@ -795,6 +813,14 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 });
             }
         }
+        let restore = entry.snapshot.as_ref().and_then(|x| x.restore_ms.as_ref());
+        if let Some(Err(e)) = restore.and_then(|r| r.to_dist()).map(dist_ok) {
+            return Err(ScenarioError::Invalid {
+                path: path.to_owned(),
+                key: "functions",
+                message: format!("{}.snapshot.restore_ms: {e}", key()),
+            });
+        }
         if let Err(e) = entry.to_overrides().validate() {
             return Err(ScenarioError::Invalid {
                 path: path.to_owned(),
@@ -802,6 +828,24 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 message: format!("{}: {e}", key()),
             });
         }
+    }
+    if let Some(Err(e)) = s.platform.snapshot.as_ref().map(SnapshotConfig::validate) {
+        return Err(invalid("platform.snapshot", e));
+    }
+    if let Some(Err(e)) = s.platform.fork.as_ref().map(ForkConfig::validate) {
+        return Err(invalid("platform.fork", e));
+    }
+    let restore = s
+        .platform
+        .snapshot
+        .as_ref()
+        .and_then(|c| c.restore_ms.to_dist());
+    if let Some(Err(e)) = restore.map(dist_ok) {
+        return Err(invalid("platform.snapshot", format!("restore_ms: {e}")));
+    }
+    let fork = s.platform.fork.as_ref().and_then(|c| c.fork_ms.to_dist());
+    if let Some(Err(e)) = fork.map(dist_ok) {
+        return Err(invalid("platform.fork", format!("fork_ms: {e}")));
     }
     if s.billing.granularity_ms == Some(0) {
         return Err(invalid(
@@ -972,6 +1016,8 @@ impl Scenario {
                     at: self.run.end_at(),
                 },
             },
+            snapshot: p.snapshot.clone().unwrap_or_default(),
+            fork: p.fork.clone().unwrap_or_default(),
         }
     }
 }
@@ -1038,6 +1084,86 @@ format = "synthetic"
         .unwrap_err()
         .to_string();
         assert!(e.contains("keep one"), "{e}");
+    }
+
+    #[test]
+    fn start_type_tables_parse_resolve_and_refuse_mistakes() {
+        let text = format!(
+            "{MINIMAL}[platform.snapshot]\nrestore_ms = {{ base_ms = 5, restore_mb_per_s = 800 }}\n\
+             create = \"deploy\"\ncapacity_mb = 4096\n\
+             [platform.fork]\nfork_ms = 2\nplacement = \"policy\"\n\
+             [functions.\"*\"]\nsnapshot = false\n\
+             [functions.f0]\nsnapshot = {{ snapshot_mb = 100, slowdown = 1.2 }}\n"
+        );
+        let s = p(&text, &[]).unwrap();
+        let c = s.engine_config(1);
+        assert!(c.snapshot.enabled, "a table given turns snapshots on");
+        assert_eq!(c.snapshot.slowdown, 1.95);
+        assert_eq!(c.snapshot.capacity_mb, Some(4096));
+        assert_eq!(c.snapshot.create, faasim_sim::SnapshotCreate::Deploy);
+        assert_eq!(
+            c.snapshot.restore_ms,
+            faasim_sim::RestoreSpec::Bandwidth {
+                base_ms: 5.0,
+                restore_mb_per_s: 800.0
+            }
+        );
+        assert!(c.fork.enabled);
+        assert_eq!(c.fork.placement, faasim_sim::ForkPlacement::Policy);
+        assert_eq!(
+            c.functions.all.snapshot.as_ref().unwrap().enabled,
+            Some(false)
+        );
+        // A table enables the function's snapshots, over the wildcard's `false`.
+        let (_, f0) = c.functions.resolve("f0");
+        let f0 = f0.snapshot.unwrap();
+        assert_eq!(
+            (f0.enabled, f0.snapshot_mb, f0.slowdown),
+            (Some(true), Some(100), Some(1.2))
+        );
+        // Round trip through TOML, as the manifest writes it.
+        let back: Scenario = toml::from_str(&toml::to_string(&s).unwrap()).unwrap();
+        assert_eq!(s, back);
+        // A scenario without the tables has none, and the engine's start types are off.
+        let plain = p(MINIMAL, &[]).unwrap();
+        assert!(!toml::to_string(&plain).unwrap().contains("snapshot"));
+        assert!(!plain.engine_config(1).snapshot.enabled);
+        assert!(!plain.engine_config(1).fork.enabled);
+        for (extra, expected) in [
+            ("[platform.snapshot]\nrestor_ms = 5\n", "restor_ms"),
+            (
+                "[platform.snapshot]\nslowdown = 0.5\n",
+                "slowdown: must be a factor >= 1",
+            ),
+            (
+                "[platform.snapshot]\ncapacity_mb = 0\n",
+                "capacity_mb must be at least 1",
+            ),
+            (
+                "[platform.snapshot]\nrestore_ms = { base_ms = 5 }\n",
+                "either the bandwidth model",
+            ),
+            (
+                "[platform.snapshot]\nrestore_ms = { base_ms = 5, restore_mb_per_s = -1 }\n",
+                "restore_mb_per_s",
+            ),
+            ("[platform.fork]\nfork_ms = -1\n", ">= 0"),
+            (
+                "[platform.fork]\nfork_ms = { base_ms = 1, restore_mb_per_s = 5 }\n",
+                "a fork copies no snapshot",
+            ),
+            ("[functions.f0]\nsnapshot = { size_mb = 5 }\n", "size_mb"),
+            ("[functions.f0]\nsnapshot = 3\n", "true, false, or a table"),
+            (
+                "[functions.f0]\nsnapshot = { snapshot_mb = 0 }\n",
+                "snapshot_mb` must be at least 1",
+            ),
+        ] {
+            let e = p(&format!("{MINIMAL}{extra}"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expected), "{extra}: {e}");
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! cluster-wide count of live instances.
 
 use crate::ids::{FunctionId, InstanceId, WorkerId};
+use crate::start::StartKind;
 use crate::time::SimTime;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
@@ -114,6 +115,11 @@ pub(crate) struct Instance {
     pub bound: u32,
     /// Provisioned concurrency: kept all run, never reclaimed.
     pub provisioned: bool,
+    /// How it started (boot, restore, fork).
+    pub start_kind: StartKind,
+    /// Work multiplier of its first execution, thousandths, after a lazy restore (0: none);
+    /// cleared when that execution starts.
+    pub first_exec_milli: u32,
     pub created_at: SimTime,
     pub ready_at: SimTime,
     pub last_used: SimTime,
@@ -149,6 +155,8 @@ impl Instance {
             active: 0,
             bound: NIL,
             provisioned: false,
+            start_kind: StartKind::Boot,
+            first_exec_milli: 0,
             created_at: SimTime::ZERO,
             ready_at: SimTime::ZERO,
             last_used: SimTime::ZERO,

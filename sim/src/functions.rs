@@ -8,6 +8,7 @@
 //! comes between the function's own entry and `"*"`).
 
 use crate::dist::DistSpec;
+use crate::start::FunctionSnapshot;
 
 /// What one `[functions."NAME"]` (or `"*"`) entry sets; `None` leaves the wider value.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -16,6 +17,8 @@ pub struct FunctionOverrides {
     pub memory_mb: Option<u32>,
     /// Cold-start latency of a new instance of this function.
     pub cold_start: Option<DistSpec>,
+    /// Snapshot restores of this function (merged field by field with wider entries).
+    pub snapshot: Option<FunctionSnapshot>,
 }
 
 impl FunctionOverrides {
@@ -24,6 +27,10 @@ impl FunctionOverrides {
         FunctionOverrides {
             memory_mb: self.memory_mb.or(wider.memory_mb),
             cold_start: self.cold_start.clone().or_else(|| wider.cold_start.clone()),
+            snapshot: match (&self.snapshot, &wider.snapshot) {
+                (Some(own), Some(w)) => Some(own.or(w)),
+                (own, w) => own.clone().or_else(|| w.clone()),
+            },
         }
     }
 
@@ -35,6 +42,9 @@ impl FunctionOverrides {
         if let Some(spec) = &self.cold_start {
             spec.validate()
                 .map_err(|e| format!("`cold_start_ms`: {e}"))?;
+        }
+        if let Some(s) = &self.snapshot {
+            s.validate()?;
         }
         Ok(())
     }
@@ -99,6 +109,7 @@ mod tests {
             all: FunctionOverrides {
                 memory_mb: Some(256),
                 cold_start: Some(DistSpec::Constant { value_ms: 300.0 }),
+                snapshot: None,
             },
             named: vec![("a".into(), mem(1024)), ("b".into(), Default::default())],
         };

@@ -92,6 +92,7 @@ pub mod metrics;
 pub mod policy;
 pub mod queue;
 pub mod rng;
+pub mod start;
 pub mod time;
 pub mod vm;
 pub mod workload;
@@ -118,6 +119,10 @@ pub use policy::{
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};
+pub use start::{
+    ForkConfig, ForkPlacement, FunctionSnapshot, RestoreSpec, SnapshotConfig, SnapshotCreate,
+    StartKind,
+};
 pub use time::{SimDuration, SimTime, TIME_LIMIT};
 pub use vm::{
     measure_demand, run_fleet, Demand, InstanceTable, InstanceType, PriceColumn, VmConfig, VmError,

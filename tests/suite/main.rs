@@ -13,6 +13,8 @@
 //!   memory pressure).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
+//! - `start_types`: snapshot restores (slowdown, the LRU store, SnapStart's charges) and
+//!   forks, hand-traced.
 //! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
 //!   pre-warming, Durable replays, bad definitions).
 
@@ -26,5 +28,6 @@ mod invariants;
 mod load_balancing;
 mod processor_sharing;
 mod real_traces;
+mod start_types;
 mod theory;
 mod workflows;

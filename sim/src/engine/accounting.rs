@@ -9,6 +9,7 @@
 use super::*;
 use crate::billing::Charge;
 use crate::metrics::{FunctionStats, RunStats};
+use crate::start::StartKind;
 
 /// Why an instance was evicted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -75,7 +76,15 @@ impl Metrics {
         memory_mb: u32,
         init: SimDuration,
         live: u32,
+        kind: StartKind,
+        snapshot_mb: u32,
     ) {
+        self.run.snapshot_read_mb += snapshot_mb as u128;
+        match kind {
+            StartKind::Boot => self.run.boots += 1,
+            StartKind::Restore => self.run.restores += 1,
+            StartKind::Fork => self.run.forks += 1,
+        }
         self.run.init_mb_us += memory_mb as u128 * init.as_micros() as u128;
         self.run.instances_created += 1;
         self.run.peak_instances = self.run.peak_instances.max(live);
@@ -108,6 +117,13 @@ impl Metrics {
         self.run.duration_cost += c.duration;
         self.functions[f.index()].cost += c.total();
         self.functions[f.index()].mb_ms += c.mb_ms;
+    }
+
+    /// A snapshot charge (a restore, or a span of cache): the bill and the function's cost,
+    /// not billed memory-time.
+    pub(super) fn on_snapshot_charge(&mut self, f: FunctionId, c: &Charge) {
+        self.run.bill.add(c);
+        self.functions[f.index()].cost += c.total();
     }
 
     pub(super) fn on_completion(&mut self, rec: &InvocationRecord) {
@@ -179,12 +195,17 @@ impl Engine<'_> {
         let inst = &self.instances[inv.instance as usize];
         let mb = inst.memory_mb;
         let billing = &self.cfg.billing;
+        // Only a boot's wait is INIT time: a restore's or a fork's is not billed.
+        let init = match inst.start_kind {
+            StartKind::Boot => inv.init,
+            StartKind::Restore | StartKind::Fork => SimDuration::ZERO,
+        };
         let charge = if inst.provisioned {
             billing
                 .provisioned_invocation_charge(now - inv.start, mb)
-                .unwrap_or_else(|| billing.charge(now - inv.start, inv.init, mb))
+                .unwrap_or_else(|| billing.charge(now - inv.start, init, mb))
         } else {
-            billing.charge(now - inv.start, inv.init, mb)
+            billing.charge(now - inv.start, init, mb)
         };
         let rec = InvocationRecord {
             id: inv.seq,
@@ -300,6 +321,7 @@ impl Engine<'_> {
     /// Closes the books on the instances still alive at the end and reports.
     pub(super) fn finish(mut self) -> RunReport {
         let now = self.now;
+        self.start_finish();
         for i in 0..self.instances.len() {
             let inst = &self.instances[i];
             if inst.state == InstState::Free {

@@ -106,6 +106,9 @@ impl Engine<'_> {
         let now = self.now;
         debug_assert_eq!(self.instances[i as usize].active, 0);
         self.leave_idle(i);
+        if self.starts.any() {
+            self.start_evicted(i);
+        }
         let inst = &self.instances[i as usize];
         let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
         let life = now - inst.created_at;

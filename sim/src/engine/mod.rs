@@ -7,6 +7,7 @@
 //! | `balancing.rs` | per-request load balancing: a worker per request, worker-local warm reuse, reclaim and queues |
 //! | `keep_alive.rs` | idle instances: keep-alive decisions, expiry timers, eviction, pre-warming, reclaim |
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
+//! | `start.rs` | the start path: a start plan (boot, snapshot restore, fork) per new instance, the snapshot store |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
 //! | `accounting.rs` | `Metrics`: every run-wide and per-function figure, through `on_*` hooks |
 //!
@@ -47,6 +48,7 @@ use crate::policy::{
 };
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
+use crate::start::{ForkConfig, SnapshotConfig};
 use crate::time::{SimDuration, SimTime, TIME_LIMIT};
 use crate::workload::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SourceError};
 use accounting::{EvictReason, Metrics};
@@ -142,6 +144,10 @@ pub struct EngineConfig {
     pub provisioned_per_function: u32,
     /// When the run ends.
     pub end: RunEnd,
+    /// Snapshot restores (`[platform.snapshot]`; off by default).
+    pub snapshot: SnapshotConfig,
+    /// Forks from a live instance (`[platform.fork]`; off by default).
+    pub fork: ForkConfig,
 }
 
 /// The defaults of every entry point (the scenario file's defaults are these): ten workers
@@ -170,6 +176,8 @@ impl Default for EngineConfig {
             sample_interval: None,
             provisioned_per_function: 0,
             end: RunEnd::Drain,
+            snapshot: SnapshotConfig::default(),
+            fork: ForkConfig::default(),
         }
     }
 }
@@ -475,6 +483,8 @@ struct Engine<'r> {
     busy_instances: u32,
     executing: u32,
     metrics: Metrics,
+    /// Start types besides boots: snapshot restores and forks (`engine/start.rs`).
+    starts: start::Starts,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
 }
@@ -568,6 +578,7 @@ impl<'r> Engine<'r> {
         let index = WorkerIndex::new(&workers);
         let total_mem = workers.iter().map(|w| w.memory_mb as u64).sum();
         let total_cores = workers.iter().map(|w| w.cores as u64).sum();
+        let starts = start::Starts::new(cfg)?;
         Ok(Engine {
             cfg: cfg.clone(),
             placement: policies.placement,
@@ -620,6 +631,7 @@ impl<'r> Engine<'r> {
             busy_instances: 0,
             executing: 0,
             metrics: Metrics::new(total_mem, total_cores, cfg.billing),
+            starts,
             scratch: Vec::new(),
             ranked: Vec::new(),
         })
@@ -738,6 +750,9 @@ impl<'r> Engine<'r> {
             });
             self.metrics.on_function(id);
             self.avail.push(ListEnds::default());
+            if self.starts.any() {
+                self.start_register(id)?;
+            }
             if self.cfg.provisioned_per_function > 0 && !claimed {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
             }
@@ -921,6 +936,7 @@ mod cpu;
 mod extension;
 mod keep_alive;
 mod request;
+mod start;
 
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};

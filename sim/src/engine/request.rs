@@ -166,6 +166,9 @@ impl Engine<'_> {
         reclaim: bool,
     ) -> Result<Option<WorkerId>, SimError> {
         let mb = self.fns[f.index()].memory_mb;
+        if let Some(w) = self.fork_worker(f, mb) {
+            return Ok(Some(w));
+        }
         let fv = FunctionView {
             id: f,
             name: &self.functions.get(f).name,
@@ -226,26 +229,8 @@ impl Engine<'_> {
         };
         self.change_used(w, mb as i64);
         self.workers[w.index()].instances += 1;
-        // The trace's cold start for this request, else the function's latest one from
-        // the trace (pre-warms, the autoscaler), else the model.
-        let traced = match bound {
-            Some(b) => self.invs[b as usize].cold_override,
-            None => self.fns[f.index()].last_cold,
-        };
-        let init = match traced {
-            Some(d) => d,
-            None if self.creating_provisioned => SimDuration::ZERO,
-            None => {
-                let s = self.fns[f.index()].cold_sampler;
-                self.cold_samplers[s].sample(&mut self.rng_cold)
-            }
-        };
-        if init.as_micros() > TIME_LIMIT.as_micros() {
-            return Err(SimError::time_limit(
-                format!("a cold start of `{}`", self.functions.get(f).name),
-                init.as_micros(),
-            ));
-        }
+        let plan = self.plan_start(f, w, bound)?;
+        let init = plan.duration;
         let gen = self.instances[slot as usize].gen;
         let inst = &mut self.instances[slot as usize];
         *inst = Instance {
@@ -261,6 +246,8 @@ impl Engine<'_> {
             idle_since: now,
             bound: bound.unwrap_or(NIL),
             provisioned: self.creating_provisioned,
+            start_kind: plan.kind,
+            first_exec_milli: plan.first_exec_milli,
             ..Instance::vacant()
         };
         if let Some(b) = bound {
@@ -273,8 +260,14 @@ impl Engine<'_> {
         }
         self.live_instances += 1;
         self.starting_instances += 1;
-        self.metrics
-            .on_instance_started(f, mb, init, self.live_instances);
+        self.metrics.on_instance_started(
+            f,
+            mb,
+            init,
+            self.live_instances,
+            plan.kind,
+            plan.snapshot_mb,
+        );
         let fs = &mut self.fns[f.index()];
         fs.live_instances += 1;
         fs.starting += 1;
@@ -313,6 +306,9 @@ impl Engine<'_> {
         inst.ready_at = self.now;
         let f = inst.function;
         let active = inst.active;
+        if self.starts.any() {
+            self.start_ready(i);
+        }
         self.starting_instances -= 1;
         self.fns[f.index()].starting -= 1;
         if active > 0 {
@@ -352,10 +348,15 @@ impl Engine<'_> {
         let inv = &mut self.invs[slot as usize];
         inv.state = InvState::Running;
         inv.start = now;
-        let work = inv.work;
+        let mut work = inv.work;
         let seq = inv.seq;
         let i = inv.instance as usize;
         self.instances[i].executions += 1;
+        if self.instances[i].first_exec_milli != 0 {
+            // The first execution after a lazy restore faults its pages in.
+            work = start::stretch(work, self.instances[i].first_exec_milli);
+            self.instances[i].first_exec_milli = 0;
+        }
         let w = self.instances[i].worker;
         match self.cfg.cpu {
             CpuModel::Ignore => {
