@@ -223,6 +223,10 @@ pub struct PlatformSpec {
     /// How executions use the workers' cores (default: durations as in the trace).
     #[serde(default)]
     pub cpu: CpuSpec,
+    /// With `cpu = "proportional"`: at what CPU the trace's durations were measured
+    /// (`"measured"`, the default, or `"1-vcpu"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durations_at: Option<DurationsAt>,
     /// `[platform.snapshot]`: snapshot restores (AWS SnapStart, Firecracker snapshots,
     /// REAP, FaaSnap). Absent: no function restores unless its own entry says so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,6 +252,7 @@ impl Default for PlatformSpec {
             cold_start_ms: ColdStartSpec::default(),
             function_cold_start_ms: BTreeMap::new(),
             cpu: CpuSpec::default(),
+            durations_at: None,
             snapshot: None,
             fork: None,
         }
@@ -274,6 +279,25 @@ pub enum CpuSpec {
     Ignore,
     /// Executions on a worker share its cores (contention studies).
     ProcessorSharing,
+    /// AWS Lambda's CPU that follows memory: each instance reserves a vCPU share of its
+    /// memory / 1,769 MB (at most 6) on its worker; with `durations_at = "1-vcpu"`,
+    /// executions with a share below 1 run that much slower.
+    Proportional,
+}
+
+/// `[platform] durations_at`: at what CPU the trace's durations were measured (with
+/// `cpu = "proportional"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurationsAt {
+    /// As the function ran in production, at its own share (Azure Functions and AWS
+    /// Lambda traces): taken as they are.
+    #[default]
+    Measured,
+    /// At one full vCPU (benchmarks run on a dedicated core, e.g. a profiling harness):
+    /// an instance with a share below 1 runs them that much slower.
+    #[serde(rename = "1-vcpu")]
+    OneVcpu,
 }
 
 /// `[billing]`.
@@ -829,6 +853,22 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             });
         }
     }
+    if s.platform.durations_at.is_some() && s.platform.cpu != CpuSpec::Proportional {
+        return Err(invalid(
+            "platform.durations_at",
+            "only applies with cpu = \"proportional\"".into(),
+        ));
+    }
+    if s.platform.cpu == CpuSpec::Proportional && s.platform.instance_concurrency != 1 {
+        return Err(invalid(
+            "platform.cpu",
+            format!(
+                "\"proportional\" gives each instance its own vCPU share, as AWS Lambda runs one \
+                 execution per instance: instance_concurrency must be 1, got {}",
+                s.platform.instance_concurrency
+            ),
+        ));
+    }
     if let Some(Err(e)) = s.platform.snapshot.as_ref().map(SnapshotConfig::validate) {
         return Err(invalid("platform.snapshot", e));
     }
@@ -995,6 +1035,9 @@ impl Scenario {
             cpu: match p.cpu {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,
+                CpuSpec::Proportional => CpuModel::Proportional {
+                    durations_at_one_vcpu: p.durations_at == Some(DurationsAt::OneVcpu),
+                },
             },
             billing: Billing {
                 model: self.billing.model,
@@ -1164,6 +1207,54 @@ format = "synthetic"
                 .to_string();
             assert!(e.contains(expected), "{extra}: {e}");
         }
+    }
+
+    #[test]
+    fn proportional_cpu_and_the_durations_it_assumes() {
+        let s = p(
+            &format!("{MINIMAL}[platform]\ncpu = \"proportional\"\ndurations_at = \"1-vcpu\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.engine_config(1).cpu,
+            CpuModel::Proportional {
+                durations_at_one_vcpu: true
+            }
+        );
+        let s = p(
+            &format!("{MINIMAL}[platform]\ncpu = \"proportional\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.engine_config(1).cpu,
+            CpuModel::Proportional {
+                durations_at_one_vcpu: false
+            }
+        );
+        assert!(!toml::to_string(&s).unwrap().contains("durations_at"));
+        let e = p(
+            &format!("{MINIMAL}[platform]\ndurations_at = \"1-vcpu\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("platform.durations_at: only applies"), "{e}");
+        let e = p(
+            &format!("{MINIMAL}[platform]\ncpu = \"proportional\"\ninstance_concurrency = 4\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("instance_concurrency must be 1, got 4"), "{e}");
+        let e = p(
+            &format!("{MINIMAL}[platform]\ndurations_at = \"2-vcpu\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("2-vcpu"), "{e}");
     }
 
     #[test]

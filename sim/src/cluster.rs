@@ -59,6 +59,10 @@ pub(crate) struct Worker {
     pub queued: u32,
     /// Load balancing: this worker's idle instances, least recently used first.
     pub idle_list: ListEnds,
+    /// `cpu = "proportional"`: the cores, in MB of memory they serve (1,769 MB a vCPU), and
+    /// the part instances reserve; `u64::MAX` and 0 otherwise (no constraint).
+    pub cpu_cap: u64,
+    pub cpu_used: u64,
 }
 
 impl Worker {
@@ -78,10 +82,17 @@ impl Worker {
             queue: VecDeque::new(),
             queued: 0,
             idle_list: ListEnds::default(),
+            cpu_cap: u64::MAX,
+            cpu_used: 0,
         }
     }
+    /// Room for a new instance, MB: the free memory, and under `cpu = "proportional"` no
+    /// more than the free cores counted in the memory they serve.
+    #[inline]
     pub fn free_mb(&self) -> u32 {
-        self.memory_mb - self.used_mb
+        let mem = self.memory_mb - self.used_mb;
+        let cpu = self.cpu_cap - self.cpu_used;
+        mem.min(cpu.min(u32::MAX as u64) as u32)
     }
     /// Executions × µs from the start of the run to `now`.
     pub fn exec_area_at(&self, now: SimTime) -> u128 {
@@ -318,9 +329,16 @@ impl WorkerIndex {
         }
     }
 
-    /// Call with the worker as it was and as it is after its used memory changed.
-    pub fn update(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
-        let old_used = w.memory_mb - old_free;
+    /// Call with the worker as it was (room, load and used memory) and as it is after its
+    /// used memory changed.
+    pub fn update(
+        &mut self,
+        id: WorkerId,
+        old_free: u32,
+        old_load: u64,
+        old_used: u32,
+        w: &Worker,
+    ) {
         if w.used_mb > old_used {
             self.live_instances += 1;
         } else if w.used_mb < old_used {
@@ -389,7 +407,9 @@ pub struct WorkerView {
     pub memory_mb: u32,
     /// Memory held by its instances (starting, busy or idle), MB.
     pub used_mb: u32,
-    /// Memory no instance holds (`memory_mb - used_mb`), MB.
+    /// Memory no instance holds (`memory_mb - used_mb`), MB: the room for a new instance.
+    /// Under `cpu = "proportional"`, no more than the cores no instance reserves, counted
+    /// in the memory they serve (1,769 MB a vCPU), so placement fits memory and cores.
     pub free_mb: u32,
     /// Memory held by its idle instances, MB: what reclaiming could free.
     pub idle_mb: u32,
@@ -412,6 +432,9 @@ pub struct WorkerView {
     pub assigned_mb: u64,
     /// Requests waiting in this worker's queue (per-request load balancing).
     pub queued: u32,
+    /// Under `cpu = "proportional"`: the vCPU shares its instances reserve, in thousandths
+    /// of a vCPU rounded up (at most `cores × 1000`); 0 otherwise.
+    pub reserved_vcpu_milli: u64,
 }
 
 /// A read-only view of an instance.
@@ -491,6 +514,7 @@ impl<'a> ClusterView<'a> {
             assigned: w.assigned,
             assigned_mb: w.assigned_mb,
             queued: w.queued,
+            reserved_vcpu_milli: (w.cpu_used * 1000).div_ceil(crate::engine::MB_PER_VCPU as u64),
         }
     }
 
@@ -732,8 +756,9 @@ mod tests {
         fn change(ws: &mut [Worker], idx: &mut WorkerIndex, w: usize, delta: i64) {
             let old_free = ws[w].free_mb();
             let old_load = WorkerIndex::load_key(&ws[w]);
+            let old_used = ws[w].used_mb;
             ws[w].used_mb = (ws[w].used_mb as i64 + delta) as u32;
-            idx.update(WorkerId(w as u32), old_free, old_load, &ws[w]);
+            idx.update(WorkerId(w as u32), old_free, old_load, old_used, &ws[w]);
         }
         let mut ws = workers(&[1000, 1000]);
         let mut idx = WorkerIndex::new(&ws);

@@ -57,6 +57,13 @@
 //! its function that frees a slot; otherwise the head of the queue gets the next memory
 //! freed, and new requests do not overtake the queue to create instances.
 //!
+//! **Start types.** A new instance boots (its cold start), restores its function's snapshot
+//! from a cluster-wide LRU store, or forks a ready instance of its function on the same
+//! worker ([`start`]; off unless configured). The first execution after a lazy restore runs
+//! `slowdown` times longer. A restore's or a fork's wait is a cold start for the invocation
+//! that waits for it, but never billed as INIT time; SnapStart's cache and restore charges
+//! go to the bill.
+//!
 //! **CPU.** With [`CpuModel::ProcessorSharing`], the executions on a worker share its cores
 //! egalitarian-style: n executions on c cores each progress at min(1, c/n) of full speed, so
 //! a worker that is not oversubscribed runs everything at full speed. Each worker keeps a

@@ -106,7 +106,13 @@ fn case() -> impl Strategy<Value = Case> {
             sigma: 0.5
         }),
     ];
-    let cpu = prop_oneof![Just(CpuModel::ProcessorSharing), Just(CpuModel::Ignore)];
+    let cpu = prop_oneof![
+        2 => Just(CpuModel::ProcessorSharing),
+        2 => Just(CpuModel::Ignore),
+        1 => any::<bool>().prop_map(|durations_at_one_vcpu| CpuModel::Proportional {
+            durations_at_one_vcpu
+        }),
+    ];
     (
         prop::collection::vec(prop::sample::select(vec![64u32, 128, 256, 512]), 1..=5),
         prop::collection::vec(
@@ -227,7 +233,10 @@ impl Placement for CapacityCheck {
         self.calls.set(self.calls.get() + 1);
         for w in 0..c.worker_count() {
             let v = c.worker(WorkerId(w as u32));
-            if v.used_mb > v.memory_mb || v.idle_mb > v.used_mb {
+            if v.used_mb > v.memory_mb
+                || v.idle_mb > v.used_mb
+                || v.reserved_vcpu_milli > v.cores as u64 * 1000
+            {
                 self.violations.set(self.violations.get() + 1);
             }
         }
@@ -255,7 +264,11 @@ impl LoadBalancer for BalancerCheck {
         for w in 0..c.worker_count() {
             let v = c.worker(WorkerId(w as u32));
             assigned += v.assigned as u64;
-            if v.used_mb > v.memory_mb || v.idle_mb > v.used_mb || v.queued > v.assigned {
+            if v.used_mb > v.memory_mb
+                || v.idle_mb > v.used_mb
+                || v.queued > v.assigned
+                || v.reserved_vcpu_milli > v.cores as u64 * 1000
+            {
                 self.violations.set(self.violations.get() + 1);
             }
         }
@@ -323,7 +336,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             .iter()
             .map(|&(memory_mb, cores)| WorkerSpec { memory_mb, cores })
             .collect(),
-        instance_concurrency: case.concurrency,
+        // vCPU shares are per instance: one execution each.
+        instance_concurrency: match case.cpu {
+            CpuModel::Proportional { .. } => 1,
+            _ => case.concurrency,
+        },
         on_full: if case.drop_on_full {
             OnFull::Drop
         } else {
@@ -447,7 +464,10 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
                 // The first execution after a lazy restore runs longer.
                 let slowed = case.snapshot.as_ref().is_some_and(|c| c.slowdown > 1.0);
                 match case.cpu {
-                    CpuModel::Ignore if !slowed => prop_assert_eq!(exec, a.duration),
+                    CpuModel::Ignore
+                    | CpuModel::Proportional {
+                        durations_at_one_vcpu: false,
+                    } if !slowed => prop_assert_eq!(exec, a.duration),
                     _ => prop_assert!(exec >= a.duration),
                 }
                 if r.cold_start {
@@ -637,7 +657,11 @@ fn many_seeds_of_a_crowded_cluster_keep_the_invariants() {
                     ranked: k % 8 == 3,
                 },
             },
-            cpu: if k % 2 == 0 {
+            cpu: if k % 6 == 1 {
+                CpuModel::Proportional {
+                    durations_at_one_vcpu: k % 4 == 1,
+                }
+            } else if k % 2 == 0 {
                 CpuModel::ProcessorSharing
             } else {
                 CpuModel::Ignore

@@ -2,6 +2,7 @@
 //!
 //! - `engine_scenarios`: hand-traced runs of a few invocations, exact integer times.
 //! - `processor_sharing`: the CPU model, hand-traced.
+//! - `proportional_cpu`: CPU that follows memory (vCPU shares reserved, durations stretched).
 //! - `billing`: rounding, `bill_init`, and the run's money totals.
 //! - `theory`: statistical checks against closed forms (keep-alive under Poisson arrivals,
 //!   the Erlang-B loss formula), with stated tolerances and fixed seeds.
@@ -27,6 +28,7 @@ mod extension;
 mod invariants;
 mod load_balancing;
 mod processor_sharing;
+mod proportional_cpu;
 mod real_traces;
 mod start_types;
 mod theory;

@@ -337,6 +337,10 @@ impl Engine<'_> {
         }
         let mut metrics = self.metrics;
         metrics.run.end = now;
+        if self.cpu_shares {
+            // Executing shares were integrated in CPU units (MB per vCPU): to core-µs.
+            metrics.run.busy_core_us /= cpu::MB_PER_VCPU as u128;
+        }
         let unused: Vec<String> = self
             .cfg
             .cold_start_per_function

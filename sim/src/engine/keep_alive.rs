@@ -198,7 +198,7 @@ impl Engine<'_> {
             return None;
         }
         let target = self.instances[cur as usize].worker;
-        while self.workers[target.index()].free_mb() < mb {
+        while self.workers[target.index()].free_mb() < mb && cur != NIL {
             let next = self.instances[cur as usize].idle_next;
             let inst = &self.instances[cur as usize];
             if inst.worker == target && !inst.provisioned {
@@ -206,7 +206,9 @@ impl Engine<'_> {
             }
             cur = next;
         }
-        Some(target)
+        // Memory alone always fits here; with vCPU shares, an idle instance above 6 vCPUs'
+        // memory frees less room than its memory, so say so rather than overfill.
+        (self.workers[target.index()].free_mb() >= mb).then_some(target)
     }
 
     /// The reclaimable idle instances of a list (the cluster-wide one from `head` along
@@ -254,6 +256,6 @@ impl Engine<'_> {
             }
         }
         self.ranked = ranked;
-        target
+        target.filter(|t| self.workers[t.index()].free_mb() >= mb)
     }
 }

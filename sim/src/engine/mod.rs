@@ -97,6 +97,15 @@ pub enum CpuModel {
     /// each runs at speed min(1, c/n), so durations stretch when a worker is oversubscribed
     /// (and with them the bill).
     ProcessorSharing,
+    /// CPU that follows memory, as on AWS Lambda: an instance gets a vCPU share of its
+    /// memory / 1,769 MB (at most 6 vCPUs), reserved on its worker, so placement fits memory
+    /// and cores (`engine/cpu.rs`). One execution per instance (`instance_concurrency = 1`).
+    Proportional {
+        /// The trace's durations were measured at 1 vCPU: an execution whose share is below
+        /// 1 runs at that fraction of the speed. False: durations as measured (a production
+        /// trace already ran at each function's own share).
+        durations_at_one_vcpu: bool,
+    },
 }
 
 /// When a run ends (see the module docs).
@@ -485,6 +494,11 @@ struct Engine<'r> {
     metrics: Metrics,
     /// Start types besides boots: snapshot restores and forks (`engine/start.rs`).
     starts: start::Starts,
+    /// `CpuModel::Proportional`: instances reserve vCPU shares; `busy_cores` counts the
+    /// shares executing, in CPU units (`engine/cpu.rs`).
+    cpu_shares: bool,
+    /// The most CPU units one worker has (`u64::MAX` without shares).
+    largest_cpu_cap: u64,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
 }
@@ -570,10 +584,24 @@ impl<'r> Engine<'r> {
                 &format!("functions.\"{name}\""),
             )?);
         }
+        let cpu_shares = matches!(cfg.cpu, CpuModel::Proportional { .. });
+        if cpu_shares && cfg.instance_concurrency != 1 {
+            return Err(SimError::Config(
+                "cpu = \"proportional\" gives each instance its own vCPU share, as AWS Lambda \
+                 runs one execution per instance: instance_concurrency must be 1"
+                    .into(),
+            ));
+        }
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
-            .map(|w| Worker::new(w.memory_mb, w.cores))
+            .map(|w| {
+                let mut wk = Worker::new(w.memory_mb, w.cores);
+                if cpu_shares {
+                    wk.cpu_cap = w.cores as u64 * cpu::MB_PER_VCPU as u64;
+                }
+                wk
+            })
             .collect();
         let index = WorkerIndex::new(&workers);
         let total_mem = workers.iter().map(|w| w.memory_mb as u64).sum();
@@ -632,6 +660,16 @@ impl<'r> Engine<'r> {
             executing: 0,
             metrics: Metrics::new(total_mem, total_cores, cfg.billing),
             starts,
+            cpu_shares,
+            largest_cpu_cap: if cpu_shares {
+                cfg.workers
+                    .iter()
+                    .map(|w| w.cores as u64 * cpu::MB_PER_VCPU as u64)
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                u64::MAX
+            },
             scratch: Vec::new(),
             ranked: Vec::new(),
         })
@@ -732,6 +770,17 @@ impl<'r> Engine<'r> {
                     memory_mb: spec.memory_mb,
                     largest_mb: self.largest_worker_mb,
                 });
+            }
+            if !claimed && cpu::share_units(spec.memory_mb) > self.largest_cpu_cap {
+                return Err(SimError::Config(format!(
+                    "function `{}` of {} MB reserves {:.2} vCPUs (memory / {} MB) but the \
+                     largest worker has {} cores",
+                    spec.name,
+                    spec.memory_mb,
+                    cpu::share_units(spec.memory_mb) as f64 / cpu::MB_PER_VCPU as f64,
+                    cpu::MB_PER_VCPU,
+                    self.largest_cpu_cap / cpu::MB_PER_VCPU as u64
+                )));
             }
             self.fns.push(FnState {
                 memory_mb: spec.memory_mb,
@@ -897,8 +946,12 @@ impl<'r> Engine<'r> {
     fn dispatch(&mut self, ev: Event) -> Result<(), SimError> {
         match ev {
             Event::Done { inv } => {
-                let w = self.instances[self.invs[inv as usize].instance as usize].worker;
+                let inst = &self.instances[self.invs[inv as usize].instance as usize];
+                let (w, mb) = (inst.worker, inst.memory_mb);
                 self.exec_count(w, -1);
+                if self.cpu_shares {
+                    self.busy_cores -= cpu::share_units(mb);
+                }
                 self.execution_ended(inv)
             }
             Event::WorkerCpu { worker } => self.on_worker_cpu(worker),
@@ -938,5 +991,6 @@ mod keep_alive;
 mod request;
 mod start;
 
+pub(crate) use cpu::MB_PER_VCPU;
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};

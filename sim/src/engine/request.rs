@@ -367,6 +367,21 @@ impl Engine<'_> {
                     Event::Done { inv: slot },
                 );
             }
+            CpuModel::Proportional {
+                durations_at_one_vcpu,
+            } => {
+                let mb = self.instances[i].memory_mb;
+                if durations_at_one_vcpu {
+                    work = cpu::at_share(work, mb);
+                }
+                self.exec_count(w, 1);
+                self.busy_cores += cpu::share_units(mb);
+                self.events.push(
+                    now + work,
+                    EventClass::Completion,
+                    Event::Done { inv: slot },
+                );
+            }
             CpuModel::ProcessorSharing => {
                 self.ps_advance(w);
                 self.exec_count(w, 1);
@@ -389,7 +404,9 @@ impl Engine<'_> {
         let before = wk.executing.min(wk.cores);
         wk.executing = (wk.executing as i64 + delta as i64) as u32;
         let after = wk.executing.min(wk.cores);
-        self.busy_cores = self.busy_cores + after as u64 - before as u64;
+        if !self.cpu_shares {
+            self.busy_cores = self.busy_cores + after as u64 - before as u64;
+        }
         self.executing = (self.executing as i64 + delta as i64) as u32;
     }
 
@@ -528,13 +545,25 @@ impl Engine<'_> {
     }
 
     pub(super) fn change_used(&mut self, w: WorkerId, delta: i64) {
+        let shares = self.cpu_shares;
         let wk = &mut self.workers[w.index()];
         let old_free = wk.free_mb();
         let old_load = WorkerIndex::load_key(wk);
+        let old_used = wk.used_mb;
         wk.used_mb = (wk.used_mb as i64 + delta) as u32;
         debug_assert!(wk.used_mb <= wk.memory_mb, "worker memory over capacity");
+        if shares {
+            // The instance reserves its vCPU share for its whole life.
+            let units = cpu::share_units(delta.unsigned_abs() as u32);
+            wk.cpu_used = if delta > 0 {
+                wk.cpu_used + units
+            } else {
+                wk.cpu_used - units
+            };
+            debug_assert!(wk.cpu_used <= wk.cpu_cap, "worker cores over capacity");
+        }
         self.index
-            .update(w, old_free, old_load, &self.workers[w.index()]);
+            .update(w, old_free, old_load, old_used, &self.workers[w.index()]);
         self.used_mb = (self.used_mb as i64 + delta) as u64;
         self.metrics.on_memory_used(self.used_mb);
     }
