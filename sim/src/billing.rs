@@ -268,14 +268,16 @@ pub struct PriceList {
 /// secondary source, to confirm on the pricing page before publishing): the cache at
 /// $0.0000015046 per GB-second for as long as the snapshot is kept, at least 3 hours, and
 /// $0.0001397998 per GB restored, both for the function's configured memory. We read the
-/// page as pricing x86 and Arm alike.
+/// page as pricing x86 and Arm alike, and the 3-hour minimum as applying to a function's
+/// snapshot (AWS bills it per published version), however often a store evicts and takes
+/// it again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotPrices {
     /// Per GB-s of snapshot kept (of the function's memory), 1e-10 USD.
     pub cache_gb_s: u64,
     /// Per GB restored (of the function's memory), 1e-10 USD.
     pub restore_gb: u64,
-    /// The least time a kept snapshot is billed for, ms (AWS: 3 hours).
+    /// The least time a function's snapshots are billed for in all, ms (AWS: 3 hours).
     pub min_cache_ms: u64,
 }
 
@@ -926,11 +928,12 @@ impl Billing {
     }
 
     /// The cache charge of a snapshot of a function of `memory_mb` kept for `kept`: the
-    /// kept time rounded up to 1 ms and raised to the model's minimum (SnapStart: 3 hours),
-    /// times the memory, at the cache price. `None` if the model has no snapshot prices.
+    /// kept time rounded up to 1 ms, times the memory, at the cache price. The model's
+    /// minimum ([`SnapshotPrices::min_cache_ms`]) applies to a function's whole kept time,
+    /// which the caller tops up at the end. `None` if the model has no snapshot prices.
     pub fn snapshot_cache_charge(&self, kept: SimDuration, memory_mb: u32) -> Option<Charge> {
         let sp = self.model.prices().snapshot?;
-        let billed_ms = kept.as_micros().div_ceil(1_000).max(sp.min_cache_ms);
+        let billed_ms = kept.as_micros().div_ceil(1_000);
         let mb_ms = billed_ms as u128 * memory_mb as u128;
         Some(Charge {
             kind: ChargeKind::SnapshotCache,
@@ -975,7 +978,8 @@ pub struct Usage {
     pub provisioned_exec_mb_ms: u128,
     /// Configured provisioned concurrency, MB-ms.
     pub provisioned_mb_ms: u128,
-    /// Snapshots kept (billed time after the minimum) times their functions' memory, MB-ms.
+    /// Snapshots kept (billed time, the minimum included) times their functions' memory,
+    /// MB-ms.
     pub snapshot_cache_mb_ms: u128,
     /// Memory restored from snapshots, MB.
     pub snapshot_restored_mb: u128,
@@ -1165,6 +1169,50 @@ mod tests {
             b.add(c);
         }
         b.invoice()
+    }
+
+    #[test]
+    fn snapstart_charges_are_exact_and_only_on_aws() {
+        let b = Billing::new(BillingModel::AwsLambdaX86);
+        // 1 GB kept for 1 s: $0.0000015046; 1.5 ms rounds up to 2 ms.
+        let c = b
+            .snapshot_cache_charge(SimDuration(1_000_000), 1024)
+            .unwrap();
+        assert_eq!(c.kind, ChargeKind::SnapshotCache);
+        assert_eq!((c.billed_ms, c.mb_ms), (1_000, 1_024_000));
+        assert_eq!(c.total(), Money::from_price_units(15_046));
+        assert_eq!(
+            b.snapshot_cache_charge(SimDuration(1_500), 1024)
+                .unwrap()
+                .billed_ms,
+            2
+        );
+        // 1 GB restored: $0.0001397998; 512 MB: half of it, exactly.
+        let r = b.snapshot_restore_charge(1024).unwrap();
+        assert_eq!((r.kind, r.restored_mb), (ChargeKind::SnapshotRestore, 1024));
+        assert_eq!(r.total(), Money::from_price_units(1_397_998));
+        assert_eq!(
+            b.snapshot_restore_charge(512).unwrap().total(),
+            Money::from_price_units(698_999)
+        );
+        // The invoice prices the usage the same: list = the sum of the charges.
+        let inv = bill_of(b, &[c, r]);
+        assert_eq!(inv.snapshot, c.total() + r.total());
+        assert_eq!(inv.list, inv.snapshot);
+        assert_eq!(inv.total, inv.snapshot);
+        assert!(Billing::new(BillingModel::AwsLambdaArm)
+            .snapshot_restore_charge(1024)
+            .is_some());
+        for m in [
+            BillingModel::AzureConsumption,
+            BillingModel::GcfGen1,
+            BillingModel::CloudRun,
+        ] {
+            assert!(Billing::new(m)
+                .snapshot_cache_charge(SimDuration(1), 1)
+                .is_none());
+            assert!(Billing::new(m).snapshot_restore_charge(1).is_none());
+        }
     }
 
     #[test]

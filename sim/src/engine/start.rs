@@ -17,9 +17,12 @@
 //! **Billing** (with `billed` and a model that prices snapshots, [`SnapshotPrices`]): each
 //! restore is charged for the function's memory at the restore price; each span a snapshot
 //! is kept, from its creation to its eviction or the end of the run, is charged at the
-//! cache price (at least the model's minimum, SnapStart's 3 hours). A restore's or a
-//! fork's latency is never billed as INIT time: AWS does not charge the time to restore a
-//! snapshot (the "Billed Restore Duration" of runtime hooks run after it is not modelled).
+//! cache price, and at the end of the run a function whose spans add up to less than the
+//! model's minimum (SnapStart's 3 hours) is charged the rest: the minimum is per function,
+//! as AWS bills it per published version, not per span of a store that evicts and takes
+//! snapshots again. A restore's or a fork's latency is never billed as INIT time: AWS does
+//! not charge the time to restore a snapshot (the "Billed Restore Duration" of runtime hooks
+//! run after it is not modelled).
 //!
 //! **Cost.** None of this state is touched unless the scenario turns a start type on: the
 //! plain path pays one predictable branch per instance creation and readiness.
@@ -203,6 +206,9 @@ pub(super) struct Starts {
     rng_fork: SimRng,
     /// Per function: the workers holding a ready instance of it, with their count, by id.
     parents: Vec<Vec<(u32, u32)>>,
+    /// Per function (with snapshots): its snapshots' billed cache time so far, ms, and
+    /// whether it ever had one.
+    cache_billed_ms: Vec<(u64, bool)>,
     scratch: Vec<(u32, SimTime)>,
 }
 
@@ -275,6 +281,7 @@ impl Starts {
             fork_sampler: Sampler::new(&fork_dist).map_err(|e| bad("platform.fork.fork_ms", e))?,
             rng_fork: SimRng::stream(cfg.seed, streams::FORKS),
             parents: Vec::new(),
+            cache_billed_ms: Vec::new(),
             scratch: Vec::new(),
         })
     }
@@ -340,6 +347,7 @@ impl Engine<'_> {
         }
         let slowdown = slowdown_milli(own.slowdown.unwrap_or(platform.slowdown))
             .map_err(|e| SimError::Config(format!("the snapshot slowdown of `{name}`: {e}")))?;
+        self.starts.cache_billed_ms.push((0, false));
         self.starts.fns.push(SnapFn {
             enabled,
             size_mb,
@@ -500,6 +508,7 @@ impl Engine<'_> {
         evicted.clear();
         if self.starts.store.insert(f.0, size, self.now, &mut evicted) {
             self.metrics.run.snapshots_created += 1;
+            self.starts.cache_billed_ms[f.index()].1 = true;
         }
         for &(v, since) in &evicted {
             self.metrics.run.snapshots_evicted += 1;
@@ -509,16 +518,22 @@ impl Engine<'_> {
     }
 
     fn charge_snapshot_cache(&mut self, f: FunctionId, since: SimTime) {
+        self.charge_cache_time(f, self.now - since);
+    }
+
+    fn charge_cache_time(&mut self, f: FunctionId, kept: SimDuration) {
         if !self.starts.billed {
             return;
         }
         let mb = self.fns[f.index()].memory_mb;
-        if let Some(c) = self.cfg.billing.snapshot_cache_charge(self.now - since, mb) {
+        if let Some(c) = self.cfg.billing.snapshot_cache_charge(kept, mb) {
+            self.starts.cache_billed_ms[f.index()].0 += c.billed_ms;
             self.metrics.on_snapshot_charge(f, &c);
         }
     }
 
-    /// The end of the run: the snapshots still kept are charged up to now.
+    /// The end of the run: the snapshots still kept are charged up to now, and every
+    /// function that had one up to the model's minimum.
     pub(super) fn start_finish(&mut self) {
         if !self.starts.snapshots {
             return;
@@ -526,6 +541,16 @@ impl Engine<'_> {
         let kept: Vec<(u32, SimTime)> = self.starts.store.kept().collect();
         for (f, since) in kept {
             self.charge_snapshot_cache(FunctionId(f), since);
+        }
+        let min_ms = match self.cfg.billing.model.prices().snapshot {
+            Some(sp) => sp.min_cache_ms,
+            None => return,
+        };
+        for f in 0..self.starts.cache_billed_ms.len() {
+            let (billed, had) = self.starts.cache_billed_ms[f];
+            if had && billed < min_ms {
+                self.charge_cache_time(FunctionId(f as u32), SimDuration::from_ms(min_ms - billed));
+            }
         }
     }
 }
