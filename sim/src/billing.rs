@@ -843,6 +843,7 @@ impl Billing {
     /// the model's marginal (first-tier) prices. Under instance-based billing an invocation
     /// costs nothing (and bills no time): the instance's lifetime is charged instead
     /// ([`Billing::instance_charge`]).
+    #[inline]
     pub fn charge(&self, run: SimDuration, init: SimDuration, memory_mb: u32) -> Charge {
         let p = self.model.prices();
         if p.instance_based {

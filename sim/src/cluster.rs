@@ -59,10 +59,12 @@ pub(crate) struct Worker {
     pub queued: u32,
     /// Load balancing: this worker's idle instances, least recently used first.
     pub idle_list: ListEnds,
-    /// `cpu = "proportional"`: the cores, in MB of memory they serve (1,769 MB a vCPU), and
-    /// the part instances reserve; `u64::MAX` and 0 otherwise (no constraint).
+    /// `cpu = "proportional"`: the cores, in MB of memory they serve (1,769 MB a vCPU), the
+    /// part instances reserve, and what is left (at most `u32::MAX`); without shares
+    /// `u64::MAX`, 0 and `u32::MAX` (no constraint).
     pub cpu_cap: u64,
     pub cpu_used: u64,
+    pub cpu_room: u32,
 }
 
 impl Worker {
@@ -84,15 +86,20 @@ impl Worker {
             idle_list: ListEnds::default(),
             cpu_cap: u64::MAX,
             cpu_used: 0,
+            cpu_room: u32::MAX,
         }
+    }
+    /// Sets the cores' reservations (`cpu_room` follows).
+    pub fn set_cpu(&mut self, cap: u64, used: u64) {
+        self.cpu_cap = cap;
+        self.cpu_used = used;
+        self.cpu_room = (cap - used).min(u32::MAX as u64) as u32;
     }
     /// Room for a new instance, MB: the free memory, and under `cpu = "proportional"` no
     /// more than the free cores counted in the memory they serve.
     #[inline]
     pub fn free_mb(&self) -> u32 {
-        let mem = self.memory_mb - self.used_mb;
-        let cpu = self.cpu_cap - self.cpu_used;
-        mem.min(cpu.min(u32::MAX as u64) as u32)
+        (self.memory_mb - self.used_mb).min(self.cpu_room)
     }
     /// Executions × µs from the start of the run to `now`.
     pub fn exec_area_at(&self, now: SimTime) -> u128 {
@@ -432,9 +439,9 @@ pub struct WorkerView {
     pub assigned_mb: u64,
     /// Requests waiting in this worker's queue (per-request load balancing).
     pub queued: u32,
-    /// Under `cpu = "proportional"`: the vCPU shares its instances reserve, in thousandths
-    /// of a vCPU rounded up (at most `cores × 1000`); 0 otherwise.
-    pub reserved_vcpu_milli: u64,
+    /// Under `cpu = "proportional"`: the vCPU shares its instances reserve, counted in the
+    /// memory they correspond to (1,769 MB a vCPU, so at most `cores × 1769`); 0 otherwise.
+    pub reserved_cpu_mb: u64,
 }
 
 /// A read-only view of an instance.
@@ -499,6 +506,7 @@ impl<'a> ClusterView<'a> {
         self.concurrency
     }
     /// The worker `id`'s capacity and load.
+    #[inline]
     pub fn worker(&self, id: WorkerId) -> WorkerView {
         let w = &self.workers[id.index()];
         WorkerView {
@@ -514,7 +522,7 @@ impl<'a> ClusterView<'a> {
             assigned: w.assigned,
             assigned_mb: w.assigned_mb,
             queued: w.queued,
-            reserved_vcpu_milli: (w.cpu_used * 1000).div_ceil(crate::engine::MB_PER_VCPU as u64),
+            reserved_cpu_mb: w.cpu_used,
         }
     }
 

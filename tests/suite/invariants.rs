@@ -235,7 +235,7 @@ impl Placement for CapacityCheck {
             let v = c.worker(WorkerId(w as u32));
             if v.used_mb > v.memory_mb
                 || v.idle_mb > v.used_mb
-                || v.reserved_vcpu_milli > v.cores as u64 * 1000
+                || v.reserved_cpu_mb > v.cores as u64 * 1769
             {
                 self.violations.set(self.violations.get() + 1);
             }
@@ -267,7 +267,7 @@ impl LoadBalancer for BalancerCheck {
             if v.used_mb > v.memory_mb
                 || v.idle_mb > v.used_mb
                 || v.queued > v.assigned
-                || v.reserved_vcpu_milli > v.cores as u64 * 1000
+                || v.reserved_cpu_mb > v.cores as u64 * 1769
             {
                 self.violations.set(self.violations.get() + 1);
             }

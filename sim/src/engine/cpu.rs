@@ -20,7 +20,7 @@ use super::*;
 /// Memory that buys one vCPU on AWS Lambda, MB: "At 1,769 MB, a function has the
 /// equivalent of one vCPU (one vCPU-second of credits per second)" (AWS Lambda developer
 /// guide, "Configure Lambda function memory", read 2026-11-30).
-pub(crate) const MB_PER_VCPU: u32 = 1_769;
+pub(super) const MB_PER_VCPU: u32 = 1_769;
 
 /// The most vCPUs one instance gets (AWS News Blog, "New for AWS Lambda – Functions with Up
 /// to 10 GB of Memory and 6 vCPUs", 2020-12-01).
@@ -45,6 +45,20 @@ pub(super) fn at_share(work: SimDuration, mb: u32) -> SimDuration {
 }
 
 impl Engine<'_> {
+    /// Proportional CPU: an execution starts on instance `i`; its share is busy, and with
+    /// durations measured at 1 vCPU its `work` runs at the share's speed.
+    #[inline(never)]
+    pub(super) fn share_started(&mut self, i: usize, work: SimDuration) -> SimDuration {
+        let mb = self.instances[i].memory_mb;
+        self.busy_cores += share_units(mb);
+        match self.cfg.cpu {
+            CpuModel::Proportional {
+                durations_at_one_vcpu: true,
+            } => at_share(work, mb),
+            _ => work,
+        }
+    }
+
     /// Brings the worker's virtual time to now: each of n jobs on c cores advanced by
     /// dt * min(c, n) / n microseconds of work (kept in nanoseconds).
     pub(super) fn ps_advance(&mut self, w: WorkerId) {

@@ -598,7 +598,7 @@ impl<'r> Engine<'r> {
             .map(|w| {
                 let mut wk = Worker::new(w.memory_mb, w.cores);
                 if cpu_shares {
-                    wk.cpu_cap = w.cores as u64 * cpu::MB_PER_VCPU as u64;
+                    wk.set_cpu(w.cores as u64 * cpu::MB_PER_VCPU as u64, 0);
                 }
                 wk
             })
@@ -991,6 +991,5 @@ mod keep_alive;
 mod request;
 mod start;
 
-pub(crate) use cpu::MB_PER_VCPU;
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};

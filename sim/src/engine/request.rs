@@ -351,31 +351,20 @@ impl Engine<'_> {
         let mut work = inv.work;
         let seq = inv.seq;
         let i = inv.instance as usize;
-        self.instances[i].executions += 1;
-        if self.instances[i].first_exec_milli != 0 {
+        let inst = &mut self.instances[i];
+        inst.executions += 1;
+        let w = inst.worker;
+        if inst.first_exec_milli != 0 {
             // The first execution after a lazy restore faults its pages in.
-            work = start::stretch(work, self.instances[i].first_exec_milli);
-            self.instances[i].first_exec_milli = 0;
+            work = start::stretch(work, inst.first_exec_milli);
+            inst.first_exec_milli = 0;
         }
-        let w = self.instances[i].worker;
         match self.cfg.cpu {
-            CpuModel::Ignore => {
-                self.exec_count(w, 1);
-                self.events.push(
-                    now + work,
-                    EventClass::Completion,
-                    Event::Done { inv: slot },
-                );
-            }
-            CpuModel::Proportional {
-                durations_at_one_vcpu,
-            } => {
-                let mb = self.instances[i].memory_mb;
-                if durations_at_one_vcpu {
-                    work = cpu::at_share(work, mb);
+            CpuModel::Ignore | CpuModel::Proportional { .. } => {
+                if self.cpu_shares {
+                    work = self.share_started(i, work);
                 }
                 self.exec_count(w, 1);
-                self.busy_cores += cpu::share_units(mb);
                 self.events.push(
                     now + work,
                     EventClass::Completion,
@@ -555,12 +544,13 @@ impl Engine<'_> {
         if shares {
             // The instance reserves its vCPU share for its whole life.
             let units = cpu::share_units(delta.unsigned_abs() as u32);
-            wk.cpu_used = if delta > 0 {
+            let used = if delta > 0 {
                 wk.cpu_used + units
             } else {
                 wk.cpu_used - units
             };
-            debug_assert!(wk.cpu_used <= wk.cpu_cap, "worker cores over capacity");
+            debug_assert!(used <= wk.cpu_cap, "worker cores over capacity");
+            wk.set_cpu(wk.cpu_cap, used);
         }
         self.index
             .update(w, old_free, old_load, old_used, &self.workers[w.index()]);
