@@ -71,6 +71,10 @@
 //! virtual finish time; a change of load reschedules one event, not every job. A trace's
 //! duration is the execution time on an uncontended core; cold starts use no CPU.
 //! [`CpuModel::Ignore`], the default, runs every execution for exactly its trace duration.
+//! [`CpuModel::Proportional`] is AWS Lambda's CPU that follows memory: each instance
+//! reserves a vCPU share of its memory / 1,769 MB (at most 6) on its worker for its whole
+//! life, so a worker's room is the least of its free memory and its free cores; with
+//! durations measured at 1 vCPU, an execution whose share is below 1 runs that much slower.
 //!
 //! ## Billing and accounting
 //! Each completed invocation is charged per request plus its wall-clock execution time

@@ -234,7 +234,9 @@ pub struct SnapshotConfig {
     pub create: SnapshotCreate,
     /// The first execution after a lazy restore runs this many times longer (>= 1, in
     /// thousandths): its pages fault in from the snapshot (REAP: 1.95). 1 = an eager restore
-    /// (REAP's or FaaSnap's prefetch, or the bandwidth model).
+    /// (REAP's or FaaSnap's prefetch, or the bandwidth model). It multiplies the whole
+    /// execution, as REAP measured it on functions of tens to hundreds of ms; for long
+    /// executions, whose faults are bounded by the working set, it overstates the cost.
     #[serde(default = "default_slowdown")]
     pub slowdown: f64,
     /// The snapshot store's capacity, MB; when a new snapshot does not fit, the least
