@@ -9,8 +9,8 @@ use faasim_policies::{
     AutoscalingSpec, KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec,
 };
 use faasim_sim::{
-    Billing, BillingModel, CpuModel, EngineConfig, FunctionSettings, OnFull, RunEnd, SimDuration,
-    SimTime, WorkerSpec,
+    Billing, BillingModel, CpuModel, EngineConfig, ForkConfig, FunctionSettings, FunctionSnapshot,
+    OnFull, RunEnd, SimDuration, SimTime, SnapshotConfig, WorkerSpec,
 };
 use faasim_traces::TraceSpec;
 use serde::{Deserialize, Serialize};
@@ -124,6 +124,13 @@ pub struct FunctionEntrySpec {
     /// (`[async]`); a trace's `mode` column overrides it per invocation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invocation: Option<crate::provider::InvocationSpec>,
+    /// Snapshot restores of this function: `true`, `false`, or a table of what differs
+    /// from `[platform.snapshot]` (`enabled`, `snapshot_mb`, `restore_ms`, `slowdown`).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "FunctionSnapshot::deserialize_entry"
+    )]
+    pub snapshot: Option<FunctionSnapshot>,
 }
 
 impl FunctionEntrySpec {
@@ -145,6 +152,7 @@ impl FunctionEntrySpec {
             invocation: self
                 .invocation
                 .map(crate::provider::InvocationSpec::to_mode),
+            snapshot: self.snapshot.clone(),
         }
     }
 }
@@ -258,6 +266,18 @@ pub struct PlatformSpec {
     /// How executions use the workers' cores (default: durations as in the trace).
     #[serde(default)]
     pub cpu: CpuSpec,
+    /// With `cpu = "proportional"`: at what CPU the trace's durations were measured
+    /// (`"measured"`, the default, or `"1-vcpu"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub durations_at: Option<DurationsAt>,
+    /// `[platform.snapshot]`: snapshot restores (AWS SnapStart, Firecracker snapshots,
+    /// REAP, FaaSnap). Absent: no function restores unless its own entry says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<SnapshotConfig>,
+    /// `[platform.fork]`: new instances forked from a ready one on the same worker
+    /// (Catalyzer's sfork, SOCK's zygotes). Absent: no forks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fork: Option<ForkConfig>,
 }
 
 fn one() -> u32 {
@@ -275,6 +295,9 @@ impl Default for PlatformSpec {
             cold_start_ms: ColdStartSource::default(),
             function_cold_start_ms: BTreeMap::new(),
             cpu: CpuSpec::default(),
+            durations_at: None,
+            snapshot: None,
+            fork: None,
         }
     }
 }
@@ -299,6 +322,25 @@ pub enum CpuSpec {
     Ignore,
     /// Executions on a worker share its cores (contention studies).
     ProcessorSharing,
+    /// AWS Lambda's CPU that follows memory: each instance reserves a vCPU share of its
+    /// memory / 1,769 MB (at most 6) on its worker; with `durations_at = "1-vcpu"`,
+    /// executions with a share below 1 run that much slower.
+    Proportional,
+}
+
+/// `[platform] durations_at`: at what CPU the trace's durations were measured (with
+/// `cpu = "proportional"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum DurationsAt {
+    /// As the function ran in production, at its own share (Azure Functions and AWS
+    /// Lambda traces): taken as they are.
+    #[default]
+    Measured,
+    /// At one full vCPU (benchmarks run on a dedicated core, e.g. a profiling harness):
+    /// an instance with a share below 1 runs them that much slower.
+    #[serde(rename = "1-vcpu")]
+    OneVcpu,
 }
 
 /// `[billing]`.
@@ -857,6 +899,14 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 });
             }
         }
+        let restore = entry.snapshot.as_ref().and_then(|x| x.restore_ms.as_ref());
+        if let Some(Err(e)) = restore.and_then(|r| r.to_dist()).map(dist_ok) {
+            return Err(ScenarioError::Invalid {
+                path: path.to_owned(),
+                key: "functions",
+                message: format!("{}.snapshot.restore_ms: {e}", key()),
+            });
+        }
         if let Err(e) = entry.to_overrides().validate() {
             return Err(ScenarioError::Invalid {
                 path: path.to_owned(),
@@ -867,6 +917,40 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     }
     if let Err((key, message)) = crate::provider::validate(s) {
         return Err(invalid(key, message));
+    }
+    if s.platform.durations_at.is_some() && s.platform.cpu != CpuSpec::Proportional {
+        return Err(invalid(
+            "platform.durations_at",
+            "only applies with cpu = \"proportional\"".into(),
+        ));
+    }
+    if s.platform.cpu == CpuSpec::Proportional && s.platform.instance_concurrency != 1 {
+        return Err(invalid(
+            "platform.cpu",
+            format!(
+                "\"proportional\" gives each instance its own vCPU share, as AWS Lambda runs one \
+                 execution per instance: instance_concurrency must be 1, got {}",
+                s.platform.instance_concurrency
+            ),
+        ));
+    }
+    if let Some(Err(e)) = s.platform.snapshot.as_ref().map(SnapshotConfig::validate) {
+        return Err(invalid("platform.snapshot", e));
+    }
+    if let Some(Err(e)) = s.platform.fork.as_ref().map(ForkConfig::validate) {
+        return Err(invalid("platform.fork", e));
+    }
+    let restore = s
+        .platform
+        .snapshot
+        .as_ref()
+        .and_then(|c| c.restore_ms.to_dist());
+    if let Some(Err(e)) = restore.map(dist_ok) {
+        return Err(invalid("platform.snapshot", format!("restore_ms: {e}")));
+    }
+    let fork = s.platform.fork.as_ref().and_then(|c| c.fork_ms.to_dist());
+    if let Some(Err(e)) = fork.map(dist_ok) {
+        return Err(invalid("platform.fork", format!("fork_ms: {e}")));
     }
     if s.billing.granularity_ms == Some(0) {
         return Err(invalid(
@@ -1056,6 +1140,9 @@ impl Scenario {
             cpu: match p.cpu {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,
+                CpuSpec::Proportional => CpuModel::Proportional {
+                    durations_at_one_vcpu: p.durations_at == Some(DurationsAt::OneVcpu),
+                },
             },
             billing: Billing {
                 model: self.billing.model,
@@ -1077,6 +1164,8 @@ impl Scenario {
                     at: self.run.end_at(),
                 },
             },
+            snapshot: p.snapshot.clone().unwrap_or_default(),
+            fork: p.fork.clone().unwrap_or_default(),
         }
     }
 }
@@ -1143,6 +1232,134 @@ format = "synthetic"
         .unwrap_err()
         .to_string();
         assert!(e.contains("keep one"), "{e}");
+    }
+
+    #[test]
+    fn start_type_tables_parse_resolve_and_refuse_mistakes() {
+        let text = format!(
+            "{MINIMAL}[platform.snapshot]\nrestore_ms = {{ base_ms = 5, restore_mb_per_s = 800 }}\n\
+             create = \"deploy\"\ncapacity_mb = 4096\n\
+             [platform.fork]\nfork_ms = 2\nplacement = \"policy\"\n\
+             [functions.\"*\"]\nsnapshot = false\n\
+             [functions.f0]\nsnapshot = {{ snapshot_mb = 100, slowdown = 1.2 }}\n"
+        );
+        let s = p(&text, &[]).unwrap();
+        let c = s.engine_config(1);
+        assert!(c.snapshot.enabled, "a table given turns snapshots on");
+        assert_eq!(c.snapshot.slowdown, 1.95);
+        assert_eq!(c.snapshot.capacity_mb, Some(4096));
+        assert_eq!(c.snapshot.create, faasim_sim::SnapshotCreate::Deploy);
+        assert_eq!(
+            c.snapshot.restore_ms,
+            faasim_sim::RestoreSpec::Bandwidth {
+                base_ms: 5.0,
+                restore_mb_per_s: 800.0
+            }
+        );
+        assert!(c.fork.enabled);
+        assert_eq!(c.fork.placement, faasim_sim::ForkPlacement::Policy);
+        assert_eq!(
+            c.functions.all.snapshot.as_ref().unwrap().enabled,
+            Some(false)
+        );
+        // A table enables the function's snapshots, over the wildcard's `false`.
+        let (_, f0) = c.functions.resolve("f0");
+        let f0 = f0.snapshot.unwrap();
+        assert_eq!(
+            (f0.enabled, f0.snapshot_mb, f0.slowdown),
+            (Some(true), Some(100), Some(1.2))
+        );
+        // Round trip through TOML, as the manifest writes it.
+        let back: Scenario = toml::from_str(&toml::to_string(&s).unwrap()).unwrap();
+        assert_eq!(s, back);
+        // A scenario without the tables has none, and the engine's start types are off.
+        let plain = p(MINIMAL, &[]).unwrap();
+        assert!(!toml::to_string(&plain).unwrap().contains("snapshot"));
+        assert!(!plain.engine_config(1).snapshot.enabled);
+        assert!(!plain.engine_config(1).fork.enabled);
+        for (extra, expected) in [
+            ("[platform.snapshot]\nrestor_ms = 5\n", "restor_ms"),
+            (
+                "[platform.snapshot]\nslowdown = 0.5\n",
+                "slowdown: must be a factor >= 1",
+            ),
+            (
+                "[platform.snapshot]\ncapacity_mb = 0\n",
+                "capacity_mb must be at least 1",
+            ),
+            (
+                "[platform.snapshot]\nrestore_ms = { base_ms = 5 }\n",
+                "either the bandwidth model",
+            ),
+            (
+                "[platform.snapshot]\nrestore_ms = { base_ms = 5, restore_mb_per_s = -1 }\n",
+                "restore_mb_per_s",
+            ),
+            ("[platform.fork]\nfork_ms = -1\n", ">= 0"),
+            (
+                "[platform.fork]\nfork_ms = { base_ms = 1, restore_mb_per_s = 5 }\n",
+                "a fork copies no snapshot",
+            ),
+            ("[functions.f0]\nsnapshot = { size_mb = 5 }\n", "size_mb"),
+            ("[functions.f0]\nsnapshot = 3\n", "true, false, or a table"),
+            (
+                "[functions.f0]\nsnapshot = { snapshot_mb = 0 }\n",
+                "snapshot_mb` must be at least 1",
+            ),
+        ] {
+            let e = p(&format!("{MINIMAL}{extra}"), &[])
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(expected), "{extra}: {e}");
+        }
+    }
+
+    #[test]
+    fn proportional_cpu_and_the_durations_it_assumes() {
+        let s = p(
+            &format!("{MINIMAL}[platform]\ncpu = \"proportional\"\ndurations_at = \"1-vcpu\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.engine_config(1).cpu,
+            CpuModel::Proportional {
+                durations_at_one_vcpu: true
+            }
+        );
+        let s = p(
+            &format!("{MINIMAL}[platform]\ncpu = \"proportional\"\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            s.engine_config(1).cpu,
+            CpuModel::Proportional {
+                durations_at_one_vcpu: false
+            }
+        );
+        assert!(!toml::to_string(&s).unwrap().contains("durations_at"));
+        let e = p(
+            &format!("{MINIMAL}[platform]\ndurations_at = \"1-vcpu\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("platform.durations_at: only applies"), "{e}");
+        let e = p(
+            &format!("{MINIMAL}[platform]\ncpu = \"proportional\"\ninstance_concurrency = 4\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("instance_concurrency must be 1, got 4"), "{e}");
+        let e = p(
+            &format!("{MINIMAL}[platform]\ndurations_at = \"2-vcpu\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("2-vcpu"), "{e}");
     }
 
     #[test]

@@ -427,6 +427,7 @@ fn engine(
         sample_interval: None,
         provisioned_per_function: 0,
         end: RunEnd::Drain,
+        ..EngineConfig::default()
     }
 }
 

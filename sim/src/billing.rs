@@ -258,7 +258,35 @@ pub struct PriceList {
     pub provisioned: Option<ProvisionedPrices>,
     /// Instances are billed for their lifetime, not per invocation (Cloud Run instance-based).
     pub instance_based: bool,
+    /// Snapshot prices (Lambda SnapStart), `None` where the model has none.
+    pub snapshot: Option<SnapshotPrices>,
 }
+
+/// Lambda SnapStart's prices for Python and .NET functions (Java's SnapStart is free), as
+/// listed on aws.amazon.com/lambda/pricing for US East (N. Virginia) and gathered on
+/// 2026-11-30 (the project's price notes, `experiments/data/aws-snapstart-prices.md`; a
+/// secondary source, to confirm on the pricing page before publishing): the cache at
+/// $0.0000015046 per GB-second for as long as the snapshot is kept, at least 3 hours, and
+/// $0.0001397998 per GB restored, both for the function's configured memory. We read the
+/// page as pricing x86 and Arm alike, and the 3-hour minimum as applying to a function's
+/// snapshot (AWS bills it per published version), however often a store evicts and takes
+/// it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPrices {
+    /// Per GB-s of snapshot kept (of the function's memory), 1e-10 USD.
+    pub cache_gb_s: u64,
+    /// Per GB restored (of the function's memory), 1e-10 USD.
+    pub restore_gb: u64,
+    /// The least time a function's snapshots are billed for in all, ms (AWS: 3 hours).
+    pub min_cache_ms: u64,
+}
+
+/// The SnapStart prices of [`SnapshotPrices`].
+pub const AWS_SNAPSTART: SnapshotPrices = SnapshotPrices {
+    cache_gb_s: 15_046,
+    restore_gb: 1_397_998,
+    min_cache_ms: 3 * 3_600_000,
+};
 
 const AWS_X86_TIERS: [Tier; 3] = [
     Tier {
@@ -466,6 +494,7 @@ impl BillingModel {
             free: AWS_FREE,
             provisioned: Some(provisioned),
             instance_based: false,
+            snapshot: Some(AWS_SNAPSTART),
         };
         match self {
             BillingModel::AwsLambdaX86 => aws(
@@ -502,6 +531,7 @@ impl BillingModel {
                 free: AWS_FREE,
                 provisioned: None,
                 instance_based: false,
+                snapshot: None,
             },
             BillingModel::GcfGen1 => PriceList {
                 request_per_million: 4_000_000_000,
@@ -519,6 +549,7 @@ impl BillingModel {
                 },
                 provisioned: None,
                 instance_based: false,
+                snapshot: None,
             },
             BillingModel::CloudRun => PriceList {
                 request_per_million: 4_000_000_000,
@@ -536,6 +567,7 @@ impl BillingModel {
                 },
                 provisioned: None,
                 instance_based: false,
+                snapshot: None,
             },
             BillingModel::CloudRunInstance => PriceList {
                 request_per_million: 0,
@@ -553,6 +585,7 @@ impl BillingModel {
                 },
                 provisioned: None,
                 instance_based: true,
+                snapshot: None,
             },
             BillingModel::Custom(c) => PriceList {
                 request_per_million: c.request_per_million,
@@ -574,6 +607,7 @@ impl BillingModel {
                 free: FreeTier::default(),
                 provisioned: None,
                 instance_based: false,
+                snapshot: None,
             },
         }
     }
@@ -663,6 +697,10 @@ pub enum ChargeKind {
     ProvisionedTime,
     /// An instance's lifetime under instance-based billing.
     InstanceTime,
+    /// A snapshot kept in the store over a span of time (SnapStart's cache).
+    SnapshotCache,
+    /// A snapshot restored (SnapStart's restore charge).
+    SnapshotRestore,
 }
 
 /// What one invocation (or one instance lifetime, or one span of provisioned concurrency)
@@ -685,6 +723,8 @@ pub struct Charge {
     pub duration: Money,
     /// The CPU-time part of `duration`.
     pub cpu: Money,
+    /// Memory restored from a snapshot, MB (a snapshot restore's charge only).
+    pub restored_mb: u64,
 }
 
 impl Charge {
@@ -803,6 +843,7 @@ impl Billing {
     /// the model's marginal (first-tier) prices. Under instance-based billing an invocation
     /// costs nothing (and bills no time): the instance's lifetime is charged instead
     /// ([`Billing::instance_charge`]).
+    #[inline]
     pub fn charge(&self, run: SimDuration, init: SimDuration, memory_mb: u32) -> Charge {
         let p = self.model.prices();
         if p.instance_based {
@@ -886,6 +927,41 @@ impl Billing {
             ..self.timed(&p, billed_ms, memory_mb, p.gb_second)
         }
     }
+
+    /// The cache charge of a snapshot of a function of `memory_mb` kept for `kept`: the
+    /// kept time rounded up to 1 ms, times the memory, at the cache price. The model's
+    /// minimum ([`SnapshotPrices::min_cache_ms`]) applies to a function's whole kept time,
+    /// which the caller tops up at the end. `None` if the model has no snapshot prices.
+    pub fn snapshot_cache_charge(&self, kept: SimDuration, memory_mb: u32) -> Option<Charge> {
+        let sp = self.model.prices().snapshot?;
+        let billed_ms = kept.as_micros().div_ceil(1_000);
+        let mb_ms = billed_ms as u128 * memory_mb as u128;
+        Some(Charge {
+            kind: ChargeKind::SnapshotCache,
+            billed_ms,
+            mb_ms,
+            duration: Money::for_mb_ms(mb_ms, sp.cache_gb_s),
+            ..Charge::default()
+        })
+    }
+
+    /// The charge of restoring a snapshot of a function of `memory_mb`, at the restore
+    /// price per GB (1 GB = 1024 MB). `None` if the model has no snapshot prices.
+    pub fn snapshot_restore_charge(&self, memory_mb: u32) -> Option<Charge> {
+        let sp = self.model.prices().snapshot?;
+        Some(Charge {
+            kind: ChargeKind::SnapshotRestore,
+            restored_mb: memory_mb as u64,
+            duration: snapshot_restore_money(memory_mb as u128, sp.restore_gb),
+            ..Charge::default()
+        })
+    }
+}
+
+/// `mb` MB restored at `price_per_gb` (1e-10 USD per GB, 1 GB = 1024 MB): exact, as one MB
+/// restored is priced as 1,000 MB-ms at a per-GB-s price.
+fn snapshot_restore_money(mb: u128, price_per_gb: u64) -> Money {
+    Money::for_mb_ms(mb * 1_000, price_per_gb)
 }
 
 /// A month's raw usage, before prices.
@@ -903,6 +979,11 @@ pub struct Usage {
     pub provisioned_exec_mb_ms: u128,
     /// Configured provisioned concurrency, MB-ms.
     pub provisioned_mb_ms: u128,
+    /// Snapshots kept (billed time, the minimum included) times their functions' memory,
+    /// MB-ms.
+    pub snapshot_cache_mb_ms: u128,
+    /// Memory restored from snapshots, MB.
+    pub snapshot_restored_mb: u128,
 }
 
 /// The month's bill, itemised.
@@ -918,6 +999,8 @@ pub struct Invoice {
     pub cpu: Money,
     /// Provisioned concurrency: configured time plus executions on it.
     pub provisioned: Money,
+    /// Snapshots: the cache charge plus the restore charges (no tiers, no free tier).
+    pub snapshot: Money,
     /// What the volume tiers saved against the first-tier price.
     pub tier_discount: Money,
     /// What the free tier saved.
@@ -968,6 +1051,8 @@ impl Bill {
                 u.provisioned_exec_mb_ms += c.mb_ms;
             }
             ChargeKind::ProvisionedTime => u.provisioned_mb_ms += c.mb_ms,
+            ChargeKind::SnapshotCache => u.snapshot_cache_mb_ms += c.mb_ms,
+            ChargeKind::SnapshotRestore => u.snapshot_restored_mb += c.restored_mb as u128,
         }
     }
 
@@ -985,6 +1070,13 @@ impl Bill {
             Some(pc) => {
                 Money::for_mb_ms(u.provisioned_mb_ms, pc.concurrency_gb_s)
                     + Money::for_mb_ms(u.provisioned_exec_mb_ms, pc.duration_gb_s)
+            }
+            None => Money::ZERO,
+        };
+        let snapshot = match p.snapshot {
+            Some(sp) => {
+                Money::for_mb_ms(u.snapshot_cache_mb_ms, sp.cache_gb_s)
+                    + snapshot_restore_money(u.snapshot_restored_mb, sp.restore_gb)
             }
             None => Money::ZERO,
         };
@@ -1019,10 +1111,11 @@ impl Bill {
             memory,
             cpu,
             provisioned,
+            snapshot,
             tier_discount: memory_list.saturating_sub(memory_tiered),
             free_tier_credit: requests_credit + memory_credit + cpu_credit,
-            list: requests_list + memory_list + cpu_list + provisioned,
-            total: requests + memory + cpu + provisioned,
+            list: requests_list + memory_list + cpu_list + provisioned + snapshot,
+            total: requests + memory + cpu + provisioned + snapshot,
         }
     }
 }
@@ -1077,6 +1170,50 @@ mod tests {
             b.add(c);
         }
         b.invoice()
+    }
+
+    #[test]
+    fn snapstart_charges_are_exact_and_only_on_aws() {
+        let b = Billing::new(BillingModel::AwsLambdaX86);
+        // 1 GB kept for 1 s: $0.0000015046; 1.5 ms rounds up to 2 ms.
+        let c = b
+            .snapshot_cache_charge(SimDuration(1_000_000), 1024)
+            .unwrap();
+        assert_eq!(c.kind, ChargeKind::SnapshotCache);
+        assert_eq!((c.billed_ms, c.mb_ms), (1_000, 1_024_000));
+        assert_eq!(c.total(), Money::from_price_units(15_046));
+        assert_eq!(
+            b.snapshot_cache_charge(SimDuration(1_500), 1024)
+                .unwrap()
+                .billed_ms,
+            2
+        );
+        // 1 GB restored: $0.0001397998; 512 MB: half of it, exactly.
+        let r = b.snapshot_restore_charge(1024).unwrap();
+        assert_eq!((r.kind, r.restored_mb), (ChargeKind::SnapshotRestore, 1024));
+        assert_eq!(r.total(), Money::from_price_units(1_397_998));
+        assert_eq!(
+            b.snapshot_restore_charge(512).unwrap().total(),
+            Money::from_price_units(698_999)
+        );
+        // The invoice prices the usage the same: list = the sum of the charges.
+        let inv = bill_of(b, &[c, r]);
+        assert_eq!(inv.snapshot, c.total() + r.total());
+        assert_eq!(inv.list, inv.snapshot);
+        assert_eq!(inv.total, inv.snapshot);
+        assert!(Billing::new(BillingModel::AwsLambdaArm)
+            .snapshot_restore_charge(1024)
+            .is_some());
+        for m in [
+            BillingModel::AzureConsumption,
+            BillingModel::GcfGen1,
+            BillingModel::CloudRun,
+        ] {
+            assert!(Billing::new(m)
+                .snapshot_cache_charge(SimDuration(1), 1)
+                .is_none());
+            assert!(Billing::new(m).snapshot_restore_charge(1).is_none());
+        }
     }
 
     #[test]

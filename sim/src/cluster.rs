@@ -18,6 +18,7 @@
 //! cluster-wide count of live instances.
 
 use crate::ids::{FunctionId, InstanceId, WorkerId};
+use crate::start::StartKind;
 use crate::time::SimTime;
 use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
@@ -61,6 +62,12 @@ pub(crate) struct Worker {
     pub queued: u32,
     /// Load balancing: this worker's idle instances, least recently used first.
     pub idle_list: ListEnds,
+    /// `cpu = "proportional"`: the cores, in MB of memory they serve (1,769 MB a vCPU), the
+    /// part instances reserve, and what is left (at most `u32::MAX`); without shares
+    /// `u64::MAX`, 0 and `u32::MAX` (no constraint).
+    pub cpu_cap: u64,
+    pub cpu_used: u64,
+    pub cpu_room: u32,
 }
 
 impl Worker {
@@ -80,10 +87,22 @@ impl Worker {
             queue: VecDeque::new(),
             queued: 0,
             idle_list: ListEnds::default(),
+            cpu_cap: u64::MAX,
+            cpu_used: 0,
+            cpu_room: u32::MAX,
         }
     }
+    /// Sets the cores' reservations (`cpu_room` follows).
+    pub fn set_cpu(&mut self, cap: u64, used: u64) {
+        self.cpu_cap = cap;
+        self.cpu_used = used;
+        self.cpu_room = (cap - used).min(u32::MAX as u64) as u32;
+    }
+    /// Room for a new instance, MB: the free memory, and under `cpu = "proportional"` no
+    /// more than the free cores counted in the memory they serve.
+    #[inline]
     pub fn free_mb(&self) -> u32 {
-        self.memory_mb - self.used_mb
+        (self.memory_mb - self.used_mb).min(self.cpu_room)
     }
     /// Executions × µs from the start of the run to `now`.
     pub fn exec_area_at(&self, now: SimTime) -> u128 {
@@ -117,6 +136,11 @@ pub(crate) struct Instance {
     pub bound: u32,
     /// Provisioned concurrency: kept all run, never reclaimed.
     pub provisioned: bool,
+    /// How it started (boot, restore, fork).
+    pub start_kind: StartKind,
+    /// Work multiplier of its first execution, thousandths, after a lazy restore (0: none);
+    /// cleared when that execution starts.
+    pub first_exec_milli: u32,
     pub created_at: SimTime,
     pub ready_at: SimTime,
     pub last_used: SimTime,
@@ -152,6 +176,8 @@ impl Instance {
             active: 0,
             bound: NIL,
             provisioned: false,
+            start_kind: StartKind::Boot,
+            first_exec_milli: 0,
             created_at: SimTime::ZERO,
             ready_at: SimTime::ZERO,
             last_used: SimTime::ZERO,
@@ -313,9 +339,16 @@ impl WorkerIndex {
         }
     }
 
-    /// Call with the worker as it was and as it is after its used memory changed.
-    pub fn update(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
-        let old_used = w.memory_mb - old_free;
+    /// Call with the worker as it was (room, load and used memory) and as it is after its
+    /// used memory changed.
+    pub fn update(
+        &mut self,
+        id: WorkerId,
+        old_free: u32,
+        old_load: u64,
+        old_used: u32,
+        w: &Worker,
+    ) {
         if w.used_mb > old_used {
             self.live_instances += 1;
         } else if w.used_mb < old_used {
@@ -340,9 +373,8 @@ impl WorkerIndex {
     /// [`Self::update`] for a change of used memory that is not an instance's (a worker
     /// going down or coming back): the count of live instances stays.
     pub fn update_capacity(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
-        let live = self.live_instances;
-        self.update(id, old_free, old_load, w);
-        self.live_instances = live;
+        // The used memory passed as unchanged: the count of live instances stays.
+        self.update(id, old_free, old_load, w.used_mb, w);
     }
 
     /// Lowest worker index >= `from` with at least `mb` free.
@@ -392,7 +424,9 @@ pub struct WorkerView {
     pub memory_mb: u32,
     /// Memory held by its instances (starting, busy or idle), MB.
     pub used_mb: u32,
-    /// Memory no instance holds (`memory_mb - used_mb`), MB.
+    /// Memory no instance holds (`memory_mb - used_mb`), MB: the room for a new instance.
+    /// Under `cpu = "proportional"`, no more than the cores no instance reserves, counted
+    /// in the memory they serve (1,769 MB a vCPU), so placement fits memory and cores.
     pub free_mb: u32,
     /// Memory held by its idle instances, MB: what reclaiming could free.
     pub idle_mb: u32,
@@ -415,6 +449,9 @@ pub struct WorkerView {
     pub assigned_mb: u64,
     /// Requests waiting in this worker's queue (per-request load balancing).
     pub queued: u32,
+    /// Under `cpu = "proportional"`: the vCPU shares its instances reserve, counted in the
+    /// memory they correspond to (1,769 MB a vCPU, so at most `cores × 1769`); 0 otherwise.
+    pub reserved_cpu_mb: u64,
 }
 
 /// A read-only view of an instance.
@@ -479,6 +516,7 @@ impl<'a> ClusterView<'a> {
         self.concurrency
     }
     /// The worker `id`'s capacity and load.
+    #[inline]
     pub fn worker(&self, id: WorkerId) -> WorkerView {
         let w = &self.workers[id.index()];
         WorkerView {
@@ -494,6 +532,7 @@ impl<'a> ClusterView<'a> {
             assigned: w.assigned,
             assigned_mb: w.assigned_mb,
             queued: w.queued,
+            reserved_cpu_mb: w.cpu_used,
         }
     }
 
@@ -743,8 +782,9 @@ mod tests {
         fn change(ws: &mut [Worker], idx: &mut WorkerIndex, w: usize, delta: i64) {
             let old_free = ws[w].free_mb();
             let old_load = WorkerIndex::load_key(&ws[w]);
+            let old_used = ws[w].used_mb;
             ws[w].used_mb = (ws[w].used_mb as i64 + delta) as u32;
-            idx.update(WorkerId(w as u32), old_free, old_load, &ws[w]);
+            idx.update(WorkerId(w as u32), old_free, old_load, old_used, &ws[w]);
         }
         let mut ws = workers(&[1000, 1000]);
         let mut idx = WorkerIndex::new(&ws);

@@ -9,6 +9,7 @@
 
 use crate::dist::DistSpec;
 use crate::provider::InvocationMode;
+use crate::start::FunctionSnapshot;
 use crate::time::SimDuration;
 
 /// What one `[functions."NAME"]` (or `"*"`) entry sets; `None` leaves the wider value.
@@ -30,6 +31,8 @@ pub struct FunctionOverrides {
     pub reserved_concurrency: Option<u32>,
     /// How the function is invoked (a trace's `mode` column overrides it per invocation).
     pub invocation: Option<InvocationMode>,
+    /// Snapshot restores of this function (merged field by field with wider entries).
+    pub snapshot: Option<FunctionSnapshot>,
 }
 
 impl FunctionOverrides {
@@ -42,6 +45,10 @@ impl FunctionOverrides {
             error_rate: self.error_rate.or(wider.error_rate),
             reserved_concurrency: self.reserved_concurrency.or(wider.reserved_concurrency),
             invocation: self.invocation.or(wider.invocation),
+            snapshot: match (&self.snapshot, &wider.snapshot) {
+                (Some(own), Some(w)) => Some(own.or(w)),
+                (own, w) => own.clone().or_else(|| w.clone()),
+            },
         }
     }
 
@@ -61,6 +68,9 @@ impl FunctionOverrides {
             return Err(format!(
                 "`error_rate` must be a probability in [0, 1], got {p}"
             ));
+        }
+        if let Some(s) = &self.snapshot {
+            s.validate()?;
         }
         Ok(())
     }

@@ -60,6 +60,13 @@
 //! its function that frees a slot; otherwise the head of the queue gets the next memory
 //! freed, and new requests do not overtake the queue to create instances.
 //!
+//! **Start types.** A new instance boots (its cold start), restores its function's snapshot
+//! from a cluster-wide LRU store, or forks a ready instance of its function on the same
+//! worker ([`start`]; off unless configured). The first execution after a lazy restore runs
+//! `slowdown` times longer. A restore's or a fork's wait is a cold start for the invocation
+//! that waits for it, but never billed as INIT time; SnapStart's cache and restore charges
+//! go to the bill.
+//!
 //! **CPU.** With [`CpuModel::ProcessorSharing`], the executions on a worker share its cores
 //! egalitarian-style: n executions on c cores each progress at min(1, c/n) of full speed, so
 //! a worker that is not oversubscribed runs everything at full speed. Each worker keeps a
@@ -67,6 +74,10 @@
 //! virtual finish time; a change of load reschedules one event, not every job. A trace's
 //! duration is the execution time on an uncontended core; cold starts use no CPU.
 //! [`CpuModel::Ignore`], the default, runs every execution for exactly its trace duration.
+//! [`CpuModel::Proportional`] is AWS Lambda's CPU that follows memory: each instance
+//! reserves a vCPU share of its memory / 1,769 MB (at most 6) on its worker for its whole
+//! life, so a worker's room is the least of its free memory and its free cores; with
+//! durations measured at 1 vCPU, an execution whose share is below 1 runs that much slower.
 //!
 //! ## Billing and accounting
 //! Each completed invocation is charged per request plus its wall-clock execution time
@@ -108,6 +119,7 @@ pub mod policy;
 pub mod provider;
 pub mod queue;
 pub mod rng;
+pub mod start;
 pub mod time;
 pub mod vm;
 pub mod workload;
@@ -137,6 +149,10 @@ pub use provider::{
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};
+pub use start::{
+    ForkConfig, ForkPlacement, FunctionSnapshot, RestoreSpec, SnapshotConfig, SnapshotCreate,
+    StartKind,
+};
 pub use time::{SimDuration, SimTime, TIME_LIMIT};
 pub use vm::{
     measure_demand, run_fleet, Demand, InstanceTable, InstanceType, PriceColumn, VmConfig, VmError,

@@ -284,6 +284,19 @@ pub struct RunStats {
     pub events: u64,
     /// The month's bill: every charge, with tiers and the free tier applied at the end.
     pub bill: Bill,
+    /// Instances that booted (a new sandbox: every start unless snapshots or forks are on;
+    /// provisioned instances boot ahead). `boots + restores + forks = instances_created`.
+    pub boots: u64,
+    /// Instances restored from their function's snapshot.
+    pub restores: u64,
+    /// Instances forked from a ready instance of their function on the same worker.
+    pub forks: u64,
+    /// Snapshots taken (a function's first, and again after an eviction).
+    pub snapshots_created: u64,
+    /// Snapshots evicted from a full store.
+    pub snapshots_evicted: u64,
+    /// Snapshot data the restores read from the store, MB.
+    pub snapshot_read_mb: u128,
 }
 
 impl RunStats {
@@ -323,6 +336,12 @@ impl RunStats {
             end: SimTime::ZERO,
             events: 0,
             bill: Bill::new(billing),
+            boots: 0,
+            restores: 0,
+            forks: 0,
+            snapshots_created: 0,
+            snapshots_evicted: 0,
+            snapshot_read_mb: 0,
         }
     }
 

@@ -19,6 +19,10 @@ pub mod streams {
     pub const FUNCTIONS: &str = "functions";
     /// Cold-start latencies drawn by the engine.
     pub const COLD_STARTS: &str = "cold-starts";
+    /// Snapshot restore times drawn by the engine (`[platform.snapshot] restore_ms`).
+    pub const RESTORES: &str = "restores";
+    /// Fork times drawn by the engine (`[platform.fork] fork_ms`).
+    pub const FORKS: &str = "forks";
     /// The stream the engine hands to the placement policy.
     pub const PLACEMENT: &str = "policy/placement";
     /// The stream the engine hands to the routing policy.

@@ -58,6 +58,7 @@ pub fn config(memory_mb: u32, cores: u32, cold_start_ms: f64) -> EngineConfig {
         sample_interval: None,
         provisioned_per_function: 0,
         end: faasim_sim::RunEnd::Drain,
+        ..EngineConfig::default()
     }
 }
 

@@ -30,6 +30,10 @@ struct Case {
     granularity_ms: u64,
     bill_init: bool,
     seed: u64,
+    /// Snapshot restores, when on.
+    snapshot: Option<faasim_sim::SnapshotConfig>,
+    /// Forks, when on.
+    fork: Option<faasim_sim::ForkConfig>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,7 +106,13 @@ fn case() -> impl Strategy<Value = Case> {
             sigma: 0.5
         }),
     ];
-    let cpu = prop_oneof![Just(CpuModel::ProcessorSharing), Just(CpuModel::Ignore)];
+    let cpu = prop_oneof![
+        2 => Just(CpuModel::ProcessorSharing),
+        2 => Just(CpuModel::Ignore),
+        1 => any::<bool>().prop_map(|durations_at_one_vcpu| CpuModel::Proportional {
+            durations_at_one_vcpu
+        }),
+    ];
     (
         prop::collection::vec(prop::sample::select(vec![64u32, 128, 256, 512]), 1..=5),
         prop::collection::vec(
@@ -122,6 +132,7 @@ fn case() -> impl Strategy<Value = Case> {
             any::<bool>(),
             any::<u64>(),
             prop::sample::select(LoadBalancingSpec::all_defaults()),
+            starts(),
         ),
     )
         .prop_map(
@@ -136,7 +147,7 @@ fn case() -> impl Strategy<Value = Case> {
                 keep_alive,
                 cpu,
                 cold_start,
-                (granularity_ms, bill_init, seed, load_balancing),
+                (granularity_ms, bill_init, seed, load_balancing, (snapshot, fork)),
             )| Case {
                 function_mb,
                 workers,
@@ -152,8 +163,56 @@ fn case() -> impl Strategy<Value = Case> {
                 granularity_ms,
                 bill_init,
                 seed,
+                snapshot,
+                fork,
             },
         )
+}
+
+/// Start types: none (half the cases), snapshots (store small or unlimited, lazy or
+/// eager, made at the first boot or at deployment), forks (preferred or not), or both.
+fn starts() -> impl Strategy<
+    Value = (
+        Option<faasim_sim::SnapshotConfig>,
+        Option<faasim_sim::ForkConfig>,
+    ),
+> {
+    use faasim_sim::{ForkConfig, ForkPlacement, RestoreSpec, SnapshotConfig, SnapshotCreate};
+    let snapshot = (
+        prop::option::of(100u64..1_000),
+        prop::sample::select(vec![1.0, 1.5, 2.25]),
+        any::<bool>(),
+        0u64..50,
+    )
+        .prop_map(
+            |(capacity_mb, slowdown, deploy, restore_ms)| SnapshotConfig {
+                enabled: true,
+                restore_ms: RestoreSpec::Millis(restore_ms as f64),
+                create: if deploy {
+                    SnapshotCreate::Deploy
+                } else {
+                    SnapshotCreate::FirstColdStart
+                },
+                slowdown,
+                capacity_mb,
+                billed: true,
+            },
+        );
+    let fork = (any::<bool>(), 0u64..5).prop_map(|(prefer, ms)| ForkConfig {
+        enabled: true,
+        fork_ms: RestoreSpec::Millis(ms as f64),
+        placement: if prefer {
+            ForkPlacement::PreferFork
+        } else {
+            ForkPlacement::Policy
+        },
+    });
+    prop_oneof![
+        4 => Just((None, None)),
+        1 => snapshot.clone().prop_map(|s| (Some(s), None)),
+        1 => fork.clone().prop_map(|f| (None, Some(f))),
+        2 => (snapshot, fork).prop_map(|(s, f)| (Some(s), Some(f))),
+    ]
 }
 
 /// Wraps a placement policy and checks, at every decision, that no worker holds more
@@ -174,7 +233,10 @@ impl Placement for CapacityCheck {
         self.calls.set(self.calls.get() + 1);
         for w in 0..c.worker_count() {
             let v = c.worker(WorkerId(w as u32));
-            if v.used_mb > v.memory_mb || v.idle_mb > v.used_mb {
+            if v.used_mb > v.memory_mb
+                || v.idle_mb > v.used_mb
+                || v.reserved_cpu_mb > v.cores as u64 * 1769
+            {
                 self.violations.set(self.violations.get() + 1);
             }
         }
@@ -202,7 +264,11 @@ impl LoadBalancer for BalancerCheck {
         for w in 0..c.worker_count() {
             let v = c.worker(WorkerId(w as u32));
             assigned += v.assigned as u64;
-            if v.used_mb > v.memory_mb || v.idle_mb > v.used_mb || v.queued > v.assigned {
+            if v.used_mb > v.memory_mb
+                || v.idle_mb > v.used_mb
+                || v.queued > v.assigned
+                || v.reserved_cpu_mb > v.cores as u64 * 1769
+            {
                 self.violations.set(self.violations.get() + 1);
             }
         }
@@ -271,7 +337,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             .iter()
             .map(|&(memory_mb, cores)| WorkerSpec { memory_mb, cores })
             .collect(),
-        instance_concurrency: case.concurrency,
+        // vCPU shares are per instance: one execution each.
+        instance_concurrency: match case.cpu {
+            CpuModel::Proportional { .. } => 1,
+            _ => case.concurrency,
+        },
         on_full: if case.drop_on_full {
             OnFull::Drop
         } else {
@@ -297,6 +367,8 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             Some(h) => RunEnd::Horizon { at: Some(h) },
             None => RunEnd::Drain,
         },
+        snapshot: case.snapshot.clone().unwrap_or_default(),
+        fork: case.fork.clone().unwrap_or_default(),
     };
     let spec = match &case.keep_alive {
         KeepAliveChoice::Spec(s) => s.clone(),
@@ -391,9 +463,14 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             Outcome::Completed => {
                 prop_assert!(r.latency() >= a.duration, "latency < duration: {:?}", r);
                 let exec = r.end - r.start;
+                // The first execution after a lazy restore runs longer.
+                let slowed = case.snapshot.as_ref().is_some_and(|c| c.slowdown > 1.0);
                 match case.cpu {
-                    CpuModel::Ignore => prop_assert_eq!(exec, a.duration),
-                    CpuModel::ProcessorSharing => prop_assert!(exec >= a.duration),
+                    CpuModel::Ignore
+                    | CpuModel::Proportional {
+                        durations_at_one_vcpu: false,
+                    } if !slowed => prop_assert_eq!(exec, a.duration),
+                    _ => prop_assert!(exec >= a.duration),
                 }
                 if r.cold_start {
                     prop_assert_eq!(r.start - r.dispatched, r.init);
@@ -402,7 +479,14 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
                     prop_assert_eq!(r.init, SimDuration::ZERO);
                 }
                 prop_assert!(r.instance.is_some() && r.worker.is_some());
-                prop_assert_eq!(r.charge, cfg.billing.charge(exec, r.init, r.memory_mb));
+                // A restore's or a fork's wait is not billed as INIT time.
+                let boot = cfg.billing.charge(exec, r.init, r.memory_mb);
+                let other = cfg.billing.charge(exec, SimDuration::ZERO, r.memory_mb);
+                if case.snapshot.is_none() && case.fork.is_none() {
+                    prop_assert_eq!(r.charge, boot);
+                } else {
+                    prop_assert!(r.charge == boot || r.charge == other);
+                }
                 prop_assert_eq!(r.memory_mb, case.function_mb[a.function.index()]);
             }
             Outcome::Unfinished => {
@@ -452,7 +536,26 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     prop_assert_eq!(f.iter().map(|x| x.idle_mb_us).sum::<u128>(), s.idle_mb_us);
     prop_assert_eq!(f.iter().map(|x| x.unfinished).sum::<u64>(), s.unfinished);
     prop_assert_eq!(f.iter().map(|x| x.cost).sum::<Money>(), s.list_cost());
-    prop_assert_eq!(s.list_cost(), s.request_cost + s.duration_cost);
+    let snapshot_cost = s.bill.invoice().snapshot;
+    prop_assert_eq!(
+        s.list_cost(),
+        s.request_cost + s.duration_cost + snapshot_cost
+    );
+
+    // Every instance started one way; restores and forks only when asked for.
+    prop_assert_eq!(s.boots + s.restores + s.forks, s.instances_created);
+    if case.snapshot.is_none() {
+        prop_assert_eq!((s.restores, s.snapshots_created), (0, 0));
+        prop_assert_eq!(snapshot_cost, Money::ZERO);
+    } else {
+        prop_assert!(s.snapshots_evicted <= s.snapshots_created);
+        // A restore needs a snapshot, and every snapshot taken is charged (3 h at least).
+        prop_assert!(s.restores == 0 || s.snapshots_created > 0);
+        prop_assert_eq!(s.snapshots_created > 0, snapshot_cost > Money::ZERO);
+    }
+    if case.fork.is_none() {
+        prop_assert_eq!(s.forks, 0);
+    }
 
     // Capacity, at every placement or load-balancing decision and at every 1 ms sample.
     prop_assert_eq!(violations.get(), 0);
@@ -559,7 +662,11 @@ fn many_seeds_of_a_crowded_cluster_keep_the_invariants() {
                     ranked: k % 8 == 3,
                 },
             },
-            cpu: if k % 2 == 0 {
+            cpu: if k % 6 == 1 {
+                CpuModel::Proportional {
+                    durations_at_one_vcpu: k % 4 == 1,
+                }
+            } else if k % 2 == 0 {
                 CpuModel::ProcessorSharing
             } else {
                 CpuModel::Ignore
@@ -571,6 +678,16 @@ fn many_seeds_of_a_crowded_cluster_keep_the_invariants() {
             granularity_ms: 100,
             bill_init: k % 2 == 1,
             seed: k,
+            snapshot: (k % 3 != 0).then(|| faasim_sim::SnapshotConfig {
+                enabled: true,
+                restore_ms: faasim_sim::RestoreSpec::Millis(10.0),
+                capacity_mb: (k % 2 == 0).then_some(300),
+                ..Default::default()
+            }),
+            fork: (k % 3 == 2 || k % 5 == 0).then(|| faasim_sim::ForkConfig {
+                enabled: true,
+                ..Default::default()
+            }),
         };
         if let Err(e) = check(&case) {
             panic!("case {k}: {e}\n{case:?}");
@@ -618,6 +735,15 @@ fn prewarming_under_memory_pressure_never_strands_a_request() {
             granularity_ms: 1,
             bill_init: false,
             seed: k,
+            snapshot: (k % 4 == 1).then(|| faasim_sim::SnapshotConfig {
+                enabled: true,
+                create: faasim_sim::SnapshotCreate::Deploy,
+                ..Default::default()
+            }),
+            fork: (k % 4 == 2).then(|| faasim_sim::ForkConfig {
+                enabled: true,
+                ..Default::default()
+            }),
         };
         if let Err(e) = check(&case) {
             panic!("case {k}: {e}\n{case:?}");

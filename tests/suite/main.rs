@@ -2,6 +2,7 @@
 //!
 //! - `engine_scenarios`: hand-traced runs of a few invocations, exact integer times.
 //! - `processor_sharing`: the CPU model, hand-traced.
+//! - `proportional_cpu`: CPU that follows memory (vCPU shares reserved, durations stretched).
 //! - `billing`: rounding, `bill_init`, and the run's money totals.
 //! - `theory`: statistical checks against closed forms (keep-alive under Poisson arrivals,
 //!   the Erlang-B loss formula), with stated tolerances and fixed seeds.
@@ -15,6 +16,8 @@
 //! - `provider`: the provider's rules (limits and throttling, asynchronous retries, timeouts,
 //!   function errors, worker failures), hand-traced, and conservation over random mixes.
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
+//! - `start_types`: snapshot restores (slowdown, the LRU store, SnapStart's charges) and
+//!   forks, hand-traced.
 //! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
 //!   pre-warming, Durable replays, bad definitions).
 
@@ -27,7 +30,9 @@ mod extension;
 mod invariants;
 mod load_balancing;
 mod processor_sharing;
+mod proportional_cpu;
 mod provider;
 mod real_traces;
+mod start_types;
 mod theory;
 mod workflows;

@@ -193,7 +193,8 @@ pub(super) fn async_retries_case(_: &Context) -> Vec<Check> {
 }
 
 /// A timeout's bill (AWS Lambda, x86, 1 ms rounding): an execution killed at its 3 s timeout
-/// is billed 3,000 ms; at 1,024 MB that is 3 GB-s × $0.0000166667 plus the $0.0000002
+/// is billed 3,000 ms (durations as given, and under proportional CPU, where the
+/// execution is stretched past its timeout); at 1,024 MB that is 3 GB-s × $0.0000166667 plus the $0.0000002
 /// request, $0.0000502001. Under processor sharing, two executions on one core (0.8 s and
 /// 0.3 s of work, timeout 1 s) share it until 0.6 s, when the short one ends; the long one,
 /// 0.3 s done, would end at 1.1 s and is cut at 1 s, billed 1,000 ms.
@@ -207,7 +208,12 @@ pub(super) fn timeout_bill_case(_: &Context) -> Vec<Check> {
         },
         named: vec![],
     };
-    for cpu in [CpuModel::Ignore, CpuModel::ProcessorSharing] {
+    // Under proportional CPU with durations measured at 1 vCPU, the 1,024 MB instance's
+    // share (1,024 / 1,769) stretches the 5 s to 8.64 s: still cut at 3 s, the same bill.
+    let proportional = CpuModel::Proportional {
+        durations_at_one_vcpu: true,
+    };
+    for cpu in [CpuModel::Ignore, CpuModel::ProcessorSharing, proportional] {
         let mut cfg = engine(cluster(1, 4_096, 1), cpu, 0.0, OnFull::Queue, 1);
         cfg.functions = timed(3);
         let mut rec = VecRecorder::default();
@@ -221,6 +227,7 @@ pub(super) fn timeout_bill_case(_: &Context) -> Vec<Check> {
         let name = match cpu {
             CpuModel::Ignore => "durations as given",
             CpuModel::ProcessorSharing => "processor sharing",
+            CpuModel::Proportional { .. } => "proportional CPU, durations at 1 vCPU",
         };
         checks.push(Check::holds(
             c,

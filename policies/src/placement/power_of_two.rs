@@ -87,6 +87,7 @@ mod tests {
             assigned: 0,
             assigned_mb: 0,
             queued: 0,
+            reserved_cpu_mb: 0,
         }
     }
 

@@ -48,5 +48,6 @@ pub fn config(workers: &[(u32, u32)]) -> EngineConfig {
         sample_interval: None,
         provisioned_per_function: 0,
         end: faasim_sim::RunEnd::Drain,
+        ..EngineConfig::default()
     }
 }

@@ -9,6 +9,7 @@
 use super::*;
 use crate::billing::Charge;
 use crate::metrics::{ColdStartParts, FunctionStats, RunStats};
+use crate::start::StartKind;
 
 /// Why an instance was evicted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -92,7 +93,15 @@ impl Metrics {
         memory_mb: u32,
         init: SimDuration,
         live: u32,
+        kind: StartKind,
+        snapshot_mb: u32,
     ) {
+        self.run.snapshot_read_mb += snapshot_mb as u128;
+        match kind {
+            StartKind::Boot => self.run.boots += 1,
+            StartKind::Restore => self.run.restores += 1,
+            StartKind::Fork => self.run.forks += 1,
+        }
         self.run.init_mb_us += memory_mb as u128 * init.as_micros() as u128;
         self.run.instances_created += 1;
         self.run.peak_instances = self.run.peak_instances.max(live);
@@ -125,6 +134,13 @@ impl Metrics {
         self.run.duration_cost += c.duration;
         self.functions[f.index()].cost += c.total();
         self.functions[f.index()].mb_ms += c.mb_ms;
+    }
+
+    /// A snapshot charge (a restore, or a span of cache): the bill and the function's cost,
+    /// not billed memory-time.
+    pub(super) fn on_snapshot_charge(&mut self, f: FunctionId, c: &Charge) {
+        self.run.bill.add(c);
+        self.functions[f.index()].cost += c.total();
     }
 
     /// An invocation completed; `c` is the part of its charge not billed yet (all of it
@@ -230,18 +246,24 @@ impl Metrics {
 
 impl Engine<'_> {
     /// The charge of the execution of `slot` ending now (completed, failed or timed out).
+    #[inline(always)]
     pub(super) fn attempt_charge(&self, slot: u32) -> Charge {
         let now = self.now;
         let inv = &self.invs[slot as usize];
         let inst = &self.instances[inv.instance as usize];
         let mb = inst.memory_mb;
         let billing = &self.cfg.billing;
+        // Only a boot's wait is INIT time: a restore's or a fork's is not billed.
+        let init = match inst.start_kind {
+            StartKind::Boot => inv.init,
+            StartKind::Restore | StartKind::Fork => SimDuration::ZERO,
+        };
         if inst.provisioned {
             billing
                 .provisioned_invocation_charge(now - inv.start, mb)
-                .unwrap_or_else(|| billing.charge(now - inv.start, inv.init, mb))
+                .unwrap_or_else(|| billing.charge(now - inv.start, init, mb))
         } else {
-            billing.charge(now - inv.start, inv.init, mb)
+            billing.charge(now - inv.start, init, mb)
         }
     }
 
@@ -257,14 +279,13 @@ impl Engine<'_> {
         }
     }
 
-    /// The record of `slot` completing now, with the charge of this execution only, and
-    /// that charge.
+    /// The record of `slot` completing now, with the charge of this execution only (also
+    /// returned on its own: the part not billed yet).
+    #[inline(always)]
     pub(super) fn completion_record(&self, slot: u32) -> (InvocationRecord, Charge) {
-        let now = self.now;
-        let inv = self.invs[slot as usize];
+        let inv = &self.invs[slot as usize];
         let charge = self.attempt_charge(slot);
         let inst = &self.instances[inv.instance as usize];
-        let mb = inst.memory_mb;
         let rec = InvocationRecord {
             id: inv.seq,
             function: inv.function,
@@ -272,12 +293,12 @@ impl Engine<'_> {
             arrival: inv.arrival,
             dispatched: inv.dispatched,
             start: inv.start,
-            end: now,
+            end: self.now,
             cold_start: inv.cold,
             init: inv.init,
             worker: Some(inst.worker),
             instance: Some(InstanceId(inv.instance)),
-            memory_mb: mb,
+            memory_mb: inst.memory_mb,
             charge,
         };
         (rec, charge)
@@ -288,37 +309,11 @@ impl Engine<'_> {
         if !self.first_deliveries.is_empty() || !self.banked.is_empty() {
             return self.record_retried_completion(slot);
         }
-        // The common case, built in place: an invocation completed at its first attempt.
-        let now = self.now;
-        let inv = self.invs[slot as usize];
-        let inst = &self.instances[inv.instance as usize];
-        let mb = inst.memory_mb;
-        let billing = &self.cfg.billing;
-        let charge = if inst.provisioned {
-            billing
-                .provisioned_invocation_charge(now - inv.start, mb)
-                .unwrap_or_else(|| billing.charge(now - inv.start, inv.init, mb))
-        } else {
-            billing.charge(now - inv.start, inv.init, mb)
-        };
-        let rec = InvocationRecord {
-            id: inv.seq,
-            function: inv.function,
-            outcome: Outcome::Completed,
-            arrival: inv.arrival,
-            dispatched: inv.dispatched,
-            start: inv.start,
-            end: now,
-            cold_start: inv.cold,
-            init: inv.init,
-            worker: Some(inst.worker),
-            instance: Some(InstanceId(inv.instance)),
-            memory_mb: mb,
-            charge,
-        };
+        // The common case: an invocation completed at its first attempt.
+        let (rec, charge) = self.completion_record(slot);
         self.metrics.on_completion(&rec, &charge);
         self.recorder.invocation(&rec);
-        self.notify_extension(&rec, inv.tag)
+        self.notify_extension(&rec, self.invs[slot as usize].tag)
     }
 
     /// [`Self::record_completion`] when asynchronous events have banked charges or a
@@ -453,6 +448,7 @@ impl Engine<'_> {
     /// Closes the books on the instances still alive at the end and reports.
     pub(super) fn finish(mut self) -> RunReport {
         let now = self.now;
+        self.start_finish();
         for i in 0..self.instances.len() {
             let inst = &self.instances[i];
             if inst.state == InstState::Free {
@@ -468,6 +464,10 @@ impl Engine<'_> {
         }
         let mut metrics = self.metrics;
         metrics.run.end = now;
+        if self.cpu_shares {
+            // Executing shares were integrated in CPU units (MB per vCPU): to core-µs.
+            metrics.run.busy_core_us /= cpu::MB_PER_VCPU as u128;
+        }
         let unused: Vec<String> = self
             .cfg
             .cold_start_per_function
@@ -506,5 +506,6 @@ pub(super) fn add_charges(a: &Charge, b: &Charge) -> Charge {
         request: a.request + b.request,
         duration: a.duration + b.duration,
         cpu: a.cpu + b.cpu,
+        restored_mb: a.restored_mb + b.restored_mb,
     }
 }

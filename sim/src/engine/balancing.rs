@@ -142,7 +142,8 @@ impl Engine<'_> {
                 cur = next;
             }
         }
-        true
+        // Exact for memory; with vCPU shares above 6 vCPUs' memory, possibly short.
+        self.workers[w.index()].free_mb() >= mb
     }
 
     /// Serves worker `w`'s queue from its head while the head can be served there.

@@ -1,12 +1,67 @@
 //! CPU sharing: execution counts per worker and egalitarian processor sharing (one pending
-//! wakeup per worker, virtual time in femtoseconds). Under processor sharing an execution's
-//! end is not known when it starts, so a timeout is a deadline in the worker's heap of
-//! deadlines: the worker wakes at its next completion or its next live deadline, whichever
-//! comes first, and a run without timeouts keeps that heap empty.
+//! wakeup per worker, virtual time in femtoseconds), and AWS Lambda's CPU that follows
+//! memory (`CpuModel::Proportional`). Under processor sharing an execution's end is not
+//! known when it starts, so a timeout is a deadline in the worker's heap of deadlines: the
+//! worker wakes at its next completion or its next live deadline, whichever comes first, and
+//! a run without timeouts keeps that heap empty.
+//!
+//! **Proportional CPU.** An instance of a function of `m` MB gets a vCPU share of
+//! `m / 1,769` (at most 6 vCPUs), reserved on its worker for its whole life: a worker of `c`
+//! cores holds instances whose shares add up to at most `c`. Shares are counted in exact
+//! integers as the memory they correspond to ("CPU units", 1,769 a vCPU; an instance
+//! reserves `min(m, 10,614)`), so placement sees one room per worker, the least of its free
+//! memory and its free cores in those units (`Worker::free_mb`). The room is exact for every
+//! function up to 10,614 MB (AWS Lambda's maximum is 10,240 MB); above it placement asks for
+//! more cores than the 6 reserved (conservative). An execution whose share is below 1 runs
+//! at that fraction of the trace's speed when the trace's durations were measured at 1 vCPU
+//! (`durations_at_one_vcpu`); a share above 1 does not speed it up (a trace's single
+//! duration says nothing of how a function uses more than one vCPU). CPU utilisation counts
+//! the shares of the instances executing.
 
 use super::*;
 
+/// Memory that buys one vCPU on AWS Lambda, MB: "At 1,769 MB, a function has the
+/// equivalent of one vCPU (one vCPU-second of credits per second)" (AWS Lambda developer
+/// guide, "Configure Lambda function memory", read 2026-11-30).
+pub(super) const MB_PER_VCPU: u32 = 1_769;
+
+/// The most vCPUs one instance gets (AWS News Blog, "New for AWS Lambda – Functions with Up
+/// to 10 GB of Memory and 6 vCPUs", 2020-12-01).
+pub(super) const MAX_VCPUS: u32 = 6;
+
+/// The CPU units (MB of memory per vCPU) an instance of `mb` reserves: its share capped at
+/// 6 vCPUs.
+#[inline]
+pub(super) fn share_units(mb: u32) -> u64 {
+    mb.min(MB_PER_VCPU * MAX_VCPUS) as u64
+}
+
+/// `work` measured at 1 vCPU, run at the share of an instance of `mb`: stretched by
+/// 1,769 / `mb` (rounded up to the microsecond) when the share is below 1, unchanged
+/// otherwise.
+#[inline]
+pub(super) fn at_share(work: SimDuration, mb: u32) -> SimDuration {
+    if mb >= MB_PER_VCPU {
+        return work;
+    }
+    SimDuration((work.as_micros() as u128 * MB_PER_VCPU as u128).div_ceil(mb as u128) as u64)
+}
+
 impl Engine<'_> {
+    /// Proportional CPU: an execution starts on instance `i`; its share is busy, and with
+    /// durations measured at 1 vCPU its `work` runs at the share's speed.
+    #[inline(never)]
+    pub(super) fn share_started(&mut self, i: usize, work: SimDuration) -> SimDuration {
+        let mb = self.instances[i].memory_mb;
+        self.busy_cores += share_units(mb);
+        match self.cfg.cpu {
+            CpuModel::Proportional {
+                durations_at_one_vcpu: true,
+            } => at_share(work, mb),
+            _ => work,
+        }
+    }
+
     /// Brings the worker's virtual time to now: each of n jobs on c cores advanced by
     /// dt * min(c, n) / n microseconds of work (kept in nanoseconds).
     pub(super) fn ps_advance(&mut self, w: WorkerId) {
@@ -130,5 +185,22 @@ impl Engine<'_> {
         }
         self.scratch = cut;
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_follow_memory_up_to_six_vcpus() {
+        assert_eq!(share_units(128), 128);
+        assert_eq!(share_units(10_240), 10_240);
+        assert_eq!(share_units(20_000), 10_614);
+        // 100 ms at 1 vCPU on 884.5 MB (half a vCPU, rounded to 885 MB): 100 x 1769 / 885
+        // = 199.887... ms -> 199 888 us; 1769 MB and above: as measured.
+        assert_eq!(at_share(SimDuration(100_000), 885), SimDuration(199_888));
+        assert_eq!(at_share(SimDuration(100_000), 1_769), SimDuration(100_000));
+        assert_eq!(at_share(SimDuration(100_000), 4_000), SimDuration(100_000));
     }
 }

@@ -161,6 +161,10 @@ impl Engine<'_> {
             let inv = self.invs[slot as usize];
             let charge = if inv.state == InvState::Running {
                 self.exec_count(w, -1);
+                if self.cpu_shares {
+                    let mb = self.instances[inv.instance as usize].memory_mb;
+                    self.busy_cores -= cpu::share_units(mb);
+                }
                 self.attempt_charge(slot)
             } else {
                 Default::default()

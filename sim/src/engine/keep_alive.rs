@@ -106,6 +106,9 @@ impl Engine<'_> {
         let now = self.now;
         debug_assert_eq!(self.instances[i as usize].active, 0);
         self.leave_idle(i);
+        if self.starts.any() {
+            self.start_evicted(i);
+        }
         let inst = &self.instances[i as usize];
         let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
         let life = now - inst.created_at;
@@ -195,7 +198,7 @@ impl Engine<'_> {
             return None;
         }
         let target = self.instances[cur as usize].worker;
-        while self.workers[target.index()].free_mb() < mb {
+        while self.workers[target.index()].free_mb() < mb && cur != NIL {
             let next = self.instances[cur as usize].idle_next;
             let inst = &self.instances[cur as usize];
             if inst.worker == target && !inst.provisioned {
@@ -203,7 +206,9 @@ impl Engine<'_> {
             }
             cur = next;
         }
-        Some(target)
+        // Memory alone always fits here; with vCPU shares, an idle instance above 6 vCPUs'
+        // memory frees less room than its memory, so say so rather than overfill.
+        (self.workers[target.index()].free_mb() >= mb).then_some(target)
     }
 
     /// The reclaimable idle instances of a list (the cluster-wide one from `head` along
@@ -251,6 +256,6 @@ impl Engine<'_> {
             }
         }
         self.ranked = ranked;
-        target
+        target.filter(|t| self.workers[t.index()].free_mb() >= mb)
     }
 }

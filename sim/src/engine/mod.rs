@@ -7,6 +7,7 @@
 //! | `balancing.rs` | per-request load balancing: a worker per request, worker-local warm reuse, reclaim and queues |
 //! | `keep_alive.rs` | idle instances: keep-alive decisions, expiry timers, eviction, pre-warming, reclaim |
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
+//! | `start.rs` | the start path: a start plan (boot, snapshot restore, fork) per new instance, the snapshot store |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
 //! | `accounting.rs` | `Metrics`: every run-wide and per-function figure, through `on_*` hooks |
 //! | `admission.rs` | concurrency limits and scaling buckets: a request is admitted or throttled |
@@ -51,6 +52,7 @@ use crate::policy::{
 use crate::provider::{InvocationMode, ProviderRules};
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
+use crate::start::{ForkConfig, SnapshotConfig};
 use crate::time::{SimDuration, SimTime, TIME_LIMIT};
 use crate::workload::{Arrival, ArrivalSource, FunctionSpec, FunctionTable, SourceError};
 use accounting::{EvictReason, Metrics};
@@ -99,6 +101,15 @@ pub enum CpuModel {
     /// each runs at speed min(1, c/n), so durations stretch when a worker is oversubscribed
     /// (and with them the bill).
     ProcessorSharing,
+    /// CPU that follows memory, as on AWS Lambda: an instance gets a vCPU share of its
+    /// memory / 1,769 MB (at most 6 vCPUs), reserved on its worker, so placement fits memory
+    /// and cores (`engine/cpu.rs`). One execution per instance (`instance_concurrency = 1`).
+    Proportional {
+        /// The trace's durations were measured at 1 vCPU: an execution whose share is below
+        /// 1 runs at that fraction of the speed. False: durations as measured (a production
+        /// trace already ran at each function's own share).
+        durations_at_one_vcpu: bool,
+    },
 }
 
 /// When a run ends (see the module docs).
@@ -149,6 +160,10 @@ pub struct EngineConfig {
     pub provisioned_per_function: u32,
     /// When the run ends.
     pub end: RunEnd,
+    /// Snapshot restores (`[platform.snapshot]`; off by default).
+    pub snapshot: SnapshotConfig,
+    /// Forks from a live instance (`[platform.fork]`; off by default).
+    pub fork: ForkConfig,
 }
 
 /// The defaults of every entry point (the scenario file's defaults are these): ten workers
@@ -178,6 +193,8 @@ impl Default for EngineConfig {
             sample_interval: None,
             provisioned_per_function: 0,
             end: RunEnd::Drain,
+            snapshot: SnapshotConfig::default(),
+            fork: ForkConfig::default(),
         }
     }
 }
@@ -516,6 +533,13 @@ struct Engine<'r> {
     busy_instances: u32,
     executing: u32,
     metrics: Metrics,
+    /// Start types besides boots: snapshot restores and forks (`engine/start.rs`).
+    starts: start::Starts,
+    /// `CpuModel::Proportional`: instances reserve vCPU shares; `busy_cores` counts the
+    /// shares executing, in CPU units (`engine/cpu.rs`).
+    cpu_shares: bool,
+    /// The most CPU units one worker has (`u64::MAX` without shares).
+    largest_cpu_cap: u64,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
     /// Per-function rules (timeout, errors, concurrency), by function id.
@@ -643,14 +667,29 @@ impl<'r> Engine<'r> {
                 _ => Vec::new(),
             })
             .collect();
+        let cpu_shares = matches!(cfg.cpu, CpuModel::Proportional { .. });
+        if cpu_shares && cfg.instance_concurrency != 1 {
+            return Err(SimError::Config(
+                "cpu = \"proportional\" gives each instance its own vCPU share, as AWS Lambda \
+                 runs one execution per instance: instance_concurrency must be 1"
+                    .into(),
+            ));
+        }
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
-            .map(|w| Worker::new(w.memory_mb, w.cores))
+            .map(|w| {
+                let mut wk = Worker::new(w.memory_mb, w.cores);
+                if cpu_shares {
+                    wk.set_cpu(w.cores as u64 * cpu::MB_PER_VCPU as u64, 0);
+                }
+                wk
+            })
             .collect();
         let index = WorkerIndex::new(&workers);
         let total_mem = workers.iter().map(|w| w.memory_mb as u64).sum();
         let total_cores = workers.iter().map(|w| w.cores as u64).sum();
+        let starts = start::Starts::new(cfg)?;
         Ok(Engine {
             cfg: cfg.clone(),
             placement: policies.placement,
@@ -708,6 +747,17 @@ impl<'r> Engine<'r> {
                 let mut m = Metrics::new(total_mem, total_cores, cfg.billing);
                 m.parts.names = part_names;
                 m
+            },
+            starts,
+            cpu_shares,
+            largest_cpu_cap: if cpu_shares {
+                cfg.workers
+                    .iter()
+                    .map(|w| w.cores as u64 * cpu::MB_PER_VCPU as u64)
+                    .max()
+                    .unwrap_or(0)
+            } else {
+                u64::MAX
             },
             scratch: Vec::new(),
             ranked: Vec::new(),
@@ -822,6 +872,17 @@ impl<'r> Engine<'r> {
                     largest_mb: self.largest_worker_mb,
                 });
             }
+            if !claimed && cpu::share_units(spec.memory_mb) > self.largest_cpu_cap {
+                return Err(SimError::Config(format!(
+                    "function `{}` of {} MB reserves {:.2} vCPUs (memory / {} MB) but the \
+                     largest worker has {} cores",
+                    spec.name,
+                    spec.memory_mb,
+                    cpu::share_units(spec.memory_mb) as f64 / cpu::MB_PER_VCPU as f64,
+                    cpu::MB_PER_VCPU,
+                    self.largest_cpu_cap / cpu::MB_PER_VCPU as u64
+                )));
+            }
             self.fns.push(FnState {
                 memory_mb: spec.memory_mb,
                 cold_sampler,
@@ -840,6 +901,9 @@ impl<'r> Engine<'r> {
             self.metrics.on_function(id);
             self.add_rules(rules);
             self.avail.push(ListEnds::default());
+            if self.starts.any() {
+                self.start_register(id)?;
+            }
             if self.cfg.provisioned_per_function > 0 && !claimed {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
             }
@@ -994,8 +1058,12 @@ impl<'r> Engine<'r> {
                 if self.invs[inv as usize].gen != gen {
                     return Ok(());
                 }
-                let w = self.instances[self.invs[inv as usize].instance as usize].worker;
+                let inst = &self.instances[self.invs[inv as usize].instance as usize];
+                let (w, mb) = (inst.worker, inst.memory_mb);
                 self.exec_count(w, -1);
+                if self.cpu_shares {
+                    self.busy_cores -= cpu::share_units(mb);
+                }
                 self.execution_ended(inv)
             }
             Event::WorkerCpu { worker } => self.on_worker_cpu(worker),
@@ -1039,6 +1107,7 @@ mod faults;
 mod keep_alive;
 mod request;
 mod retry;
+mod start;
 
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};

@@ -231,6 +231,9 @@ impl Engine<'_> {
         reclaim: bool,
     ) -> Result<Option<WorkerId>, SimError> {
         let mb = self.fns[f.index()].memory_mb;
+        if let Some(w) = self.fork_worker(f, mb) {
+            return Ok(Some(w));
+        }
         let fv = FunctionView {
             id: f,
             name: &self.functions.get(f).name,
@@ -291,31 +294,8 @@ impl Engine<'_> {
         };
         self.change_used(w, mb as i64);
         self.workers[w.index()].instances += 1;
-        // The trace's cold start for this request, else the function's latest one from
-        // the trace (pre-warms, the autoscaler), else the model.
-        let traced = match bound {
-            Some(b) => self.invs[b as usize].cold_override,
-            None => self.fns[f.index()].last_cold,
-        };
-        let init = match traced {
-            Some(d) => d,
-            None if self.creating_provisioned => SimDuration::ZERO,
-            None => {
-                let s = self.fns[f.index()].cold_sampler;
-                let d = self.cold_samplers[s].draw(&mut self.rng_cold);
-                if let (Some(row), Sampler::Recorded(r)) = (d.row, &self.cold_samplers[s]) {
-                    self.metrics
-                        .on_recorded_start(f, &self.cold_part_map[s], r.row(row));
-                }
-                d.duration
-            }
-        };
-        if init.as_micros() > TIME_LIMIT.as_micros() {
-            return Err(SimError::time_limit(
-                format!("a cold start of `{}`", self.functions.get(f).name),
-                init.as_micros(),
-            ));
-        }
+        let plan = self.plan_start(f, w, bound)?;
+        let init = plan.duration;
         let gen = self.instances[slot as usize].gen;
         let inst = &mut self.instances[slot as usize];
         *inst = Instance {
@@ -331,6 +311,8 @@ impl Engine<'_> {
             idle_since: now,
             bound: bound.unwrap_or(NIL),
             provisioned: self.creating_provisioned,
+            start_kind: plan.kind,
+            first_exec_milli: plan.first_exec_milli,
             ..Instance::vacant()
         };
         if let Some(b) = bound {
@@ -343,8 +325,14 @@ impl Engine<'_> {
         }
         self.live_instances += 1;
         self.starting_instances += 1;
-        self.metrics
-            .on_instance_started(f, mb, init, self.live_instances);
+        self.metrics.on_instance_started(
+            f,
+            mb,
+            init,
+            self.live_instances,
+            plan.kind,
+            plan.snapshot_mb,
+        );
         let fs = &mut self.fns[f.index()];
         fs.live_instances += 1;
         fs.starting += 1;
@@ -386,6 +374,9 @@ impl Engine<'_> {
         inst.ready_at = self.now;
         let f = inst.function;
         let active = inst.active;
+        if self.starts.any() {
+            self.start_ready(i);
+        }
         self.starting_instances -= 1;
         self.fns[f.index()].starting -= 1;
         if active > 0 {
@@ -425,15 +416,24 @@ impl Engine<'_> {
         let inv = &mut self.invs[slot as usize];
         inv.state = InvState::Running;
         inv.start = now;
-        let work = inv.work;
+        let mut work = inv.work;
         let seq = inv.seq;
         let gen = inv.gen;
         let f = inv.function;
         let i = inv.instance as usize;
-        self.instances[i].executions += 1;
-        let w = self.instances[i].worker;
+        let inst = &mut self.instances[i];
+        inst.executions += 1;
+        let w = inst.worker;
+        if inst.first_exec_milli != 0 {
+            // The first execution after a lazy restore faults its pages in.
+            work = start::stretch(work, inst.first_exec_milli);
+            inst.first_exec_milli = 0;
+        }
         match self.cfg.cpu {
-            CpuModel::Ignore => {
+            CpuModel::Ignore | CpuModel::Proportional { .. } => {
+                if self.cpu_shares {
+                    work = self.share_started(i, work);
+                }
                 self.exec_count(w, 1);
                 // Killed at its timeout: the execution ends there (`retry.rs` reads `cut`).
                 let run = match self.timeouts {
@@ -486,7 +486,9 @@ impl Engine<'_> {
         let before = wk.executing.min(wk.cores);
         wk.executing = (wk.executing as i64 + delta as i64) as u32;
         let after = wk.executing.min(wk.cores);
-        self.busy_cores = self.busy_cores + after as u64 - before as u64;
+        if !self.cpu_shares {
+            self.busy_cores = self.busy_cores + after as u64 - before as u64;
+        }
         self.executing = (self.executing as i64 + delta as i64) as u32;
     }
 
@@ -630,13 +632,26 @@ impl Engine<'_> {
     }
 
     pub(super) fn change_used(&mut self, w: WorkerId, delta: i64) {
+        let shares = self.cpu_shares;
         let wk = &mut self.workers[w.index()];
         let old_free = wk.free_mb();
         let old_load = WorkerIndex::load_key(wk);
+        let old_used = wk.used_mb;
         wk.used_mb = (wk.used_mb as i64 + delta) as u32;
         debug_assert!(wk.used_mb <= wk.memory_mb, "worker memory over capacity");
+        if shares {
+            // The instance reserves its vCPU share for its whole life.
+            let units = cpu::share_units(delta.unsigned_abs() as u32);
+            let used = if delta > 0 {
+                wk.cpu_used + units
+            } else {
+                wk.cpu_used - units
+            };
+            debug_assert!(used <= wk.cpu_cap, "worker cores over capacity");
+            wk.set_cpu(wk.cpu_cap, used);
+        }
         self.index
-            .update(w, old_free, old_load, &self.workers[w.index()]);
+            .update(w, old_free, old_load, old_used, &self.workers[w.index()]);
         self.used_mb = (self.used_mb as i64 + delta) as u64;
         self.metrics.on_memory_used(self.used_mb);
     }
