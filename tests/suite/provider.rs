@@ -1,15 +1,16 @@
 //! The provider's rules, hand-traced to the microsecond (a throttle at the burst boundary, a
 //! retry schedule, a timeout's bill, a worker failure mid-execution, a duplicate delivery),
-//! and the conservation invariant over random scenarios that mix all of them.
+//! and the conservation invariant over random scenarios that mix all of them (with start
+//! types and every CPU model).
 
 use crate::common::*;
 use faasim_policies::{AutoscalingSpec, KeepAliveSpec, LoadBalancingSpec, PlacementSpec};
 use faasim_sim::engine::run_with;
 use faasim_sim::provider::{AsyncPolicy, BucketScope, Faults, Limits, Outage, ScalingBucket};
 use faasim_sim::{
-    Arrival, CpuModel, DistSpec, EngineConfig, FunctionId, FunctionOverrides, FunctionSettings,
-    InvocationMode, InvocationRecord, Money, OnFull, Outcome, ProviderRules, RunEnd, RunReport,
-    SimDuration, SimTime, VecRecorder, VecSource, WorkerSpec,
+    Arrival, CpuModel, DistSpec, EngineConfig, ForkConfig, FunctionId, FunctionOverrides,
+    FunctionSettings, InvocationMode, InvocationRecord, Money, OnFull, Outcome, ProviderRules,
+    RunEnd, RunReport, SimDuration, SimTime, SnapshotConfig, VecRecorder, VecSource, WorkerSpec,
 };
 use proptest::prelude::*;
 
@@ -434,6 +435,8 @@ struct Mix {
     mtbf_ms: Option<(u64, u64)>,
     horizon: bool,
     seed: u64,
+    /// Start types: bit 0 snapshot restores (a small LRU store), bit 1 forks.
+    starts: u8,
 }
 
 fn mix() -> impl Strategy<Value = Mix> {
@@ -449,11 +452,18 @@ fn mix() -> impl Strategy<Value = Mix> {
             prop::collection::vec((prop::sample::select(vec![512u32, 1024]), 1u32..=3), 1..=3),
             prop::collection::vec(function, 1..=4),
             prop::collection::vec((0u64..3_000_000, 0u32..4, 1u64..300_000, 0u8..3), 1..=60),
-            prop_oneof![Just(CpuModel::Ignore), Just(CpuModel::ProcessorSharing)],
+            prop_oneof![
+                Just(CpuModel::Ignore),
+                Just(CpuModel::ProcessorSharing),
+                Just(CpuModel::Proportional {
+                    durations_at_one_vcpu: true
+                }),
+            ],
             1u32..=2,
             any::<bool>(),
             prop::option::of(0u64..500),
             0u64..1_000,
+            0u8..4,
         ),
         (
             0u8..3,
@@ -470,7 +480,7 @@ fn mix() -> impl Strategy<Value = Mix> {
     )
         .prop_map(
             |(
-                (workers, functions, arrivals, cpu, concurrency, drop_on_full, qt, ttl_ms),
+                (workers, functions, arrivals, cpu, concurrency, drop_on_full, qt, ttl_ms, starts),
                 (
                     mode,
                     account,
@@ -502,6 +512,7 @@ fn mix() -> impl Strategy<Value = Mix> {
                 mtbf_ms,
                 horizon,
                 seed,
+                starts,
             },
         )
 }
@@ -535,7 +546,22 @@ fn build(m: &Mix) -> (EngineConfig, Vec<faasim_sim::FunctionSpec>, Vec<Arrival>)
     let nw = workers.len() as u32;
     let cfg = EngineConfig {
         workers,
-        instance_concurrency: m.concurrency,
+        // Proportional CPU runs one execution per instance, as AWS Lambda does.
+        instance_concurrency: match m.cpu {
+            CpuModel::Proportional { .. } => 1,
+            _ => m.concurrency,
+        },
+        snapshot: SnapshotConfig {
+            enabled: m.starts & 1 != 0,
+            capacity_mb: Some(600),
+            slowdown: 1.5,
+            billed: false,
+            ..Default::default()
+        },
+        fork: ForkConfig {
+            enabled: m.starts & 2 != 0,
+            ..Default::default()
+        },
         on_full: if m.drop_on_full {
             OnFull::Drop
         } else {
@@ -682,6 +708,14 @@ fn check_mix(m: &Mix) -> Result<(), TestCaseError> {
             .count() as u64
     };
     prop_assert_eq!(count(&[Outcome::Completed]), s.completed);
+    // Every instance started one way.
+    prop_assert_eq!(s.boots + s.restores + s.forks, s.instances_created);
+    if m.starts & 1 == 0 {
+        prop_assert_eq!(s.restores, 0);
+    }
+    if m.starts & 2 == 0 {
+        prop_assert_eq!(s.forks, 0);
+    }
     prop_assert_eq!(count(&[Outcome::Throttled]), s.throttled);
     prop_assert_eq!(count(&[Outcome::Failed]), s.failed);
     prop_assert_eq!(count(&[Outcome::TimedOut]), s.timed_out);
