@@ -39,7 +39,10 @@
 //! cpu_request, runtime, triggerType-invocationType`, one row per function. The last column
 //! is the trigger and the invocation type joined by `-` (`workflow-S`, `TIMER-A`,
 //! `unknown-unknown`): `S` synchronous, `A` asynchronous (the paper's Fig. 14 legend), kept as
-//! [`InvocationType`] for whoever needs it. `cpu_request` (millicores) may be empty.
+//! [`InvocationType`]. Given to the request table (`runtimes`), it sets the mode of each
+//! request of a function it types `S` or `A`, as a trace's `mode` column would (so
+//! asynchronous requests are retried by the platform's rules); an `unknown` or missing
+//! function keeps its `invocation` setting. `cpu_request` (millicores) may be empty.
 //!
 //! ## The request table: `[trace] format = "huawei2025"` ([`Huawei2025Spec`])
 //! Day 30 of each region (`per_request/R1/*.csv`, in parts), one row per request:
@@ -84,8 +87,8 @@ use crate::error::TraceError;
 use crate::rows::{combined_digest, count, seconds_field, shown_text, Rows, Skipped, Unit};
 use crate::{spec_error, TraceInfo};
 use faasim_sim::{
-    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
-    SourceError,
+    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, InvocationMode, SimDuration,
+    SimTime, SourceError,
 };
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -1070,12 +1073,19 @@ impl Huawei2025Source {
         if self.previous.0 != time || self.previous.1.is_empty() {
             self.previous = (time, shown_text(raw.trim_ascii()));
         }
+        // The runtime table's invocation type, where it says one: the row's mode, as a
+        // trace's `mode` column gives it (over the function's `invocation` setting).
+        let mode = match self.functions[local].info.as_ref().map(|i| i.invocation) {
+            Some(InvocationType::Sync) => Some(InvocationMode::Sync),
+            Some(InvocationType::Async) => Some(InvocationMode::Async),
+            Some(InvocationType::Unknown) | None => None,
+        };
         Ok(Arrival {
             time: SimTime(time),
             function: self.functions[local].id,
             duration: SimDuration(duration),
             cold_start: None,
-            mode: None,
+            mode,
         })
     }
 }

@@ -5,7 +5,8 @@ mod common;
 
 use common::*;
 use faasim_sim::{
-    Arrival, ArrivalSource, DistSpec, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
+    Arrival, ArrivalSource, DistSpec, FunctionId, FunctionSpec, FunctionTable, InvocationMode,
+    SimDuration, SimTime,
 };
 use faasim_traces::{
     burr_memory_mb, convert_to_csv, open, Azure2019Spec, Azure2021Spec, AzureLlm2023Spec,
@@ -1494,6 +1495,13 @@ mod huawei2025_tables {
             Some(InvocationType::Async)
         );
         assert_eq!(src.invocation_of(FunctionId(0)), None);
+        // The runtime table types function 1 `A`: its request is asynchronous; function 0
+        // is not in the table and keeps its `invocation` setting.
+        let modes: Vec<_> = arrivals.iter().map(|a| (a.function.0, a.mode)).collect();
+        assert_eq!(
+            modes,
+            vec![(0, None), (1, Some(InvocationMode::Async)), (0, None)]
+        );
         assert_eq!(src.trigger_of(FunctionId(1)).as_deref(), Some("TIMER"));
         assert_eq!(src.app_of(FunctionId(0)).as_deref(), Some("301"));
         assert_eq!(src.function_info(FunctionId(1)).unwrap().runtime, "Java");
