@@ -588,13 +588,18 @@ fn toml_paths(paths: &[PathBuf]) -> String {
 /// The files of `files` (relative to `out`) whose name starts with `prefix` and ends with
 /// `suffix`, sorted, as paths under `out`.
 fn matching(out: &Path, files: &[PathBuf], prefix: &str, suffix: &str) -> Vec<PathBuf> {
+    sorted_where(out, files, |p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
+    })
+}
+
+/// The files `keep` accepts, under `out`, sorted.
+fn sorted_where(out: &Path, files: &[PathBuf], keep: impl Fn(&PathBuf) -> bool) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = files
         .iter()
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
-        })
+        .filter(|p| keep(p))
         .map(|p| out.join(p))
         .collect();
     v.sort();
@@ -650,18 +655,10 @@ pub fn trace_table(d: &Dataset, out: &Path, files: &[PathBuf]) -> String {
                     .and_then(|n| n.to_str())
                     .is_some_and(|n| n.starts_with("day_") && n.ends_with(".csv"))
             };
-            let mut public: Vec<PathBuf> = files
-                .iter()
-                .filter(|p| day(p) && p.to_string_lossy().contains("public"))
-                .map(|p| out.join(p))
-                .collect();
-            public.sort();
-            let mut all: Vec<PathBuf> = files
-                .iter()
-                .filter(|p| day(p))
-                .map(|p| out.join(p))
-                .collect();
-            all.sort();
+            let public = sorted_where(out, files, |p| {
+                day(p) && p.to_string_lossy().contains("public")
+            });
+            let all = sorted_where(out, files, day);
             let days = if public.is_empty() { all } else { public };
             if days.is_empty() {
                 return format!(
@@ -676,16 +673,10 @@ pub fn trace_table(d: &Dataset, out: &Path, files: &[PathBuf]) -> String {
         }
         "huawei2025" => {
             let csvs = |word: &str| {
-                let mut v: Vec<PathBuf> = files
-                    .iter()
-                    .filter(|p| {
-                        let s = p.to_string_lossy().to_ascii_lowercase();
-                        s.ends_with(".csv") && s.contains(word)
-                    })
-                    .map(|p| out.join(p))
-                    .collect();
-                v.sort();
-                v
+                sorted_where(out, files, |p| {
+                    let s = p.to_string_lossy().to_ascii_lowercase();
+                    s.ends_with(".csv") && s.contains(word)
+                })
             };
             let (requests, cold) = (csvs("request"), csvs("cold"));
             if requests.is_empty() || cold.is_empty() {
