@@ -20,6 +20,7 @@
 pub mod course;
 pub mod instance_table;
 pub mod limits;
+pub mod models;
 pub mod output;
 pub mod runner;
 pub mod scenario;

@@ -83,6 +83,10 @@ pub struct Scenario {
     /// `[functions."*"]` sets the default for every function.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub functions: BTreeMap<String, FunctionEntrySpec>,
+    /// `[models."NAME"]`: models that functions serve on GPU workers
+    /// ([`crate::models`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, crate::models::ModelEntrySpec>,
 }
 
 /// `[functions."NAME"]`: what one function (or every function, `"*"`) overrides.
@@ -95,6 +99,12 @@ pub struct FunctionEntrySpec {
     /// The function's cold start, in any form `[platform] cold_start_ms` takes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cold_start_ms: Option<ColdStartSpec>,
+    /// The model the function serves (`[models."NAME"]`): it runs on GPU workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Its latency objective, ms: completions within it count towards `slo_attainment`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo_ms: Option<f64>,
 }
 
 impl FunctionEntrySpec {
@@ -103,6 +113,8 @@ impl FunctionEntrySpec {
         faasim_sim::FunctionOverrides {
             memory_mb: self.memory_mb,
             cold_start: self.cold_start_ms.as_ref().map(ColdStartSpec::to_dist),
+            model: self.model.clone(),
+            slo: self.slo_ms.and_then(SimDuration::try_from_ms_f64),
         }
     }
 }
@@ -162,16 +174,48 @@ fn default_seed() -> u64 {
     1
 }
 
-/// `[cluster]`: identical workers.
+/// `[cluster]`: identical workers, and more pools of their own sizes
+/// (`[[cluster.pools]]`); the GPU keys are those of [`crate::models`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterSpec {
-    /// Number of workers (default 10).
+    /// Number of workers (default 10; 0 allowed with pools).
     pub workers: u32,
     /// Memory of each worker, MB (default 16384).
     pub worker_memory_mb: u32,
     /// Cores of each worker (default 8); used by `cpu = "processor-sharing"` and utilisation.
     pub worker_cores: u32,
+    /// GPUs of each worker (default 0: CPU-only).
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub gpus_per_worker: u32,
+    /// Memory of each GPU, MB (default 81920).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_memory_mb: Option<u64>,
+    /// DRAM for cached model weights, MB (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_model_cache_mb: Option<u64>,
+    /// SSD for cached model weights, MB (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssd_model_cache_mb: Option<u64>,
+    /// Remote storage to a worker's DRAM, MB/s (default 5000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_mb_per_s: Option<u64>,
+    /// A worker's SSD to its DRAM, MB/s (default 1650).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssd_mb_per_s: Option<u64>,
+    /// DRAM to one GPU, MB/s (default 25000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcie_mb_per_s: Option<u64>,
+    /// Overlap a model load's transfers: it takes its slowest link (default false: the sum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipelined: Option<bool>,
+    /// More workers after these, each pool with its own sizes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<crate::models::PoolSpec>,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
 }
 
 impl Default for ClusterSpec {
@@ -180,6 +224,15 @@ impl Default for ClusterSpec {
             workers: 10,
             worker_memory_mb: 16_384,
             worker_cores: 8,
+            gpus_per_worker: 0,
+            gpu_memory_mb: None,
+            host_model_cache_mb: None,
+            ssd_model_cache_mb: None,
+            storage_mb_per_s: None,
+            ssd_mb_per_s: None,
+            pcie_mb_per_s: None,
+            pipelined: None,
+            pools: Vec::new(),
         }
     }
 }
@@ -215,6 +268,9 @@ pub struct PlatformSpec {
     /// How executions use the workers' cores (default: durations as in the trace).
     #[serde(default)]
     pub cpu: CpuSpec,
+    /// How model-serving instances use GPUs: `"exclusive"` (default) or `"swap"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_sharing: Option<crate::models::GpuSharingSpec>,
 }
 
 fn one() -> u32 {
@@ -232,6 +288,7 @@ impl Default for PlatformSpec {
             cold_start_ms: ColdStartSpec::default(),
             function_cold_start_ms: BTreeMap::new(),
             cpu: CpuSpec::default(),
+            gpu_sharing: None,
         }
     }
 }
@@ -278,6 +335,10 @@ pub struct BillingSpec {
     pub vcpus: f64,
     /// The provider's cost of the workers: USD per worker-hour (default 0: not reported).
     pub worker_hour_usd: f64,
+    /// What model-serving functions pay per GPU-second: USD, or a dated preset's name
+    /// (default `"runpod-a100-80gb"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_second_usd: Option<crate::models::GpuPriceSpec>,
 }
 
 impl Default for BillingSpec {
@@ -290,6 +351,7 @@ impl Default for BillingSpec {
             tiers: true,
             vcpus: 1.0,
             worker_hour_usd: 0.0,
+            gpu_second_usd: None,
         }
     }
 }
@@ -699,9 +761,10 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             ));
         }
     }
-    if s.cluster.workers == 0 {
+    if s.cluster.workers == 0 && s.cluster.pools.is_empty() {
         return Err(invalid("cluster.workers", "must be at least 1".into()));
     }
+
     if s.cluster.workers > MAX_WORKERS {
         return Err(invalid(
             "cluster.workers",
@@ -880,6 +943,9 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             "an autoscaler scales each function across the cluster and cannot be combined with a per-request load balancer; use load_balancing.policy = \"cluster-wide\"".into(),
         ));
     }
+    if let Err((key, message)) = crate::models::validate(s) {
+        return Err(invalid(key, message));
+    }
     Ok(())
 }
 
@@ -928,13 +994,18 @@ impl Scenario {
     pub fn engine_config(&self, seed: u64) -> EngineConfig {
         let p = &self.platform;
         EngineConfig {
-            workers: vec![
-                WorkerSpec {
-                    memory_mb: self.cluster.worker_memory_mb,
-                    cores: self.cluster.worker_cores,
-                };
-                self.cluster.workers as usize
-            ],
+            workers: crate::models::pools(self)
+                .iter()
+                .flat_map(|p| {
+                    std::iter::repeat_n(
+                        WorkerSpec {
+                            memory_mb: p.memory_mb,
+                            cores: p.cores,
+                        },
+                        p.workers as usize,
+                    )
+                })
+                .collect(),
             instance_concurrency: p.instance_concurrency,
             on_full: match p.on_full {
                 OnFullSpec::Queue => OnFull::Queue,

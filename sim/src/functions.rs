@@ -8,6 +8,7 @@
 //! comes between the function's own entry and `"*"`).
 
 use crate::dist::DistSpec;
+use crate::time::SimDuration;
 
 /// What one `[functions."NAME"]` (or `"*"`) entry sets; `None` leaves the wider value.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -16,6 +17,12 @@ pub struct FunctionOverrides {
     pub memory_mb: Option<u32>,
     /// Cold-start latency of a new instance of this function.
     pub cold_start: Option<DistSpec>,
+    /// The model the function serves (a name of `ServingConfig::models`): its instances
+    /// run on GPU workers and load that model when they start.
+    pub model: Option<String>,
+    /// The function's latency objective: a completion within it counts towards the run's
+    /// SLO attainment.
+    pub slo: Option<SimDuration>,
 }
 
 impl FunctionOverrides {
@@ -24,6 +31,8 @@ impl FunctionOverrides {
         FunctionOverrides {
             memory_mb: self.memory_mb.or(wider.memory_mb),
             cold_start: self.cold_start.clone().or_else(|| wider.cold_start.clone()),
+            model: self.model.clone().or_else(|| wider.model.clone()),
+            slo: self.slo.or(wider.slo),
         }
     }
 
@@ -35,6 +44,12 @@ impl FunctionOverrides {
         if let Some(spec) = &self.cold_start {
             spec.validate()
                 .map_err(|e| format!("`cold_start_ms`: {e}"))?;
+        }
+        if self.model.as_deref() == Some("") {
+            return Err("`model` must name a model".into());
+        }
+        if self.slo == Some(SimDuration::ZERO) {
+            return Err("`slo_ms` must be more than 0".into());
         }
         Ok(())
     }
@@ -99,6 +114,7 @@ mod tests {
             all: FunctionOverrides {
                 memory_mb: Some(256),
                 cold_start: Some(DistSpec::Constant { value_ms: 300.0 }),
+                ..Default::default()
             },
             named: vec![("a".into(), mem(1024)), ("b".into(), Default::default())],
         };

@@ -89,6 +89,7 @@ pub mod engine;
 pub mod functions;
 pub mod ids;
 pub mod metrics;
+pub mod models;
 pub mod policy;
 pub mod queue;
 pub mod rng;
@@ -103,14 +104,18 @@ pub use billing::{
 pub use cluster::{ClusterView, InstanceView, WorkerView};
 pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
 pub use engine::{
-    run, run_extended, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull, Policies, RunEnd,
-    SimError, Submit, WorkerSpec, MAX_SAMPLES,
+    run, run_extended, run_serving, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull,
+    Policies, RunEnd, SimError, Submit, WorkerSpec, MAX_SAMPLES,
 };
 pub use functions::{FunctionOverrides, FunctionSettings};
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
     FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
     VecRecorder,
+};
+pub use models::{
+    BatchLatency, GpuCandidate, GpuPricePreset, GpuSharing, GpuWorkerSpec, Lru, ModelCache,
+    ModelSpec, ModelStats, Resident, Serving, ServingConfig, ServingReport, Tier, Tokens,
 };
 pub use policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,

@@ -250,6 +250,13 @@ pub struct RunStats {
     pub events: u64,
     /// The month's bill: every charge, with tiers and the free tier applied at the end.
     pub bill: Bill,
+    /// Arrivals of functions that have an SLO (`slo_ms`).
+    pub slo_invocations: u64,
+    /// Of those, the invocations that completed within their function's SLO.
+    pub slo_met: u64,
+    /// GPU-second charges of model-serving instances (outside the per-request bill: no
+    /// tiers, no free tier), included in [`RunStats::user_cost`] and [`RunStats::list_cost`].
+    pub gpu_cost: Money,
 }
 
 impl RunStats {
@@ -284,18 +291,26 @@ impl RunStats {
             end: SimTime::ZERO,
             events: 0,
             bill: Bill::new(billing),
+            slo_invocations: 0,
+            slo_met: 0,
+            gpu_cost: Money::ZERO,
         }
     }
 
     /// The user's bill for the run (treated as one month): list price minus volume tiers
     /// and the free tier. The same figure as `summary.csv`'s `user_cost_usd`.
     pub fn user_cost(&self) -> Money {
-        self.bill.invoice().total
+        self.bill.invoice().total + self.gpu_cost
     }
     /// The run's charges at list (first-tier) prices: exactly the sum of every invocation's
     /// (and instance lifetime's) charge, and of the functions' `cost`.
     pub fn list_cost(&self) -> Money {
-        self.bill.invoice().list
+        self.bill.invoice().list + self.gpu_cost
+    }
+    /// Completed within their SLO over the invocations of functions with an SLO (0 when no
+    /// function has one).
+    pub fn slo_attainment(&self) -> f64 {
+        ratio(self.slo_met, self.slo_invocations)
     }
     /// Cold starts per completed invocation.
     pub fn cold_start_ratio(&self) -> f64 {
@@ -354,4 +369,6 @@ pub struct RunReport {
     pub unused_cold_start_names: Vec<String>,
     /// `[functions."NAME"]` entries naming a function the run never saw.
     pub unused_function_settings: Vec<String>,
+    /// Model serving's figures, when the run served models.
+    pub serving: Option<crate::models::ServingReport>,
 }

@@ -830,6 +830,7 @@ fn per_function_settings_override_memory_and_cold_start_most_specific_first() {
                 faasim_sim::FunctionOverrides {
                     memory_mb: Some(512),
                     cold_start: ms(300.0),
+                    ..Default::default()
                 },
             ),
             ("nope".into(), Default::default()),

@@ -52,6 +52,11 @@
 //! To replay both published files as two functions, run them as two traces or convert and
 //! merge them.
 //!
+//! **Token counts** of each request are also handed to the engine
+//! ([`ArrivalSource::tokens`]): a function that serves a model with a token model
+//! (`[models."NAME"] latency = { prefill_ms_per_token, decode_ms_per_token }`) is timed by
+//! the model from them, batch by batch, and the service time above is not used.
+//!
 //! The checksum is the file's SHA-256, available once the replay has read it to its end.
 //!
 //! **Lenient mode** ([`AzureLlm2023Source::open_lenient`], `OpenOptions::lenient`): a row with
@@ -179,6 +184,8 @@ pub struct AzureLlm2023Source {
     /// The previous row's time (µs since 1970) and its text, for order errors.
     previous: (i64, String),
     skipped: Skipped,
+    /// The token counts of the last row returned (for model serving's token models).
+    last_tokens: Option<faasim_sim::Tokens>,
 }
 
 impl AzureLlm2023Source {
@@ -212,6 +219,7 @@ impl AzureLlm2023Source {
             origin_us: None,
             previous: (i64::MIN, String::new()),
             skipped: Skipped::new(lenient),
+            last_tokens: None,
         })
     }
 
@@ -313,6 +321,10 @@ impl AzureLlm2023Source {
         if self.previous.0 != ts {
             self.previous = (ts, shown_text(ts_raw.trim_ascii()));
         }
+        self.last_tokens = Some(faasim_sim::Tokens {
+            input: context,
+            output: generated,
+        });
         let function = *self.function.get_or_insert_with(|| {
             functions.push(FunctionSpec {
                 name: self.spec.function.clone(),
@@ -334,6 +346,10 @@ impl ArrivalSource for AzureLlm2023Source {
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
         Ok(self.next(functions)?)
+    }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        self.last_tokens
     }
 }
 

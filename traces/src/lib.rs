@@ -377,6 +377,13 @@ impl ArrivalSource for Inner {
             Inner::AzureLike(s) => s.horizon(),
         }
     }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        match self {
+            Inner::AzureLlm2023(s) => s.tokens(),
+            _ => None,
+        }
+    }
 }
 
 impl TraceInfo for Inner {
@@ -451,6 +458,13 @@ impl ArrivalSource for OpenTrace {
         match &self.source {
             Source::Plain(i) => i.horizon(),
             Source::Sampled(s) => s.horizon(),
+        }
+    }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        match &self.source {
+            Source::Plain(i) => i.tokens(),
+            Source::Sampled(s) => s.tokens(),
         }
     }
 }

@@ -30,6 +30,9 @@ pub(super) struct Metrics {
     /// Time of the last sample emitted.
     pub(super) last_sample: SimTime,
     pub(super) samples: u64,
+    /// Each function's SLO, µs (`u64::MAX`: none), and whether any function has one.
+    slo_us: Vec<u64>,
+    any_slo: bool,
 }
 
 impl Metrics {
@@ -40,7 +43,26 @@ impl Metrics {
             interval: Sample::default(),
             last_sample: SimTime::ZERO,
             samples: 0,
+            slo_us: Vec::new(),
+            any_slo: false,
         }
+    }
+
+    /// The SLO of a function seen for the first time.
+    pub(super) fn on_function_slo(&mut self, f: FunctionId, slo: Option<SimDuration>) {
+        if self.slo_us.len() <= f.index() {
+            self.slo_us.resize(f.index() + 1, u64::MAX);
+        }
+        if let Some(d) = slo {
+            self.slo_us[f.index()] = d.as_micros();
+            self.any_slo = true;
+        }
+    }
+
+    /// A GPU-second charge of a model-serving instance of `f`.
+    pub(super) fn on_gpu_charge(&mut self, f: FunctionId, c: Money) {
+        self.run.gpu_cost += c;
+        self.functions[f.index()].cost += c;
     }
 
     /// A function seen for the first time.
@@ -126,6 +148,9 @@ impl Metrics {
         s.bill.add(c);
         s.request_cost += c.request;
         s.duration_cost += c.duration;
+        if self.any_slo && latency <= self.slo_us[rec.function.index()] {
+            s.slo_met += 1;
+        }
         let fs = &mut self.functions[rec.function.index()];
         fs.completed += 1;
         fs.cold_starts += rec.cold_start as u64;
@@ -300,6 +325,8 @@ impl Engine<'_> {
     /// Closes the books on the instances still alive at the end and reports.
     pub(super) fn finish(mut self) -> RunReport {
         let now = self.now;
+        // Model serving closes its own books first (GPU bills, residency, running batches).
+        let serving = self.gpu_close();
         for i in 0..self.instances.len() {
             let inst = &self.instances[i];
             if inst.state == InstState::Free {
@@ -315,6 +342,14 @@ impl Engine<'_> {
         }
         let mut metrics = self.metrics;
         metrics.run.end = now;
+        if metrics.any_slo {
+            metrics.run.slo_invocations = metrics
+                .functions
+                .iter()
+                .filter(|f| metrics.slo_us[f.function.index()] != u64::MAX)
+                .map(|f| f.invocations)
+                .sum();
+        }
         let unused: Vec<String> = self
             .cfg
             .cold_start_per_function
@@ -337,6 +372,7 @@ impl Engine<'_> {
             function_table: self.functions,
             unused_cold_start_names: unused,
             unused_function_settings: unused_settings,
+            serving,
         }
     }
 }

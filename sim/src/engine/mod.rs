@@ -9,6 +9,7 @@
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
 //! | `accounting.rs` | `Metrics`: every run-wide and per-function figure, through `on_*` hooks |
+//! | `gpu.rs` | model serving: GPU instances, model residency and loading, batching, swapping |
 //!
 //! Each part keeps its own state in the `Engine` struct and its events in the closed
 //! `Event` enum; the loop only orders and dispatches. Figures are gathered by the metrics
@@ -313,6 +314,16 @@ enum Event {
     Injected {
         slot: u32,
     },
+    /// Model serving: a pending batch's timeout (`id` tells a batch that started since).
+    BatchTimeout {
+        inst: u32,
+        id: u32,
+    },
+    /// Model serving: a batch ends.
+    BatchDone {
+        inst: u32,
+        id: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,6 +376,8 @@ struct FnState {
     prewarm_gen: u32,
     /// Claimed by the extension: never deployed, its arrivals go to the extension.
     claimed: bool,
+    /// Model serving: the model it serves (an index of `ServingConfig::models`), or `NIL`.
+    model: u32,
 }
 
 /// Runs a workload to its end (see [`RunEnd`]) and reports what happened.
@@ -398,6 +411,31 @@ pub fn run_extended(
     source: &mut dyn ArrivalSource,
     recorder: &mut dyn Recorder,
 ) -> Result<RunReport, SimError> {
+    run_serving(
+        config, None, policies, autoscaler, extension, source, recorder,
+    )
+}
+
+/// [`run_extended`], serving models on GPU workers when `serving` is given (see
+/// [`crate::models`]): functions that name a model run on GPU workers, load it when they
+/// start, batch their requests and are billed per GPU-second. Model serving needs
+/// cluster-wide placement: no per-request load balancer, no autoscaler.
+pub fn run_serving(
+    config: &EngineConfig,
+    serving: Option<crate::models::Serving>,
+    policies: Policies,
+    autoscaler: Option<Box<dyn Autoscaler>>,
+    extension: Option<Box<dyn Extension>>,
+    source: &mut dyn ArrivalSource,
+    recorder: &mut dyn Recorder,
+) -> Result<RunReport, SimError> {
+    if serving.is_some() && (autoscaler.is_some() || policies.load_balancer.is_some()) {
+        return Err(SimError::Config(
+            "model serving places GPU instances cluster-wide: it cannot be combined with an \
+             autoscaler or a per-request load balancer"
+                .into(),
+        ));
+    }
     if autoscaler.is_some() && policies.load_balancer.is_some() {
         return Err(SimError::Config(
             "an autoscaler scales each function across the cluster and cannot be combined \
@@ -406,6 +444,9 @@ pub fn run_extended(
         ));
     }
     let mut engine = Engine::new(config, policies, recorder)?;
+    if let Some(s) = serving {
+        engine.gpu = Some(Box::new(gpu::GpuState::new(s, config)?));
+    }
     engine.autoscaler = autoscaler;
     engine.extension = extension;
     engine.run(source)?;
@@ -477,6 +518,10 @@ struct Engine<'r> {
     metrics: Metrics,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
+    /// Model serving (`engine/gpu.rs`); `None` in runs without models.
+    gpu: Option<Box<gpu::GpuState>>,
+    /// Requests of model-serving functions waiting in the queue (part of `queue_len`).
+    gpu_queued: u32,
 }
 
 macro_rules! view {
@@ -622,6 +667,8 @@ impl<'r> Engine<'r> {
             metrics: Metrics::new(total_mem, total_cores, cfg.billing),
             scratch: Vec::new(),
             ranked: Vec::new(),
+            gpu: None,
+            gpu_queued: 0,
         })
     }
 
@@ -635,6 +682,10 @@ impl<'r> Engine<'r> {
         let a = source
             .next_arrival(&mut self.functions)
             .map_err(SimError::Source)?;
+        if let Some(g) = &mut self.gpu {
+            // Model serving: the arrival's token counts, for token models.
+            g.next_tokens = source.tokens();
+        }
         self.sync_functions()?;
         if let Some(a) = &a {
             if a.time < previous {
@@ -707,6 +758,9 @@ impl<'r> Engine<'r> {
                 cold_sampler = named.or(cold_sampler).or(self.settings_samplers.0);
             }
             let cold_sampler = cold_sampler.unwrap_or(0);
+            // Model serving and SLOs: the function's model and latency objective.
+            let (model, slo) = self.function_model(id, claimed)?;
+            self.metrics.on_function_slo(id, slo);
             let spec = self.functions.get(id);
             // A claimed function is never deployed: its memory is not checked.
             if !claimed && spec.memory_mb == 0 {
@@ -714,7 +768,7 @@ impl<'r> Engine<'r> {
                     function: spec.name.clone(),
                 });
             }
-            if !claimed && spec.memory_mb > self.largest_worker_mb {
+            if !claimed && model == NIL && spec.memory_mb > self.largest_worker_mb {
                 return Err(SimError::FunctionTooLarge {
                     function: spec.name.clone(),
                     memory_mb: spec.memory_mb,
@@ -735,10 +789,11 @@ impl<'r> Engine<'r> {
                 starting: 0,
                 prewarm_gen: 0,
                 claimed,
+                model,
             });
             self.metrics.on_function(id);
             self.avail.push(ListEnds::default());
-            if self.cfg.provisioned_per_function > 0 && !claimed {
+            if self.cfg.provisioned_per_function > 0 && !claimed && model == NIL {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
             }
         }
@@ -844,12 +899,13 @@ impl<'r> Engine<'r> {
                 let i = &self.instances[inst as usize];
                 i.gen != gen || i.state != InstState::Ready || i.expires_at == SimTime::MAX
             }
-            Event::Prewarm { .. } | Event::QueueTimeout { .. } => true,
+            Event::Prewarm { .. } | Event::QueueTimeout { .. } | Event::BatchTimeout { .. } => true,
             Event::WorkerCpu { worker } => self.workers[worker as usize].ps.pending != Some(t),
             Event::Done { .. }
             | Event::Ready { .. }
             | Event::Autoscale
-            | Event::Injected { .. } => false,
+            | Event::Injected { .. }
+            | Event::BatchDone { .. } => false,
         }
     }
 
@@ -894,6 +950,9 @@ impl<'r> Engine<'r> {
                 if i.gen == gen && i.state == InvState::Queued {
                     self.queue_len -= 1;
                     self.fns[i.function.index()].waiting -= 1;
+                    if self.fns[i.function.index()].model != NIL {
+                        self.gpu_queued -= 1; // model serving
+                    }
                     if i.worker != NIL {
                         self.workers[i.worker as usize].queued -= 1;
                     }
@@ -910,6 +969,8 @@ impl<'r> Engine<'r> {
             Event::Prewarm { function, gen } => self.on_prewarm(FunctionId(function), gen),
             Event::Autoscale => self.on_autoscale(),
             Event::Injected { slot } => self.on_injected(slot),
+            Event::BatchTimeout { inst, id } => self.gpu_batch_timeout(inst, id),
+            Event::BatchDone { inst, id } => self.gpu_batch_done(inst, id),
         }
     }
 }
@@ -919,6 +980,7 @@ mod autoscaling;
 mod balancing;
 mod cpu;
 mod extension;
+mod gpu;
 mod keep_alive;
 mod request;
 

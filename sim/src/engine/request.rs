@@ -33,6 +33,10 @@ impl Engine<'_> {
             worker: NIL,
         });
         self.in_flight += 1;
+        if self.gpu.is_some() && self.fns[a.function.index()].model != NIL {
+            // Model serving: GPU instances, batches (engine/gpu.rs).
+            return self.gpu_arrival(slot, tag == NO_TAG);
+        }
         if self.lb.is_some() {
             return self.arrive_balanced(slot);
         }
@@ -40,8 +44,9 @@ impl Engine<'_> {
             return self.arrive_autoscaled(slot);
         }
         // Requests already waiting keep their turn: a new request may only take a warm
-        // instance, not memory, while the queue is non-empty.
-        let may_create = self.queue_len == 0;
+        // instance, not memory, while the queue is non-empty (requests waiting for a GPU
+        // instance wait for a GPU, not for memory).
+        let may_create = self.queue_len == self.gpu_queued;
         if self.try_assign(slot, may_create)? {
             return Ok(());
         }
@@ -246,6 +251,12 @@ impl Engine<'_> {
                 init.as_micros(),
             ));
         }
+        // Model serving: loading the function's model is a step of its start, after the
+        // container's cold start (engine/gpu.rs).
+        let init = match self.fns[f.index()].model {
+            NIL => init,
+            _ => self.model_load_step(f, w, slot, init)?,
+        };
         let gen = self.instances[slot as usize].gen;
         let inst = &mut self.instances[slot as usize];
         *inst = Instance {
@@ -307,6 +318,10 @@ impl Engine<'_> {
     }
 
     pub(super) fn on_ready(&mut self, i: u32, gen: u32) -> Result<(), SimError> {
+        if self.gpu.is_some() && self.fns[self.instances[i as usize].function.index()].model != NIL
+        {
+            return self.gpu_ready(i); // model serving
+        }
         let inst = &mut self.instances[i as usize];
         debug_assert!(inst.gen == gen && inst.state == InstState::Starting);
         inst.state = InstState::Ready;
@@ -455,6 +470,10 @@ impl Engine<'_> {
 
     /// Serves the head of the global queue while it can be served.
     pub(super) fn serve_global_queue(&mut self) -> Result<(), SimError> {
+        if self.gpu_queued > 0 {
+            // Model serving: memory or a GPU may have been freed for its queue.
+            self.serve_gpu_queue()?;
+        }
         while let Some(&head) = self.global_queue.front() {
             if !self.is_queued(head) {
                 self.global_queue.pop_front();
