@@ -11,6 +11,8 @@
 //! - `autoscaling`: Knative's KPA driving the engine.
 //! - `load_balancing`: per-request load balancing at cluster scale (locality under
 //!   memory pressure).
+//! - `gpu`: model serving on GPUs, hand-traced (loading tiers, batching, swapping,
+//!   locality-aware placement, GPU billing).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
 //! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
@@ -22,6 +24,7 @@ mod common;
 mod determinism;
 mod engine_scenarios;
 mod extension;
+mod gpu;
 mod invariants;
 mod load_balancing;
 mod processor_sharing;

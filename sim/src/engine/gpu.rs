@@ -554,8 +554,13 @@ impl Engine<'_> {
         self.gpu_maybe_start(i)
     }
 
+    /// Adds request `slot` to instance `i`'s pending batch. A batch waits at most
+    /// `batch_timeout` from the arrival of its first request (as Triton's dynamic batcher
+    /// bounds each request's queueing delay), so a request that already waited in the queue
+    /// longer is run at once.
     fn gpu_add_pending(&mut self, i: u32, slot: u32, kb: u64) {
         let now = self.now;
+        let arrival = self.invs[slot as usize].arrival;
         let g = self.gpu_mut();
         let id = g.id();
         let timeout = {
@@ -566,11 +571,11 @@ impl Engine<'_> {
         x.pending.push(slot);
         x.pending_kb += kb;
         if x.pending.len() == 1 {
-            x.pending_since = now;
+            x.pending_since = arrival;
             x.pending_id = id;
-            if timeout > SimDuration::ZERO {
+            if arrival + timeout > now {
                 self.events.push(
-                    now + timeout,
+                    arrival + timeout,
                     EventClass::Completion,
                     Event::BatchTimeout { inst: i, id },
                 );

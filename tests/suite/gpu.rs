@@ -1,0 +1,500 @@
+//! Model serving on GPUs, hand-traced: loading from each tier, the loading queue, batches
+//! closed by their timeout and by their size, LLM batches and their time to first token,
+//! exclusive GPUs against swapping, locality-aware placement, GPU-second billing.
+
+use crate::common::*;
+use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_sim::{
+    run_serving, Arrival, ArrivalSource, BatchLatency, EngineConfig, FunctionOverrides,
+    FunctionSettings, FunctionSpec, FunctionTable, GpuSharing, GpuWorkerSpec, ModelSpec, Money,
+    Policies, RunReport, Serving, ServingConfig, SimDuration, SourceError, Tokens, VecRecorder,
+    VecSource,
+};
+
+/// One GPU worker: 1,000 MB/s from remote storage, 2,000 MB/s from SSD, 10,000 MB/s over
+/// PCIe; a DRAM cache of `dram_mb`, no SSD cache.
+fn gpu_worker(gpus: u32, dram_mb: u64, pipelined: bool) -> GpuWorkerSpec {
+    GpuWorkerSpec {
+        gpus,
+        gpu_memory_mb: 40_000,
+        host_cache_mb: dram_mb,
+        ssd_cache_mb: 0,
+        storage_mb_per_s: 1_000,
+        ssd_mb_per_s: 2_000,
+        pcie_mb_per_s: 10_000,
+        pipelined,
+    }
+}
+
+/// A model of `size_mb` whose batch of b takes `base_ms + per_item_ms × b`.
+fn model(name: &str, size_mb: u64, init_ms: u64, base_ms: u64, per_item_ms: u64) -> ModelSpec {
+    ModelSpec {
+        name: name.into(),
+        size_mb,
+        init: SimDuration::from_ms(init_ms),
+        latency: BatchLatency::Curve {
+            base: SimDuration::from_ms(base_ms),
+            per_item: SimDuration::from_ms(per_item_ms),
+        },
+        max_batch: 1,
+        batch_timeout: SimDuration::ZERO,
+        item_memory_mb: 0,
+        kv_kb_per_token: 0,
+    }
+}
+
+/// Functions `f<i>` serving the given models (SLO `slo_ms` each, if given).
+fn serves(models: &[&str], slo_ms: Option<u64>) -> FunctionSettings {
+    FunctionSettings {
+        all: Default::default(),
+        named: models
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                (
+                    format!("f{i}"),
+                    FunctionOverrides {
+                        model: Some((*m).into()),
+                        slo: slo_ms.map(SimDuration::from_ms),
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+/// `workers` workers of 64 GB, a 200 ms container cold start, the given functions.
+fn cfg(workers: usize, functions: FunctionSettings) -> EngineConfig {
+    let mut c = config(65_536, 8, 200.0);
+    c.workers = vec![c.workers[0]; workers];
+    c.functions = functions;
+    c
+}
+
+fn pol(placement: PlacementSpec, keep_alive: KeepAliveSpec) -> Policies {
+    faasim_policies::build(
+        &placement,
+        &RoutingSpec::MostRecentlyUsed {},
+        &keep_alive,
+        &Default::default(),
+    )
+    .unwrap()
+}
+
+fn run_gpu(
+    cfg: &EngineConfig,
+    serving: ServingConfig,
+    pol: Policies,
+    source: &mut dyn ArrivalSource,
+) -> (RunReport, VecRecorder) {
+    let mut rec = VecRecorder::default();
+    let report = run_serving(
+        cfg,
+        Some(Serving::lru(serving)),
+        pol,
+        None,
+        None,
+        source,
+        &mut rec,
+    )
+    .expect("the run succeeds");
+    rec.invocations.sort_by_key(|r| r.id);
+    (report, rec)
+}
+
+fn serving(
+    workers: Vec<GpuWorkerSpec>,
+    models: Vec<ModelSpec>,
+    sharing: GpuSharing,
+) -> ServingConfig {
+    ServingConfig {
+        workers,
+        models,
+        sharing,
+        gpu_second_price: 7_600_000,
+    }
+}
+
+fn funcs(n: usize) -> Vec<FunctionSpec> {
+    (0..n).map(|i| func(&format!("f{i}"), 1024)).collect()
+}
+
+/// The first request loads its model from remote storage; the second, after its instance was
+/// evicted, from the worker's DRAM cache, which kept the weights.
+///
+/// Model: 10,000 MB, `init_ms` 500, a batch runs 100 ms. Container cold start 200 ms.
+/// - r0 at 0: the load starts after the container, at 0.2 s: remote→DRAM 10,000 / 1,000 =
+///   10 s, then DRAM→GPU 10,000 / 10,000 = 1 s: weights in place at 11.2 s, ready at 11.7 s
+///   (`init` 11.7 s), done at 11.8 s. Idle from 11.8 s, evicted at 21.8 s (keep-alive 10 s).
+/// - r1 at 30 s: DRAM holds the model: 0.2 s container, 1 s PCIe, 0.5 s init: ready at
+///   31.7 s, done at 31.8 s (latency 1.8 s). The run ends when its keep-alive does, 41.8 s.
+/// - GPU bill: lives of 21.8 s and 11.8 s, rounded up to 22 + 12 = 34 GPU-seconds at
+///   $0.00076 = $0.02584. GPU residency 21.8 + 11.8 = 33.6 s; DRAM from 0 to 41.8 s.
+#[test]
+fn a_later_start_loads_from_dram_after_the_first_came_from_remote() {
+    let c = cfg(1, serves(&["m"], Some(2_000)));
+    let sv = serving(
+        vec![gpu_worker(1, 20_000, false)],
+        vec![model("m", 10_000, 500, 100, 0)],
+        GpuSharing::Exclusive,
+    );
+    let mut src = VecSource::new(funcs(1), vec![arr(0, 0, 1), arr(30 * S, 0, 1)]);
+    let (rep, rec) = run_gpu(
+        &c,
+        sv,
+        pol(PlacementSpec::FirstFit {}, fixed(10.0, true)),
+        &mut src,
+    );
+    let r = &rec.invocations;
+    assert_eq!(
+        spans(r),
+        vec![(11_700_000, 11_800_000), (31_700_000, 31_800_000)]
+    );
+    assert_eq!(r[0].init.as_micros(), 11_700_000);
+    assert_eq!(r[1].init.as_micros(), 1_700_000);
+    assert_eq!(colds(r), vec![true, true]);
+    // GPU requests carry no per-request charge.
+    assert_eq!(r[0].charge.total(), Money::ZERO);
+    let s = &rep.stats;
+    assert_eq!(s.end.as_micros(), 41_800_000);
+    // The SLO of 2 s: r1 (1.8 s) meets it, r0 (11.8 s) does not.
+    assert_eq!((s.slo_met, s.slo_invocations), (1, 2));
+    assert_eq!(s.gpu_cost, Money::from_price_units(34 * 7_600_000));
+    assert_eq!(s.user_cost(), s.gpu_cost);
+    assert_eq!(rep.functions[0].cost, s.gpu_cost);
+    let sv = rep.serving.unwrap();
+    let m = &sv.models[0];
+    assert_eq!(m.loads, [0, 1, 0, 1]);
+    assert_eq!(m.load_us, 11_000_000 + 1_000_000);
+    assert_eq!(m.load_us_max, 11_000_000);
+    assert_eq!(m.resident_us, [33_600_000, 41_800_000, 0]);
+    assert_eq!((m.batches, m.batch_requests, m.completed), (2, 2, 2));
+    assert_eq!(m.gpu_busy_us, 200_000);
+    assert_eq!(m.gpu_seconds, 34);
+    assert_eq!(sv.gpus, 1);
+    assert!((sv.load_ms_mean() - 6_000.0).abs() < 1e-9);
+    assert!((sv.gpu_utilisation(s.end) - 0.2 / 41.8).abs() < 1e-12);
+}
+
+/// Pipelined loading takes the slowest link instead of the sum: from remote max(10 s, 1 s)
+/// = 10 s instead of 11 s; from SSD (the first load wrote it there; no DRAM cache)
+/// max(5 s, 1 s) = 5 s instead of 5 + 1 = 6 s.
+#[test]
+fn pipelined_loading_takes_the_slowest_link_and_sequential_the_sum() {
+    for (pipelined, remote_s, ssd_s) in [(false, 11, 6), (true, 10, 5)] {
+        let c = cfg(1, serves(&["m"], None));
+        let mut w = gpu_worker(1, 0, pipelined);
+        w.ssd_cache_mb = 100_000;
+        let sv = serving(
+            vec![w],
+            vec![model("m", 10_000, 0, 100, 0)],
+            GpuSharing::Exclusive,
+        );
+        let mut src = VecSource::new(funcs(1), vec![arr(0, 0, 1), arr(100 * S, 0, 1)]);
+        let (rep, rec) = run_gpu(
+            &c,
+            sv,
+            pol(PlacementSpec::FirstFit {}, KeepAliveSpec::None {}),
+            &mut src,
+        );
+        let r = &rec.invocations;
+        // Ready after 0.2 s of container and the load; done 100 ms later.
+        assert_eq!(
+            r[0].start.as_micros(),
+            200_000 + remote_s * S,
+            "pipelined {pipelined}"
+        );
+        assert_eq!(
+            r[1].start.as_micros(),
+            100 * S + 200_000 + ssd_s * S,
+            "pipelined {pipelined}"
+        );
+        let m = &rep.serving.unwrap().models[0];
+        assert_eq!(m.loads, [0, 0, 1, 1]);
+        assert_eq!(m.load_us, ((remote_s + ssd_s) * S) as u128);
+    }
+}
+
+/// Loads over one worker's storage link go one at a time: two instances started at 0 (two
+/// functions, two models of 10,000 MB, two GPUs) both download from remote storage; the
+/// second waits for the first's 10 s download, so its weights arrive at 0.2 + 10 + 10 + 1 =
+/// 21.2 s while the first's arrive at 11.2 s. Its load time counts the wait (21 s).
+#[test]
+fn loads_from_storage_queue_on_the_worker() {
+    let c = cfg(1, serves(&["a", "b"], None));
+    let sv = serving(
+        vec![gpu_worker(2, 0, false)],
+        vec![model("a", 10_000, 0, 100, 0), model("b", 10_000, 0, 100, 0)],
+        GpuSharing::Exclusive,
+    );
+    let mut src = VecSource::new(funcs(2), vec![arr(0, 0, 1), arr(0, 1, 1)]);
+    let (rep, rec) = run_gpu(
+        &c,
+        sv,
+        pol(PlacementSpec::FirstFit {}, KeepAliveSpec::None {}),
+        &mut src,
+    );
+    assert_eq!(
+        spans(&rec.invocations),
+        vec![(11_200_000, 11_300_000), (21_200_000, 21_300_000)]
+    );
+    let sv = rep.serving.unwrap();
+    assert_eq!(sv.models[0].load_us, 11_000_000);
+    assert_eq!(sv.models[1].load_us, 21_000_000);
+}
+
+/// Batching: `max_batch` 3, `batch_timeout_ms` 50, a batch of b runs 100 + 10 b ms; the
+/// model (1,000 MB) is ready at 0.2 + 1 + 0.1 = 1.3 s.
+/// - r0 at 0 joins the starting instance; its batch is due (timeout passed) when the
+///   instance is ready: it runs alone from 1.3 s to 1.41 s.
+/// - r1 at 2.000 s and r2 at 2.020 s: the batch is closed by its timeout at 2.050 s and runs
+///   120 ms: both end at 2.170 s.
+/// - r3, r4, r5 at 3.000, 3.010, 3.020 s: the third fills the batch, which starts at once
+///   (closed by its size) and runs 130 ms to 3.150 s.
+/// - r6 at 3.100 s, while that batch runs, opens the next one (due at 3.150 s): it starts
+///   when the GPU frees at 3.150 s and ends at 3.260 s.
+#[test]
+fn batches_close_on_their_timeout_or_their_size() {
+    let c = cfg(1, serves(&["m"], None));
+    let mut m = model("m", 1_000, 0, 100, 10);
+    m.max_batch = 3;
+    m.batch_timeout = SimDuration::from_ms(50);
+    let sv = serving(
+        vec![gpu_worker(1, 0, false)],
+        vec![m],
+        GpuSharing::Exclusive,
+    );
+    let at = [0, 2_000, 2_020, 3_000, 3_010, 3_020, 3_100];
+    let arrivals = at.iter().map(|&t| arr(t * MS, 0, 1)).collect();
+    let mut src = VecSource::new(funcs(1), arrivals);
+    let (rep, rec) = run_gpu(
+        &c,
+        sv,
+        pol(PlacementSpec::FirstFit {}, fixed(60.0, true)),
+        &mut src,
+    );
+    assert_eq!(
+        spans(&rec.invocations),
+        vec![
+            (1_300_000, 1_410_000),
+            (2_050_000, 2_170_000),
+            (2_050_000, 2_170_000),
+            (3_020_000, 3_150_000),
+            (3_020_000, 3_150_000),
+            (3_020_000, 3_150_000),
+            (3_150_000, 3_260_000),
+        ]
+    );
+    assert_eq!(
+        colds(&rec.invocations),
+        vec![true, false, false, false, false, false, false]
+    );
+    let m = &rep.serving.unwrap().models[0];
+    assert_eq!((m.batches, m.batch_requests), (4, 7));
+    assert_eq!(m.gpu_busy_us, (110 + 120 + 130 + 110) * 1_000);
+}
+
+/// A source of arrivals with token counts (an LLM trace in memory).
+struct TokenSource {
+    inner: VecSource,
+    tokens: std::vec::IntoIter<Tokens>,
+    last: Option<Tokens>,
+}
+
+impl ArrivalSource for TokenSource {
+    fn next_arrival(&mut self, f: &mut FunctionTable) -> Result<Option<Arrival>, SourceError> {
+        let a = self.inner.next_arrival(f)?;
+        self.last = a.and(self.tokens.next());
+        Ok(a)
+    }
+    fn tokens(&self) -> Option<Tokens> {
+        self.last
+    }
+}
+
+/// An LLM batch: prefill 1 ms per input token of the whole batch, then 10 ms per decode step
+/// for its longest output; `max_batch` 2, timeout 100 ms; ready at 1.3 s as above. r0 (100
+/// in, 5 out) at 0 and r1 (300 in, 10 out) at 50 ms both join the starting instance; its
+/// batch is full: from 1.3 s, prefill 400 ms (first tokens at 1.7 s: TTFT 1.7 s and
+/// 1.65 s), decode 10 × 10 ms: both end at 1.8 s. With a KV cache of 1 MB per token and
+/// 1,400 MB of GPU memory for the 1,000 MB model, r1 (310 MB) no longer fits beside r0
+/// (105 MB): it waits in the queue (the only GPU is taken); r0 runs alone from 1.3 s
+/// (prefill 100 ms: TTFT 1.4 s; decode 5 steps: ends at 1.45 s); then r1, which has waited
+/// longer than the batch timeout, runs at once: prefill 300 ms (TTFT 1.75 − 0.05 = 1.7 s),
+/// ends at 1.85 s.
+#[test]
+fn llm_batches_prefill_together_and_hold_their_kv_cache() {
+    for (gpu_mb, ends) in [
+        (40_000, [1_800_000, 1_800_000]),
+        (1_400, [1_450_000, 1_850_000]),
+    ] {
+        let c = cfg(1, serves(&["llm"], None));
+        let m = ModelSpec {
+            latency: BatchLatency::Tokens {
+                overhead: SimDuration::ZERO,
+                prefill_ns_per_token: 1_000_000,
+                decode_ns_per_token: 10_000_000,
+            },
+            max_batch: 2,
+            batch_timeout: SimDuration::from_ms(100),
+            kv_kb_per_token: 1024,
+            ..model("llm", 1_000, 0, 0, 0)
+        };
+        let mut w = gpu_worker(1, 0, false);
+        w.gpu_memory_mb = gpu_mb;
+        let sv = serving(vec![w], vec![m], GpuSharing::Exclusive);
+        let mut src = TokenSource {
+            inner: VecSource::new(funcs(1), vec![arr(0, 0, 1), arr(50 * MS, 0, 1)]),
+            tokens: vec![
+                Tokens {
+                    input: 100,
+                    output: 5,
+                },
+                Tokens {
+                    input: 300,
+                    output: 10,
+                },
+            ]
+            .into_iter(),
+            last: None,
+        };
+        let (rep, rec) = run_gpu(
+            &c,
+            sv,
+            pol(PlacementSpec::FirstFit {}, fixed(60.0, true)),
+            &mut src,
+        );
+        let got: Vec<u64> = rec.invocations.iter().map(|r| r.end.as_micros()).collect();
+        assert_eq!(got, ends, "GPU memory {gpu_mb} MB");
+        let mut ttft = rep.serving.unwrap().ttft_us;
+        if gpu_mb == 40_000 {
+            assert_eq!(
+                (ttft.quantile(0.0), ttft.quantile(1.0)),
+                (1_650_000, 1_700_000)
+            );
+        } else {
+            assert_eq!(
+                (ttft.quantile(0.0), ttft.quantile(1.0)),
+                (1_400_000, 1_700_000)
+            );
+        }
+    }
+}
+
+/// Two functions, two models of 1,000 MB, one GPU of 1,500 MB (one model at a time); a
+/// batch runs 100 ms; requests alternate a, b, a, b every 2 s from 0; keep-alive 60 s.
+/// - `exclusive`: a's instance owns the GPU; b's request finds it idle and reclaims it, and
+///   so on: every request is a cold start (0.2 s container + 0.1 s from DRAM after the first
+///   downloads: 1 s + 0.1 s).
+/// - `swap`: both instances stay (they hold host memory only); each batch swaps its model
+///   in over PCIe (0.1 s) because the other one evicted it: warm requests take 0.2 s.
+#[test]
+fn swapping_keeps_every_function_warm_where_exclusive_gpus_evict() {
+    let expect = |sharing| match sharing {
+        // Cold starts: r0 and r1 download (0.2 + 1 + 0.1 + 0.1 = 1.4 s), then from DRAM
+        // (0.2 + 0.1 + 0.1 = 0.4 s).
+        GpuSharing::Exclusive => vec![1_400_000, 1_400_000, 400_000, 400_000],
+        // Host loads: 0.2 + 1 s; then the batch swaps in 0.1 s and runs 0.1 s. Later
+        // requests: swap 0.1 + run 0.1 s.
+        GpuSharing::Swap => vec![1_400_000, 1_400_000, 200_000, 200_000],
+    };
+    for sharing in [GpuSharing::Exclusive, GpuSharing::Swap] {
+        let c = cfg(1, serves(&["a", "b"], None));
+        let mut w = gpu_worker(1, 10_000, false);
+        w.gpu_memory_mb = 1_500;
+        let sv = serving(
+            vec![w],
+            vec![model("a", 1_000, 0, 100, 0), model("b", 1_000, 0, 100, 0)],
+            sharing,
+        );
+        let arrivals = vec![
+            arr(0, 0, 1),
+            arr(2 * S, 1, 1),
+            arr(4 * S, 0, 1),
+            arr(6 * S, 1, 1),
+        ];
+        let mut src = VecSource::new(funcs(2), arrivals);
+        let (rep, rec) = run_gpu(
+            &c,
+            sv,
+            pol(PlacementSpec::FirstFit {}, fixed(60.0, true)),
+            &mut src,
+        );
+        assert_eq!(latencies(&rec.invocations), expect(sharing), "{sharing:?}");
+        let sv = rep.serving.unwrap();
+        let loads: Vec<[u64; 4]> = sv.models.iter().map(|m| m.loads).collect();
+        match sharing {
+            // Starts: remote, then DRAM.
+            GpuSharing::Exclusive => assert_eq!(loads, vec![[0, 1, 0, 1]; 2]),
+            // Starts from remote; every batch swapped in from host memory.
+            GpuSharing::Swap => assert_eq!(loads, vec![[0, 2, 0, 1]; 2]),
+        }
+    }
+}
+
+/// Locality-aware placement (ServerlessLLM): after r0's instance on worker 0 is evicted,
+/// worker 0's DRAM holds the model (1 s from there) and worker 1 has nothing (11 s from
+/// remote). Round-robin sends r1 to worker 1 (11.3 s of latency); locality-aware to worker 0
+/// (1.3 s).
+#[test]
+fn locality_aware_placement_goes_where_the_model_is() {
+    for (placement, worker, latency) in [
+        (PlacementSpec::RoundRobin {}, 1, 11_300_000),
+        (PlacementSpec::LocalityAware {}, 0, 1_300_000),
+    ] {
+        let c = cfg(2, serves(&["m"], None));
+        let sv = serving(
+            vec![gpu_worker(1, 20_000, false); 2],
+            vec![model("m", 10_000, 0, 100, 0)],
+            GpuSharing::Exclusive,
+        );
+        let mut src = VecSource::new(funcs(1), vec![arr(0, 0, 1), arr(100 * S, 0, 1)]);
+        let (_, rec) = run_gpu(
+            &c,
+            sv,
+            pol(placement.clone(), KeepAliveSpec::None {}),
+            &mut src,
+        );
+        let r = &rec.invocations;
+        assert_eq!(r[0].worker.unwrap().0, 0);
+        assert_eq!(r[1].worker.unwrap().0, worker, "{placement:?}");
+        assert_eq!(r[1].latency().as_micros(), latency, "{placement:?}");
+    }
+}
+
+/// Same seed, same bytes: a GPU run twice gives the same records and figures.
+#[test]
+fn gpu_runs_are_deterministic() {
+    let run = || {
+        let c = cfg(2, serves(&["a", "b"], Some(1_000)));
+        let mut m = model("a", 2_000, 100, 20, 5);
+        m.max_batch = 4;
+        m.batch_timeout = SimDuration::from_ms(10);
+        let sv = serving(
+            vec![gpu_worker(2, 5_000, true); 2],
+            vec![m, model("b", 3_000, 0, 50, 0)],
+            GpuSharing::Swap,
+        );
+        let arrivals = (0..400u64)
+            .map(|k| arr(k * 37 * MS, (k % 3 == 0) as u32, 1))
+            .collect();
+        let mut src = VecSource::new(funcs(2), arrivals);
+        let (rep, rec) = run_gpu(
+            &c,
+            sv,
+            pol(PlacementSpec::Random {}, fixed(5.0, true)),
+            &mut src,
+        );
+        // Every request completes once; the batches hold them all.
+        assert_eq!(rep.stats.completed, 400);
+        let sv = rep.serving.as_ref().unwrap();
+        assert_eq!(sv.models.iter().map(|m| m.batch_requests).sum::<u64>(), 400);
+        (
+            format!("{:?}", rec.invocations),
+            rep.stats.slo_met,
+            format!("{:?}", rep.serving.unwrap().models),
+        )
+    };
+    assert_eq!(run(), run());
+}
