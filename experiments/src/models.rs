@@ -175,6 +175,10 @@ pub struct ModelEntrySpec {
     /// KV-cache memory per token (input and output) of one request, MB (token models).
     #[serde(default, skip_serializing_if = "is_zero_f64")]
     pub kv_cache_mb_per_token: f64,
+    /// Each function that names the model serves its own copy (same size and speed, its own
+    /// weights), reported as `NAME@FUNCTION` in `models.csv` (default false: shared).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_function: bool,
 }
 
 fn one() -> u32 {
@@ -482,6 +486,7 @@ impl ModelEntrySpec {
             batch_timeout: ms(&k("batch_timeout_ms"), self.batch_timeout_ms)?,
             item_memory_mb: self.item_memory_mb,
             kv_kb_per_token: (kv * 1024.0).round() as u64,
+            per_function: self.per_function,
         })
     }
 }

@@ -339,6 +339,11 @@ pub struct SummaryRow {
     pub ttft_p50_ms: f64,
     /// 99th-percentile time to first token, ms.
     pub ttft_p99_ms: f64,
+    /// Functions with an `slo_ms` that the run invoked.
+    pub slo_functions: u64,
+    /// Of those, the functions that met it: at least 99% of their invocations completed
+    /// within it.
+    pub slo_functions_met: u64,
 }
 
 impl SummaryRow {
@@ -436,6 +441,8 @@ impl SummaryRow {
             load_imbalance: 0.0,
             slo_attainment: s.slo_attainment(),
             gpu_cost_usd: s.gpu_cost.to_usd(),
+            slo_functions: s.slo_functions,
+            slo_functions_met: s.slo_functions_met,
             ..Default::default()
         }
     }

@@ -168,6 +168,8 @@ pub struct FunctionStats {
     pub idle_mb_us: u128,
     /// Its instances created, for any reason.
     pub instances_created: u64,
+    /// Its invocations completed within its SLO (0 without one).
+    pub slo_met: u64,
 }
 
 impl FunctionStats {
@@ -185,6 +187,7 @@ impl FunctionStats {
             cost: Money::ZERO,
             idle_mb_us: 0,
             instances_created: 0,
+            slo_met: 0,
         }
     }
 }
@@ -254,6 +257,11 @@ pub struct RunStats {
     pub slo_invocations: u64,
     /// Of those, the invocations that completed within their function's SLO.
     pub slo_met: u64,
+    /// Functions with an SLO that the run invoked.
+    pub slo_functions: u64,
+    /// Of those, the functions that met it: at least 99% of their invocations completed
+    /// within it.
+    pub slo_functions_met: u64,
     /// GPU-second charges of model-serving instances (outside the per-request bill: no
     /// tiers, no free tier), included in [`RunStats::user_cost`] and [`RunStats::list_cost`].
     pub gpu_cost: Money,
@@ -293,6 +301,8 @@ impl RunStats {
             bill: Bill::new(billing),
             slo_invocations: 0,
             slo_met: 0,
+            slo_functions: 0,
+            slo_functions_met: 0,
             gpu_cost: Money::ZERO,
         }
     }

@@ -276,6 +276,10 @@ pub struct ModelSpec {
     pub item_memory_mb: u64,
     /// KV-cache memory per token (input and output) of one request, KB (token models).
     pub kv_kb_per_token: u64,
+    /// Every function that names this model serves its own copy (the same size and speed,
+    /// its own weights: fine-tuned variants, one model per function as in FaaSwap's
+    /// workloads), named `NAME@FUNCTION`; otherwise the functions share one model.
+    pub per_function: bool,
 }
 
 impl ModelSpec {

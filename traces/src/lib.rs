@@ -779,6 +779,7 @@ mod tests {
                 prefill_ms_per_token: 0.5,
                 decode_ms_per_token: 20.0,
                 overhead_ms: 3.0,
+                functions: 1,
             })
         );
         assert!(spec.validate().is_ok());

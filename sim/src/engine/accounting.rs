@@ -148,8 +148,10 @@ impl Metrics {
         s.bill.add(c);
         s.request_cost += c.request;
         s.duration_cost += c.duration;
-        if self.any_slo && latency <= self.slo_us[rec.function.index()] {
+        let slo_met = self.any_slo && latency <= self.slo_us[rec.function.index()];
+        if slo_met {
             s.slo_met += 1;
+            self.functions[rec.function.index()].slo_met += 1;
         }
         let fs = &mut self.functions[rec.function.index()];
         fs.completed += 1;
@@ -343,12 +345,15 @@ impl Engine<'_> {
         let mut metrics = self.metrics;
         metrics.run.end = now;
         if metrics.any_slo {
-            metrics.run.slo_invocations = metrics
-                .functions
-                .iter()
-                .filter(|f| metrics.slo_us[f.function.index()] != u64::MAX)
-                .map(|f| f.invocations)
-                .sum();
+            for f in &metrics.functions {
+                if metrics.slo_us[f.function.index()] == u64::MAX || f.invocations == 0 {
+                    continue;
+                }
+                let r = &mut metrics.run;
+                r.slo_invocations += f.invocations;
+                r.slo_functions += 1;
+                r.slo_functions_met += (f.slo_met * 100 >= f.invocations * 99) as u64;
+            }
         }
         let unused: Vec<String> = self
             .cfg

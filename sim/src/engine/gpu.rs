@@ -20,7 +20,7 @@
 use super::*;
 use crate::billing::Money;
 use crate::models::{
-    GpuCandidate, GpuSharing, GpuWorkerSpec, ModelCache, ModelStats, Resident, Serving,
+    GpuCandidate, GpuSharing, GpuWorkerSpec, ModelCache, ModelSpec, ModelStats, Resident, Serving,
     ServingConfig, ServingReport, Tier, Tokens,
 };
 
@@ -382,7 +382,22 @@ impl Engine<'_> {
                  GPU functions (set platform.provisioned_instances = 0)"
             )));
         }
-        Ok((m as u32, settings.slo))
+        if !g.cfg.models[m].per_function {
+            return Ok((m as u32, settings.slo));
+        }
+        // Its own copy of the model: same size and speed, its own weights.
+        let copy = ModelSpec {
+            name: format!("{model}@{name}"),
+            per_function: false,
+            ..g.cfg.models[m].clone()
+        };
+        let g = self.gpu.as_deref_mut().expect("model serving");
+        g.stats.push(ModelStats {
+            name: copy.name.clone(),
+            ..Default::default()
+        });
+        g.cfg.models.push(copy);
+        Ok((g.cfg.models.len() as u32 - 1, settings.slo))
     }
 
     fn gpu(&self) -> &GpuState {
@@ -1204,8 +1219,15 @@ impl Engine<'_> {
                 }
             }
         }
+        // Models copied per function report their copies, not themselves.
+        let stats = std::mem::take(&mut g.stats)
+            .into_iter()
+            .zip(&g.cfg.models)
+            .filter(|(_, m)| !m.per_function)
+            .map(|(s, _)| s)
+            .collect();
         Some(ServingReport {
-            models: std::mem::take(&mut g.stats),
+            models: stats,
             gpus: g.workers.iter().map(|w| w.gpus.len() as u64).sum(),
             ttft_us: g.ttft.clone(),
         })
