@@ -197,7 +197,7 @@ pub struct ClusterSpec {
     /// SSD for cached model weights, MB (default 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ssd_model_cache_mb: Option<u64>,
-    /// Remote storage to a worker's DRAM, MB/s (default 5000).
+    /// Remote storage to a worker's DRAM, MB/s (default 1250).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage_mb_per_s: Option<u64>,
     /// A worker's SSD to its DRAM, MB/s (default 1650).
