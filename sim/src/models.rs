@@ -409,8 +409,9 @@ impl ModelCache for Lru {
     }
 }
 
-/// A GPU worker that can host a new instance of a model-serving function now, as
-/// placement sees it (`Placement::place_gpu`).
+/// A GPU worker that can host a new instance of a model-serving function, as placement sees
+/// it (`Placement::place_gpu`): now, or (when no worker can) once idle instances there are
+/// evicted (`reclaim`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GpuCandidate {
     /// The worker.
@@ -426,6 +427,10 @@ pub struct GpuCandidate {
     pub queue: SimDuration,
     /// The load's transfer time from that tier.
     pub load: SimDuration,
+    /// Idle instances must be evicted there first: the least recently used idle GPU
+    /// instance for its GPU (`exclusive`), then idle instances for memory. Candidates are
+    /// offered this way only when no worker can host the instance as it is.
+    pub reclaim: bool,
 }
 
 impl GpuCandidate {

@@ -52,9 +52,11 @@ pub trait Placement {
     ) -> Option<WorkerId>;
 
     /// Model serving: the worker for a new instance of `f`, which serves a model, among the
-    /// GPU workers that can host it now (`candidates`, never empty, by worker id; each says
-    /// where the model resides there and what loading it would cost). Return one of them,
-    /// or `None` to leave it to reclaiming. The default takes the first (lowest id).
+    /// GPU workers that can host it (`candidates`, never empty, by worker id; each says
+    /// where the model resides there and what loading it would cost). They can host it now;
+    /// when no worker can, they are the workers where evicting idle instances makes room
+    /// (`GpuCandidate::reclaim`), and the engine evicts there. Return one of them, or `None`
+    /// to start no instance (the request waits). The default takes the first (lowest id).
     fn place_gpu(
         &mut self,
         _f: &FunctionView<'_>,

@@ -18,8 +18,10 @@
 //! (downloads are "difficult to estimate"); the paper's estimator covers remote storage and
 //! so does this one, with the worker's `storage_mb_per_s`. Live migration of running
 //! inferences (§5, `enable_migration`) is not modelled: with no GPU free anywhere the engine
-//! reclaims the least recently used idle instance, as for any placement. For functions that
-//! serve no model it places as `least-loaded` does (the paper schedules models only).
+//! offers the workers where evicting an idle instance frees one, and the policy takes the
+//! best of those by the same estimate (the evicted instance is that worker's least recently
+//! used idle one). For functions that serve no model it places as `least-loaded` does (the
+//! paper schedules models only).
 //!
 //! Parameters: none. Cost per decision: O(W) over the candidate GPU workers (the engine
 //! builds the candidates, O(W × models cached per worker)); O(log W) for other functions.
@@ -70,6 +72,7 @@ mod tests {
             tier,
             queue: SimDuration::from_ms(queue_ms),
             load: SimDuration::from_ms(load_ms),
+            reclaim: false,
         }
     }
 

@@ -6,7 +6,8 @@
 //! instance of its function whose pending batch has room (the one that can run it
 //! soonest; ties: a batch already collecting, then the most recently used instance, then
 //! the lowest slot), else starts a new instance on a GPU worker chosen by
-//! `Placement::place_gpu` (after reclaiming idle instances if no worker fits), else waits
+//! `Placement::place_gpu` among those that can host it (or, when none can, among those
+//! where evicting idle instances makes room, which are then evicted), else waits
 //! in the GPU queue, first come first served, or is dropped. Unlike CPU requests, a
 //! request may join an instance that is still starting: its first batch is collected
 //! while the model loads (a GPU instance's start takes seconds).
@@ -877,23 +878,40 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// The GPU workers that can host a new instance of `f` now, with the placement's
-    /// estimates, in `self.gpu.candidates`.
-    fn gpu_candidates(&mut self, f: FunctionId) {
+    /// The GPU workers that can host a new instance of `f` now (or, with `reclaim`, after
+    /// evicting idle instances there), with the placement's estimates, in
+    /// `self.gpu.candidates`.
+    fn gpu_candidates(&mut self, f: FunctionId, reclaim: bool) {
         let now = self.now;
         let mb = self.fns[f.index()].memory_mb;
         let model = self.fns[f.index()].model;
+        // With `reclaim`, the workers holding an idle GPU instance (a GPU to take).
+        let mut idle_gpu = Vec::new();
+        if reclaim {
+            idle_gpu = vec![false; self.workers.len()];
+            let mut cur = self.idle.head;
+            while cur != NIL {
+                if self.gpu().insts.get(cur as usize).is_some_and(|x| x.live) {
+                    idle_gpu[self.instances[cur as usize].worker.index()] = true;
+                }
+                cur = self.instances[cur as usize].idle_next;
+            }
+        }
         let g = self.gpu.as_deref_mut().expect("model serving");
         let mut c = std::mem::take(&mut g.candidates);
         c.clear();
         for &w in &g.gpu_workers {
             let wk = &g.workers[w as usize];
+            let worker = &self.workers[w as usize];
             let free_gpus = match g.cfg.sharing {
                 GpuSharing::Exclusive => wk.gpus.len() as u32 - wk.owned,
                 GpuSharing::Swap => wk.gpus.len() as u32 - wk.busy,
             };
-            let fits = self.workers[w as usize].free_mb() >= mb
-                && (g.cfg.sharing == GpuSharing::Swap || free_gpus > 0);
+            let gpu_ok = g.cfg.sharing == GpuSharing::Swap || free_gpus > 0;
+            let fits = match reclaim {
+                false => worker.free_mb() >= mb && gpu_ok,
+                true => worker.free_mb() + worker.idle_mb >= mb && (gpu_ok || idle_gpu[w as usize]),
+            };
             if !fits {
                 continue;
             }
@@ -905,92 +923,83 @@ impl Engine<'_> {
                 tier,
                 queue: begin - now,
                 load: total,
+                reclaim,
             });
         }
         g.candidates = c;
     }
 
-    /// Asks placement for a GPU worker for a new instance of `f`.
+    /// Asks placement for a GPU worker for a new instance of `f`: among the workers that
+    /// can host it now, else among those where evicting idle instances makes room, which
+    /// are then evicted.
     fn gpu_place(&mut self, f: FunctionId) -> Result<Option<WorkerId>, SimError> {
-        self.gpu_candidates(f);
-        let cands = std::mem::take(&mut self.gpu_mut().candidates);
-        if cands.is_empty() {
+        for reclaim in [false, true] {
+            self.gpu_candidates(f, reclaim);
+            let cands = std::mem::take(&mut self.gpu_mut().candidates);
+            if cands.is_empty() {
+                self.gpu_mut().candidates = cands;
+                continue;
+            }
+            let fv = FunctionView {
+                id: f,
+                name: &self.functions.get(f).name,
+                memory_mb: self.fns[f.index()].memory_mb,
+            };
+            let w = self
+                .placement
+                .place_gpu(&fv, &cands, &view!(self), &mut self.rng_place);
+            let ok = w.is_none_or(|w| cands.iter().any(|c| c.worker == w));
             self.gpu_mut().candidates = cands;
-            return Ok(None);
+            if !ok {
+                return Err(SimError::Policy(format!(
+                    "placement chose worker {} for model-serving function {f}, which is not \
+                     one of the GPU workers that can host it",
+                    w.expect("checked")
+                )));
+            }
+            if let (Some(w), true) = (w, reclaim) {
+                self.gpu_reclaim_on(w, self.fns[f.index()].memory_mb);
+            }
+            return Ok(w);
         }
-        let fv = FunctionView {
-            id: f,
-            name: &self.functions.get(f).name,
-            memory_mb: self.fns[f.index()].memory_mb,
-        };
-        let w = self
-            .placement
-            .place_gpu(&fv, &cands, &view!(self), &mut self.rng_place);
-        let ok = w.is_none_or(|w| cands.iter().any(|c| c.worker == w));
-        self.gpu_mut().candidates = cands;
-        if !ok {
-            return Err(SimError::Policy(format!(
-                "placement chose worker {} for model-serving function {f}, which is not one of \
-                 the GPU workers that can host it",
-                w.expect("checked")
-            )));
-        }
-        Ok(w)
+        Ok(None)
     }
 
-    /// Makes room for a new GPU instance of `mb` MB by evicting idle instances: the first
-    /// idle instance, least recently used first, on a GPU worker where evicting it (and then
-    /// that worker's other idle instances, in the same order) leaves a free GPU
-    /// (`exclusive`) and `mb` free.
-    fn gpu_reclaim(&mut self, mb: u32) -> Option<WorkerId> {
-        let exclusive = self.gpu().cfg.sharing == GpuSharing::Exclusive;
-        let mut cur = self.idle.head;
-        let mut target = None;
-        while cur != NIL {
-            let inst = &self.instances[cur as usize];
-            let w = inst.worker.index();
-            let g = self.gpu();
-            let wk = &g.workers[w];
-            let gpu_inst = g.insts.get(cur as usize).is_some_and(|x| x.live);
-            let need_gpu = exclusive && wk.owned as usize == wk.gpus.len();
-            let worker = &self.workers[w];
-            if !inst.provisioned
-                && !wk.gpus.is_empty()
-                && (!need_gpu || gpu_inst)
-                && worker.free_mb() + worker.idle_mb >= mb
-            {
-                target = Some((cur, w, need_gpu));
-                break;
+    /// Makes room on worker `w` for a new GPU instance of `mb` MB: evicts its least recently
+    /// used idle GPU instance if it has no free GPU (`exclusive`), then its idle instances,
+    /// least recently used first, until `mb` is free.
+    fn gpu_reclaim_on(&mut self, w: WorkerId, mb: u32) {
+        let g = self.gpu();
+        let wk = &g.workers[w.index()];
+        if g.cfg.sharing == GpuSharing::Exclusive && wk.owned as usize == wk.gpus.len() {
+            let mut cur = self.idle.head;
+            while cur != NIL {
+                let next = self.instances[cur as usize].idle_next;
+                let gpu_inst = self.gpu().insts.get(cur as usize).is_some_and(|x| x.live);
+                if gpu_inst && self.instances[cur as usize].worker == w {
+                    self.evict(cur, EvictReason::Reclaimed);
+                    break;
+                }
+                cur = next;
             }
-            cur = inst.idle_next;
-        }
-        let (first, w, need_gpu) = target?;
-        if need_gpu {
-            self.evict(first, EvictReason::Reclaimed);
         }
         let mut cur = self.idle.head;
-        while self.workers[w].free_mb() < mb && cur != NIL {
+        while self.workers[w.index()].free_mb() < mb && cur != NIL {
             let next = self.instances[cur as usize].idle_next;
             let inst = &self.instances[cur as usize];
-            if inst.worker.index() == w && !inst.provisioned {
+            if inst.worker == w && !inst.provisioned {
                 self.evict(cur, EvictReason::Reclaimed);
             }
             cur = next;
         }
-        Some(WorkerId(w as u32))
     }
 
     /// Starts a new instance for request `slot` if a GPU worker can host it (after
     /// reclaiming idle instances if need be).
     fn gpu_new_instance(&mut self, slot: u32) -> Result<bool, SimError> {
         let f = self.invs[slot as usize].function;
-        let mb = self.fns[f.index()].memory_mb;
-        let w = match self.gpu_place(f)? {
-            Some(w) => w,
-            None => match self.gpu_reclaim(mb) {
-                Some(w) => w,
-                None => return Ok(false),
-            },
+        let Some(w) = self.gpu_place(f)? else {
+            return Ok(false);
         };
         let kb = self.request_kb(slot);
         // `create_instance` binds the request and, through `model_load_step`, sets up the
