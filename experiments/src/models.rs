@@ -689,8 +689,9 @@ pub struct ModelRow {
     pub completed: u64,
     /// GPU time computing its batches, s.
     pub gpu_busy_s: f64,
-    /// GPU-seconds billed to its instances.
-    pub gpu_seconds: u64,
+    /// GPU time billed (`exclusive`: instance lives in whole seconds; `swap`: batches'
+    /// hold of a GPU to the millisecond), s.
+    pub gpu_billed_s: f64,
     /// Their cost, USD.
     pub gpu_cost_usd: f64,
 }
@@ -725,7 +726,7 @@ pub fn model_rows(r: &faasim_sim::ServingReport) -> Vec<ModelRow> {
                 },
                 completed: m.completed,
                 gpu_busy_s: m.gpu_busy_us as f64 / 1e6,
-                gpu_seconds: m.gpu_seconds,
+                gpu_billed_s: m.gpu_billed_ms as f64 / 1e3,
                 gpu_cost_usd: m.gpu_cost.to_usd(),
             }
         })

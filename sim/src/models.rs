@@ -304,8 +304,11 @@ pub struct ServingConfig {
     pub models: Vec<ModelSpec>,
     /// How instances share GPUs.
     pub sharing: GpuSharing,
-    /// What one GPU-second costs, in price units (1e-10 USD): GPU functions are billed per
-    /// started second of each instance's life, loading included.
+    /// What one GPU-second costs, in price units (1e-10 USD). With `exclusive`, GPU
+    /// functions are billed per started second of each instance's life, loading included
+    /// (as RunPod bills, [`GpuPricePreset`]); with `swap`, whose instances own no GPU, per
+    /// started millisecond a batch holds a GPU (swap-in and compute: the pay-per-use
+    /// FaaSwap argues for).
     pub gpu_second_price: u64,
 }
 
@@ -483,8 +486,10 @@ pub struct ModelStats {
     pub completed: u64,
     /// GPU time spent computing its batches, µs.
     pub gpu_busy_us: u128,
-    /// GPU-seconds billed to its instances (each instance's life rounded up to a second).
-    pub gpu_seconds: u64,
+    /// GPU time billed: with `exclusive` each instance's life rounded up to a second, with
+    /// `swap` each batch's hold of a GPU (swap-in and compute) rounded up to a millisecond;
+    /// ms.
+    pub gpu_billed_ms: u64,
     /// What those GPU-seconds cost.
     pub gpu_cost: crate::billing::Money,
 }

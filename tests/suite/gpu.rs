@@ -172,7 +172,7 @@ fn a_later_start_loads_from_dram_after_the_first_came_from_remote() {
     assert_eq!(m.resident_us, [33_600_000, 41_800_000, 0]);
     assert_eq!((m.batches, m.batch_requests, m.completed), (2, 2, 2));
     assert_eq!(m.gpu_busy_us, 200_000);
-    assert_eq!(m.gpu_seconds, 34);
+    assert_eq!(m.gpu_billed_ms, 34_000);
     assert_eq!(sv.gpus, 1);
     assert!((sv.load_ms_mean() - 6_000.0).abs() < 1e-9);
     assert!((sv.gpu_utilisation(s.end) - 0.2 / 41.8).abs() < 1e-12);
@@ -425,12 +425,25 @@ fn swapping_keeps_every_function_warm_where_exclusive_gpus_evict() {
         assert_eq!(latencies(&rec.invocations), expect(sharing), "{sharing:?}");
         let sv = rep.serving.unwrap();
         let loads: Vec<[u64; 4]> = sv.models.iter().map(|m| m.loads).collect();
+        let billed: u64 = sv.models.iter().map(|m| m.gpu_billed_ms).sum();
         match sharing {
-            // Starts: remote, then DRAM.
-            GpuSharing::Exclusive => assert_eq!(loads, vec![[0, 1, 0, 1]; 2]),
-            // Starts from remote; every batch swapped in from host memory.
-            GpuSharing::Swap => assert_eq!(loads, vec![[0, 2, 0, 1]; 2]),
+            // Starts: remote, then DRAM. Billed: lives of 2, 2, 2 s and b's last, from 6 s
+            // to its keep-alive's end at 66.4 s (61 s).
+            GpuSharing::Exclusive => {
+                assert_eq!(loads, vec![[0, 1, 0, 1]; 2]);
+                assert_eq!(billed, 67_000);
+            }
+            // Starts from remote; every batch swapped in from host memory. Billed: four
+            // batches holding the GPU 100 ms of swap-in and 100 ms of compute each.
+            GpuSharing::Swap => {
+                assert_eq!(loads, vec![[0, 2, 0, 1]; 2]);
+                assert_eq!(billed, 800);
+            }
         }
+        assert_eq!(
+            rep.stats.gpu_cost,
+            Money::from_price_units(billed as u128 * 7_600)
+        );
     }
 }
 

@@ -102,6 +102,8 @@ struct GpuInst {
     compute: SimDuration,
     /// `swap`: its batch waits for a GPU.
     waiting_gpu: bool,
+    /// `swap`: when its running batch took its GPU (the swap-in's start).
+    gpu_since: SimTime,
 }
 
 /// Model serving's state in the engine.
@@ -239,6 +241,19 @@ impl GpuState {
             candidates: Vec::new(),
             largest_gpu_worker_mb,
         })
+    }
+
+    /// Bills `ms` GPU-milliseconds to `model`'s stats; returns the charge.
+    fn bill_ms(&mut self, model: u32, ms: u64) -> Money {
+        let cost = Money(
+            ms as u128
+                * self.cfg.gpu_second_price as u128
+                * (crate::billing::MONEY_PER_PRICE_UNIT / 1000),
+        );
+        let st = &mut self.stats[model as usize];
+        st.gpu_billed_ms += ms;
+        st.gpu_cost += cost;
+        cost
     }
 
     fn id(&mut self) -> u32 {
@@ -715,6 +730,7 @@ impl Engine<'_> {
         st.batches += 1;
         st.batch_requests += running.len() as u64;
         let x = &mut g.insts[i as usize];
+        x.gpu_since = now;
         x.exec_start = start;
         x.batch_end = end;
         x.first_token = bt.first_token;
@@ -747,8 +763,15 @@ impl Engine<'_> {
         let running = std::mem::take(&mut x.running);
         let (model, w, gpu) = (x.model, x.worker, x.gpu);
         let (first_token, compute) = (x.first_token, x.compute);
-        let exec_start = x.exec_start;
+        let (exec_start, gpu_since) = (x.exec_start, x.gpu_since);
         let tokens = g.cfg.models[model as usize].latency.uses_tokens();
+        if g.cfg.sharing == GpuSharing::Swap {
+            // A shared GPU is billed for the time the batch held it, to the millisecond.
+            let cost = g.bill_ms(model, (now - gpu_since).as_micros().div_ceil(1000));
+            let f = self.instances[i as usize].function;
+            self.metrics.on_gpu_charge(f, cost);
+        }
+        let g = self.gpu.as_deref_mut().expect("model serving");
         let st = &mut g.stats[model as usize];
         st.gpu_busy_us += compute.as_micros() as u128;
         st.completed += running.len() as u64;
@@ -1183,18 +1206,22 @@ impl Engine<'_> {
             wk.gpus[gpu as usize].running = NIL;
         }
         let life = now - created;
-        let st = &mut g.stats[model as usize];
-        if g.cfg.sharing == GpuSharing::Exclusive {
-            st.resident_us[Tier::Gpu.index()] += life.as_micros() as u128;
-            let wk = &mut g.workers[w];
-            wk.gpus[gpu as usize].owner = NIL;
-            wk.owned -= 1;
+        if g.cfg.sharing == GpuSharing::Swap {
+            // Billed per batch; a batch cut at the horizon for the part it held the GPU.
+            let x = &g.insts[i as usize];
+            if x.running.is_empty() {
+                return Money::ZERO;
+            }
+            let held = now - x.gpu_since;
+            return g.bill_ms(model, held.as_micros().div_ceil(1000));
         }
+        let st = &mut g.stats[model as usize];
+        st.resident_us[Tier::Gpu.index()] += life.as_micros() as u128;
+        let wk = &mut g.workers[w];
+        wk.gpus[gpu as usize].owner = NIL;
+        wk.owned -= 1;
         let seconds = life.as_micros().div_ceil(1_000_000);
-        let cost = Money::from_price_units(seconds as u128 * g.cfg.gpu_second_price as u128);
-        st.gpu_seconds += seconds;
-        st.gpu_cost += cost;
-        cost
+        g.bill_ms(model, seconds * 1000)
     }
 
     /// `finish`: bills the GPU instances still alive, closes residency and reports.
