@@ -180,6 +180,20 @@ pub struct ModelEntrySpec {
     /// weights), reported as `NAME@FUNCTION` in `models.csv` (default false: shared).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub per_function: bool,
+    /// Where the weights already are on every GPU worker when the run starts: `"dram"` or
+    /// `"ssd"` (as far as the worker's cache holds them); absent: only in remote storage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preloaded: Option<PreloadSpec>,
+}
+
+/// `preloaded`: a tier holding a model's weights from the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreloadSpec {
+    /// The worker's DRAM cache.
+    Dram,
+    /// The worker's SSD cache.
+    Ssd,
 }
 
 fn one() -> u32 {
@@ -488,6 +502,11 @@ impl ModelEntrySpec {
             item_memory_mb: self.item_memory_mb,
             kv_kb_per_token: (kv * 1024.0).round() as u64,
             per_function: self.per_function,
+            preloaded: match self.preloaded {
+                None => None,
+                Some(PreloadSpec::Dram) => Some(faasim_sim::Tier::Dram),
+                Some(PreloadSpec::Ssd) => Some(faasim_sim::Tier::Ssd),
+            },
         })
     }
 }

@@ -864,6 +864,7 @@ fn model_starts(
             item_memory_mb: 0,
             kv_kb_per_token: 0,
             per_function: false,
+            preloaded: None,
         }],
         sharing: GpuSharing::Exclusive,
         gpu_second_price: 0,

@@ -280,6 +280,10 @@ pub struct ModelSpec {
     /// its own weights: fine-tuned variants, one model per function as in FaaSwap's
     /// workloads), named `NAME@FUNCTION`; otherwise the functions share one model.
     pub per_function: bool,
+    /// Where the weights already are on every GPU worker when the run starts (as far as that
+    /// tier's cache holds them; a per-function copy from its function's first request):
+    /// `Dram` or `Ssd`; `None` (or `Remote`): only in remote storage.
+    pub preloaded: Option<Tier>,
 }
 
 impl ModelSpec {

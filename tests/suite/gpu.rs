@@ -41,6 +41,7 @@ fn model(name: &str, size_mb: u64, init_ms: u64, base_ms: u64, per_item_ms: u64)
         item_memory_mb: 0,
         kv_kb_per_token: 0,
         per_function: false,
+        preloaded: None,
     }
 }
 

@@ -5,7 +5,8 @@
 //! A request of a function that names a model never takes the CPU path. It joins a live
 //! instance of its function whose pending batch has room (the one that can run it
 //! soonest; ties: a batch already collecting, then the most recently used instance, then
-//! the lowest slot), else starts a new instance on a GPU worker chosen by
+//! the lowest slot), else, unless its function already has an instance starting (one start
+//! at a time per function), starts a new instance on a GPU worker chosen by
 //! `Placement::place_gpu` among those that can host it (or, when none can, among those
 //! where evicting idle instances makes room, which are then evicted), else waits
 //! in the GPU queue, first come first served, or is dropped. Unlike CPU requests, a
@@ -225,7 +226,7 @@ impl GpuState {
                 ..Default::default()
             })
             .collect();
-        Ok(GpuState {
+        let mut g = GpuState {
             cfg: c,
             cache: s.cache,
             workers,
@@ -240,7 +241,11 @@ impl GpuState {
             ttft: crate::digest::Digest::run_wide(),
             candidates: Vec::new(),
             largest_gpu_worker_mb,
-        })
+        };
+        for m in 0..g.cfg.models.len() as u32 {
+            g.preload(m, SimTime::ZERO);
+        }
+        Ok(g)
     }
 
     /// Bills `ms` GPU-milliseconds to `model`'s stats; returns the charge.
@@ -254,6 +259,34 @@ impl GpuState {
         st.gpu_billed_ms += ms;
         st.gpu_cost += cost;
         cost
+    }
+
+    /// Puts model `m` in the tier it is `preloaded` in on every GPU worker (usable at once).
+    fn preload(&mut self, m: u32, now: SimTime) {
+        let spec = &self.cfg.models[m as usize];
+        let (tier, size) = match spec.preloaded {
+            Some(t @ (Tier::Dram | Tier::Ssd)) if !spec.per_function => (t, spec.size_mb),
+            _ => return,
+        };
+        for &w in &self.gpu_workers {
+            let wk = &mut self.workers[w as usize];
+            let cache = match tier {
+                Tier::Dram => &mut wk.dram,
+                _ => &mut wk.ssd,
+            };
+            GpuState::insert(
+                cache,
+                self.cache.as_mut(),
+                &mut self.stats,
+                tier,
+                WorkerId(w),
+                m,
+                size,
+                0,
+                now,
+                SimTime::ZERO,
+            );
+        }
     }
 
     fn id(&mut self) -> u32 {
@@ -407,13 +440,16 @@ impl Engine<'_> {
             per_function: false,
             ..g.cfg.models[m].clone()
         };
+        let now = self.now;
         let g = self.gpu.as_deref_mut().expect("model serving");
         g.stats.push(ModelStats {
             name: copy.name.clone(),
             ..Default::default()
         });
         g.cfg.models.push(copy);
-        Ok((g.cfg.models.len() as u32 - 1, settings.slo))
+        let m = g.cfg.models.len() as u32 - 1;
+        g.preload(m, now);
+        Ok((m, settings.slo))
     }
 
     fn gpu(&self) -> &GpuState {
@@ -1021,6 +1057,17 @@ impl Engine<'_> {
     /// reclaiming idle instances if need be).
     fn gpu_new_instance(&mut self, slot: u32) -> Result<bool, SimError> {
         let f = self.invs[slot as usize].function;
+        // One start at a time per function: while an instance loads (seconds, a GPU),
+        // requests that do not fit its first batch wait for it rather than take another GPU
+        // (as Knative's activator holds requests for a starting revision).
+        let g = self.gpu();
+        let starting = g
+            .fn_instances
+            .get(f.index())
+            .is_some_and(|l| l.iter().any(|&i| !g.insts[i as usize].ready));
+        if starting {
+            return Ok(false);
+        }
         let Some(w) = self.gpu_place(f)? else {
             return Ok(false);
         };
