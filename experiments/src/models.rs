@@ -416,7 +416,7 @@ fn ms(key: &str, v: f64) -> Result<SimDuration, String> {
 }
 
 fn ns_per_token(key: &str, v: f64) -> Result<u64, String> {
-    if !(v.is_finite() && v >= 0.0 && v <= 1e9) {
+    if !(v.is_finite() && (0.0..=1e9).contains(&v)) {
         return Err(format!(
             "{key}: must be a number of ms from 0 to 1e9, got {v}"
         ));

@@ -513,3 +513,109 @@ fn gpu_runs_are_deterministic() {
     };
     assert_eq!(run(), run());
 }
+
+/// The first test's two requests as a scenario file, on a mixed cluster: a CPU-only worker
+/// (`[cluster]`) and a pool of one GPU worker, with a CPU function beside the model's. The
+/// GPU function runs on the GPU worker (id 1); the summary and `models.csv` carry the
+/// figures worked out above (loads 11 s and 1 s, GPU residency 33.6 s, DRAM 41.8 s, 34
+/// GPU-seconds at $0.00076, SLO met by one of two).
+#[test]
+fn a_scenario_serves_a_model_on_its_gpu_pool_and_writes_the_model_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "timestamp_ms,function,duration_ms,memory_mb\n0,chat,1,1024\n5,cpu,100,128\n30000,chat,1,1024\n",
+    )
+    .unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+name = "gpu"
+[trace]
+format = "csv"
+path = "t.csv"
+[cluster]
+workers = 1
+worker_memory_mb = 4096
+[[cluster.pools]]
+workers = 1
+worker_memory_mb = 65536
+gpus_per_worker = 1
+gpu_memory_mb = 40000
+host_model_cache_mb = 20000
+storage_mb_per_s = 1000
+pcie_mb_per_s = 10000
+[platform]
+cold_start_ms = 200
+[placement]
+policy = "first-fit"
+[keep_alive]
+policy = "fixed"
+ttl_s = 10
+[models.m]
+size_mb = 10000
+init_ms = 500
+latency = { base_ms = 100, per_item_ms = 0 }
+[functions.chat]
+model = "m"
+slo_ms = 2000
+[output]
+invocations = true
+"#,
+    )
+    .unwrap();
+    let loaded = faasim_experiments::load(&scenario, &[]).unwrap();
+    let out = dir.path().join("out");
+    let o = faasim_experiments::run_scenario(&loaded, 1, &out).unwrap();
+    let s = &o.summary;
+    assert_eq!(
+        (s.model_loads, s.loads_from_remote, s.loads_from_dram),
+        (2, 1, 1)
+    );
+    assert_eq!(s.model_load_ms_mean, 6_000.0);
+    assert_eq!((s.slo_functions, s.slo_functions_met), (1, 0));
+    assert_eq!(s.slo_attainment, 0.5);
+    assert!(
+        (s.gpu_cost_usd - 0.02584).abs() < 1e-12,
+        "{}",
+        s.gpu_cost_usd
+    );
+    // The CPU function's request (100 ms at 128 MB, AWS x86) is billed beside the GPUs.
+    assert!(s.user_cost_usd > s.gpu_cost_usd);
+    assert_eq!(s.batch_size_mean, 1.0);
+    let models = std::fs::read_to_string(out.join("models.csv")).unwrap();
+    let mut lines = models.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "model,loads,loads_from_gpu,loads_from_dram,loads_from_ssd,loads_from_remote,load_ms_mean,load_ms_max,resident_gpu_s,resident_dram_s,resident_ssd_s,batches,batch_size_mean,completed,gpu_busy_s,gpu_billed_s,gpu_cost_usd"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "m,2,0,1,0,1,6000.0,11000.0,33.6,41.8,0.0,2,1.0,2,0.2,34.0,0.02584"
+    );
+    // The GPU function on the GPU worker (id 1), the CPU function on worker 0.
+    let inv = std::fs::read_to_string(out.join("invocations.csv")).unwrap();
+    let workers: Vec<(String, String)> = inv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            (c[1].to_owned(), c[10].to_owned())
+        })
+        .collect();
+    assert!(
+        workers
+            .iter()
+            .filter(|(f, _)| f == "0")
+            .all(|(_, w)| w == "1"),
+        "{workers:?}"
+    );
+    assert!(
+        workers
+            .iter()
+            .filter(|(f, _)| f == "1")
+            .all(|(_, w)| w == "0"),
+        "{workers:?}"
+    );
+}

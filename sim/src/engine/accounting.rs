@@ -148,7 +148,10 @@ impl Metrics {
         s.bill.add(c);
         s.request_cost += c.request;
         s.duration_cost += c.duration;
-        let slo_met = self.any_slo && latency <= self.slo_us[rec.function.index()];
+        let slo_met = self.any_slo && {
+            let slo = self.slo_us[rec.function.index()];
+            slo != u64::MAX && latency <= slo
+        };
         if slo_met {
             s.slo_met += 1;
             self.functions[rec.function.index()].slo_met += 1;
