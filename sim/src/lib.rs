@@ -73,6 +73,14 @@
 //! instance-seconds run from creation to eviction; memory and core utilisation are
 //! integrated over the run. Instances alive when the run ends are closed at its end.
 //!
+//! ## Model serving on GPUs
+//! With [`engine::run_serving`] and a [`models::Serving`], functions that name a model run on
+//! GPU workers: an instance's start includes loading the model from the fastest tier that
+//! holds it (GPU, DRAM, SSD, remote), requests are batched, GPUs are owned by an instance
+//! or shared by swapping models, and GPU time is billed per second. Batch ends and batch
+//! timeouts are completions in the same-instant order. [`models`] states the model and its
+//! sources; runs without models never enter it.
+//!
 //! ## The end of a run
 //! [`RunEnd::Drain`] (the default) processes every event, so instances kept alive after the
 //! last request are counted until their keep-alive ends; [`RunEnd::Horizon`] stops at an
