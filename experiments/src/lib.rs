@@ -7,6 +7,8 @@
 //! - `functions.csv`: one row per function,
 //! - `timeseries.csv`: the cluster at the end of each sampling interval,
 //! - `invocations.csv`: one row per invocation, when `[output] invocations = true`,
+//! - `cold_starts.csv`: the parts of the cold starts drawn from recorded tables, when a
+//!   scenario draws them so ([`cold_starts`]),
 //! - `manifest.json`: faasim version, the scenario as resolved, the seed, the trace checksum.
 //!
 //! Every file is written under a temporary name and renamed when complete, and a run first
@@ -17,11 +19,15 @@
 
 #![warn(missing_docs)]
 
+pub mod cold_starts;
 pub mod course;
+pub mod fetch;
 pub mod instance_table;
 pub mod limits;
 pub mod models;
 pub mod output;
+mod progress;
+pub mod provider;
 pub mod runner;
 pub mod scenario;
 pub mod shared;

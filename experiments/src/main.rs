@@ -91,7 +91,7 @@ enum Command {
         #[arg(long)]
         run: Option<String>,
     },
-    /// Tools for traces: convert to the canonical CSV, statistics.
+    /// Tools for traces: fetch the public ones, convert to the canonical CSV, statistics.
     Trace {
         #[command(subcommand)]
         command: TraceCommand,
@@ -160,6 +160,22 @@ enum VmCommand {
 
 #[derive(Subcommand)]
 enum TraceCommand {
+    /// Download a public trace from its publisher, check its SHA-256, unpack it, and print
+    /// the scenario `[trace]` table that reads it: azure2019, azure2021, azure-llm-2023,
+    /// huawei2023, huawei2025. Run it again to resume an interrupted download.
+    Fetch {
+        /// The dataset.
+        dataset: String,
+        /// The folder the files go into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Fetch from a mirror instead: MIRROR/HOST/PATH for each https://HOST/PATH.
+        #[arg(long)]
+        mirror: Option<String>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Write a scenario's trace (any format) as the canonical CSV.
     Convert {
         /// The scenario whose `[trace]` to read.
@@ -269,6 +285,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     s.wasted_memory_gb_s,
                     s.user_cost_usd
                 );
+                if s.throttled + s.failed + s.timed_out + s.retries > 0 {
+                    println!(
+                        "{} throttled, {} failed, {} timed out, {} asynchronous retries; goodput {:.4}",
+                        s.throttled, s.failed, s.timed_out, s.retries, s.goodput
+                    );
+                }
                 println!(
                     "simulated in {:.2} s ({:.0} invocations/s); results in {}/",
                     s.wall_s,
@@ -480,7 +502,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let file = faasim_experiments::output::AtomicFile::create(&out)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             let mut w = std::io::BufWriter::new(file);
-            let n = faasim_traces::convert_to_csv(trace.source_mut(), &mut w)?;
+            let modes = trace.has_modes();
+            let n = faasim_traces::convert_to_csv_with(trace.source_mut(), &mut w, modes)?;
             let file = w.into_inner().map_err(|e| e.into_error())?;
             file.commit()
                 .with_context(|| format!("cannot write {}", out.display()))?;
@@ -519,6 +542,38 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot write {}", out.display()))?;
                 println!("written to {}", out.display());
             }
+            Ok(())
+        }
+        Command::Trace {
+            command:
+                TraceCommand::Fetch {
+                    dataset,
+                    out,
+                    mirror,
+                    quiet,
+                },
+        } => {
+            use faasim_experiments::fetch;
+            let d = fetch::dataset(&dataset)?;
+            println!("{}: {}", d.name, d.about);
+            let report = fetch::fetch(
+                &d,
+                &out,
+                &fetch::FetchOptions {
+                    mirror,
+                    progress: !quiet,
+                },
+            )
+            .with_context(|| format!("fetch of {} failed", d.name))?;
+            for line in &report.lines {
+                println!("{line}");
+            }
+            println!(
+                "{} files in {}/; a scenario reads them with:\n",
+                report.files.len(),
+                out.display()
+            );
+            println!("{}", fetch::trace_table(&d, &out, &report.files));
             Ok(())
         }
         Command::Compare { dirs } => {

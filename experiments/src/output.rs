@@ -175,6 +175,44 @@ pub fn write_csv_records(path: &Path, header: &[String], rows: &[Vec<String>]) -
     f.commit()
 }
 
+/// `cold_starts.csv`, written when a run draws cold starts from recorded tables: a first
+/// row for the whole run (`function_id` empty, `function` = `(all)`), then one per function
+/// that drew any, in function order: the instance starts drawn from recorded rows, their
+/// mean and longest latency, and the mean of each part (`<part>_mean_ms`, the parts of
+/// every table of the run, in order of first appearance).
+pub fn cold_start_rows(report: &RunReport) -> (Vec<String>, Vec<Vec<String>>) {
+    let p = &report.cold_start_parts;
+    let mut header: Vec<String> = ["function_id", "function", "starts", "mean_ms", "max_ms"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(p.names.iter().map(|n| format!("{n}_mean_ms")));
+    let row = |id: String, name: String, s: &faasim_sim::PartSums| {
+        let mut r = vec![
+            id,
+            name,
+            s.starts.to_string(),
+            s.mean_ms().to_string(),
+            ms(s.max_us).to_string(),
+        ];
+        let means = s.means_ms();
+        r.extend((0..p.names.len()).map(|i| means.get(i).copied().unwrap_or(0.0).to_string()));
+        r
+    };
+    let mut rows = vec![row(String::new(), "(all)".into(), &p.run)];
+    for (i, s) in p.functions.iter().enumerate() {
+        if s.starts > 0 {
+            let f = faasim_sim::FunctionId(i as u32);
+            rows.push(row(
+                i.to_string(),
+                report.function_table.get(f).name.clone(),
+                s,
+            ));
+        }
+    }
+    (header, rows)
+}
+
 fn ms(us: u64) -> f64 {
     us as f64 / 1e3
 }
@@ -279,7 +317,7 @@ pub struct SummaryRow {
     /// VM fleets: billed VM-hours (zero for serverless).
     pub vm_hours: f64,
     /// Invocations still queued or running when a `[run] end = "horizon"` run stopped
-    /// (`completed + dropped + unfinished = invocations`).
+    /// (`completed + dropped + throttled + failed + timed_out + unfinished = invocations`).
     pub unfinished: u64,
     /// Instances removed by the autoscaler (KPA scale-downs), not keep-alive expiries.
     pub evictions_scaled_down: u64,
@@ -312,6 +350,23 @@ pub struct SummaryRow {
     /// the mean across all workers (1 = even, `workers` = everything on one). 0 on a VM
     /// fleet, or when nothing ran.
     pub load_imbalance: f64,
+    /// Invocations throttled by `[limits]` (synchronous ones; asynchronous events are
+    /// retried): `completed + dropped + throttled + failed + timed_out + unfinished =
+    /// invocations`, each invocation counted once however often it was retried.
+    pub throttled: u64,
+    /// Invocations killed at their function's `timeout_s` (after their retries, if
+    /// asynchronous).
+    pub timed_out: u64,
+    /// Invocations that failed: a function error (`error_rate`), a worker failure, or an
+    /// asynchronous event out of retries or older than `max_event_age_s`.
+    pub failed: u64,
+    /// Asynchronous re-deliveries: attempts after the first, for any reason.
+    pub retries: u64,
+    /// 99th-percentile age of asynchronous events when delivered to the function (every
+    /// delivery), ms; 0 without asynchronous invocations.
+    pub event_age_p99_ms: f64,
+    /// `completed / invocations`: invocations completed successfully (0 with none).
+    pub goodput: f64,
     /// Invocations completed within their function's `slo_ms` over the invocations of
     /// functions with an SLO (0 when no function has one).
     pub slo_attainment: f64,
@@ -439,6 +494,12 @@ impl SummaryRow {
                 0.0
             },
             load_imbalance: 0.0,
+            throttled: s.throttled,
+            timed_out: s.timed_out,
+            failed: s.failed,
+            retries: s.retries,
+            event_age_p99_ms: ms(s.event_age_us.quantile(0.99)),
+            goodput: s.goodput(),
             slo_attainment: s.slo_attainment(),
             gpu_cost_usd: s.gpu_cost.to_usd(),
             slo_functions: s.slo_functions,
@@ -559,6 +620,16 @@ impl SummaryRow {
                 0.0
             },
             load_imbalance: 0.0,
+            throttled: 0,
+            timed_out: 0,
+            failed: 0,
+            retries: 0,
+            event_age_p99_ms: 0.0,
+            goodput: if invocations > 0 {
+                r.completed as f64 / invocations as f64
+            } else {
+                0.0
+            },
             ..Default::default()
         }
     }

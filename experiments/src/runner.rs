@@ -9,6 +9,7 @@ use crate::scenario::{LoadedScenario, Scenario};
 use crate::shared::SharedTrace;
 use faasim_sim::{Arrival, ArrivalSource, FunctionTable, SimTime, SourceError};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +19,7 @@ use std::time::Instant;
 /// What a run may write into its folder, `summary.csv` first: a run removes all of them
 /// (and their temporary files) before it starts, so the folder only ever holds the files of
 /// one run. `figures` is the folder `faasim plot` draws into.
-pub const RUN_FILES: [&str; 10] = [
+pub const RUN_FILES: [&str; 11] = [
     "summary.csv",
     "functions.csv",
     "timeseries.csv",
@@ -28,6 +29,7 @@ pub const RUN_FILES: [&str; 10] = [
     "executions.csv",
     "manifest.json",
     "figures",
+    "cold_starts.csv",
     "models.csv",
 ];
 
@@ -88,6 +90,40 @@ pub enum RunError {
     /// The scenario's workflows cannot be loaded.
     #[error(transparent)]
     Scenario(#[from] crate::scenario::ScenarioError),
+    /// A table of recorded cold starts cannot be read.
+    #[error("{}: {source}", .scenario.display())]
+    ColdStarts {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The key and the table's error.
+        source: crate::cold_starts::ColdStartError,
+    },
+    /// A policy given in code ([`CodePolicies`]) failed, or cannot run with this scenario.
+    #[error("{0}")]
+    CodePolicy(String),
+}
+
+/// Where a policy given in code reports that it failed (an exception, an invalid decision):
+/// the message of the first failure.
+pub type PolicyFailure = Rc<RefCell<Option<String>>>;
+
+/// Policies given in code in place of the scenario's `[placement]`, `[routing]` and
+/// `[keep_alive]` tables (the Python package's policies), for [`run_scenario_code`]. The
+/// policy traits return decisions, not errors: a policy that fails records why in
+/// `failure` and returns a harmless decision; the run then stops at its next read of the
+/// trace (and, at the latest, when the engine returns) with that message and no results.
+#[derive(Default)]
+pub struct CodePolicies {
+    /// Replaces `[placement]`.
+    pub placement: Option<Box<dyn faasim_sim::Placement>>,
+    /// Replaces `[routing]`.
+    pub routing: Option<Box<dyn faasim_sim::Routing>>,
+    /// Replaces `[keep_alive]`.
+    pub keep_alive: Option<Box<dyn faasim_sim::KeepAlive>>,
+    /// What replaced what, for `manifest.json` (`("keep_alive", "python:module.Class")`).
+    pub names: Vec<(&'static str, String)>,
+    /// Set by a policy that failed.
+    pub failure: PolicyFailure,
 }
 
 /// A limit of [`crate::limits`] met while the trace streams in.
@@ -105,13 +141,22 @@ struct Limits<'a> {
     overflow_message: &'a str,
     /// Set when an arrival carries the trace's own cold start (a `cold_start_ms` column).
     traced_cold_start: AtomicBool,
+    /// Show a progress bar on a terminal (a single run).
+    progress: bool,
+    /// A policy given in code failed: the run stops at the next pull.
+    failure: Option<PolicyFailure>,
 }
 
 impl<'a> Limits<'a> {
     fn guard<'s>(&'s self, inner: &'s mut dyn ArrivalSource) -> Guarded<'s> {
+        let progress = self
+            .progress
+            .then(|| crate::progress::RunProgress::on_terminal(inner.horizon()))
+            .flatten();
         Guarded {
             inner,
             limits: self,
+            progress,
         }
     }
 }
@@ -120,6 +165,15 @@ impl<'a> Limits<'a> {
 struct Guarded<'a> {
     inner: &'a mut dyn ArrivalSource,
     limits: &'a Limits<'a>,
+    progress: Option<crate::progress::RunProgress>,
+}
+
+impl Drop for Guarded<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+    }
 }
 
 impl ArrivalSource for Guarded<'_> {
@@ -131,9 +185,17 @@ impl ArrivalSource for Guarded<'_> {
         if l.overflow.load(Ordering::Relaxed) {
             return Err(Box::new(LimitError(l.overflow_message.to_owned())));
         }
+        if let Some(m) = l.failure.as_ref().and_then(|f| f.borrow().clone()) {
+            return Err(Box::new(LimitError(m)));
+        }
         let a = self.inner.next_arrival(functions)?;
-        if a.as_ref().is_some_and(|a| a.cold_start.is_some()) {
-            l.traced_cold_start.store(true, Ordering::Relaxed);
+        if let Some(a) = &a {
+            if a.cold_start.is_some() {
+                l.traced_cold_start.store(true, Ordering::Relaxed);
+            }
+            if let Some(p) = &mut self.progress {
+                p.arrival(a.time);
+            }
         }
         let total = functions.len() as u64 * l.provisioned;
         if total > MAX_PROVISIONED_INSTANCES {
@@ -232,6 +294,9 @@ struct Manifest<'a> {
     #[serde(skip_serializing_if = "is_zero")]
     unused_function_settings: usize,
     files: Vec<&'static str>,
+    /// Policies given in code in place of the scenario's tables (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    code_policies: Vec<(&'static str, String)>,
     scenario: &'a Scenario,
 }
 
@@ -254,7 +319,7 @@ pub fn run_scenario(
     seed: u64,
     out_dir: &Path,
 ) -> Result<RunOutcome, RunError> {
-    run_scenario_with(loaded, seed, out_dir, None)
+    run_limited(loaded, seed, out_dir, None, MAX_TIMESERIES_ROWS, true, None)
 }
 
 /// Makes `out_dir` and removes every file of [`RUN_FILES`] from it, `summary.csv` first.
@@ -273,23 +338,82 @@ pub fn run_scenario_with(
     out_dir: &Path,
     shared: Option<&SharedTrace>,
 ) -> Result<RunOutcome, RunError> {
-    run_limited(loaded, seed, out_dir, shared, MAX_TIMESERIES_ROWS)
+    run_limited(
+        loaded,
+        seed,
+        out_dir,
+        shared,
+        MAX_TIMESERIES_ROWS,
+        false,
+        None,
+    )
 }
 
+/// [`run_scenario`] with policies given in code in place of some of the scenario's: the
+/// same run, files and checks. Only a serverless platform has these policies, and a
+/// keep-alive policy cannot run beside an autoscaler (which decides how long instances
+/// stay).
+pub fn run_scenario_code(
+    loaded: &LoadedScenario,
+    seed: u64,
+    out_dir: &Path,
+    code: CodePolicies,
+) -> Result<RunOutcome, RunError> {
+    run_limited(
+        loaded,
+        seed,
+        out_dir,
+        None,
+        MAX_TIMESERIES_ROWS,
+        false,
+        Some(code),
+    )
+}
+
+/// `progress`: show a progress bar if stderr is a terminal (a single run, not a sweep's).
 fn run_limited(
     loaded: &LoadedScenario,
     seed: u64,
     out_dir: &Path,
     shared: Option<&SharedTrace>,
     max_rows: u64,
+    progress: bool,
+    code: Option<CodePolicies>,
 ) -> Result<RunOutcome, RunError> {
     let sc = &loaded.scenario;
+    let in_code = |c: &CodePolicies| {
+        c.names
+            .iter()
+            .map(|(k, _)| *k)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(c) = code.as_ref().filter(|c| !c.names.is_empty()) {
+        if sc.vm.spec(sc.platform.mode).is_some() {
+            return Err(RunError::CodePolicy(format!(
+                "{}: policies given in code ({}) need platform.mode = \"serverless\"; a VM fleet has no placement, routing or keep-alive",
+                loaded.path.display(),
+                in_code(c)
+            )));
+        }
+        if c.keep_alive.is_some()
+            && !matches!(
+                sc.autoscaling,
+                faasim_policies::AutoscalingSpec::PerRequest {}
+            )
+        {
+            return Err(RunError::CodePolicy(format!(
+                "{}: a keep-alive policy given in code cannot run beside an autoscaler ([autoscaling] policy decides how long instances stay)",
+                loaded.path.display()
+            )));
+        }
+    }
     clear_run_dir(out_dir)?;
     let summary_path = out_dir.join("summary.csv");
     if let Some(spec) = sc.vm.spec(sc.platform.mode) {
         return run_vm(loaded, seed, out_dir, &spec, shared);
     }
-    let policies = faasim_policies::build(
+    let mut policies = faasim_policies::build(
         &sc.placement,
         &sc.routing,
         &sc.keep_alive,
@@ -299,11 +423,32 @@ fn run_limited(
         scenario: loaded.path.clone(),
         source,
     })?;
+    let (failure, code_names) = match code {
+        Some(c) => {
+            if let Some(p) = c.placement {
+                policies.placement = p;
+            }
+            if let Some(r) = c.routing {
+                policies.routing = r;
+            }
+            if let Some(k) = c.keep_alive {
+                policies.keep_alive = k;
+            }
+            (Some(c.failure), c.names)
+        }
+        None => (None, vec![]),
+    };
+    let keep_alive_in_code = code_names.iter().any(|(k, _)| *k == "keep_alive");
     let autoscaler = sc.autoscaling.build().map_err(|source| RunError::Policy {
         scenario: loaded.path.clone(),
         source,
     })?;
-    let config = sc.engine_config(seed);
+    let config = loaded
+        .engine_config(seed)
+        .map_err(|source| RunError::ColdStarts {
+            scenario: loaded.path.clone(),
+            source,
+        })?;
     let mut recorder = FileRecorder::with_max_rows(out_dir, sc.output.invocations, max_rows)
         .map_err(io_err(out_dir))?;
     let overflow: Arc<AtomicBool> = recorder.overflow_flag();
@@ -318,6 +463,8 @@ fn run_limited(
         overflow: &overflow,
         overflow_message: &overflow_message,
         traced_cold_start: AtomicBool::new(false),
+        progress,
+        failure: failure.clone(),
     };
     let workflows = loaded.workflows()?;
     let mut wf_run = None;
@@ -332,7 +479,7 @@ fn run_limited(
         } else {
             None
         };
-        let cfg = crate::workflows::runtime_config(sc, w, seed);
+        let cfg = crate::workflows::runtime_config(sc, w, seed, &config);
         let (ext, handle) = faasim_workflows::orchestration(w.clone(), cfg, sink);
         wf_run = Some((Box::new(ext) as Box<dyn faasim_sim::Extension>, handle));
     }
@@ -387,7 +534,8 @@ fn run_limited(
         }
         None => {
             let mut trace = loaded.open_trace(seed)?;
-            engine(&mut limits.guard(trace.source_mut()), &mut recorder).map(|report| {
+            let report = engine(&mut limits.guard(trace.source_mut()), &mut recorder);
+            report.map(|report| {
                 let skipped = (
                     trace.skipped_rows(),
                     trace.first_skipped().map(String::from),
@@ -399,6 +547,9 @@ fn run_limited(
     if overflow.load(Ordering::Relaxed) {
         return Err(RunError::Limit(overflow_message));
     }
+    if let Some(m) = failure.as_ref().and_then(|f| f.borrow_mut().take()) {
+        return Err(RunError::CodePolicy(m));
+    }
     let (mut report, checksum, skipped) = result?;
     let wall_s = started.elapsed().as_secs_f64();
     if report.stats.invocations == 0 && !sc.run.allow_empty {
@@ -406,9 +557,11 @@ fn run_limited(
             scenario: loaded.path.clone(),
         });
     }
+    // Names a table of recorded cold starts adds are not the user's: no warning for them.
     let mut warnings: Vec<String> = report
         .unused_cold_start_names
         .iter()
+        .filter(|n| sc.platform.function_cold_start_ms.contains_key(*n))
         .map(|n| {
             format!("platform.function_cold_start_ms names `{n}`, which the trace never invokes")
         })
@@ -421,7 +574,9 @@ fn run_limited(
             .map(|n| format!("functions.\"{n}\" names a function the trace never invokes")),
     );
     let traced = limits.traced_cold_start.load(Ordering::Relaxed);
-    warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
+    if !keep_alive_in_code {
+        warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
+    }
     let span = recorder.span();
     let load_imbalance = recorder.load_imbalance(sc.cluster.workers);
 
@@ -472,6 +627,12 @@ fn run_limited(
     warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;
+    if !report.cold_start_parts.names.is_empty() {
+        let (header, rows) = crate::output::cold_start_rows(&report);
+        let path = out_dir.join("cold_starts.csv");
+        crate::output::write_csv_records(&path, &header, &rows).map_err(io_err(&path))?;
+        files.push("cold_starts.csv");
+    }
 
     if sc.output.invocations {
         files.push(if parquet {
@@ -489,6 +650,7 @@ fn run_limited(
         warnings: &warnings,
         unused_function_settings: unused_settings,
         files,
+        code_policies: code_names,
         scenario: sc,
     };
     let path = out_dir.join("manifest.json");
@@ -524,14 +686,23 @@ fn uniform_cost_warning(
         return None;
     }
     let p = &sc.platform;
+    // The most specific cold start of each function (as the engine resolves it).
+    let entry = |name: &str| {
+        sc.functions
+            .get(name)
+            .and_then(|e| e.cold_start_ms.as_ref())
+    };
     let mut dists = functions.iter().map(|(_, f)| {
-        p.function_cold_start_ms
-            .get(&f.name)
+        entry(&f.name)
+            .or(p.function_cold_start_ms.get(&f.name))
+            .or(entry("*"))
             .unwrap_or(&p.cold_start_ms)
-            .to_dist()
+            .model()
+            .map(|m| m.to_dist())
     });
-    let first = dists.next()?;
-    if dists.any(|d| d != first) {
+    // A table of recorded cold starts gives each function its group's: not one for all.
+    let first = dists.next()??;
+    if dists.any(|d| d.as_ref() != Some(&first)) {
         return None;
     }
     Some(format!(
@@ -643,6 +814,7 @@ fn run_vm(
         warnings: &warnings,
         unused_function_settings: 0,
         files: vec!["summary.csv"],
+        code_policies: vec![],
         scenario: sc,
     };
     let path = out_dir.join("manifest.json");
@@ -749,7 +921,7 @@ mod tests {
             base_dir: PathBuf::from("."),
         };
         let t = tempfile::tempdir().unwrap();
-        let e = run_limited(&loaded, 1, t.path(), None, 5)
+        let e = run_limited(&loaded, 1, t.path(), None, 5, false, None)
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -759,7 +931,7 @@ mod tests {
         let left: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
         assert!(left.is_empty(), "{left:?}");
         // Within the limit, the same run completes with every row.
-        let out = run_limited(&loaded, 1, t.path(), None, 1000).unwrap();
+        let out = run_limited(&loaded, 1, t.path(), None, 1000, false, None).unwrap();
         let rows = std::fs::read_to_string(t.path().join("timeseries.csv")).unwrap();
         // One row at the end of every whole second of the run, and one at its end (the
         // drained run ends when the last keep-alive runs out, 60 s after the last execution).

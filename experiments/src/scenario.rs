@@ -4,12 +4,13 @@
 //! the line and column, and the key. `--set key.path=value` overrides are applied to the
 //! parsed document before it is checked, so they are validated exactly like the file.
 
+use crate::cold_starts::{ColdStartError, ColdStartSource};
 use faasim_policies::{
     AutoscalingSpec, KeepAliveSpec, LoadBalancingSpec, PlacementSpec, RoutingSpec,
 };
 use faasim_sim::{
-    Billing, BillingModel, ColdStartSpec, CpuModel, EngineConfig, FunctionSettings, OnFull, RunEnd,
-    SimDuration, SimTime, WorkerSpec,
+    Billing, BillingModel, CpuModel, EngineConfig, FunctionSettings, OnFull, RunEnd, SimDuration,
+    SimTime, WorkerSpec,
 };
 use faasim_traces::TraceSpec;
 use serde::{Deserialize, Serialize};
@@ -83,6 +84,19 @@ pub struct Scenario {
     /// `[functions."*"]` sets the default for every function.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub functions: BTreeMap<String, FunctionEntrySpec>,
+    /// `[limits]`: concurrency limits and the scaling rate (none by default).
+    #[serde(default, skip_serializing_if = "crate::provider::is_default")]
+    pub limits: crate::provider::LimitsSpec,
+    /// `[async]`: how asynchronous events are retried (AWS Lambda's rules by default).
+    #[serde(
+        default,
+        rename = "async",
+        skip_serializing_if = "crate::provider::is_default"
+    )]
+    pub async_events: crate::provider::AsyncSpec,
+    /// `[faults]`: worker failures (none by default).
+    #[serde(default, skip_serializing_if = "crate::provider::is_default")]
+    pub faults: crate::provider::FaultsSpec,
     /// `[models."NAME"]`: models that functions serve on GPU workers
     /// ([`crate::models`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -96,9 +110,24 @@ pub struct FunctionEntrySpec {
     /// Memory of one instance, MB, replacing the trace's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_mb: Option<u32>,
-    /// The function's cold start, in any form `[platform] cold_start_ms` takes.
+    /// The function's cold start, in any form `[platform] cold_start_ms` takes (a table of
+    /// recorded cold starts included).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cold_start_ms: Option<ColdStartSpec>,
+    pub cold_start_ms: Option<ColdStartSource>,
+    /// An execution still running this many seconds after it started is killed (outcome
+    /// `timed-out`, billed up to it). No timeout by default (AWS Lambda: at most 900 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_s: Option<f64>,
+    /// The probability that an execution fails at its end (billed in full); 0 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_rate: Option<f64>,
+    /// Executions admitted at once, reserved out of `[limits] account_concurrency`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrency: Option<u32>,
+    /// `"sync"` (default) or `"async"`: asynchronous events are retried by the platform
+    /// (`[async]`); a trace's `mode` column overrides it per invocation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<crate::provider::InvocationSpec>,
     /// The model the function serves (`[models."NAME"]`): it runs on GPU workers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
@@ -112,7 +141,20 @@ impl FunctionEntrySpec {
     pub fn to_overrides(&self) -> faasim_sim::FunctionOverrides {
         faasim_sim::FunctionOverrides {
             memory_mb: self.memory_mb,
-            cold_start: self.cold_start_ms.as_ref().map(ColdStartSpec::to_dist),
+            // A table of recorded cold starts is read by `LoadedScenario::engine_config`.
+            cold_start: self
+                .cold_start_ms
+                .as_ref()
+                .and_then(ColdStartSource::model)
+                .map(|m| m.to_dist()),
+            timeout: self
+                .timeout_s
+                .and_then(|s| SimDuration::try_from_ms_f64(s * 1e3)),
+            error_rate: self.error_rate,
+            reserved_concurrency: self.reserved_concurrency,
+            invocation: self
+                .invocation
+                .map(crate::provider::InvocationSpec::to_mode),
             model: self.model.clone(),
             slo: self.slo_ms.and_then(SimDuration::try_from_ms_f64),
         }
@@ -258,13 +300,14 @@ pub struct PlatformSpec {
     /// Drop a queued request after this long in the queue (`on_full = "queue"` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_timeout_ms: Option<f64>,
-    /// A number of ms, a preset ("lambda", the default; "firecracker", "container", "vm") or
-    /// a distribution table.
+    /// A number of ms, a preset ("lambda", the default; "firecracker", "container", "vm"),
+    /// a distribution table, or a table of recorded cold starts
+    /// (`{ from = "huawei2025-cold-starts", ... }`, see [`crate::cold_starts`]).
     #[serde(default)]
-    pub cold_start_ms: ColdStartSpec,
+    pub cold_start_ms: ColdStartSource,
     /// Per-function cold starts by function name, overriding `cold_start_ms`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub function_cold_start_ms: BTreeMap<String, ColdStartSpec>,
+    pub function_cold_start_ms: BTreeMap<String, ColdStartSource>,
     /// How executions use the workers' cores (default: durations as in the trace).
     #[serde(default)]
     pub cpu: CpuSpec,
@@ -285,7 +328,7 @@ impl Default for PlatformSpec {
             provisioned_instances: 0,
             on_full: OnFullSpec::Queue,
             queue_timeout_ms: None,
-            cold_start_ms: ColdStartSpec::default(),
+            cold_start_ms: ColdStartSource::default(),
             function_cold_start_ms: BTreeMap::new(),
             cpu: CpuSpec::default(),
             gpu_sharing: None,
@@ -828,18 +871,24 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
     let dist_ok = |d: faasim_sim::DistSpec| {
         faasim_sim::Sampler::new(&d).and_then(|_| faasim_traces::limits::check_dist_span(&d))
     };
-    if let Err(e) = dist_ok(s.platform.cold_start_ms.to_dist()) {
+    // Recorded tables are checked when they are read, at the start of a run.
+    if let Some(Err(e)) = s
+        .platform
+        .cold_start_ms
+        .model()
+        .map(|m| dist_ok(m.to_dist()))
+    {
         return Err(invalid("platform.cold_start_ms", e));
     }
     for spec in s.platform.function_cold_start_ms.values() {
-        if let Err(e) = dist_ok(spec.to_dist()) {
+        if let Some(Err(e)) = spec.model().map(|m| dist_ok(m.to_dist())) {
             return Err(invalid("platform.function_cold_start_ms", e));
         }
     }
     for (name, entry) in &s.functions {
         let key = || format!("functions.\"{name}\"");
         if let Some(spec) = &entry.cold_start_ms {
-            if let Err(e) = dist_ok(spec.to_dist()) {
+            if let Err(e) = spec.model().map_or(Ok(()), |m| dist_ok(m.to_dist())) {
                 return Err(ScenarioError::Invalid {
                     path: path.to_owned(),
                     key: "functions",
@@ -858,6 +907,19 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 });
             }
         }
+        if let Some(t) = entry.timeout_s {
+            let limit_s = faasim_sim::TIME_LIMIT.as_secs_f64();
+            if !(t.is_finite() && t > 0.0 && t <= limit_s) {
+                return Err(ScenarioError::Invalid {
+                    path: path.to_owned(),
+                    key: "functions",
+                    message: format!(
+                        "{}.timeout_s: must be a number of seconds > 0, got {t}",
+                        key()
+                    ),
+                });
+            }
+        }
         if let Err(e) = entry.to_overrides().validate() {
             return Err(ScenarioError::Invalid {
                 path: path.to_owned(),
@@ -865,6 +927,9 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
                 message: format!("{}: {e}", key()),
             });
         }
+    }
+    if let Err((key, message)) = crate::provider::validate(s) {
+        return Err(invalid(key, message));
     }
     if s.billing.granularity_ms == Some(0) {
         return Err(invalid(
@@ -965,6 +1030,11 @@ impl LoadedScenario {
                 v
             }
             TraceSpec::Huawei2023(s) => s.path.resolved(base),
+            TraceSpec::Huawei2025(s) => {
+                let mut v = s.path.resolved(base);
+                v.extend(s.runtimes.iter().map(|r| base.join(r)));
+                v
+            }
             TraceSpec::Synthetic(_) | TraceSpec::AzureLike(_) => vec![],
         };
         if let Some(t) = &self.scenario.vm.instance_table {
@@ -973,7 +1043,34 @@ impl LoadedScenario {
         if let Some(w) = &self.scenario.workflows_file {
             files.push(base.join(w));
         }
+        let p = &self.scenario.platform;
+        let entries = self.scenario.functions.values();
+        for source in std::iter::once(&p.cold_start_ms)
+            .chain(p.function_cold_start_ms.values())
+            .chain(entries.filter_map(|e| e.cold_start_ms.as_ref()))
+        {
+            for f in crate::cold_starts::input_files(source, base) {
+                if !files.contains(&f) {
+                    files.push(f);
+                }
+            }
+        }
         files
+    }
+
+    /// The engine configuration of a run with `seed`: [`Scenario::engine_config`] with the
+    /// tables of recorded cold starts read and grouped (see [`crate::cold_starts`]).
+    pub fn engine_config(&self, seed: u64) -> Result<EngineConfig, ColdStartError> {
+        let mut cfg = self.scenario.engine_config(seed);
+        let p = &self.scenario.platform;
+        crate::cold_starts::apply(
+            &p.cold_start_ms,
+            &p.function_cold_start_ms,
+            &self.base_dir,
+            &mut cfg,
+        )?;
+        crate::cold_starts::apply_functions(&self.scenario.functions, &self.base_dir, &mut cfg)?;
+        Ok(cfg)
     }
 
     /// Opens the scenario's trace (sampled, lenient as asked) for a run with `seed`.
@@ -990,7 +1087,9 @@ impl LoadedScenario {
 }
 
 impl Scenario {
-    /// The engine configuration this scenario describes, with `seed` as the run seed.
+    /// The engine configuration this scenario describes, with `seed` as the run seed. A
+    /// table of recorded cold starts is not read here: it stands as the default preset until
+    /// [`LoadedScenario::engine_config`] reads it (which is what a run uses).
     pub fn engine_config(&self, seed: u64) -> EngineConfig {
         let p = &self.platform;
         EngineConfig {
@@ -1012,13 +1111,19 @@ impl Scenario {
                 OnFullSpec::Drop => OnFull::Drop,
             },
             queue_timeout: p.queue_timeout_ms.and_then(SimDuration::try_from_ms_f64),
-            cold_start: p.cold_start_ms.to_dist(),
+            cold_start: p
+                .cold_start_ms
+                .model()
+                .cloned()
+                .unwrap_or_default()
+                .to_dist(),
             cold_start_per_function: p
                 .function_cold_start_ms
                 .iter()
-                .map(|(k, v)| (k.clone(), v.to_dist()))
+                .map(|(k, v)| (k.clone(), v.model().cloned().unwrap_or_default().to_dist()))
                 .collect(),
             functions: function_settings(&self.functions),
+            provider: crate::provider::rules(self),
             cpu: match p.cpu {
                 CpuSpec::ProcessorSharing => CpuModel::ProcessorSharing,
                 CpuSpec::Ignore => CpuModel::Ignore,

@@ -185,6 +185,7 @@ mod tests {
                 function: id,
                 duration: SimDuration::from_micros(1000),
                 cold_start: None,
+                mode: None,
             }))
         }
         fn horizon(&self) -> Option<SimTime> {

@@ -11,6 +11,7 @@
 //! | `unfinished` | more than [`MAX_UNFINISHED_FRACTION`] of the invocations were still queued or running at the horizon (`[run] end = "horizon"`) | the summary describes only the requests that got through |
 //! | `saturated` | more than [`SATURATION_MIN_RECLAIMS`] idle instances were reclaimed for room, more than expired | memory is full: instances rarely live out their keep-alive, so a longer window, or another placement, changes little |
 //! | `dropped` | more than [`MAX_DROP_FRACTION`] of the invocations were dropped | latency percentiles describe only the requests that were served |
+//! | `throttled` | more than [`MAX_DROP_FRACTION`] of the invocations were throttled by `[limits]` | the same: throttles are left out of the latency percentiles (read `goodput`) |
 //! | `few completed` | fewer than [`MIN_COMPLETED_FOR_P99`] invocations completed | the p99 latency is then the largest one or two latencies: noise |
 
 use crate::output::SummaryRow;
@@ -108,6 +109,14 @@ pub fn run_warnings(s: &SummaryRow, span: &ArrivalSpan) -> Vec<String> {
             s.dropped,
             s.invocations,
             100.0 * s.dropped as f64 / inv
+        ));
+    }
+    if s.throttled as f64 > MAX_DROP_FRACTION * inv {
+        w.push(format!(
+            "throttled: {} of {} invocations ({:.1}%) were throttled by [limits]: latencies describe only the requests served (see goodput)",
+            s.throttled,
+            s.invocations,
+            100.0 * s.throttled as f64 / inv
         ));
     }
     if s.completed > 0 && s.completed < MIN_COMPLETED_FOR_P99 {
@@ -222,6 +231,15 @@ mod tests {
             w[0]
         );
         s.dropped = 0;
+        s.throttled = 101;
+        let w = run_warnings(&s, &span);
+        assert_eq!(w.len(), 1);
+        assert!(
+            w[0].starts_with("throttled: 101 of 10000 invocations (1.0%)"),
+            "{}",
+            w[0]
+        );
+        s.throttled = 0;
         s.unfinished = 500;
         let w = run_warnings(&s, &span);
         assert!(

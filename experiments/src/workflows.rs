@@ -4,7 +4,7 @@
 
 use crate::output::AtomicFile;
 use crate::scenario::{LoadedScenario, Scenario, ScenarioError};
-use faasim_sim::{ColdStartSpec, Money, SimDuration};
+use faasim_sim::{Money, SimDuration};
 use faasim_workflows::pricing::OrchestrationInvoice;
 use faasim_workflows::{ExecutionRecord, RuntimeConfig, WorkflowReport, WorkflowSpec, Workflows};
 use serde::{Deserialize, Serialize};
@@ -121,22 +121,24 @@ impl LoadedScenario {
 }
 
 /// The orchestrator's settings for a run: data passing, the seed, and each workflow
-/// function's expected cold start (the mean of its cold-start distribution).
-pub fn runtime_config(sc: &Scenario, wfs: &Workflows, seed: u64) -> RuntimeConfig {
-    let default = sc.platform.cold_start_ms.to_dist().mean_ms();
-    let per: BTreeMap<&str, &ColdStartSpec> = sc
-        .platform
-        .function_cold_start_ms
-        .iter()
-        .map(|(k, v)| (k.as_str(), v))
-        .collect();
+/// function's expected cold start (the mean of its cold-start distribution in `engine`,
+/// the run's engine configuration, tables of recorded cold starts read).
+pub fn runtime_config(
+    sc: &Scenario,
+    wfs: &Workflows,
+    seed: u64,
+    engine: &faasim_sim::EngineConfig,
+) -> RuntimeConfig {
+    let default = engine.cold_start.mean_ms();
+    let mut per: BTreeMap<&str, &faasim_sim::DistSpec> = BTreeMap::new();
+    for (k, v) in &engine.cold_start_per_function {
+        per.entry(k.as_str()).or_insert(v);
+    }
     let est = wfs
         .functions
         .iter()
         .map(|f| {
-            let ms = per
-                .get(f.name.as_str())
-                .map_or(default, |s| s.to_dist().mean_ms());
+            let ms = per.get(f.name.as_str()).map_or(default, |s| s.mean_ms());
             SimDuration::try_from_ms_f64(ms.max(0.0)).map_or(0, SimDuration::as_micros)
         })
         .collect();

@@ -9,7 +9,7 @@ use faasim_sim::{run, CpuModel, NullRecorder, SimDuration, SimRng, SimTime, VecS
 
 mod support;
 
-use support::{config, policies, workload};
+use support::{balanced_policies, config, one_function, policies, policies_with_ttl, workload};
 
 fn bench_engine(c: &mut Criterion) {
     let n = 1_000_000;
@@ -66,5 +66,61 @@ fn bench_queue(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_queue, bench_engine);
+/// The request path alone, one shape at a time: every request warm (route to the idle
+/// instance, run, go idle), every request cold (place, start, run, evict at once), and the
+/// per-request load-balancing stage on the Zipf workload.
+fn bench_request_path(c: &mut Criterion) {
+    let n = 200_000;
+    let mut g = c.benchmark_group("request_path");
+    g.throughput(Throughput::Elements(n as u64));
+    g.sample_size(10);
+    let cfg = config(CpuModel::Ignore);
+    let ms = |v: u64| SimDuration(v * 1_000);
+    let (f, warm) = one_function(n, ms(10), ms(1));
+    g.bench_function("200k_warm_hits", |b| {
+        b.iter_batched(
+            || VecSource::new(f.clone(), warm.clone()),
+            |mut src| {
+                let r = run(&cfg, policies(), &mut src, &mut NullRecorder).unwrap();
+                assert_eq!(r.stats.cold_starts, 1);
+                r.stats.completed
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    // 200 ms apart, 150 ms cold start + 1 ms: each instance ends before the next request.
+    let (f, cold) = one_function(n, ms(200), ms(1));
+    g.bench_function("200k_cold_starts", |b| {
+        b.iter_batched(
+            || VecSource::new(f.clone(), cold.clone()),
+            |mut src| {
+                let r = run(
+                    &cfg,
+                    policies_with_ttl(SimDuration::ZERO),
+                    &mut src,
+                    &mut NullRecorder,
+                )
+                .unwrap();
+                assert_eq!(r.stats.cold_starts, n as u64);
+                r.stats.completed
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    let (f, zipf) = workload(n);
+    g.bench_function("200k_zipf_load_balanced", |b| {
+        b.iter_batched(
+            || VecSource::new(f.clone(), zipf.clone()),
+            |mut src| {
+                let r = run(&cfg, balanced_policies(), &mut src, &mut NullRecorder).unwrap();
+                assert_eq!(r.stats.completed, n as u64);
+                r.stats.cold_starts
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_queue, bench_request_path, bench_engine);
 criterion_main!(benches);

@@ -35,6 +35,9 @@ pub(crate) struct ProcShare {
     pub jobs: BinaryHeap<Reverse<(u128, u64, u32)>>,
     /// The worker's earliest wakeup in the event heap.
     pub pending: Option<SimTime>,
+    /// Executions with a timeout, by (deadline µs, invocation slot, generation); entries of
+    /// executions that have ended are dropped when they reach the top.
+    pub deadlines: BinaryHeap<Reverse<(u64, u32, u32)>>,
 }
 
 #[derive(Debug)]
@@ -334,6 +337,14 @@ impl WorkerIndex {
         load_key(w)
     }
 
+    /// [`Self::update`] for a change of used memory that is not an instance's (a worker
+    /// going down or coming back): the count of live instances stays.
+    pub fn update_capacity(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
+        let live = self.live_instances;
+        self.update(id, old_free, old_load, w);
+        self.live_instances = live;
+    }
+
     /// Lowest worker index >= `from` with at least `mb` free.
     fn first_at_or_after(&self, from: usize, mb: u32) -> Option<usize> {
         if from >= self.len || self.tree[1] < mb {
@@ -530,6 +541,14 @@ impl<'a> ClusterView<'a> {
     /// The instance `id` (a live one: ids come from the other queries).
     pub fn instance(&self, id: InstanceId) -> InstanceView {
         instance_view(self.instances, id)
+    }
+
+    /// The instance `id` if its slot holds a live instance (starting or ready), else `None`:
+    /// for ids that do not come from the other queries (a policy written in Python may pass
+    /// any number).
+    pub fn try_instance(&self, id: InstanceId) -> Option<InstanceView> {
+        let i = self.instances.get(id.index())?;
+        (i.state != InstState::Free).then(|| instance_view(self.instances, id))
     }
 
     /// Ready instances of `f` with a free slot, most recently used first (on the

@@ -8,6 +8,7 @@
 //! comes between the function's own entry and `"*"`).
 
 use crate::dist::DistSpec;
+use crate::provider::InvocationMode;
 use crate::time::SimDuration;
 
 /// What one `[functions."NAME"]` (or `"*"`) entry sets; `None` leaves the wider value.
@@ -17,6 +18,18 @@ pub struct FunctionOverrides {
     pub memory_mb: Option<u32>,
     /// Cold-start latency of a new instance of this function.
     pub cold_start: Option<DistSpec>,
+    /// An execution still running this long after it started is killed (outcome
+    /// `timed-out`, billed up to the timeout). None: no timeout (AWS Lambda allows at most
+    /// [`LAMBDA_MAX_TIMEOUT`](crate::provider::LAMBDA_MAX_TIMEOUT)).
+    pub timeout: Option<SimDuration>,
+    /// The probability that an execution fails at its end (billed in full), drawn from the
+    /// function's own stream.
+    pub error_rate: Option<f64>,
+    /// Executions of this function admitted at once, taken out of the account's concurrency
+    /// (AWS's reserved concurrency).
+    pub reserved_concurrency: Option<u32>,
+    /// How the function is invoked (a trace's `mode` column overrides it per invocation).
+    pub invocation: Option<InvocationMode>,
     /// The model the function serves (a name of `ServingConfig::models`): its instances
     /// run on GPU workers and load that model when they start.
     pub model: Option<String>,
@@ -31,6 +44,10 @@ impl FunctionOverrides {
         FunctionOverrides {
             memory_mb: self.memory_mb.or(wider.memory_mb),
             cold_start: self.cold_start.clone().or_else(|| wider.cold_start.clone()),
+            timeout: self.timeout.or(wider.timeout),
+            error_rate: self.error_rate.or(wider.error_rate),
+            reserved_concurrency: self.reserved_concurrency.or(wider.reserved_concurrency),
+            invocation: self.invocation.or(wider.invocation),
             model: self.model.clone().or_else(|| wider.model.clone()),
             slo: self.slo.or(wider.slo),
         }
@@ -44,6 +61,14 @@ impl FunctionOverrides {
         if let Some(spec) = &self.cold_start {
             spec.validate()
                 .map_err(|e| format!("`cold_start_ms`: {e}"))?;
+        }
+        if self.timeout == Some(SimDuration::ZERO) {
+            return Err("`timeout_s` must be > 0".into());
+        }
+        if let Some(p) = self.error_rate.filter(|p| !(0.0..=1.0).contains(p)) {
+            return Err(format!(
+                "`error_rate` must be a probability in [0, 1], got {p}"
+            ));
         }
         if self.model.as_deref() == Some("") {
             return Err("`model` must name a model".into());
@@ -114,6 +139,7 @@ mod tests {
             all: FunctionOverrides {
                 memory_mb: Some(256),
                 cold_start: Some(DistSpec::Constant { value_ms: 300.0 }),
+                error_rate: Some(0.5),
                 ..Default::default()
             },
             named: vec![("a".into(), mem(1024)), ("b".into(), Default::default())],

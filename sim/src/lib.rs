@@ -16,16 +16,19 @@
 //! insertion counter (first in, first out among equals). `class` fixes the order of kinds
 //! at the same instant ([`EventClass`]):
 //!
-//! 1. completions (an execution ends, or a processor-sharing worker's next completion),
-//! 2. instance ready (a cold start ends),
-//! 3. keep-alive expiry: an instance idle since `t` with keep-alive `T` is still warm for an
+//! 1. completions (an execution ends, or a processor-sharing worker's next completion; an
+//!    execution cut at its timeout ends here too),
+//! 2. worker failures and repairs ([`Faults`]),
+//! 3. instance ready (a cold start ends),
+//! 4. keep-alive expiry: an instance idle since `t` with keep-alive `T` is still warm for an
 //!    arrival at `t + T - 1 µs` and gone for one at `t + T`,
-//! 4. queue timeouts,
-//! 5. pre-warm timers,
-//! 6. autoscaler ticks,
-//! 7. arrivals, in trace order,
-//! 8. invocations submitted by an engine [`Extension`], in submission order,
-//! 9. time-series samples, which see the state after everything else at their instant.
+//! 5. queue timeouts,
+//! 6. pre-warm timers,
+//! 7. autoscaler ticks,
+//! 8. arrivals, in trace order,
+//! 9. invocations submitted by an engine [`Extension`], in submission order,
+//! 10. asynchronous events delivered again ([`AsyncPolicy`]),
+//! 11. time-series samples, which see the state after everything else at their instant.
 //!
 //! So an execution that ends at the instant a request arrives frees its instance for that
 //! request (a warm start). Arrivals are not in the heap: they stream from the trace through
@@ -73,6 +76,18 @@
 //! instance-seconds run from creation to eviction; memory and core utilisation are
 //! integrated over the run. Instances alive when the run ends are closed at its end.
 //!
+//! ## The provider's rules
+//! Off by default ([`ProviderRules`], [`provider`]): an admission stage before routing
+//! (account and reserved concurrency, and a token bucket of new execution environments, AWS's
+//! 2023 or legacy rule) throttles what it refuses; asynchronous invocations are retried after
+//! throttles, drops and worker failures (exponential backoff) and after function errors and
+//! timeouts (`retries`, 1 then 2 minutes), within a maximum event age; executions are cut at
+//! their function's timeout and fail with its error rate; workers fail on a schedule or by a
+//! failure process. Every invocation still ends once, with one [`Outcome`], and is counted
+//! once however often it was attempted: `completed + dropped + throttled + failed +
+//! timed_out + unfinished = invocations`. Each new random draw has its own stream (errors per
+//! function, faults, duplicates), so turning a rule on shifts no other draw.
+//!
 //! ## Model serving on GPUs
 //! With [`engine::run_serving`] and a [`models::Serving`], functions that name a model run on
 //! GPU workers: an instance's start includes loading the model from the fastest tier that
@@ -99,6 +114,7 @@ pub mod ids;
 pub mod metrics;
 pub mod models;
 pub mod policy;
+pub mod provider;
 pub mod queue;
 pub mod rng;
 pub mod time;
@@ -110,7 +126,7 @@ pub use billing::{
     Usage,
 };
 pub use cluster::{ClusterView, InstanceView, WorkerView};
-pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Sampler};
+pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Draw, Recorded, Sampler};
 pub use engine::{
     run, run_extended, run_serving, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull,
     Policies, RunEnd, SimError, Submit, WorkerSpec, MAX_SAMPLES,
@@ -118,8 +134,8 @@ pub use engine::{
 pub use functions::{FunctionOverrides, FunctionSettings};
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
-    FunctionStats, InvocationRecord, NullRecorder, Outcome, Recorder, RunReport, RunStats, Sample,
-    VecRecorder,
+    ColdStartParts, FunctionStats, InvocationRecord, NullRecorder, Outcome, PartSums, Recorder,
+    RunReport, RunStats, Sample, VecRecorder,
 };
 pub use models::{
     BatchLatency, GpuCandidate, GpuPricePreset, GpuSharing, GpuWorkerSpec, Lru, ModelCache,
@@ -128,6 +144,9 @@ pub use models::{
 pub use policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,
     Observation, Placement, RequestView, Route, Routing, ScalingView,
+};
+pub use provider::{
+    AsyncPolicy, BucketScope, Faults, InvocationMode, Limits, Outage, ProviderRules, ScalingBucket,
 };
 pub use queue::EventClass;
 pub use rng::{PolicyRng, SimRng};

@@ -18,6 +18,14 @@ pub enum Outcome {
     DroppedTimeout,
     /// Still queued or running when the run stopped at its horizon.
     Unfinished,
+    /// Refused by a concurrency limit or the scaling rate (HTTP 429): a synchronous request
+    /// at once; an asynchronous event is retried and never ends throttled.
+    Throttled,
+    /// Its execution failed (a function error, billed in full, or its worker failed), or an
+    /// asynchronous event ran out of retries or grew older than its maximum age.
+    Failed,
+    /// Killed at its function's timeout, billed up to it.
+    TimedOut,
 }
 
 impl Outcome {
@@ -28,12 +36,16 @@ impl Outcome {
             Outcome::DroppedFull => "dropped-full",
             Outcome::DroppedTimeout => "dropped-timeout",
             Outcome::Unfinished => "unfinished",
+            Outcome::Throttled => "throttled",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed-out",
         }
     }
 }
 
-/// One invocation, reported once when it ends: completed, dropped, or unfinished at the
-/// horizon.
+/// One invocation, reported once when it ends (completed, dropped, throttled, failed, timed
+/// out, or unfinished at the horizon), however often it was retried: its times are those of
+/// its last attempt and its charge is the sum of its attempts'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvocationRecord {
     /// Sequence number in arrival order.
@@ -60,7 +72,8 @@ pub struct InvocationRecord {
     pub instance: Option<InstanceId>,
     /// Its function's memory, MB.
     pub memory_mb: u32,
-    /// What it cost at list (first-tier) prices; zero unless completed.
+    /// What it cost at list (first-tier) prices: every attempt that executed (completed,
+    /// failed or timed out), zero for one that never ran.
     pub charge: Charge,
 }
 
@@ -155,6 +168,12 @@ pub struct FunctionStats {
     pub dropped: u64,
     /// Still queued or running at the horizon.
     pub unfinished: u64,
+    /// Its invocations throttled (synchronous ones: asynchronous events are retried).
+    pub throttled: u64,
+    /// Its invocations that failed.
+    pub failed: u64,
+    /// Its invocations killed at their timeout.
+    pub timed_out: u64,
     /// Its completed invocations that waited for a cold start.
     pub cold_starts: u64,
     /// Completion minus arrival of its completed invocations, µs.
@@ -181,6 +200,9 @@ impl FunctionStats {
             completed: 0,
             dropped: 0,
             unfinished: 0,
+            throttled: 0,
+            failed: 0,
+            timed_out: 0,
             cold_starts: 0,
             latency_us: Digest::per_function(),
             mb_ms: 0,
@@ -205,6 +227,18 @@ pub struct RunStats {
     pub dropped_timeout: u64,
     /// Still queued or running at the horizon (`RunEnd::Horizon`).
     pub unfinished: u64,
+    /// Invocations throttled: `completed + dropped + throttled + failed + timed_out +
+    /// unfinished = invocations`, each invocation counted once however often it was retried.
+    pub throttled: u64,
+    /// Invocations that failed (function errors, worker failures, asynchronous events out of
+    /// retries or too old).
+    pub failed: u64,
+    /// Invocations killed at their timeout.
+    pub timed_out: u64,
+    /// Asynchronous re-deliveries: attempts after the first, for any reason.
+    pub retries: u64,
+    /// Age of asynchronous events when delivered to the function (every attempt), µs.
+    pub event_age_us: Digest,
     /// Completed invocations that waited for a cold start.
     pub cold_starts: u64,
     /// Completion minus arrival of completed invocations, µs.
@@ -275,6 +309,11 @@ impl RunStats {
             dropped: 0,
             dropped_timeout: 0,
             unfinished: 0,
+            throttled: 0,
+            failed: 0,
+            timed_out: 0,
+            retries: 0,
+            event_age_us: Digest::run_wide(),
             cold_starts: 0,
             latency_us: Digest::run_wide(),
             queue_delay_us: Digest::run_wide(),
@@ -330,6 +369,10 @@ impl RunStats {
     pub fn drop_ratio(&self) -> f64 {
         ratio(self.dropped, self.invocations)
     }
+    /// Invocations completed successfully per invocation (0 with none).
+    pub fn goodput(&self) -> f64 {
+        ratio(self.completed, self.invocations)
+    }
     /// Idle ("wasted") memory in GB-seconds (1 GB = 1024 MB).
     pub fn wasted_memory_gb_s(&self) -> f64 {
         self.idle_mb_us as f64 / 1024.0 / 1e6
@@ -379,6 +422,70 @@ pub struct RunReport {
     pub unused_cold_start_names: Vec<String>,
     /// `[functions."NAME"]` entries naming a function the run never saw.
     pub unused_function_settings: Vec<String>,
+    /// The parts of the cold starts drawn from recorded tables (empty when none is used).
+    pub cold_start_parts: ColdStartParts,
     /// Model serving's figures, when the run served models.
     pub serving: Option<crate::models::ServingReport>,
+}
+
+/// The breakdown of the cold starts drawn from recorded tables
+/// ([`DistSpec::Recorded`](crate::DistSpec)): for every instance start whose latency was
+/// a recorded row, each part's value is added up, run-wide and per function, so a run can
+/// report the mean of each part over its starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ColdStartParts {
+    /// The part names of every recorded table of the run, in order of first appearance.
+    pub names: Vec<String>,
+    /// Run-wide sums.
+    pub run: PartSums,
+    /// Per function, indexed by [`FunctionId`] (shorter than the
+    /// function table when the last functions drew none).
+    pub functions: Vec<PartSums>,
+}
+
+/// Starts drawn from recorded rows and each part's sum over them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PartSums {
+    /// Instance starts whose cold start was a recorded row.
+    pub starts: u64,
+    /// The longest of those cold starts (the row's total), µs.
+    pub max_us: u64,
+    /// Each part's sum over those starts, µs, in the order of [`ColdStartParts::names`] (a
+    /// part a table does not have counts 0 for its starts).
+    pub sums_us: Vec<u128>,
+}
+
+impl PartSums {
+    /// The mean cold start (the parts' sums added up) over the starts, ms (0 with no start).
+    pub fn mean_ms(&self) -> f64 {
+        if self.starts == 0 {
+            return 0.0;
+        }
+        self.sums_us.iter().sum::<u128>() as f64 / self.starts as f64 / 1e3
+    }
+
+    /// Each part's mean over the starts, ms (0 with no start).
+    pub fn means_ms(&self) -> Vec<f64> {
+        self.sums_us
+            .iter()
+            .map(|&s| {
+                if self.starts == 0 {
+                    0.0
+                } else {
+                    s as f64 / self.starts as f64 / 1e3
+                }
+            })
+            .collect()
+    }
+
+    pub(crate) fn add(&mut self, parts: usize, map: &[usize], row: &[u64]) {
+        if self.sums_us.len() < parts {
+            self.sums_us.resize(parts, 0);
+        }
+        self.starts += 1;
+        self.max_us = self.max_us.max(row.iter().sum());
+        for (&g, &v) in map.iter().zip(row) {
+            self.sums_us[g] += v as u128;
+        }
+    }
 }

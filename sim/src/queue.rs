@@ -17,24 +17,29 @@ pub enum EventClass {
     /// An execution finishes: frees its slot (and maybe its instance) first, so an arrival
     /// at the same instant can reuse the instance warm.
     Completion = 0,
+    /// A worker fails or is repaired: after the executions that ended at that instant,
+    /// before the instances that would have become ready.
+    Fault = 1,
     /// A cold start finishes.
-    InstanceReady = 1,
+    InstanceReady = 2,
     /// A keep-alive deadline: an instance idle since t with keep-alive T is gone for an
     /// arrival at exactly t + T (the keep-alive window is [t, t + T)).
-    KeepAliveExpiry = 2,
+    KeepAliveExpiry = 3,
     /// A queued request's timeout, after the completions that could have served it.
-    QueueTimeout = 3,
+    QueueTimeout = 4,
     /// A pre-warming timer.
-    Prewarm = 4,
+    Prewarm = 5,
     /// An autoscaler tick.
-    Autoscale = 5,
+    Autoscale = 6,
     /// An arrival from the trace.
-    Arrival = 6,
+    Arrival = 7,
     /// An invocation submitted by an engine extension (after the trace's arrivals at the
     /// same instant).
-    Injected = 7,
+    Injected = 8,
+    /// An asynchronous event delivered again (after the new arrivals at its instant).
+    Retry = 9,
     /// A time-series sample: it sees the state after everything else at its instant.
-    Sample = 8,
+    Sample = 10,
 }
 
 const SEQ_BITS: u32 = 56;

@@ -25,6 +25,13 @@ pub mod streams {
     pub const ROUTING: &str = "policy/routing";
     /// The load balancer's draws (per-request load balancing).
     pub const LOAD_BALANCING: &str = "policy/load-balancing";
+    /// Function errors (`error_rate`): each function draws from `errors/<its name>`, so
+    /// adding a function or an error rate shifts no other draw.
+    pub const ERRORS: &str = "errors";
+    /// Worker failures of the failure process (`[faults] worker_mtbf_s`).
+    pub const FAULTS: &str = "faults";
+    /// Duplicate deliveries of asynchronous events (`[async] duplicate_rate`).
+    pub const DUPLICATES: &str = "duplicates";
     /// Reserved for a keep-alive policy that draws random numbers (the engine hands none
     /// to keep-alive policies today).
     pub const KEEP_ALIVE: &str = "policy/keep-alive";

@@ -974,6 +974,7 @@ mod tests {
                     function: FunctionId(0),
                     duration: SimDuration(d),
                     cold_start: None,
+                    mode: None,
                 })
                 .collect(),
         )

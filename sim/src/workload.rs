@@ -6,6 +6,7 @@
 //! before returning an arrival that names them.
 
 use crate::ids::FunctionId;
+use crate::provider::InvocationMode;
 use crate::time::{SimDuration, SimTime};
 use std::error::Error;
 
@@ -72,6 +73,9 @@ pub struct Arrival {
     /// A cold-start latency given by the trace for this invocation, overriding the model
     /// if this invocation causes a cold start.
     pub cold_start: Option<SimDuration>,
+    /// How this invocation is made, when the trace says (a `mode` column); `None` takes the
+    /// function's setting (`[functions."NAME"] invocation`, synchronous by default).
+    pub mode: Option<InvocationMode>,
 }
 
 /// Errors a source reports (a bad row, an I/O failure); the engine stops and passes it on.

@@ -34,6 +34,7 @@ pub fn arr(at_us: u64, f: u32, dur_us: u64) -> Arrival {
         function: faasim_sim::FunctionId(f),
         duration: SimDuration(dur_us),
         cold_start: None,
+        mode: None,
     }
 }
 
@@ -50,6 +51,7 @@ pub fn config(memory_mb: u32, cores: u32, cold_start_ms: f64) -> EngineConfig {
         },
         cold_start_per_function: Vec::new(),
         functions: Default::default(),
+        provider: Default::default(),
         cpu: CpuModel::ProcessorSharing,
         billing: Billing::default(),
         seed: 1,

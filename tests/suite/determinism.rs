@@ -22,6 +22,7 @@ fn workload() -> (Vec<faasim_sim::FunctionSpec>, Vec<Arrival>) {
                 function: FunctionId(rng.below(8) as u32),
                 duration: SimDuration(1 + rng.below(200_000)),
                 cold_start: None,
+                mode: None,
             }
         })
         .collect();

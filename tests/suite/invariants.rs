@@ -254,6 +254,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             function: FunctionId(f % nf),
             duration: SimDuration(dur),
             cold_start: None,
+            mode: None,
         })
         .collect();
     arrivals.sort_by_key(|a| a.time);
@@ -280,6 +281,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         cold_start: case.cold_start.clone(),
         cold_start_per_function: Vec::new(),
         functions: Default::default(),
+        provider: Default::default(),
         cpu: case.cpu,
         billing: Billing {
             model: BillingModel::AwsLambdaX86,
@@ -406,6 +408,9 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
             Outcome::Unfinished => {
                 prop_assert_eq!(r.charge, Default::default());
                 prop_assert_eq!(Some(r.end), horizon);
+            }
+            Outcome::Throttled | Outcome::Failed | Outcome::TimedOut => {
+                prop_assert!(false, "no provider rule is on: {:?}", r);
             }
             Outcome::DroppedFull | Outcome::DroppedTimeout => {
                 prop_assert_eq!(r.charge, Default::default());

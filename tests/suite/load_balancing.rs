@@ -33,6 +33,7 @@ fn pressured() -> (Vec<FunctionSpec>, Vec<Arrival>) {
                 function: FunctionId(i),
                 duration: SimDuration(S),
                 cold_start: None,
+                mode: None,
             });
         }
     }

@@ -14,6 +14,8 @@
 //! - `gpu`: model serving on GPUs, hand-traced (loading tiers, batching, swapping,
 //!   locality-aware placement, GPU billing).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
+//! - `provider`: the provider's rules (limits and throttling, asynchronous retries, timeouts,
+//!   function errors, worker failures), hand-traced, and conservation over random mixes.
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
 //! - `workflows`: workflows through the engine (cascades, data, joins, maps, direct calls,
 //!   pre-warming, Durable replays, bad definitions).
@@ -28,6 +30,7 @@ mod gpu;
 mod invariants;
 mod load_balancing;
 mod processor_sharing;
+mod provider;
 mod real_traces;
 mod theory;
 mod workflows;

@@ -33,6 +33,7 @@ fn poisson(
                 function: FunctionId(0),
                 duration: SimDuration(dur(&mut durs)),
                 cold_start: None,
+                mode: None,
             }
         })
         .collect()

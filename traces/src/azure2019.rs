@@ -915,6 +915,7 @@ impl Azure2019Source {
                     function,
                     duration: SimDuration((ms * 1000.0).round() as u64),
                     cold_start: None,
+                    mode: None,
                 }));
             }
             if self.next_slot < self.slot_count {

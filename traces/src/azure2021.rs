@@ -293,6 +293,7 @@ impl ArrivalSource for Azure2021Source {
             function: FunctionId(self.registered[e]),
             duration: SimDuration(r.duration_us),
             cold_start: None,
+            mode: None,
         }))
     }
 }

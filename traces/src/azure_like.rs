@@ -527,6 +527,7 @@ impl ArrivalSource for AzureLikeSource {
             function: FunctionId(first.0 + k),
             duration,
             cold_start: None,
+            mode: None,
         }))
     }
 

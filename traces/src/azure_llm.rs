@@ -380,6 +380,7 @@ impl AzureLlm2023Source {
             function,
             duration,
             cold_start: None,
+            mode: None,
         })
     }
 }

@@ -157,6 +157,7 @@ pub fn check_dist_span(d: &DistSpec) -> Result<(), String> {
         DistSpec::Lognormal { median_ms, .. } => vec![("median_ms", *median_ms)],
         DistSpec::Normal { mean_ms, std_ms } => vec![("mean_ms", *mean_ms), ("std_ms", *std_ms)],
         DistSpec::Empirical { values_ms } => values_ms.iter().map(|&v| ("values_ms", v)).collect(),
+        DistSpec::Recorded(r) => vec![("rows_ms", r.max_total_us() as f64 / 1e3)],
     };
     match scales.into_iter().find(|&(_, v)| v > MAX_SPAN_MS as f64) {
         Some((name, v)) => Err(format!(

@@ -7,7 +7,10 @@
 //! reader gives the very same microseconds. `memory_mb` is the function's memory as
 //! registered. `cold_start_ms` is empty unless the source gives a per-invocation cold start
 //! (only CSV traces do); it is always written so that such traces round-trip too. Function
-//! names are quoted when they need it (a comma, a quote, a line break).
+//! names are quoted when they need it (a comma, a quote, a line break). A trace that says how
+//! each invocation is made (a `mode` column) is converted with [`convert_to_csv_with`], which
+//! adds the `mode` column (`sync`, `async`, or empty for the function's setting);
+//! [`convert_to_csv`] refuses such a trace rather than drop its modes.
 
 use crate::error::TraceError;
 use faasim_sim::{ArrivalSource, FunctionId, FunctionTable, SourceError};
@@ -18,10 +21,23 @@ use std::io::{BufWriter, Write};
 /// any other source error as [`TraceError::Source`]; a write error as
 /// [`TraceError::Write`].
 pub fn convert_to_csv(source: &mut dyn ArrivalSource, out: impl Write) -> Result<u64, TraceError> {
+    convert_to_csv_with(source, out, false)
+}
+
+/// [`convert_to_csv`], with a last `mode` column when `modes` (a trace whose rows say how
+/// each invocation is made). Without it, an arrival that carries a mode is an error.
+pub fn convert_to_csv_with(
+    source: &mut dyn ArrivalSource,
+    out: impl Write,
+    modes: bool,
+) -> Result<u64, TraceError> {
     let write_err = |source| TraceError::Write { source };
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    out.write_all(b"timestamp_ms,function,duration_ms,memory_mb,cold_start_ms\n")
-        .map_err(write_err)?;
+    let header: &[u8] = match modes {
+        true => b"timestamp_ms,function,duration_ms,memory_mb,cold_start_ms,mode\n",
+        false => b"timestamp_ms,function,duration_ms,memory_mb,cold_start_ms\n",
+    };
+    out.write_all(header).map_err(write_err)?;
     let mut table = FunctionTable::new();
     // Per function: its name as a CSV field, and its memory, ready to copy.
     let mut fields: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
@@ -61,6 +77,20 @@ pub fn convert_to_csv(source: &mut dyn ArrivalSource, out: impl Write) -> Result
         line.push(b',');
         if let Some(c) = arrival.cold_start {
             push_ms(&mut line, c.0);
+        }
+        match (modes, arrival.mode) {
+            (true, m) => {
+                line.push(b',');
+                line.extend_from_slice(m.map_or("", |m| m.as_str()).as_bytes());
+            }
+            (false, Some(_)) => {
+                return Err(TraceError::Source(
+                    "the trace says how each invocation is made (a mode column): convert it \
+                     with its modes"
+                        .into(),
+                ))
+            }
+            (false, None) => {}
         }
         line.push(b'\n');
         out.write_all(&line).map_err(write_err)?;
@@ -153,6 +183,35 @@ mod tests {
             let back: f64 = ms(us).parse().unwrap();
             assert_eq!((back * 1000.0).round() as u64, us);
         }
+    }
+
+    #[test]
+    fn invocation_modes_round_trip_or_are_refused() {
+        let text = "timestamp_ms,function,duration_ms,memory_mb,mode\n\
+                    0,f,1,128,async\n1,f,2,128,\n2,f,3,128,sync\n";
+        fn read(t: &str) -> crate::csv::CsvSource<&[u8]> {
+            crate::csv::CsvSource::from_reader(t.as_bytes(), "t.csv").unwrap()
+        }
+        let mut out = Vec::new();
+        assert_eq!(
+            convert_to_csv_with(&mut read(text), &mut out, true).unwrap(),
+            3
+        );
+        let converted = String::from_utf8(out).unwrap();
+        assert_eq!(
+            converted,
+            "timestamp_ms,function,duration_ms,memory_mb,cold_start_ms,mode\n\
+             0,f,1,128,,async\n1,f,2,128,,\n2,f,3,128,,sync\n"
+        );
+        // Read back: the same arrivals, modes included.
+        let mut table = faasim_sim::FunctionTable::new();
+        let (mut a, mut b) = (read(text), read(&converted));
+        let mut t2 = faasim_sim::FunctionTable::new();
+        while let Some(x) = a.next_arrival(&mut table).unwrap() {
+            assert_eq!(Some(x), b.next_arrival(&mut t2).unwrap());
+        }
+        let e = convert_to_csv(&mut read(text), Vec::new()).unwrap_err();
+        assert!(e.to_string().contains("mode column"), "{e}");
     }
 
     #[test]

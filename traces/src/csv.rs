@@ -1,7 +1,7 @@
 //! The canonical CSV trace: one row per invocation, streamed.
 //!
 //! ```text
-//! timestamp_ms,function,duration_ms,memory_mb[,cold_start_ms][,app][,any other column]
+//! timestamp_ms,function,duration_ms,memory_mb[,cold_start_ms][,mode][,app][,any other column]
 //! 0,thumbnail,120.5,256
 //! 12.25,resize,80,512,300
 //! ```
@@ -22,6 +22,9 @@
 //! - `cold_start_ms` (optional): a per-invocation cold-start latency used instead of the
 //!   platform's model if this invocation causes a cold start; an empty field means "use the
 //!   model".
+//! - `mode` (optional): `sync` or `async`, how this invocation is made (an asynchronous one
+//!   is retried by the platform); an empty field takes the function's setting
+//!   (`[functions."NAME"] invocation`, synchronous by default).
 //!
 //! Times are converted once, here, to whole microseconds (rounded to nearest); a timestamp,
 //! duration or cold start above 100 years ([`MAX_SPAN_MS`](crate::limits::MAX_SPAN_MS)) is
@@ -46,8 +49,8 @@ use crate::error::TraceError;
 use crate::rows::{hex, ms_field, Header, Rows, Skipped, TimeError, Unit};
 use crate::TraceInfo;
 use faasim_sim::{
-    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimDuration, SimTime,
-    SourceError,
+    Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, InvocationMode, SimDuration,
+    SimTime, SourceError,
 };
 use rustc_hash::FxHashMap;
 use std::fs::File;
@@ -59,6 +62,7 @@ const FUNCTION: &str = "function";
 const DURATION: &str = "duration_ms";
 const MEMORY: &str = "memory_mb";
 const COLD_START: &str = "cold_start_ms";
+const MODE: &str = "mode";
 const APP: &str = "app";
 
 /// Where the columns the reader uses sit in each record.
@@ -69,6 +73,7 @@ struct Columns {
     duration: usize,
     memory: usize,
     cold_start: Option<usize>,
+    mode: Option<usize>,
     app: Option<usize>,
 }
 
@@ -145,6 +150,12 @@ impl<R: Read> CsvSource<R> {
         self.rows.digest().map(|d| hex(&d))
     }
 
+    /// Whether the file has a `mode` column (invocation modes to carry through a
+    /// conversion).
+    pub fn has_mode_column(&self) -> bool {
+        self.columns.mode.is_some()
+    }
+
     /// How many arrivals have been returned so far.
     pub fn arrivals_read(&self) -> u64 {
         self.arrivals
@@ -204,6 +215,15 @@ impl<R: Read> CsvSource<R> {
             }
             _ => None,
         };
+        let mode = match cols.mode {
+            Some(i) => match rec[i].trim_ascii() {
+                b"" => None,
+                b"sync" => Some(InvocationMode::Sync),
+                b"async" => Some(InvocationMode::Async),
+                raw => return Err(rows.bad(MODE, "`sync`, `async` or an empty field", raw)),
+            },
+            None => None,
+        };
         let name_raw = &rec[cols.function];
         let name = std::str::from_utf8(name_raw)
             .ok()
@@ -255,6 +275,7 @@ impl<R: Read> CsvSource<R> {
             function,
             duration,
             cold_start,
+            mode,
         })
     }
 
@@ -297,6 +318,7 @@ fn find_columns(header: Header<'_>) -> Result<Columns, TraceError> {
         duration: header.required(DURATION)?,
         memory: header.required(MEMORY)?,
         cold_start: header.find(COLD_START)?,
+        mode: header.find(MODE)?,
         app: header.find(APP)?,
     })
 }
@@ -308,6 +330,12 @@ fn ms_duration(raw: &[u8]) -> Result<SimDuration, TimeError> {
 
 /// A whole number of MB > 0, written as an integer or as a float with no fraction.
 fn parse_memory(raw: &[u8]) -> Option<u32> {
+    // Fast path: plain digits (what traces hold), at most 9 so no overflow.
+    let digits = raw.trim_ascii();
+    if !digits.is_empty() && digits.len() <= 9 && digits.iter().all(u8::is_ascii_digit) {
+        let mb = digits.iter().fold(0u32, |n, &b| n * 10 + (b - b'0') as u32);
+        return (mb > 0).then_some(mb);
+    }
     let s = std::str::from_utf8(raw).ok()?.trim();
     if let Ok(mb) = s.parse::<u32>() {
         return (mb > 0).then_some(mb);
@@ -370,6 +398,27 @@ mod tests {
     }
 
     #[test]
+    fn the_mode_column_says_sync_async_or_nothing() {
+        let text = b"timestamp_ms,function,duration_ms,memory_mb,mode\n\
+                     0,f,1,128,async\n\
+                     1,f,1,128, sync\n\
+                     2,f,1,128,\n";
+        let (arrivals, _) = read_all(text).unwrap();
+        let modes: Vec<_> = arrivals.iter().map(|a| a.mode).collect();
+        assert_eq!(
+            modes,
+            [
+                Some(InvocationMode::Async),
+                Some(InvocationMode::Sync),
+                None
+            ]
+        );
+        let e = err(b"timestamp_ms,function,duration_ms,memory_mb,mode\n0,f,1,128,later\n");
+        assert!(e.contains("line 2, column mode"), "{e}");
+        assert!(e.contains("`sync`, `async` or an empty field"), "{e}");
+    }
+
+    #[test]
     fn reads_columns_by_name_in_any_order_with_extra_columns() {
         let text = b"app,memory_mb,note,duration_ms,function,timestamp_ms,cold_start_ms\n\
                      a1,256,x,120.5,thumb,0,\n\
@@ -384,6 +433,7 @@ mod tests {
                 function: FunctionId(0),
                 duration: SimDuration(120_500),
                 cold_start: None,
+                mode: None,
             }
         );
         assert_eq!(
@@ -393,6 +443,7 @@ mod tests {
                 function: FunctionId(1),
                 duration: SimDuration(80_000),
                 cold_start: Some(SimDuration(300_000)),
+                mode: None,
             }
         );
         // Same function again: same id; 1.5 us rounds to 2 us; equal timestamps are in order.

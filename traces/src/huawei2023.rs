@@ -353,6 +353,7 @@ impl Huawei2023Source {
             function: FunctionId(self.registered[f]),
             duration,
             cold_start: None,
+            mode: None,
         }))
     }
 }

@@ -19,6 +19,7 @@
 //! | `azure2021` | Azure Functions 2021 (Zhang et al., SOSP'21) | [`Azure2021Spec`] | `path`, `unit` (`"app"`) |
 //! | `azure-llm-2023` | Azure LLM inference 2023 (Patel et al., Splitwise, ISCA'24) | [`AzureLlm2023Spec`] | `path`, `function` (`"llm"`), `memory_mb` (81920), `prefill_ms_per_token` (0.2), `decode_ms_per_token` (30), `overhead_ms` (0) |
 //! | `huawei2023` | Huawei Cloud 2023 (Joosen et al., SoCC'23) | [`Huawei2023Spec`] | `path` (a path or a list), `duration_ms` (a distribution), `memory_mb`, `spread` (`"equidistant"`), `interval_s` (60) |
+//! | `huawei2025` | Huawei Cloud 2025 requests (Joosen et al., EuroSys'25) | [`Huawei2025Spec`] | `path` (a path or a list), `duration` (`"worker"`), `runtimes` (none) |
 //!
 //! ```toml
 //! [trace]
@@ -88,6 +89,11 @@
 //!   function). **Implemented from the published schema with hand-made fixtures only; no real
 //!   sample was available.** Durations from a `duration_ms` distribution and one
 //!   `memory_mb`, both required.
+//! - [`huawei2025`]: one row per request (day 30 of the cold-start release), streamed;
+//!   execution time and the pool's memory limit from each row; the release's cold-start
+//!   table and runtime table are read by [`huawei2025::ColdStartTable`] and
+//!   [`huawei2025::RuntimeTable`] (cold starts drawn from production data). **Written from
+//!   the published schema with hand-made fixtures only.**
 //!
 //! ## Statistics
 //! [`OpenTrace::stats`] (or [`trace_stats`] for any [`ArrivalSource`]) reads a trace once, in
@@ -111,7 +117,7 @@
 //!
 //! ## Lenient reading
 //! With [`OpenOptions::lenient`], the row-oriented readers (`csv`, `azure2021`,
-//! `azure-llm-2023`) skip a row with a bad or out-of-range field, fields that do not fit
+//! `azure-llm-2023`, `huawei2025`) skip a row with a bad or out-of-range field, fields that do not fit
 //! together, or the wrong number of fields, and count it ([`OpenTrace::skipped_rows`],
 //! [`OpenTrace::first_skipped`]) instead of failing. Rows out of time order still fail: they
 //! usually mean the whole file is unsorted, and skipping them would silently drop much of
@@ -166,6 +172,7 @@ mod convert;
 pub mod csv;
 mod error;
 pub mod huawei2023;
+pub mod huawei2025;
 pub mod limits;
 pub mod prefetch;
 mod rows;
@@ -181,10 +188,11 @@ pub use crate::common::{
     burr_memory_mb, burr_quantile_mb, DeployUnit, PathList, Spread, BURR_C, BURR_K, BURR_LAMBDA_MB,
     BURR_MAX_MB, BURR_MIN_MB,
 };
-pub use crate::convert::convert_to_csv;
+pub use crate::convert::{convert_to_csv, convert_to_csv_with};
 pub use crate::csv::CsvSource;
 pub use crate::error::TraceError;
 pub use crate::huawei2023::{Huawei2023Source, Huawei2023Spec};
+pub use crate::huawei2025::{Huawei2025Source, Huawei2025Spec};
 pub use crate::limits::MAX_COUNT_PER_BIN;
 pub use crate::prefetch::Prefetch;
 pub use crate::sample::{SampleSpec, SampledSource, Select};
@@ -221,6 +229,9 @@ pub enum TraceSpec {
     /// Huawei Cloud 2023 (per-minute request counts, wide layout).
     #[serde(rename = "huawei2023")]
     Huawei2023(Huawei2023Spec),
+    /// Huawei Cloud 2025 (one row per request, day 30 of the cold-start release).
+    #[serde(rename = "huawei2025")]
+    Huawei2025(Huawei2025Spec),
     /// The Azure-like generator (rates, triggers, durations and memory after Shahrad et al.).
     #[serde(rename = "azure-like")]
     AzureLike(AzureLikeSpec),
@@ -235,6 +246,7 @@ impl TraceSpec {
             TraceSpec::Azure2019(s) => s.validate(),
             TraceSpec::AzureLlm2023(s) => s.validate(),
             TraceSpec::Huawei2023(s) => s.validate(),
+            TraceSpec::Huawei2025(s) => s.validate(),
             TraceSpec::AzureLike(s) => s.validate(),
         }
     }
@@ -310,6 +322,7 @@ enum Inner {
     Azure2021(Azure2021Source),
     AzureLlm2023(AzureLlm2023Source),
     Huawei2023(Huawei2023Source),
+    Huawei2025(Huawei2025Source),
     AzureLike(AzureLikeSource),
 }
 
@@ -322,6 +335,7 @@ impl Inner {
             Inner::Azure2021(s) => s,
             Inner::AzureLlm2023(s) => s,
             Inner::Huawei2023(s) => s,
+            Inner::Huawei2025(s) => s,
             Inner::AzureLike(s) => s,
         }
     }
@@ -334,6 +348,7 @@ impl Inner {
             Inner::Azure2021(s) => s.checksum_hex(),
             Inner::AzureLlm2023(s) => s.checksum_hex(),
             Inner::Huawei2023(s) => s.checksum_hex(),
+            Inner::Huawei2025(s) => s.checksum_hex(),
         }
     }
 
@@ -343,6 +358,7 @@ impl Inner {
             Inner::Azure2019(s) => (s.skipped_rows(), s.first_skipped()),
             Inner::Azure2021(s) => (s.skipped_rows(), s.first_skipped()),
             Inner::AzureLlm2023(s) => (s.skipped_rows(), s.first_skipped()),
+            Inner::Huawei2025(s) => (s.skipped_rows(), s.first_skipped()),
             _ => (0, None),
         }
     }
@@ -353,6 +369,7 @@ impl Inner {
             Inner::Azure2019(s) => Some(s.as_ref()),
             Inner::Azure2021(s) => Some(s),
             Inner::AzureLike(s) => Some(s),
+            Inner::Huawei2025(s) => Some(s),
             _ => None,
         }
     }
@@ -374,6 +391,7 @@ impl ArrivalSource for Inner {
             Inner::Azure2021(s) => s.horizon(),
             Inner::AzureLlm2023(s) => s.horizon(),
             Inner::Huawei2023(s) => s.horizon(),
+            Inner::Huawei2025(s) => s.horizon(),
             Inner::AzureLike(s) => s.horizon(),
         }
     }
@@ -409,6 +427,12 @@ impl OpenTrace {
             Source::Plain(i) => i,
             Source::Sampled(s) => s.inner(),
         }
+    }
+
+    /// Whether the trace says how each invocation is made (a CSV trace with a `mode`
+    /// column): a conversion then writes the column too ([`convert_to_csv_with`]).
+    pub fn has_modes(&self) -> bool {
+        matches!(self.inner(), Inner::Csv(s) if s.has_mode_column())
     }
 
     /// The hex SHA-256 of the trace file (for a trace of several files, the SHA-256 of their
@@ -571,6 +595,9 @@ fn open_inner(
             Inner::AzureLlm2023(AzureLlm2023Source::open_lenient(s, base_dir, lenient)?)
         }
         TraceSpec::Huawei2023(s) => Inner::Huawei2023(Huawei2023Source::open(s, base_dir, seed)?),
+        TraceSpec::Huawei2025(s) => {
+            Inner::Huawei2025(Huawei2025Source::open_lenient(s, base_dir, lenient)?)
+        }
         TraceSpec::AzureLike(s) => Inner::AzureLike(AzureLikeSource::new(s, seed)?),
     })
 }
@@ -907,6 +934,7 @@ mod tests {
         assert_send::<Azure2021Source>();
         assert_send::<AzureLlm2023Source>();
         assert_send::<Huawei2023Source>();
+        assert_send::<Huawei2025Source>();
         assert_send::<AzureLikeSource>();
         assert_send::<SampledSource<CsvSource<File>>>();
     }

@@ -184,6 +184,7 @@ mod tests {
                 function: FunctionId((i % functions as u64) as u32),
                 duration: SimDuration(i % 7),
                 cold_start: None,
+                mode: None,
             })
             .collect()
     }
@@ -243,6 +244,7 @@ mod tests {
                 function: f,
                 duration: SimDuration(1),
                 cold_start: None,
+                mode: None,
             }))
         }
     }

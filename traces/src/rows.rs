@@ -83,11 +83,9 @@ impl<R: Read> Read for HashingReader<R> {
         }
         let bytes = &buf[..n];
         self.hasher.update(bytes);
-        let mut start = 0;
-        while let Some(i) = bytes[start..].iter().position(|&b| b == b'\n') {
-            self.newlines.push_back(self.offset + (start + i) as u64);
-            start += i + 1;
-        }
+        let offset = self.offset;
+        self.newlines
+            .extend(memchr::memchr_iter(b'\n', bytes).map(|i| offset + i as u64));
         self.offset += n as u64;
         Ok(n)
     }
@@ -493,30 +491,73 @@ pub(crate) enum TimeError {
     OutOfRange,
 }
 
-/// A time in `unit_us` microseconds per unit (a finite decimal >= 0), as it was written and
-/// as whole microseconds rounded to nearest, at most [`MAX_SPAN_US`].
-fn time_field(raw: &[u8], unit_us: f64) -> Result<(f64, u64), TimeError> {
+/// A time in 10^`unit_exp` microseconds per unit (a finite decimal >= 0), as it was written
+/// and as whole microseconds rounded to nearest, at most [`MAX_SPAN_US`].
+fn time_field(raw: &[u8], unit_exp: u32) -> Result<(f64, u64), TimeError> {
+    if let Some(exact) = exact_time(raw, unit_exp) {
+        return exact;
+    }
     let t = text(raw).ok_or(TimeError::Malformed)?;
     let v: f64 = t.parse().map_err(|_| TimeError::Malformed)?;
     // `inf` and `infinity` are words, not numbers too large (as `1e400` is).
     if v.is_nan() || v < 0.0 || (v.is_infinite() && t.bytes().any(|b| b == b'n' || b == b'N')) {
         return Err(TimeError::Malformed);
     }
-    let us = (v * unit_us).round();
+    let us = (v * 10f64.powi(unit_exp as i32)).round();
     if us > MAX_SPAN_US as f64 {
         return Err(TimeError::OutOfRange);
     }
     Ok((v, us as u64))
 }
 
+/// The fast path of [`time_field`], for the plain decimals traces are made of: `digits` or
+/// `digits.digits` with at most `unit_exp` fraction digits and 15 digits in all (so the
+/// value is a whole number of microseconds below 2^50). It gives exactly what the general
+/// path gives: `N / 10^k` as f64 is the correctly rounded quotient, which is what parsing
+/// the text yields, and the microseconds are the integer `N * 10^(unit_exp - k)`, which the
+/// general path's product rounds back to (its error is far below half a microsecond at
+/// these sizes). `None` for any other form (exponents, signs, more digits), which the
+/// general path reads.
+#[inline]
+fn exact_time(raw: &[u8], unit_exp: u32) -> Option<Result<(f64, u64), TimeError>> {
+    let raw = raw.trim_ascii();
+    let (mut n, mut digits, mut frac) = (0u64, 0u32, None::<u32>);
+    for &b in raw {
+        match b {
+            b'0'..=b'9' => {
+                n = n * 10 + (b - b'0') as u64;
+                digits += 1;
+                if let Some(f) = &mut frac {
+                    *f += 1;
+                }
+            }
+            b'.' if frac.is_none() && digits > 0 => frac = Some(0),
+            _ => return None,
+        }
+        if digits > 15 {
+            return None;
+        }
+    }
+    let k = frac.unwrap_or(0);
+    if digits == 0 || k > unit_exp || frac == Some(0) {
+        return None;
+    }
+    const POW10: [u64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+    let us = n * POW10[(unit_exp - k) as usize];
+    if us > MAX_SPAN_US {
+        return Some(Err(TimeError::OutOfRange));
+    }
+    Some(Ok((n as f64 / POW10[k as usize] as f64, us)))
+}
+
 /// Milliseconds, as written and as whole microseconds (see [`time_field`]).
 pub(crate) fn ms_field(raw: &[u8]) -> Result<(f64, u64), TimeError> {
-    time_field(raw, 1e3)
+    time_field(raw, 3)
 }
 
 /// Seconds as whole microseconds (see [`time_field`]).
 pub(crate) fn seconds_field(raw: &[u8]) -> Result<u64, TimeError> {
-    time_field(raw, 1e6).map(|(_, us)| us)
+    time_field(raw, 6).map(|(_, us)| us)
 }
 
 /// The unit of a time column, for out-of-range messages.
@@ -594,6 +635,68 @@ pub(crate) fn count(raw: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The general path alone, as `time_field` was before its fast path.
+    fn general(raw: &[u8], unit_exp: u32) -> Result<(f64, u64), TimeError> {
+        let t = text(raw).ok_or(TimeError::Malformed)?;
+        let v: f64 = t.parse().map_err(|_| TimeError::Malformed)?;
+        if v.is_nan() || v < 0.0 {
+            return Err(TimeError::Malformed);
+        }
+        let us = (v * 10f64.powi(unit_exp as i32)).round();
+        if us > MAX_SPAN_US as f64 {
+            return Err(TimeError::OutOfRange);
+        }
+        Ok((v, us as u64))
+    }
+
+    proptest! {
+        /// The fast path gives the general path's value and microseconds, bit for bit.
+        #[test]
+        fn the_fast_decimal_path_equals_the_general_one(
+            int in 0u64..10_000_000_000_000,
+            frac in 0u64..1_000_000,
+            frac_digits in 0usize..=7,
+            unit_exp in prop::sample::select(vec![3u32, 6]),
+            pad in any::<bool>(),
+        ) {
+            let text = match frac_digits {
+                0 => format!("{int}"),
+                d => format!("{int}.{:0d$}", frac % 10u64.pow(d as u32)),
+            };
+            let text = if pad { format!(" {text} ") } else { text };
+            let fast = exact_time(text.as_bytes(), unit_exp);
+            let general = general(text.as_bytes(), unit_exp);
+            if let Some(fast) = fast {
+                prop_assert_eq!(fast.map(|(v, us)| (v.to_bits(), us)), general.map(|(v, us)| (v.to_bits(), us)));
+            }
+            prop_assert_eq!(time_field(text.as_bytes(), unit_exp), general);
+        }
+    }
+
+    #[test]
+    fn the_fast_decimal_path_leaves_other_forms_to_the_general_one() {
+        for other in [
+            &b"1e3"[..],
+            b"+5",
+            b"5.",
+            b".5",
+            b"1.2345",
+            b"-1",
+            b"",
+            b"1234567890123456",
+        ] {
+            assert_eq!(
+                exact_time(other, 3),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(other)
+            );
+        }
+        assert_eq!(exact_time(b"12.25", 3), Some(Ok((12.25, 12_250))));
+        assert_eq!(exact_time(b" 7 ", 6), Some(Ok((7.0, 7_000_000))));
+    }
 
     #[test]
     fn counts_accept_integers_and_whole_floats_only() {

@@ -478,6 +478,7 @@ mod tests {
                     function: FunctionId(f as u32),
                     duration: SimDuration(1),
                     cold_start: None,
+                    mode: None,
                 });
             }
         }
@@ -642,6 +643,7 @@ mod tests {
                         function: FunctionId(0),
                         duration: SimDuration(1),
                         cold_start: None,
+                        mode: None,
                     })
                     .collect(),
             ))

@@ -589,6 +589,7 @@ mod tests {
             function: FunctionId(f),
             duration: SimDuration(d_ms * 1000),
             cold_start: None,
+            mode: None,
         }
     }
 

@@ -483,6 +483,7 @@ impl ArrivalSource for SyntheticSource {
             function: self.ids[k],
             duration: self.draw_duration(k)?,
             cold_start: None,
+            mode: None,
         }))
     }
 

@@ -76,6 +76,8 @@ enum Target {
     Azure2021,
     AzureLlm,
     Huawei,
+    Huawei2025Requests,
+    Huawei2025Runtimes,
 }
 
 fn fixture(rel: &str) -> Vec<u8> {
@@ -106,6 +108,8 @@ impl Target {
             Target::Azure2021 => "t21.csv",
             Target::AzureLlm => "llm.csv",
             Target::Huawei => "hw.csv",
+            Target::Huawei2025Requests => "req25.csv",
+            Target::Huawei2025Runtimes => "rt25.csv",
         }
     }
 
@@ -145,6 +149,14 @@ impl Target {
                 fixture("huawei2023/day_00.csv"),
                 fixture("huawei2023/day_01.csv"),
             ],
+            Target::Huawei2025Requests => vec![
+                sample_head("huawei2025-fixtures/per_request/R1/part_01.csv", 12),
+                sample_head("huawei2025-fixtures/per_request/R2/part_01.csv", 12),
+            ],
+            Target::Huawei2025Runtimes => vec![sample_head(
+                "huawei2025-fixtures/runtime_triggerType/df_funcID_runtime_triggerType.csv",
+                7,
+            )],
         };
         v.retain(|s| !s.is_empty());
         v
@@ -159,6 +171,17 @@ impl Target {
             Target::Azure2019Invocations => vec![dur, mem],
             Target::Azure2019Durations => vec![inv, mem],
             Target::Azure2019Memory => vec![inv, dur],
+            Target::Huawei2025Requests => vec![(
+                "rt25.csv",
+                sample_head(
+                    "huawei2025-fixtures/runtime_triggerType/df_funcID_runtime_triggerType.csv",
+                    7,
+                ),
+            )],
+            Target::Huawei2025Runtimes => vec![(
+                "req25.csv",
+                sample_head("huawei2025-fixtures/per_request/R2/part_01.csv", 12),
+            )],
             _ => vec![],
         }
     }
@@ -205,6 +228,17 @@ impl Target {
                 },
                 interval_s: 60.0,
             }),
+            Target::Huawei2025Requests | Target::Huawei2025Runtimes => {
+                TraceSpec::Huawei2025(faasim_traces::Huawei2025Spec {
+                    path: "req25.csv".into(),
+                    duration: if median {
+                        faasim_traces::huawei2025::DurationColumn::Runtime
+                    } else {
+                        faasim_traces::huawei2025::DurationColumn::Worker
+                    },
+                    runtimes: Some("rt25.csv".into()),
+                })
+            }
         }
     }
 }
@@ -593,6 +627,55 @@ fn fuzz_reader(target: Target, n: u32) {
     }
 }
 
+/// The Huawei 2025 cold-start table is a distribution, not a trace: arbitrary and mutated
+/// files are read whole, and end in a table or a one-line error naming the file.
+fn fuzz_cold_start_table(n: u32) {
+    use faasim_traces::huawei2025::ColdStartTable;
+    let scratch = Scratch::new("hw25-cold");
+    let path = scratch.0.join("cold.csv");
+    let seeds: Vec<Vec<u8>> = [
+        sample_head("huawei2025-fixtures/cold_start/R1/day_29.csv", 8),
+        sample_head("huawei2025-fixtures/cold_start/R2/day_30.csv", 8),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect();
+    let name = path.display().to_string();
+    let mut runner = runner(n);
+    let result = runner.run(&case_strategy(seeds.len()), |case| {
+        std::fs::write(&path, materialise(&case.input, &seeds)).unwrap();
+        match ColdStartTable::read(std::slice::from_ref(&path)) {
+            Ok(t) => prop_assert!(t
+                .starts
+                .iter()
+                .all(|s| s.total_us() <= 5 * faasim_sim::TIME_LIMIT.0)),
+            Err(e) => {
+                let e = e.to_string();
+                prop_assert!(!e.contains('\n'), "a message of several lines: {e:?}");
+                prop_assert!(
+                    e.contains(name.as_str()),
+                    "the message names no file: {e:?}"
+                );
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("cold-start table: {e}");
+    }
+}
+
+#[test]
+fn fuzz_quick_huawei2025_cold_starts() {
+    fuzz_cold_start_table(cases(QUICK_CASES));
+}
+
+#[test]
+#[ignore = "long: cargo test --release -p faasim-traces --test fuzz -- --ignored fuzz"]
+fn fuzz_long_huawei2025_cold_starts() {
+    fuzz_cold_start_table(cases(LONG_CASES));
+}
+
 // ----------------------------------------------------------------- the generators
 
 #[derive(Debug, Clone)]
@@ -776,6 +859,8 @@ fuzz_tests! {
     fuzz_quick_azure2021, fuzz_long_azure2021 => Target::Azure2021;
     fuzz_quick_azure_llm, fuzz_long_azure_llm => Target::AzureLlm;
     fuzz_quick_huawei, fuzz_long_huawei => Target::Huawei;
+    fuzz_quick_huawei2025_requests, fuzz_long_huawei2025_requests => Target::Huawei2025Requests;
+    fuzz_quick_huawei2025_runtimes, fuzz_long_huawei2025_runtimes => Target::Huawei2025Runtimes;
 }
 
 #[test]

@@ -1235,3 +1235,384 @@ mod engine {
         }
     }
 }
+
+// ----- Huawei 2025 -----
+
+mod huawei2025_tables {
+    use super::*;
+    use faasim_traces::huawei2025::{
+        parse_func_id, pool_of_pod, ColdStartTable, DurationColumn, InvocationType, RuntimeTable,
+        FILES, PARTS,
+    };
+    use faasim_traces::{Huawei2025Source, Huawei2025Spec, TraceInfo};
+
+    const COLD_HEADER: &str = "day,time,clusterName,funcName,userID,requestID,totalCost_cold_start,podAllocationCost,deployCodeCost,deployDependencyCost,schedulingCost,podID\n";
+
+    #[test]
+    fn cold_start_rows_give_their_parts_and_the_rest_of_the_total() {
+        let s = Scratch::new("hw25-cold");
+        // Row 1: 0.027161815 + 0.045 + 0.454 + 1.713152185 = 2.239314 s, the release's own
+        // example: `other` = 0. Row 2: parts 0.1 + 0.2 + 0.3 + 0.4 = 1.0 s of a 1.05 s total:
+        // `other` = 50 ms. Row 3 (second file): the parts add up to 1.000002 s, 2 µs more than
+        // the 1.0 s total: `other` = 0 and the start is the parts' sum. Columns in another
+        // order, with an extra one, are found by name.
+        let a = s.file(
+            "a.csv",
+            &format!(
+                "{COLD_HEADER}0,51937.425,1,10,134,82f1,2.239314,0.027161815,0.045,0.454,1.713152185,pool24-600-512-0000577863\n\
+                 3,260000.5,2,10,134,ab,1.05,0.1,0.2,0.3,0.4,pool24-600-512-0000000001\n"
+            ),
+        );
+        let b = s.file(
+            "b.csv",
+            "podID,schedulingCost,deployDependencyCost,deployCodeCost,podAllocationCost,totalCost_cold_start,userID,funcName,extra\n\
+             pool22-300-128-0000000009,0.400002,0.3,0.2,0.1,1.0,7,11.0,x\n",
+        );
+        let t = ColdStartTable::read(&[a, b]).unwrap();
+        assert_eq!(
+            t.functions,
+            vec!["10---134---pool24-600-512", "11---7---pool22-300-128"]
+        );
+        assert_eq!(
+            t.pools
+                .iter()
+                .map(|p| (p.name.as_str(), p.cpu_millicores, p.memory_mb))
+                .collect::<Vec<_>>(),
+            vec![("pool24-600-512", 600, 512), ("pool22-300-128", 300, 128)]
+        );
+        let parts: Vec<[u64; 5]> = t.starts.iter().map(|s| s.parts_us).collect();
+        assert_eq!(
+            parts,
+            vec![
+                [27_162, 45_000, 454_000, 1_713_152, 0],
+                [100_000, 200_000, 300_000, 400_000, 50_000],
+                [100_000, 200_000, 300_000, 400_002, 0],
+            ]
+        );
+        assert_eq!(t.starts[0].total_us(), 2_239_314);
+        assert_eq!(t.starts[2].total_us(), 1_000_002);
+        assert_eq!((t.starts[1].function, t.starts[2].pool), (0, 1));
+        assert_eq!(t.function("11---7---pool22-300-128"), Some(1));
+        assert_eq!(t.pool("pool24-600-512"), Some(0));
+        assert_eq!(PARTS[4], "other");
+    }
+
+    #[test]
+    fn cold_start_errors_name_the_file_line_and_column() {
+        let s = Scratch::new("hw25-cold-bad");
+        let no_col = s.file(
+            "nocol.csv",
+            "funcName,userID,podID,totalCost_cold_start,podAllocationCost,deployCodeCost,schedulingCost\n",
+        );
+        let e = ColdStartTable::read(&[no_col]).unwrap_err().to_string();
+        assert!(
+            e.contains("nocol.csv line 1: missing required column `deployDependencyCost`"),
+            "{e}"
+        );
+        let row = |total: &str, pod: &str, name: &str| {
+            format!("{COLD_HEADER}0,1.0,1,{name},2,r,{total},0.1,0.1,0,0.1,{pod}\n")
+        };
+        let bad = s.file("num.csv", &row("abc", "pool22-300-128-1", "1"));
+        let e = ColdStartTable::read(&[bad]).unwrap_err().to_string();
+        assert!(
+            e.contains("num.csv line 2, column totalCost_cold_start: expected a number of seconds >= 0, got \"abc\""),
+            "{e}"
+        );
+        let neg = s.file("neg.csv", &row("-1", "pool22-300-128-1", "1"));
+        let e = ColdStartTable::read(&[neg]).unwrap_err().to_string();
+        assert!(e.contains("column totalCost_cold_start"), "{e}");
+        let pod = s.file("pod.csv", &row("1", "pod-7", "1"));
+        let e = ColdStartTable::read(&[pod]).unwrap_err().to_string();
+        assert!(
+            e.contains("pod.csv line 2, column podID: expected a pod ID poolNN-"),
+            "{e}"
+        );
+        let name = s.file("name.csv", &row("1", "pool22-300-128-1", "f1"));
+        let e = ColdStartTable::read(&[name]).unwrap_err().to_string();
+        assert!(
+            e.contains("column funcName: expected a function number"),
+            "{e}"
+        );
+        let e = ColdStartTable::read(&[s.0.join("absent.csv")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("absent.csv: cannot open trace file"), "{e}");
+        let empty = s.file("empty.csv", "");
+        let e = ColdStartTable::read(&[empty]).unwrap_err().to_string();
+        assert!(e.contains("empty file, expected a header line"), "{e}");
+    }
+
+    #[test]
+    fn pods_pools_and_function_ids_parse_as_the_release_writes_them() {
+        let p = pool_of_pod("pool35-6600-8192-0000463009").unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.cpu_millicores, p.memory_mb),
+            ("pool35-6600-8192", 6600, 8192)
+        );
+        for bad in [
+            "pool35-6600-8192",
+            "pool35-6600-x-1",
+            "xpool-1-2-3",
+            "pool35-0-8192-1",
+            "pool-1-2-3",
+        ] {
+            assert!(pool_of_pod(bad).is_none(), "{bad}");
+        }
+        let (f, u, pool) = parse_func_id("400---418---pool22-300-128").unwrap();
+        assert_eq!((f, u, pool.memory_mb), ("400", "418", 128));
+        assert!(parse_func_id("400---418").is_none());
+        assert!(parse_func_id("400---418---pool22-300-128---x").is_none());
+        assert!(parse_func_id("f1").is_none());
+    }
+
+    #[test]
+    fn runtime_table_splits_trigger_and_invocation_type() {
+        let s = Scratch::new("hw25-rt");
+        let p = s.file(
+            "rt.csv",
+            "funcID,cpu_request,runtime,triggerType-invocationType\n\
+             400---418---pool22-300-128,100,Python3,workflow-S\n\
+             1---2---pool23-400-256,,Custom,OBS-A\n\
+             3---4---pool22-300-128,100,http,unknown-unknown\n",
+        );
+        let t = RuntimeTable::read(&p).unwrap();
+        assert_eq!(t.len(), 3);
+        let a = t.get("400---418---pool22-300-128").unwrap();
+        assert_eq!(
+            (
+                a.runtime.as_str(),
+                a.trigger.as_str(),
+                a.invocation,
+                a.cpu_request_millicores
+            ),
+            ("Python3", "workflow", InvocationType::Sync, Some(100))
+        );
+        let b = t.get("1---2---pool23-400-256").unwrap();
+        assert_eq!(
+            (b.trigger.as_str(), b.invocation, b.cpu_request_millicores),
+            ("OBS", InvocationType::Async, None)
+        );
+        assert_eq!(
+            t.get("3---4---pool22-300-128").unwrap().invocation,
+            InvocationType::Unknown
+        );
+        let dup = s.file(
+            "dup.csv",
+            "funcID,runtime,triggerType-invocationType\n1---2---pool22-300-128,Java,APIG-S\n1---2---pool22-300-128,Java,APIG-S\n",
+        );
+        let e = RuntimeTable::read(&dup).unwrap_err().to_string();
+        assert!(
+            e.contains("dup.csv line 3: duplicate row for function 1---2---pool22-300-128, first on line 2"),
+            "{e}"
+        );
+        let bad = s.file(
+            "bad.csv",
+            "funcID,runtime,triggerType-invocationType\nf1,Java,APIG-S\n",
+        );
+        let e = RuntimeTable::read(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("bad.csv line 2, column funcID: expected a function ID"),
+            "{e}"
+        );
+    }
+
+    const REQ_HEADER: &str = "time_worker,time_frontend,requestID,clusterName,funcName,podID,userID,totalCost_worker,workerCost,runtimeCost,totalCost_frontend,frontendCost,busCost,readBodyCost,writeRspCost,cpu_usage,memory_usage,requestBodySize\n";
+
+    fn req(t: &str, f: u32, pod: &str, user: u32, total: &str, runtime: &str) -> String {
+        format!("{t},,r,1,{f},{pod},{user},{total},0.0001,{runtime},,,,,,0.2,30.5,\n")
+    }
+
+    #[test]
+    fn requests_replay_with_their_execution_time_and_pool_memory() {
+        let s = Scratch::new("hw25-req");
+        let p1 = s.file(
+            "part_01.csv",
+            &format!(
+                "{REQ_HEADER}{}{}",
+                req(
+                    "2592000.020",
+                    411,
+                    "pool22-300-128-0000177166",
+                    301,
+                    "0.000931",
+                    "0.000829"
+                ),
+                req(
+                    "2592000.034",
+                    34,
+                    "pool26-1000-1024-0000014767",
+                    83,
+                    "1.5",
+                    "1.4999"
+                ),
+            ),
+        );
+        let p2 = s.file(
+            "part_02.csv",
+            &format!(
+                "{REQ_HEADER}{}",
+                req(
+                    "2592000.034",
+                    411,
+                    "pool22-300-128-0000000002",
+                    301,
+                    "2",
+                    "1.9999"
+                )
+            ),
+        );
+        let rt = s.file(
+            "rt.csv",
+            "funcID,cpu_request,runtime,triggerType-invocationType\n34---83---pool26-1000-1024,500,Java,TIMER-A\n",
+        );
+        let spec = Huawei2025Spec {
+            path: PathList::Many(vec![p1.clone(), p2.clone()]),
+            duration: DurationColumn::Worker,
+            runtimes: Some(rt),
+        };
+        let mut src = Huawei2025Source::open(&spec, Path::new("/")).unwrap();
+        let (arrivals, table) = drain(&mut src);
+        // Times as published (µs since the start of the release), totalCost_worker, and the
+        // pool's memory limit; a function is one per funcName, userID and pool.
+        assert_eq!(
+            key(&arrivals),
+            vec![
+                (2_592_000_020_000, 0, 931),
+                (2_592_000_034_000, 1, 1_500_000),
+                (2_592_000_034_000, 0, 2_000_000),
+            ]
+        );
+        assert_eq!(
+            table_of(&table),
+            vec![
+                ("411---301---pool22-300-128".to_string(), 128),
+                ("34---83---pool26-1000-1024".to_string(), 1024)
+            ]
+        );
+        assert_eq!(
+            src.invocation_of(FunctionId(1)),
+            Some(InvocationType::Async)
+        );
+        assert_eq!(src.invocation_of(FunctionId(0)), None);
+        assert_eq!(src.trigger_of(FunctionId(1)).as_deref(), Some("TIMER"));
+        assert_eq!(src.app_of(FunctionId(0)).as_deref(), Some("301"));
+        assert_eq!(src.function_info(FunctionId(1)).unwrap().runtime, "Java");
+        assert!(src.checksum_hex().is_some());
+        // The runtime column instead.
+        let spec = Huawei2025Spec {
+            path: PathList::One(p1),
+            duration: DurationColumn::Runtime,
+            runtimes: None,
+        };
+        let (arrivals, _) = drain(&mut Huawei2025Source::open(&spec, Path::new("/")).unwrap());
+        assert_eq!(arrivals[1].duration, SimDuration(1_499_900));
+    }
+
+    #[test]
+    fn request_errors_name_the_row_and_lenient_mode_skips_bad_ones() {
+        let s = Scratch::new("hw25-req-bad");
+        let rows = format!(
+            "{REQ_HEADER}{}{}{}",
+            req("10.0", 1, "pool22-300-128-1", 1, "0.5", "0.4"),
+            req("11.0", 1, "pool22-300-128-1", 1, "NaN", "0.4"),
+            req("12.0", 2, "pool22-300-128-1", 1, "0.25", "0.2"),
+        );
+        let p = s.file("bad.csv", &rows);
+        let spec = TraceSpec::Huawei2025(Huawei2025Spec {
+            path: PathList::One(p.clone()),
+            duration: DurationColumn::Worker,
+            runtimes: None,
+        });
+        let e = open_err(&spec, Path::new("/"));
+        assert!(
+            e.contains("bad.csv line 3, column totalCost_worker: expected an execution time in seconds >= 0, got \"NaN\""),
+            "{e}"
+        );
+        let opts = faasim_traces::OpenOptions {
+            lenient: true,
+            sample: None,
+        };
+        let mut t = faasim_traces::open_with(&spec, Path::new("/"), 1, &opts).unwrap();
+        let (arrivals, _) = drain(t.source_mut());
+        assert_eq!(arrivals.len(), 2);
+        assert_eq!(t.skipped_rows(), 1);
+        let unsorted = s.file(
+            "unsorted.csv",
+            &format!(
+                "{REQ_HEADER}{}{}",
+                req("12.0", 1, "pool22-300-128-1", 1, "0.5", "0.4"),
+                req("11.5", 1, "pool22-300-128-1", 1, "0.5", "0.4"),
+            ),
+        );
+        let spec = TraceSpec::Huawei2025(Huawei2025Spec {
+            path: PathList::One(unsorted),
+            duration: DurationColumn::Worker,
+            runtimes: None,
+        });
+        let e = open_err(&spec, Path::new("/"));
+        assert!(e.contains("unsorted.csv line 3, column time_worker"), "{e}");
+        let nocol = s.file("nocol.csv", "time_worker,funcName,userID,podID\n");
+        let spec = TraceSpec::Huawei2025(Huawei2025Spec {
+            path: PathList::One(nocol),
+            duration: DurationColumn::Worker,
+            runtimes: None,
+        });
+        let e = open_err(&spec, Path::new("/"));
+        assert!(
+            e.contains("missing required column `totalCost_worker`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_spec_parses_and_round_trips() {
+        let spec: TraceSpec = toml::from_str::<toml::Table>(
+            "[trace]\nformat = \"huawei2025\"\npath = [\"a.csv\", \"b.csv\"]\nduration = \"runtime\"\nruntimes = \"rt.csv\"\n",
+        )
+        .unwrap()["trace"]
+            .clone()
+            .try_into()
+            .unwrap();
+        let TraceSpec::Huawei2025(h) = &spec else {
+            panic!("{spec:?}")
+        };
+        assert_eq!(h.duration, DurationColumn::Runtime);
+        let back: TraceSpec = toml::from_str(&toml::to_string(&spec).unwrap()).unwrap();
+        assert_eq!(back, spec);
+        let e =
+            toml::from_str::<TraceSpec>("format = \"huawei2025\"\npath = \"a\"\nmemory_mb = 5\n")
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("unknown field `memory_mb`"), "{e}");
+        let e = toml::from_str::<TraceSpec>(
+            "format = \"huawei2025\"\npath = \"a\"\nduration = \"total\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown variant `total`"), "{e}");
+    }
+
+    #[test]
+    fn the_release_file_list_covers_every_table_and_part() {
+        use faasim_traces::huawei2025::ReleaseTable;
+        let count = |t: ReleaseTable, r: u8| {
+            FILES
+                .iter()
+                .filter(|f| f.table == t && f.region == r)
+                .count()
+        };
+        for r in 1..=5 {
+            assert_eq!(count(ReleaseTable::ColdStarts, r), 1);
+            assert_eq!(count(ReleaseTable::Quantiles, r), 1);
+        }
+        let parts: Vec<usize> = (1..=5).map(|r| count(ReleaseTable::Requests, r)).collect();
+        assert_eq!(parts, vec![20, 10, 5, 2, 1]);
+        assert_eq!(count(ReleaseTable::Runtimes, 2), 1);
+        assert_eq!(FILES.len(), 49);
+        assert!(FILES
+            .iter()
+            .all(|f| f.url.starts_with("https://drive.google.com/file/d/")));
+        assert_eq!(FILES[5].name(), "per_request_R1_part01");
+        assert_eq!(ReleaseTable::ColdStarts.folder(3), "cold_start/R3");
+    }
+}

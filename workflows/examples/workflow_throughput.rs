@@ -65,6 +65,7 @@ fn main() {
             function: FunctionId(0),
             duration: SimDuration::from_ms(1),
             cold_start: None,
+            mode: None,
         })
         .collect();
     let mut inner = VecSource::new(

@@ -20,7 +20,7 @@ pub(crate) const METRICS: [&str; 4] = [
 ];
 
 /// Axis descriptions of common metrics; any other metric is described by its column name.
-const DESCRIPTIONS: [(&str, &str); 23] = [
+const DESCRIPTIONS: [(&str, &str); 29] = [
     ("cold_start_ratio", "cold-start ratio"),
     ("latency_p99_ms", "p99 latency (ms)"),
     ("latency_mean_ms", "mean latency (ms)"),
@@ -35,6 +35,12 @@ const DESCRIPTIONS: [(&str, &str); 23] = [
     ("cold_starts", "cold starts"),
     ("memory_utilisation", "memory utilisation"),
     ("provider_cost_usd", "provider's cost (USD)"),
+    ("throttled", "throttled invocations"),
+    ("failed", "failed invocations"),
+    ("timed_out", "invocations timed out"),
+    ("retries", "asynchronous retries"),
+    ("event_age_p99_ms", "event age at delivery, p99 (ms)"),
+    ("goodput", "goodput (completed / invocations)"),
     ("slo_attainment", "SLO attainment"),
     ("slo_functions_met", "functions meeting their SLO"),
     ("ttft_p50_ms", "time to first token, p50 (ms)"),

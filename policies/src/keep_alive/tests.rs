@@ -666,6 +666,7 @@ fn arr(at_us: u64, f: u32, dur_us: u64, cold_ms: u64) -> Arrival {
         function: FunctionId(f),
         duration: SimDuration(dur_us),
         cold_start: Some(SimDuration(cold_ms * MS)),
+        mode: None,
     }
 }
 
@@ -936,6 +937,7 @@ fn hybrid_histogram_on_a_periodic_function() {
             function: FunctionId(0),
             duration: SimDuration(100 * MS),
             cold_start: None,
+            mode: None,
         })
         .collect();
     let mut cfg = config(

@@ -23,6 +23,7 @@ pub fn arr(at_us: u64, f: u32, dur_us: u64) -> Arrival {
         function: FunctionId(f),
         duration: SimDuration(dur_us),
         cold_start: None,
+        mode: None,
     }
 }
 
@@ -40,6 +41,7 @@ pub fn config(workers: &[(u32, u32)]) -> EngineConfig {
         cold_start: DistSpec::Constant { value_ms: 100.0 },
         cold_start_per_function: Vec::new(),
         functions: Default::default(),
+        provider: Default::default(),
         cpu: CpuModel::Ignore,
         billing: Billing::default(),
         seed: 1,

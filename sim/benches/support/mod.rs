@@ -75,6 +75,7 @@ pub fn workload(n: usize) -> (Vec<FunctionSpec>, Vec<Arrival>) {
                 function: FunctionId(f as u32),
                 duration: SimDuration((dur.sample(&mut rng) * 1e3) as u64),
                 cold_start: None,
+                mode: None,
             }
         })
         .collect();
@@ -103,6 +104,38 @@ pub fn policies() -> Policies {
         keep_alive: Box::new(Fixed(SimDuration::from_secs(600))),
         load_balancer: None,
     }
+}
+
+/// [`policies`] with another fixed keep-alive (zero: every request starts cold).
+#[allow(dead_code)]
+pub fn policies_with_ttl(ttl: SimDuration) -> Policies {
+    Policies {
+        keep_alive: Box::new(Fixed(ttl)),
+        ..policies()
+    }
+}
+
+/// `n` arrivals of one 128 MB function, `gap` apart, each running `run`.
+#[allow(dead_code)]
+pub fn one_function(
+    n: usize,
+    gap: SimDuration,
+    run: SimDuration,
+) -> (Vec<FunctionSpec>, Vec<Arrival>) {
+    let functions = vec![FunctionSpec {
+        name: "f".into(),
+        memory_mb: 128,
+    }];
+    let arrivals = (0..n as u64)
+        .map(|i| Arrival {
+            time: SimTime(i * gap.as_micros()),
+            function: FunctionId(0),
+            duration: run,
+            cold_start: None,
+            mode: None,
+        })
+        .collect();
+    (functions, arrivals)
 }
 
 /// [`policies`] with per-request load balancing (worker-local reuse, reclaim and queues).

@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::billing::Charge;
-use crate::metrics::{FunctionStats, RunStats};
+use crate::metrics::{ColdStartParts, FunctionStats, RunStats};
 
 /// Why an instance was evicted.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -19,6 +19,8 @@ pub(super) enum EvictReason {
     Reclaimed,
     /// The autoscaler removed it.
     ScaledDown,
+    /// Its worker failed.
+    Lost,
 }
 
 /// The metrics store: run-wide and per-function figures, and the current time-series
@@ -30,6 +32,8 @@ pub(super) struct Metrics {
     /// Time of the last sample emitted.
     pub(super) last_sample: SimTime,
     pub(super) samples: u64,
+    /// The breakdown of recorded cold starts.
+    pub(super) parts: ColdStartParts,
     /// Each function's SLO, µs (`u64::MAX`: none), and whether any function has one.
     slo_us: Vec<u64>,
     any_slo: bool,
@@ -43,9 +47,22 @@ impl Metrics {
             interval: Sample::default(),
             last_sample: SimTime::ZERO,
             samples: 0,
+            parts: ColdStartParts::default(),
             slo_us: Vec::new(),
             any_slo: false,
         }
+    }
+
+    /// An instance of `f` started with a recorded row as its cold start: `row`'s parts, the
+    /// table's part `i` being the run's part `map[i]`.
+    pub(super) fn on_recorded_start(&mut self, f: FunctionId, map: &[usize], row: &[u64]) {
+        let p = &mut self.parts;
+        let n = p.names.len();
+        p.run.add(n, map, row);
+        if p.functions.len() <= f.index() {
+            p.functions.resize(f.index() + 1, Default::default());
+        }
+        p.functions[f.index()].add(n, map, row);
     }
 
     /// The SLO of a function seen for the first time.
@@ -119,7 +136,7 @@ impl Metrics {
             Some(EvictReason::Expired) => self.run.evictions_expired += 1,
             Some(EvictReason::Reclaimed) => self.run.evictions_reclaimed += 1,
             Some(EvictReason::ScaledDown) => self.run.evictions_scaled_down += 1,
-            None => {}
+            Some(EvictReason::Lost) | None => {}
         }
     }
 
@@ -132,9 +149,10 @@ impl Metrics {
         self.functions[f.index()].mb_ms += c.mb_ms;
     }
 
-    pub(super) fn on_completion(&mut self, rec: &InvocationRecord) {
+    /// An invocation completed; `c` is the part of its charge not billed yet (all of it
+    /// unless earlier attempts of an asynchronous event were billed when they failed).
+    pub(super) fn on_completion(&mut self, rec: &InvocationRecord, c: &Charge) {
         let latency = rec.latency().as_micros();
-        let c = &rec.charge;
         let s = &mut self.run;
         s.completed += 1;
         s.latency_us.add(latency);
@@ -164,14 +182,52 @@ impl Metrics {
         fs.cost += c.total();
     }
 
-    /// An invocation that did not complete: dropped, or unfinished at the horizon.
-    pub(super) fn on_not_completed(&mut self, rec: &InvocationRecord) {
+    /// An attempt that executed and did not end its invocation (an asynchronous event to be
+    /// retried): its charge is billed now.
+    pub(super) fn on_attempt_charge(&mut self, f: FunctionId, c: &Charge) {
+        let s = &mut self.run;
+        s.billed_mb_ms += c.mb_ms;
+        s.bill.add(c);
+        s.request_cost += c.request;
+        s.duration_cost += c.duration;
+        let fs = &mut self.functions[f.index()];
+        fs.mb_ms += c.mb_ms;
+        fs.cost += c.total();
+    }
+
+    /// An asynchronous event delivered to the function at `age`; `retry` for every delivery
+    /// after the first.
+    pub(super) fn on_delivery(&mut self, age: SimDuration, retry: bool) {
+        self.run.event_age_us.add(age.as_micros());
+        self.run.retries += retry as u64;
+    }
+
+    /// An invocation that did not complete: dropped, throttled, failed, timed out, or
+    /// unfinished at the horizon. `c` is the part of its charge not billed yet (an execution
+    /// that failed or timed out is billed; zero for the others).
+    pub(super) fn on_not_completed(&mut self, rec: &InvocationRecord, c: &Charge) {
+        if c.requests > 0 || c.total() > Money::ZERO {
+            self.on_attempt_charge(rec.function, c);
+        }
         let fs = &mut self.functions[rec.function.index()];
         match rec.outcome {
             Outcome::Unfinished => {
                 self.run.unfinished += 1;
                 fs.unfinished += 1;
             }
+            Outcome::Throttled => {
+                self.run.throttled += 1;
+                fs.throttled += 1;
+            }
+            Outcome::Failed => {
+                self.run.failed += 1;
+                fs.failed += 1;
+            }
+            Outcome::TimedOut => {
+                self.run.timed_out += 1;
+                fs.timed_out += 1;
+            }
+            Outcome::Completed => debug_assert!(false, "a completion is not a drop"),
             outcome => {
                 self.run.dropped += 1;
                 if outcome == Outcome::DroppedTimeout {
@@ -203,7 +259,66 @@ impl Metrics {
 }
 
 impl Engine<'_> {
+    /// The charge of the execution of `slot` ending now (completed, failed or timed out).
+    pub(super) fn attempt_charge(&self, slot: u32) -> Charge {
+        let now = self.now;
+        let inv = &self.invs[slot as usize];
+        let inst = &self.instances[inv.instance as usize];
+        let mb = inst.memory_mb;
+        let billing = &self.cfg.billing;
+        if inst.provisioned {
+            billing
+                .provisioned_invocation_charge(now - inv.start, mb)
+                .unwrap_or_else(|| billing.charge(now - inv.start, inv.init, mb))
+        } else {
+            billing.charge(now - inv.start, inv.init, mb)
+        }
+    }
+
+    /// The charges of an invocation's earlier attempts (asynchronous retries), taken out of
+    /// the bank when it ends, and `last` added.
+    pub(super) fn with_banked(&mut self, slot: u32, last: Charge) -> Charge {
+        if self.banked.is_empty() {
+            return last;
+        }
+        match self.banked.remove(&slot) {
+            Some(b) => add_charges(&b, &last),
+            None => last,
+        }
+    }
+
+    /// The record of `slot` completing now, with the charge of this execution only, and
+    /// that charge.
+    pub(super) fn completion_record(&self, slot: u32) -> (InvocationRecord, Charge) {
+        let now = self.now;
+        let inv = self.invs[slot as usize];
+        let charge = self.attempt_charge(slot);
+        let inst = &self.instances[inv.instance as usize];
+        let mb = inst.memory_mb;
+        let rec = InvocationRecord {
+            id: inv.seq,
+            function: inv.function,
+            outcome: Outcome::Completed,
+            arrival: inv.arrival,
+            dispatched: inv.dispatched,
+            start: inv.start,
+            end: now,
+            cold_start: inv.cold,
+            init: inv.init,
+            worker: Some(inst.worker),
+            instance: Some(InstanceId(inv.instance)),
+            memory_mb: mb,
+            charge,
+        };
+        (rec, charge)
+    }
+
+    #[inline(always)]
     pub(super) fn record_completion(&mut self, slot: u32) -> Result<(), SimError> {
+        if !self.first_deliveries.is_empty() || !self.banked.is_empty() {
+            return self.record_retried_completion(slot);
+        }
+        // The common case, built in place: an invocation completed at its first attempt.
         let now = self.now;
         let inv = self.invs[slot as usize];
         let inst = &self.instances[inv.instance as usize];
@@ -231,24 +346,62 @@ impl Engine<'_> {
             memory_mb: mb,
             charge,
         };
-        self.metrics.on_completion(&rec);
+        self.metrics.on_completion(&rec, &charge);
         self.recorder.invocation(&rec);
         self.notify_extension(&rec, inv.tag)
+    }
+
+    /// [`Self::record_completion`] when asynchronous events have banked charges or a
+    /// duplicate under way.
+    #[inline(never)]
+    fn record_retried_completion(&mut self, slot: u32) -> Result<(), SimError> {
+        let (mut rec, last) = self.completion_record(slot);
+        if let Some(first) = self.take_first_delivery(slot) {
+            return self.end_duplicated(slot, first, last, false);
+        }
+        rec.charge = self.with_banked(slot, last);
+        self.metrics.on_completion(&rec, &last);
+        self.recorder.invocation(&rec);
+        self.notify_extension(&rec, self.invs[slot as usize].tag)
+    }
+
+    /// The completed first delivery of `slot`, if a duplicate of it was under way.
+    fn take_first_delivery(&mut self, slot: u32) -> Option<InvocationRecord> {
+        if self.first_deliveries.is_empty() {
+            return None;
+        }
+        self.first_deliveries.remove(&slot)
     }
 
     /// Ends an invocation that did not complete (dropped, or unfinished at the horizon) and
     /// frees its slot.
     pub(super) fn end_invocation(&mut self, slot: u32, outcome: Outcome) {
         // The run is over at the horizon: nothing an extension submits could run.
-        let _ = self.not_completed(slot, outcome, false);
+        let _ = self.not_completed(slot, outcome, false, Charge::default());
     }
 
-    /// Drops an invocation and frees its slot.
+    /// Drops an invocation and frees its slot; an asynchronous event is retried instead, as
+    /// after a platform error (`retry.rs`).
     pub(super) fn drop_invocation(&mut self, slot: u32, outcome: Outcome) -> Result<(), SimError> {
-        self.not_completed(slot, outcome, true)
+        if self.invs[slot as usize].asynchronous {
+            return self.retry_after_platform_error(slot, Charge::default());
+        }
+        self.not_completed(slot, outcome, true, Charge::default())
     }
 
-    fn not_completed(&mut self, slot: u32, outcome: Outcome, notify: bool) -> Result<(), SimError> {
+    /// Ends an invocation that did not complete with `outcome`, `last` being the charge of
+    /// its last attempt (zero if it did not execute), and frees its slot.
+    pub(super) fn not_completed(
+        &mut self,
+        slot: u32,
+        outcome: Outcome,
+        notify: bool,
+        last: Charge,
+    ) -> Result<(), SimError> {
+        if let Some(first) = self.take_first_delivery(slot) {
+            return self.end_duplicated(slot, first, last, true);
+        }
+        let charge = self.with_banked(slot, last);
         let inv = self.invs[slot as usize];
         let (started, inst) = match inv.state {
             InvState::Running | InvState::Starting => {
@@ -274,9 +427,9 @@ impl Engine<'_> {
             worker: inst.map(|(w, _)| w),
             instance: inst.map(|(_, i)| i),
             memory_mb: self.fns[inv.function.index()].memory_mb,
-            charge: Default::default(),
+            charge,
         };
-        self.metrics.on_not_completed(&rec);
+        self.metrics.on_not_completed(&rec, &last);
         self.recorder.invocation(&rec);
         self.free_inv(slot);
         if notify {
@@ -380,7 +533,22 @@ impl Engine<'_> {
             function_table: self.functions,
             unused_cold_start_names: unused,
             unused_function_settings: unused_settings,
+            cold_start_parts: metrics.parts,
             serving,
         }
+    }
+}
+
+/// The sum of two charges of one invocation (its attempts).
+pub(super) fn add_charges(a: &Charge, b: &Charge) -> Charge {
+    Charge {
+        kind: b.kind,
+        requests: a.requests + b.requests,
+        billed_ms: a.billed_ms + b.billed_ms,
+        mb_ms: a.mb_ms + b.mb_ms,
+        cpu_ms: a.cpu_ms + b.cpu_ms,
+        request: a.request + b.request,
+        duration: a.duration + b.duration,
+        cpu: a.cpu + b.cpu,
     }
 }

@@ -13,12 +13,12 @@ impl Engine<'_> {
         fs.in_flight = (fs.in_flight as i64 + delta as i64) as u32;
     }
 
-    /// An arrival under an autoscaler: a free slot, else the function's queue (or a drop).
+    /// An arrival under an autoscaler (already counted in flight by `deliver`): a free slot,
+    /// else the function's queue (or a drop).
     /// A function with no instance is woken at once: the activator reports a concurrency
     /// of 1 and the autoscaler decides how many instances start (at least one).
     pub(super) fn arrive_autoscaled(&mut self, slot: u32) -> Result<(), SimError> {
         let f = self.invs[slot as usize].function;
-        self.in_flight_change(f, 1);
         if !self.fns[f.index()].scaled {
             self.fns[f.index()].scaled = true;
             self.scaled_fns.push(f);

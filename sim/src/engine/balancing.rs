@@ -95,9 +95,17 @@ impl Engine<'_> {
             self.dispatch_warm(slot, i.0);
             return Ok(true);
         }
+        // The scaling rate: no token, no new execution environment.
+        if self.admission && !self.has_scaling_token(f) {
+            self.throttle(slot)?;
+            return Ok(true);
+        }
         let mb = self.fns[f.index()].memory_mb;
         if self.workers[w.index()].free_mb() < mb && !self.reclaim_local(w, mb) {
             return Ok(false);
+        }
+        if self.admission {
+            self.take_scaling_token(f);
         }
         self.create_instance(f, w, Some(slot))?;
         Ok(true)

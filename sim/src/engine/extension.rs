@@ -169,6 +169,7 @@ impl Submit<'_> {
                 function,
                 duration,
                 cold_start: None,
+                mode: None,
             },
             tag,
             kind,
@@ -267,6 +268,7 @@ impl Engine<'_> {
     pub(super) fn execution_ended(&mut self, slot: u32) -> Result<(), SimError> {
         if self.invs[slot as usize].tag != NO_TAG
             && self.extension.is_some()
+            && !self.invs[slot as usize].cut
             && self.held_by_extension(slot)?
         {
             return Ok(());
@@ -313,6 +315,10 @@ impl Engine<'_> {
             SubmissionKind::Release(h) => {
                 let inv = &self.invs[h.slot as usize];
                 if inv.gen != h.gen || inv.state != InvState::Running {
+                    if self.faults.is_some() {
+                        // Its worker failed while it was held: it has ended already.
+                        return Ok(());
+                    }
                     return Err(SimError::Policy(
                         "the extension released an execution it does not hold".into(),
                     ));

@@ -468,7 +468,8 @@ impl Engine<'_> {
     }
 
     /// A new request of a model-serving function (`traced`: from the trace, whose token
-    /// counts the engine pulled with it).
+    /// counts the engine pulled with it): its token counts, checked against the GPUs. Its
+    /// attempts are routed by [`Self::gpu_route`].
     pub(super) fn gpu_arrival(&mut self, slot: u32, traced: bool) -> Result<(), SimError> {
         let f = self.invs[slot as usize].function;
         let m = self.fns[f.index()].model as usize;
@@ -513,6 +514,12 @@ impl Engine<'_> {
                 model.name
             )));
         }
+        Ok(())
+    }
+
+    /// Routes an attempt of a model-serving request (after admission): a live instance's
+    /// pending batch, a new instance, the GPU queue or a drop.
+    pub(super) fn gpu_route(&mut self, slot: u32) -> Result<(), SimError> {
         if self.gpu_join_existing(slot)? {
             return Ok(());
         }
@@ -885,7 +892,7 @@ impl Engine<'_> {
             memory_mb: inst.memory_mb,
             charge: Default::default(),
         };
-        self.metrics.on_completion(&rec);
+        self.metrics.on_completion(&rec, &rec.charge);
         self.recorder.invocation(&rec);
         self.notify_extension(&rec, inv.tag)
     }

@@ -9,6 +9,9 @@
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
 //! | `cpu.rs` | execution counts per worker and processor sharing |
 //! | `accounting.rs` | `Metrics`: every run-wide and per-function figure, through `on_*` hooks |
+//! | `admission.rs` | concurrency limits and scaling buckets: a request is admitted or throttled |
+//! | `retry.rs` | how an attempt ends (completed, function error, timeout), asynchronous events and their retries |
+//! | `faults.rs` | worker failures and repairs |
 //! | `gpu.rs` | model serving: GPU instances, model residency and loading, batching, swapping |
 //!
 //! Each part keeps its own state in the `Engine` struct and its events in the closed
@@ -46,6 +49,7 @@ use crate::policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,
     Observation, Placement, RequestView, Route, Routing, ScalingView,
 };
+use crate::provider::{InvocationMode, ProviderRules};
 use crate::queue::{key_time, order_key, EventClass, EventQueue};
 use crate::rng::{streams, SimRng};
 use crate::time::{SimDuration, SimTime, TIME_LIMIT};
@@ -129,6 +133,9 @@ pub struct EngineConfig {
     pub cold_start_per_function: Vec<(String, DistSpec)>,
     /// Per-function settings (`[functions."NAME"]`), resolved when a function registers.
     pub functions: FunctionSettings,
+    /// Concurrency limits, the scaling rate, asynchronous retries and worker failures (all
+    /// off by default).
+    pub provider: ProviderRules,
     /// How executions share cores.
     pub cpu: CpuModel,
     /// Prices and rounding of the user's bill.
@@ -165,6 +172,7 @@ impl Default for EngineConfig {
             cold_start: ColdStartPreset::default().spec(),
             cold_start_per_function: Vec::new(),
             functions: FunctionSettings::default(),
+            provider: ProviderRules::default(),
             cpu: CpuModel::Ignore,
             billing: Billing::default(),
             seed: 1,
@@ -285,9 +293,10 @@ const NO_TAG: u64 = u64::MAX;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
-    /// An execution ends (`cpu = ignore`).
+    /// An execution ends (`cpu = ignore`), or is cut at its timeout.
     Done {
         inv: u32,
+        gen: u32,
     },
     /// The next processor-sharing completion on a worker.
     WorkerCpu {
@@ -314,6 +323,21 @@ enum Event {
     Injected {
         slot: u32,
     },
+    /// An asynchronous event is delivered again.
+    Retry {
+        inv: u32,
+        gen: u32,
+    },
+    /// A worker fails: outage `outage` of the schedule, or `u32::MAX` for the failure process.
+    WorkerDown {
+        worker: u32,
+        outage: u32,
+    },
+    /// A worker is repaired (if `gen` is still its outage's).
+    WorkerUp {
+        worker: u32,
+        gen: u32,
+    },
     /// Model serving: a pending batch's timeout (`id` tells a batch that started since).
     BatchTimeout {
         inst: u32,
@@ -332,6 +356,8 @@ enum InvState {
     Queued,
     Starting,
     Running,
+    /// An asynchronous event between two attempts (`retry.rs`).
+    Waiting,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -351,6 +377,15 @@ struct Inv {
     tag: u64,
     /// The worker a load balancer sent it to (`NIL` in cluster-wide mode).
     worker: u32,
+    /// Retried by the platform when throttled or when an attempt fails (`retry.rs`).
+    asynchronous: bool,
+    /// The execution was cut at its timeout.
+    cut: bool,
+    /// The attempt holds a unit of concurrency (`admission.rs`).
+    admitted: bool,
+    /// Retries after function errors, and after throttles or platform errors, so far.
+    errors: u16,
+    backoffs: u16,
 }
 
 struct FnState {
@@ -485,6 +520,12 @@ struct Engine<'r> {
     settings_samplers: (Option<usize>, Vec<Option<usize>>),
     /// Whether each named `[functions."NAME"]` entry matched a function of the run.
     settings_used: Vec<bool>,
+    /// Per sampler: where each part of its recorded rows goes among the run's part names
+    /// (empty for the other kinds).
+    cold_part_map: Vec<Vec<usize>>,
+    /// Per-function cold starts by name: the index in `cold_samplers` (the first entry of a
+    /// name wins).
+    cold_by_name: FxHashMap<String, usize>,
     largest_worker_mb: u32,
 
     now: SimTime,
@@ -518,6 +559,23 @@ struct Engine<'r> {
     metrics: Metrics,
     scratch: Vec<u32>,
     ranked: Vec<(u64, u32)>,
+    /// Per-function rules (timeout, errors, concurrency), by function id.
+    rules: Vec<retry::FnRules>,
+    /// Which parts of the provider's rules this run uses: each is one boolean on the
+    /// request path when off.
+    timeouts: bool,
+    error_draws: bool,
+    any_async: bool,
+    admission: bool,
+    /// `admission`, a load balancer or an autoscaler: arrivals take the general path.
+    gated: bool,
+    admission_state: admission::Admission,
+    faults: Option<Box<faults::FaultState>>,
+    /// Charges of earlier attempts of asynchronous events not yet ended, by slot.
+    banked: FxHashMap<u32, crate::billing::Charge>,
+    /// Completed deliveries whose duplicate is under way, by slot (`retry.rs`).
+    first_deliveries: FxHashMap<u32, InvocationRecord>,
+    rng_duplicates: SimRng,
     /// Model serving (`engine/gpu.rs`); `None` in runs without models.
     gpu: Option<Box<gpu::GpuState>>,
     /// Requests of model-serving functions waiting in the queue (part of `queue_len`).
@@ -579,13 +637,20 @@ impl<'r> Engine<'r> {
         }
         let mut cold_samplers = vec![Sampler::new(&cfg.cold_start)
             .map_err(|e| SimError::Config(format!("cold start: {e}")))?];
+        let mut cold_by_name = FxHashMap::default();
         for (name, spec) in &cfg.cold_start_per_function {
+            cold_by_name
+                .entry(name.clone())
+                .or_insert(cold_samplers.len());
             cold_samplers.push(
                 Sampler::new(spec)
                     .map_err(|e| SimError::Config(format!("cold start of `{name}`: {e}")))?,
             );
         }
         cfg.functions.validate().map_err(SimError::Config)?;
+        cfg.provider
+            .validate(cfg.workers.len())
+            .map_err(SimError::Config)?;
         let mut add_sampler = |spec: &Option<DistSpec>, what: &str| {
             spec.as_ref()
                 .map(|spec| {
@@ -605,6 +670,24 @@ impl<'r> Engine<'r> {
                 &format!("functions.\"{name}\""),
             )?);
         }
+        let mut part_names: Vec<String> = Vec::new();
+        let cold_part_map = cold_samplers
+            .iter()
+            .map(|s| match s {
+                Sampler::Recorded(r) => r
+                    .parts()
+                    .iter()
+                    .map(|p| match part_names.iter().position(|n| n == p) {
+                        Some(i) => i,
+                        None => {
+                            part_names.push(p.clone());
+                            part_names.len() - 1
+                        }
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let workers: Vec<Worker> = cfg
             .workers
             .iter()
@@ -638,6 +721,8 @@ impl<'r> Engine<'r> {
             cold_samplers,
             settings_samplers: (all_sampler, named_samplers),
             settings_used: vec![false; cfg.functions.named.len()],
+            cold_part_map,
+            cold_by_name,
             largest_worker_mb: cfg.workers.iter().map(|w| w.memory_mb).max().unwrap_or(0),
             now: SimTime::ZERO,
             events: EventQueue::new(),
@@ -664,9 +749,28 @@ impl<'r> Engine<'r> {
             starting_instances: 0,
             busy_instances: 0,
             executing: 0,
-            metrics: Metrics::new(total_mem, total_cores, cfg.billing),
+            metrics: {
+                let mut m = Metrics::new(total_mem, total_cores, cfg.billing);
+                m.parts.names = part_names;
+                m
+            },
             scratch: Vec::new(),
             ranked: Vec::new(),
+            rules: Vec::new(),
+            timeouts: false,
+            error_draws: false,
+            any_async: false,
+            admission: cfg.provider.limits != Default::default(),
+            gated: false,
+            admission_state: admission::Admission::new(&cfg.provider.limits),
+            faults: cfg
+                .provider
+                .faults
+                .any()
+                .then(|| Box::new(faults::FaultState::new(cfg.seed, cfg.workers.len()))),
+            banked: FxHashMap::default(),
+            first_deliveries: FxHashMap::default(),
+            rng_duplicates: SimRng::stream(cfg.seed, streams::DUPLICATES),
             gpu: None,
             gpu_queued: 0,
         })
@@ -740,14 +844,11 @@ impl<'r> Engine<'r> {
             self.claims |= claimed;
             // `[functions."NAME"]`: the named cold start, then the platform's per-name one,
             // then the wildcard's, then the scenario-wide one.
-            let mut cold_sampler = self
-                .cfg
-                .cold_start_per_function
-                .iter()
-                .position(|(n, _)| *n == self.functions.get(id).name)
-                .map(|p| p + 1);
+            let mut cold_sampler = self.cold_by_name.get(&self.functions.get(id).name).copied();
+            let mut rules = retry::FnRules::default();
             if !self.cfg.functions.is_empty() {
                 let (entry, settings) = self.cfg.functions.resolve(&self.functions.get(id).name);
+                rules = self.resolve_rules(id, &settings);
                 if let Some(mb) = settings.memory_mb {
                     self.functions.set_memory(id, mb);
                 }
@@ -792,6 +893,7 @@ impl<'r> Engine<'r> {
                 model,
             });
             self.metrics.on_function(id);
+            self.add_rules(rules);
             self.avail.push(ListEnds::default());
             if self.cfg.provisioned_per_function > 0 && !claimed && model == NIL {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
@@ -807,6 +909,10 @@ impl<'r> Engine<'r> {
         };
         if let Some(h) = horizon.filter(|&h| h > TIME_LIMIT) {
             return Err(SimError::time_limit("the horizon", h.as_micros()));
+        }
+        self.gated = self.admission || self.lb.is_some() || self.autoscaler.is_some();
+        if self.faults.is_some() {
+            self.schedule_faults();
         }
         // Arrivals at or after the horizon are outside the run.
         let within = |a: Option<Arrival>| a.filter(|a| horizon.is_none_or(|h| a.time < h));
@@ -901,10 +1007,14 @@ impl<'r> Engine<'r> {
             }
             Event::Prewarm { .. } | Event::QueueTimeout { .. } | Event::BatchTimeout { .. } => true,
             Event::WorkerCpu { worker } => self.workers[worker as usize].ps.pending != Some(t),
-            Event::Done { .. }
-            | Event::Ready { .. }
-            | Event::Autoscale
+            // Nothing is in flight: a failure would only lose idle instances.
+            Event::WorkerDown { .. } | Event::WorkerUp { .. } => true,
+            // Executions cut short and instances lost to a failed worker leave their events.
+            Event::Done { inv, gen } => self.invs[inv as usize].gen != gen,
+            Event::Ready { inst, gen } => self.instances[inst as usize].gen != gen,
+            Event::Autoscale
             | Event::Injected { .. }
+            | Event::Retry { .. }
             | Event::BatchDone { .. } => false,
         }
     }
@@ -935,9 +1045,13 @@ impl<'r> Engine<'r> {
         }
     }
 
+    #[inline(always)]
     fn dispatch(&mut self, ev: Event) -> Result<(), SimError> {
         match ev {
-            Event::Done { inv } => {
+            Event::Done { inv, gen } => {
+                if self.invs[inv as usize].gen != gen {
+                    return Ok(());
+                }
                 let w = self.instances[self.invs[inv as usize].instance as usize].worker;
                 self.exec_count(w, -1);
                 self.execution_ended(inv)
@@ -969,6 +1083,9 @@ impl<'r> Engine<'r> {
             Event::Prewarm { function, gen } => self.on_prewarm(FunctionId(function), gen),
             Event::Autoscale => self.on_autoscale(),
             Event::Injected { slot } => self.on_injected(slot),
+            Event::Retry { inv, gen } => self.on_retry(inv, gen),
+            Event::WorkerDown { worker, outage } => self.on_worker_down(worker, outage),
+            Event::WorkerUp { worker, gen } => self.on_worker_up(worker, gen),
             Event::BatchTimeout { inst, id } => self.gpu_batch_timeout(inst, id),
             Event::BatchDone { inst, id } => self.gpu_batch_done(inst, id),
         }
@@ -976,13 +1093,16 @@ impl<'r> Engine<'r> {
 }
 
 mod accounting;
+mod admission;
 mod autoscaling;
 mod balancing;
 mod cpu;
 mod extension;
+mod faults;
 mod gpu;
 mod keep_alive;
 mod request;
+mod retry;
 
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};

@@ -16,6 +16,7 @@ impl Engine<'_> {
             function: a.function,
             time: a.time,
         });
+        let asynchronous = (self.any_async || a.mode.is_some()) && self.is_async(&a);
         let slot = self.alloc_inv(Inv {
             seq,
             gen: 0,
@@ -31,11 +32,69 @@ impl Engine<'_> {
             instance: NIL,
             tag,
             worker: NIL,
+            asynchronous,
+            cut: false,
+            admitted: false,
+            errors: 0,
+            backoffs: 0,
         });
         self.in_flight += 1;
         if self.gpu.is_some() && self.fns[a.function.index()].model != NIL {
-            // Model serving: GPU instances, batches (engine/gpu.rs).
-            return self.gpu_arrival(slot, tag == NO_TAG);
+            // Model serving: the request's token counts and GPU memory (engine/gpu.rs).
+            self.gpu_arrival(slot, tag == NO_TAG)?;
+        }
+        if asynchronous {
+            self.metrics.on_delivery(SimDuration::ZERO, false);
+        }
+        self.deliver(slot)
+    }
+
+    /// Sends an attempt of invocation `slot` (its first, or a retry of an asynchronous event)
+    /// through admission, then routing: a warm instance, a new one, the queue or a drop.
+    #[inline(always)]
+    pub(super) fn deliver(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.gated {
+            return self.deliver_gated(slot);
+        }
+        if self.gpu.is_some() {
+            return self.deliver_serving(slot);
+        }
+        self.deliver_cluster_wide(slot)
+    }
+
+    /// [`Self::deliver`] in a run that serves models: a request of a model-serving function
+    /// takes the GPU path (engine/gpu.rs), any other the cluster-wide one.
+    #[inline(never)]
+    fn deliver_serving(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.fns[self.invs[slot as usize].function.index()].model != NIL {
+            return self.gpu_route(slot);
+        }
+        self.deliver_cluster_wide(slot)
+    }
+
+    /// Whether arrival `a` is an asynchronous event: its trace's mode, else its function's.
+    #[inline(never)]
+    fn is_async(&self, a: &Arrival) -> bool {
+        match a.mode {
+            Some(m) => m == InvocationMode::Async,
+            None => self.rules[a.function.index()].mode == InvocationMode::Async,
+        }
+    }
+
+    /// [`Self::deliver`] with admission, a load balancer or an autoscaler (an autoscaler and
+    /// a load balancer never run together, nor with model serving).
+    #[inline(never)]
+    fn deliver_gated(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.autoscaler.is_some() {
+            // In flight at the function from here until the attempt ends, throttled or not.
+            let f = self.invs[slot as usize].function;
+            self.in_flight_change(f, 1);
+        }
+        if self.admission && !self.admit(slot) {
+            return self.throttle(slot);
+        }
+        if self.gpu.is_some() {
+            return self.deliver_serving(slot);
         }
         if self.lb.is_some() {
             return self.arrive_balanced(slot);
@@ -43,6 +102,12 @@ impl Engine<'_> {
         if self.autoscaler.is_some() {
             return self.arrive_autoscaled(slot);
         }
+        self.deliver_cluster_wide(slot)
+    }
+
+    /// Routing in cluster-wide mode: a warm instance, a new one, the queue or a drop.
+    #[inline(always)]
+    fn deliver_cluster_wide(&mut self, slot: u32) -> Result<(), SimError> {
         // Requests already waiting keep their turn: a new request may only take a warm
         // instance, not memory, while the queue is non-empty (requests waiting for a GPU
         // instance wait for a GPU, not for memory).
@@ -69,9 +134,13 @@ impl Engine<'_> {
     }
 
     pub(super) fn free_inv(&mut self, slot: u32) {
-        if self.autoscaler.is_some() {
+        // An asynchronous event between attempts holds nothing but its slot (`retry.rs`).
+        if self.autoscaler.is_some() && self.invs[slot as usize].state != InvState::Waiting {
             let f = self.invs[slot as usize].function;
             self.in_flight_change(f, -1);
+        }
+        if self.invs[slot as usize].admitted {
+            self.release(slot);
         }
         let (w, f) = (
             self.invs[slot as usize].worker,
@@ -109,8 +178,10 @@ impl Engine<'_> {
         self.queue_len += 1;
         self.metrics.on_queue_length(self.queue_len);
         if let Some(t) = self.cfg.queue_timeout {
+            // Measured from the attempt's delivery: `dispatched` is the arrival (or a retry's
+            // delivery) until an instance is assigned.
             self.events.push(
-                inv.arrival + t,
+                inv.dispatched + t,
                 EventClass::QueueTimeout,
                 Event::QueueTimeout {
                     inv: slot,
@@ -154,13 +225,23 @@ impl Engine<'_> {
                 Ok(true)
             }
             Route::Cold if !may_create => Ok(false),
-            Route::Cold => match self.find_worker(f, true)? {
-                Some(w) => {
-                    self.create_instance(f, w, Some(slot))?;
-                    Ok(true)
+            Route::Cold => {
+                // The scaling rate: no token, no new execution environment.
+                if self.admission && !self.has_scaling_token(f) {
+                    self.throttle(slot)?;
+                    return Ok(true);
                 }
-                None => Ok(false),
-            },
+                match self.find_worker(f, true)? {
+                    Some(w) => {
+                        if self.admission {
+                            self.take_scaling_token(f);
+                        }
+                        self.create_instance(f, w, Some(slot))?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
         }
     }
 
@@ -242,7 +323,12 @@ impl Engine<'_> {
             None if self.creating_provisioned => SimDuration::ZERO,
             None => {
                 let s = self.fns[f.index()].cold_sampler;
-                self.cold_samplers[s].sample(&mut self.rng_cold)
+                let d = self.cold_samplers[s].draw(&mut self.rng_cold);
+                if let (Some(row), Sampler::Recorded(r)) = (d.row, &self.cold_samplers[s]) {
+                    self.metrics
+                        .on_recorded_start(f, &self.cold_part_map[s], r.row(row));
+                }
+                d.duration
             }
         };
         if init.as_micros() > TIME_LIMIT.as_micros() {
@@ -318,12 +404,15 @@ impl Engine<'_> {
     }
 
     pub(super) fn on_ready(&mut self, i: u32, gen: u32) -> Result<(), SimError> {
-        if self.gpu.is_some() && self.fns[self.instances[i as usize].function.index()].model != NIL
-        {
+        let inst = &self.instances[i as usize];
+        if inst.gen != gen || inst.state != InstState::Starting {
+            // Lost with its worker while starting (`faults.rs`).
+            return Ok(());
+        }
+        if self.gpu.is_some() && self.fns[inst.function.index()].model != NIL {
             return self.gpu_ready(i); // model serving
         }
         let inst = &mut self.instances[i as usize];
-        debug_assert!(inst.gen == gen && inst.state == InstState::Starting);
         inst.state = InstState::Ready;
         inst.ready_at = self.now;
         let f = inst.function;
@@ -369,16 +458,23 @@ impl Engine<'_> {
         inv.start = now;
         let work = inv.work;
         let seq = inv.seq;
+        let gen = inv.gen;
+        let f = inv.function;
         let i = inv.instance as usize;
         self.instances[i].executions += 1;
         let w = self.instances[i].worker;
         match self.cfg.cpu {
             CpuModel::Ignore => {
                 self.exec_count(w, 1);
+                // Killed at its timeout: the execution ends there (`retry.rs` reads `cut`).
+                let run = match self.timeouts {
+                    true => self.cut_at_timeout(slot, f, work),
+                    false => work,
+                };
                 self.events.push(
-                    now + work,
+                    now + run,
                     EventClass::Completion,
-                    Event::Done { inv: slot },
+                    Event::Done { inv: slot, gen },
                 );
             }
             CpuModel::ProcessorSharing => {
@@ -387,8 +483,26 @@ impl Engine<'_> {
                 let ps = &mut self.workers[w.index()].ps;
                 let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
                 ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
+                if self.timeouts && self.rules[f.index()].timeout != SimDuration::MAX {
+                    let deadline = (now + self.rules[f.index()].timeout).as_micros();
+                    let ps = &mut self.workers[w.index()].ps;
+                    ps.deadlines.push(std::cmp::Reverse((deadline, slot, gen)));
+                }
                 self.ps_reschedule(w);
             }
+        }
+    }
+
+    /// How long the execution of `slot` runs with durations as given: its work, or its
+    /// function's timeout if that comes first (the execution is then marked `cut`).
+    #[inline(never)]
+    fn cut_at_timeout(&mut self, slot: u32, f: FunctionId, work: SimDuration) -> SimDuration {
+        let timeout = self.rules[f.index()].timeout;
+        if work > timeout {
+            self.invs[slot as usize].cut = true;
+            timeout
+        } else {
+            work
         }
     }
 
@@ -411,8 +525,13 @@ impl Engine<'_> {
         let now = self.now;
         let inv = self.invs[slot as usize];
         let i = inv.instance;
-        self.record_completion(slot)?;
-        self.free_inv(slot);
+        if inv.asynchronous || inv.cut || self.error_draws {
+            // A function error, a timeout, or an asynchronous event's end (`retry.rs`).
+            self.end_attempt(slot)?;
+        } else {
+            self.record_completion(slot)?;
+            self.free_inv(slot);
+        }
         let inst = &mut self.instances[i as usize];
         inst.active -= 1;
         inst.last_used = now;
