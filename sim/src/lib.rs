@@ -93,8 +93,10 @@
 //! GPU workers: an instance's start includes loading the model from the fastest tier that
 //! holds it (GPU, DRAM, SSD, remote), requests are batched, GPUs are owned by an instance
 //! or shared by swapping models, and GPU time is billed per second. Batch ends and batch
-//! timeouts are completions in the same-instant order. [`models`] states the model and its
-//! sources; runs without models never enter it.
+//! timeouts are completions in the same-instant order. The provider's rules apply to model
+//! requests (admission before a batch, a batch killed at its function's timeout, errors and
+//! retries per request); worker failures are refused with models. [`models`] states the
+//! model and its sources; runs without models never enter it.
 //!
 //! ## The end of a run
 //! [`RunEnd::Drain`] (the default) processes every event, so instances kept alive after the

@@ -47,7 +47,9 @@
 //! batches are static (no continuous batching as in Orca or vLLM: a batch's requests start
 //! and end together); decode steps take the same time whatever the batch size; loads of
 //! different workers never contend (each worker has its own storage link); ServerlessLLM's
-//! live migration is not modelled; a GPU runs one batch at a time.
+//! live migration is not modelled; a GPU runs one batch at a time; a function's timeout
+//! kills a whole batch (its requests share it), not single requests of it; GPU workers do
+//! not fail (`[faults]` is refused with models).
 
 use crate::ids::WorkerId;
 use crate::time::{SimDuration, SimTime};

@@ -4,11 +4,12 @@
 
 use crate::common::*;
 use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
+use faasim_sim::provider::{BucketScope, Outage, ScalingBucket};
 use faasim_sim::{
     run_serving, Arrival, ArrivalSource, BatchLatency, EngineConfig, FunctionOverrides,
-    FunctionSettings, FunctionSpec, FunctionTable, GpuSharing, GpuWorkerSpec, ModelSpec, Money,
-    Policies, RunReport, Serving, ServingConfig, SimDuration, SourceError, Tokens, VecRecorder,
-    VecSource,
+    FunctionSettings, FunctionSpec, FunctionTable, GpuSharing, GpuWorkerSpec, InvocationMode,
+    ModelSpec, Money, Outcome, Policies, RunReport, Serving, ServingConfig, SimDuration,
+    SourceError, Tokens, VecRecorder, VecSource,
 };
 
 /// One GPU worker: 1,000 MB/s from remote storage, 2,000 MB/s from SSD, 10,000 MB/s over
@@ -618,4 +619,213 @@ invocations = true
             .all(|(_, w)| w == "0"),
         "{workers:?}"
     );
+}
+
+/// Functions `f<i>` serving the given models with the provider's settings `o` besides.
+fn serves_with(models: &[&str], o: FunctionOverrides) -> FunctionSettings {
+    let mut s = serves(models, None);
+    for (_, e) in &mut s.named {
+        *e = FunctionOverrides {
+            model: e.model.take(),
+            ..o.clone()
+        };
+    }
+    s
+}
+
+/// One GPU, a 1,000 MB model whose batch (up to 4) runs 100 ms and starts as soon as the
+/// instance is ready: a first start is 0.2 s of container, 1 s from remote storage and
+/// 0.1 s over PCIe, ready at 1.3 s; the DRAM cache keeps the weights for later starts.
+fn one_gpu_model() -> ServingConfig {
+    let mut m = model("m", 1_000, 0, 100, 0);
+    m.max_batch = 4;
+    serving(
+        vec![gpu_worker(1, 2_000, false)],
+        vec![m],
+        GpuSharing::Exclusive,
+    )
+}
+
+fn outcomes(r: &[faasim_sim::InvocationRecord]) -> Vec<Outcome> {
+    r.iter().map(|x| x.outcome).collect()
+}
+
+/// Admission comes before the GPU path: with an account concurrency of 2, of three requests
+/// at 0 the first starts the instance, the second joins its first batch and the third is
+/// throttled at once. Both admitted end together at 1.3 + 0.1 = 1.4 s and give their units
+/// back; a request at 1.4 s exactly (completions come first) is admitted and runs warm on
+/// the idle instance from 1.4 to 1.5 s.
+#[test]
+fn account_concurrency_throttles_model_serving_requests() {
+    let mut c = cfg(1, serves(&["m"], None));
+    c.provider.limits.account_concurrency = Some(2);
+    let arrivals = vec![
+        arr(0, 0, 1),
+        arr(0, 0, 1),
+        arr(0, 0, 1),
+        arr(1_400 * MS, 0, 1),
+    ];
+    let mut src = VecSource::new(funcs(1), arrivals);
+    let (rep, rec) = run_gpu(
+        &c,
+        one_gpu_model(),
+        pol(PlacementSpec::FirstFit {}, fixed(10.0, true)),
+        &mut src,
+    );
+    let r = &rec.invocations;
+    use Outcome::*;
+    assert_eq!(outcomes(r), [Completed, Completed, Throttled, Completed]);
+    assert_eq!((r[2].end, r[2].instance), (r[2].arrival, None));
+    assert_eq!(
+        spans(r),
+        vec![
+            (1_300_000, 1_400_000),
+            (1_300_000, 1_400_000),
+            (0, 0),
+            (1_400_000, 1_500_000)
+        ]
+    );
+    let s = &rep.stats;
+    assert_eq!((s.completed, s.throttled, s.invocations), (3, 1, 4));
+    let m = &rep.serving.unwrap().models[0];
+    assert_eq!((m.batches, m.batch_requests, m.completed), (2, 3, 3));
+}
+
+/// The scaling rate: an account bucket of one new environment a minute. f0's request at 0
+/// takes the token and starts an instance; f1's (another model) finds the bucket empty and
+/// is throttled; f1's next request, at 60 s, gets the refilled token and starts its own
+/// instance (f0's was evicted at 11.4 s): from remote storage again (f1's model is not
+/// cached), ready at 61.3 s, done at 61.4 s.
+#[test]
+fn the_scaling_rate_throttles_new_gpu_instances() {
+    let mut c = cfg(1, serves(&["a", "b"], None));
+    c.provider.limits.scaling = Some(ScalingBucket {
+        scope: BucketScope::Account,
+        burst: 1,
+        refill: 1,
+        every: SimDuration::from_secs(60),
+    });
+    let sv = serving(
+        vec![gpu_worker(1, 2_000, false)],
+        vec![model("a", 1_000, 0, 100, 0), model("b", 1_000, 0, 100, 0)],
+        GpuSharing::Exclusive,
+    );
+    let arrivals = vec![arr(0, 0, 1), arr(0, 1, 1), arr(60 * S, 1, 1)];
+    let mut src = VecSource::new(funcs(2), arrivals);
+    let (rep, rec) = run_gpu(
+        &c,
+        sv,
+        pol(PlacementSpec::FirstFit {}, fixed(10.0, true)),
+        &mut src,
+    );
+    use Outcome::*;
+    assert_eq!(
+        outcomes(&rec.invocations),
+        [Completed, Throttled, Completed]
+    );
+    assert_eq!(spans(&rec.invocations)[2], (61_300_000, 61_400_000));
+    assert_eq!(rep.stats.throttled, 1);
+}
+
+/// A batch longer than its function's timeout (50 ms against 100 ms) is killed at the
+/// timeout: both requests of the first batch end `timed-out` at 1.3 + 0.05 s, the GPU is
+/// busy 50 ms for it and free for the next batch, which is killed at 2.05 s. Nothing
+/// completes: no SLO met, no time to first token, no completion in `models.csv`.
+#[test]
+fn a_batch_longer_than_the_timeout_is_killed_at_it() {
+    let c = cfg(
+        1,
+        serves_with(
+            &["m"],
+            FunctionOverrides {
+                timeout: Some(SimDuration::from_ms(50)),
+                slo: Some(SimDuration::from_ms(10_000)),
+                ..Default::default()
+            },
+        ),
+    );
+    let arrivals = vec![arr(0, 0, 1), arr(0, 0, 1), arr(2 * S, 0, 1)];
+    let mut src = VecSource::new(funcs(1), arrivals);
+    let (rep, rec) = run_gpu(
+        &c,
+        one_gpu_model(),
+        pol(PlacementSpec::FirstFit {}, fixed(10.0, true)),
+        &mut src,
+    );
+    let r = &rec.invocations;
+    assert_eq!(outcomes(r), [Outcome::TimedOut; 3]);
+    assert_eq!(
+        spans(r),
+        vec![
+            (1_300_000, 1_350_000),
+            (1_300_000, 1_350_000),
+            (2_000_000, 2_050_000)
+        ]
+    );
+    // Billed per GPU-second of the instance, not per request.
+    assert!(r.iter().all(|x| x.charge.total() == Money::ZERO));
+    let s = &rep.stats;
+    assert_eq!((s.timed_out, s.completed, s.slo_met), (3, 0, 0));
+    let sv = rep.serving.unwrap();
+    let m = &sv.models[0];
+    assert_eq!((m.batches, m.completed, m.gpu_busy_us), (2, 0, 100_000));
+    assert_eq!(sv.ttft_us.count(), 0);
+}
+
+/// An asynchronous request whose every execution fails (`error_rate` 1) is retried once
+/// (`retries` = 1) after a minute: the first batch ends at 1.4 s and fails; the retry is
+/// delivered at 61.4 s, after the instance was evicted (keep-alive 10 s, at 11.4 s), and
+/// starts a new one from the DRAM copy (0.2 s container + 0.1 s PCIe): ready at 61.7 s,
+/// the batch fails at 61.8 s, and the event ends `failed` there, counted once.
+#[test]
+fn asynchronous_model_serving_requests_are_retried_after_errors() {
+    let mut c = cfg(
+        1,
+        serves_with(
+            &["m"],
+            FunctionOverrides {
+                error_rate: Some(1.0),
+                invocation: Some(InvocationMode::Async),
+                ..Default::default()
+            },
+        ),
+    );
+    c.provider.async_events.retries = 1;
+    let mut src = VecSource::new(funcs(1), vec![arr(0, 0, 1)]);
+    let (rep, rec) = run_gpu(
+        &c,
+        one_gpu_model(),
+        pol(PlacementSpec::FirstFit {}, fixed(10.0, true)),
+        &mut src,
+    );
+    let r = &rec.invocations;
+    assert_eq!(outcomes(r), [Outcome::Failed]);
+    assert_eq!((r[0].start, r[0].end), (t(61_700_000), t(61_800_000)));
+    let s = &rep.stats;
+    assert_eq!((s.invocations, s.failed, s.retries), (1, 1, 1));
+    let m = &rep.serving.unwrap().models[0];
+    assert_eq!((m.loads, m.batches, m.completed), ([0, 1, 0, 1], 2, 0));
+}
+
+/// Worker failures are not modelled for GPU workers: a run that has both is refused.
+#[test]
+fn faults_and_model_serving_are_refused_together() {
+    let mut c = cfg(1, serves(&["m"], None));
+    c.provider.faults.schedule = vec![Outage {
+        worker: 0,
+        at: t(S),
+        down: d(S),
+    }];
+    let mut src = VecSource::new(funcs(1), vec![arr(0, 0, 1)]);
+    let err = run_serving(
+        &c,
+        Some(Serving::lru(one_gpu_model())),
+        pol(PlacementSpec::FirstFit {}, fixed(10.0, true)),
+        None,
+        None,
+        &mut src,
+        &mut VecRecorder::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("[faults]"), "{err}");
 }

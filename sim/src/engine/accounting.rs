@@ -260,9 +260,13 @@ impl Metrics {
 
 impl Engine<'_> {
     /// The charge of the execution of `slot` ending now (completed, failed or timed out).
+    /// None for a model-serving request: its instance is billed per GPU-second.
     pub(super) fn attempt_charge(&self, slot: u32) -> Charge {
         let now = self.now;
         let inv = &self.invs[slot as usize];
+        if self.gpu.is_some() && self.fns[inv.function.index()].model != NIL {
+            return Charge::default();
+        }
         let inst = &self.instances[inv.instance as usize];
         let mb = inst.memory_mb;
         let billing = &self.cfg.billing;
@@ -352,9 +356,10 @@ impl Engine<'_> {
     }
 
     /// [`Self::record_completion`] when asynchronous events have banked charges or a
-    /// duplicate under way.
+    /// duplicate under way, or in a run that serves models (whose requests are not billed
+    /// per request).
     #[inline(never)]
-    fn record_retried_completion(&mut self, slot: u32) -> Result<(), SimError> {
+    pub(super) fn record_retried_completion(&mut self, slot: u32) -> Result<(), SimError> {
         let (mut rec, last) = self.completion_record(slot);
         if let Some(first) = self.take_first_delivery(slot) {
             return self.end_duplicated(slot, first, last, false);

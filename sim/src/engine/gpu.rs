@@ -13,11 +13,20 @@
 //! request may join an instance that is still starting: its first batch is collected
 //! while the model loads (a GPU instance's start takes seconds).
 //!
+//! The provider's rules apply as on the CPU path: an attempt is admitted (`admission.rs`)
+//! before `gpu_route` sees it and holds its unit until it ends; a new instance takes a
+//! scaling token; a batch that would run longer than its function's timeout is killed there
+//! (its requests share the function, so all of them are cut); a request of a batch that ends
+//! goes through `end_attempt` (`retry.rs`) when its function may fail, it was cut, or it is
+//! asynchronous, and a retry comes back through admission to `gpu_route`. Worker failures
+//! are refused with model serving (`run_serving`).
+//!
 //! The engine's hooks into this file, each marked "model serving" where it sits:
-//! `on_arrival` (the request path), `create_instance` (the load step adds to the start),
-//! `on_ready`, `evict` (the GPU, the bill), `serve_global_queue` (the GPU queue is served
-//! when memory or GPUs free up), `pull` (token counts), `sync_functions` (a function's
-//! model and SLO), the queue-timeout handler, and `finish`.
+//! `on_arrival` and `deliver` (the request path), `create_instance` (the load step adds to
+//! the start), `on_ready`, `evict` (the GPU, the bill), `serve_global_queue` (the GPU queue
+//! is served when memory or GPUs free up), `pull` (token counts), `sync_functions` (a
+//! function's model and SLO), the queue-timeout handler, `attempt_charge` (none per
+//! request), and `finish`.
 
 use super::*;
 use crate::billing::Money;
@@ -546,8 +555,9 @@ impl Engine<'_> {
         self.gpu_queued += 1;
         self.metrics.on_queue_length(self.queue_len);
         if let Some(t) = self.cfg.queue_timeout {
+            // Measured from the attempt's delivery (the arrival, or a retry's delivery).
             self.events.push(
-                inv.arrival + t,
+                inv.dispatched + t,
                 EventClass::QueueTimeout,
                 Event::QueueTimeout {
                     inv: slot,
@@ -761,8 +771,16 @@ impl Engine<'_> {
             .map(|&s| g.tokens.get(s as usize).copied().unwrap_or_default())
             .collect();
         let bt = g.cfg.models[model as usize].latency.batch_time(&toks);
+        // A batch longer than its function's timeout is killed there: every request of it
+        // ends `timed-out` (they share the function, hence the timeout, and the run).
+        let f = self.instances[i as usize].function;
+        let cut = self.timeouts && bt.total > self.rules[f.index()].timeout;
+        let run = match cut {
+            true => self.rules[f.index()].timeout,
+            false => bt.total,
+        };
         let start = now + swap;
-        let end = start + bt.total;
+        let end = start + run;
         if end > TIME_LIMIT {
             return Err(SimError::time_limit(
                 format!("a batch of model `{}`", g.cfg.models[model as usize].name),
@@ -777,11 +795,12 @@ impl Engine<'_> {
         x.exec_start = start;
         x.batch_end = end;
         x.first_token = bt.first_token;
-        x.compute = bt.total;
+        x.compute = run;
         for &s in &running {
             let inv = &mut self.invs[s as usize];
             inv.state = InvState::Running;
             inv.start = start;
+            inv.cut = cut;
         }
         self.instances[i as usize].executions += running.len() as u64;
         self.gpu_mut().insts[i as usize].running = running;
@@ -817,7 +836,6 @@ impl Engine<'_> {
         let g = self.gpu.as_deref_mut().expect("model serving");
         let st = &mut g.stats[model as usize];
         st.gpu_busy_us += compute.as_micros() as u128;
-        st.completed += running.len() as u64;
         let wk = &mut g.workers[w as usize];
         wk.gpus[gpu as usize].running = NIL;
         wk.gpus[gpu as usize].batch_mb = 0;
@@ -825,15 +843,27 @@ impl Engine<'_> {
         if g.cfg.sharing == GpuSharing::Swap {
             g.insts[i as usize].gpu = NIL;
         }
+        let mut completed = 0;
         for &s in &running {
-            if tokens {
-                let arrival = self.invs[s as usize].arrival;
-                let ttft = exec_start + first_token - arrival;
-                self.gpu_mut().ttft.add(ttft.as_micros());
+            let inv = self.invs[s as usize];
+            let before = self.metrics.run.completed;
+            if inv.asynchronous || inv.cut || self.error_draws {
+                // A function error, a timeout, or an asynchronous event's end (`retry.rs`).
+                self.end_attempt(s)?;
+            } else {
+                self.gpu_record(s)?;
+                self.free_inv(s);
             }
-            self.gpu_record(s)?;
-            self.free_inv(s);
+            // Completed requests only (not one that failed, timed out or will be retried).
+            if self.metrics.run.completed > before {
+                completed += 1;
+                if tokens {
+                    let ttft = exec_start + first_token - inv.arrival;
+                    self.gpu_mut().ttft.add(ttft.as_micros());
+                }
+            }
         }
+        self.gpu_mut().stats[model as usize].completed += completed;
         let inst = &mut self.instances[i as usize];
         inst.active -= running.len() as u32;
         inst.last_used = now;
@@ -1061,7 +1091,8 @@ impl Engine<'_> {
     }
 
     /// Starts a new instance for request `slot` if a GPU worker can host it (after
-    /// reclaiming idle instances if need be).
+    /// reclaiming idle instances if need be); with a scaling rate, a request that finds no
+    /// token is throttled instead (`true`: the request is handled either way).
     fn gpu_new_instance(&mut self, slot: u32) -> Result<bool, SimError> {
         let f = self.invs[slot as usize].function;
         // One start at a time per function: while an instance loads (seconds, a GPU),
@@ -1075,9 +1106,17 @@ impl Engine<'_> {
         if starting {
             return Ok(false);
         }
+        // The scaling rate (`[limits]`): no token, no new execution environment.
+        if self.admission && !self.has_scaling_token(f) {
+            self.throttle(slot)?;
+            return Ok(true);
+        }
         let Some(w) = self.gpu_place(f)? else {
             return Ok(false);
         };
+        if self.admission {
+            self.take_scaling_token(f);
+        }
         let kb = self.request_kb(slot);
         // `create_instance` binds the request and, through `model_load_step`, sets up the
         // GPU side of the instance.

@@ -454,7 +454,8 @@ pub fn run_extended(
 /// [`run_extended`], serving models on GPU workers when `serving` is given (see
 /// [`crate::models`]): functions that name a model run on GPU workers, load it when they
 /// start, batch their requests and are billed per GPU-second. Model serving needs
-/// cluster-wide placement: no per-request load balancer, no autoscaler.
+/// cluster-wide placement: no per-request load balancer, no autoscaler; and no worker
+/// failures ([`Faults`](crate::provider::Faults)).
 pub fn run_serving(
     config: &EngineConfig,
     serving: Option<crate::models::Serving>,
@@ -468,6 +469,13 @@ pub fn run_serving(
         return Err(SimError::Config(
             "model serving places GPU instances cluster-wide: it cannot be combined with an \
              autoscaler or a per-request load balancer"
+                .into(),
+        ));
+    }
+    if serving.is_some() && config.provider.faults.any() {
+        return Err(SimError::Config(
+            "worker failures ([faults]) cannot be combined with model serving: what becomes \
+             of a failed GPU worker's instances, batches and cached models is not modelled"
                 .into(),
         ));
     }
