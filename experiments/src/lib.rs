@@ -24,6 +24,7 @@ pub mod course;
 pub mod fetch;
 pub mod instance_table;
 pub mod limits;
+pub mod models;
 pub mod output;
 mod progress;
 pub mod provider;

@@ -381,6 +381,38 @@ pub struct SummaryRow {
     pub cold_start_latency_p50_ms: f64,
     /// 99th-percentile cold-start latency of the cold starts, ms.
     pub cold_start_latency_p99_ms: f64,
+    /// Invocations completed within their function's `slo_ms` over the invocations of
+    /// functions with an SLO (0 when no function has one).
+    pub slo_attainment: f64,
+    /// Model loads (instance starts of model-serving functions; with `swap`, also batches).
+    pub model_loads: u64,
+    /// Mean load time: queueing for the worker's loading link plus transfers, ms.
+    pub model_load_ms_mean: f64,
+    /// Loads that found the weights already in GPU memory.
+    pub loads_from_gpu: u64,
+    /// Loads from a worker's DRAM cache (with `swap`: swap-ins from host memory).
+    pub loads_from_dram: u64,
+    /// Loads from a worker's SSD cache.
+    pub loads_from_ssd: u64,
+    /// Loads from remote storage.
+    pub loads_from_remote: u64,
+    /// Time-averaged fraction (0 to 1) of the cluster's GPUs computing a batch.
+    pub gpu_utilisation: f64,
+    /// Requests per batch of model-serving functions.
+    pub batch_size_mean: f64,
+    /// GPU-second charges of model-serving instances (each instance's life, loading
+    /// included, rounded up to a second), USD; included in `user_cost_usd` and
+    /// `list_cost_usd`.
+    pub gpu_cost_usd: f64,
+    /// Median time to first token of the completed requests of LLM models, ms.
+    pub ttft_p50_ms: f64,
+    /// 99th-percentile time to first token, ms.
+    pub ttft_p99_ms: f64,
+    /// Functions with an `slo_ms` that the run invoked.
+    pub slo_functions: u64,
+    /// Of those, the functions that met it: at least 99% of their invocations completed
+    /// within it.
+    pub slo_functions_met: u64,
 }
 
 impl SummaryRow {
@@ -429,7 +461,7 @@ impl SummaryRow {
             instances_created: s.instances_created,
             peak_instances: s.peak_instances,
             wasted_memory_gb_s: s.wasted_memory_gb_s(),
-            user_cost_usd: inv.total.to_usd(),
+            user_cost_usd: (inv.total + s.gpu_cost).to_usd(),
             drop_ratio: s.drop_ratio(),
             dropped_timeout: s.dropped_timeout,
             latency_max_ms: ms(s.latency_us.max()),
@@ -449,7 +481,7 @@ impl SummaryRow {
             sim_end_s: s.end.as_secs_f64(),
             events: s.events,
             platform: "serverless",
-            list_cost_usd: inv.list.to_usd(),
+            list_cost_usd: (inv.list + s.gpu_cost).to_usd(),
             cpu_cost_usd: inv.cpu.to_usd(),
             provisioned_cost_usd: inv.provisioned.to_usd(),
             tier_discount_usd: inv.tier_discount.to_usd(),
@@ -488,7 +520,28 @@ impl SummaryRow {
             snapshot_cost_usd: inv.snapshot.to_usd(),
             cold_start_latency_p50_ms: ms(s.init_us.quantile(0.50)),
             cold_start_latency_p99_ms: ms(s.init_us.quantile(0.99)),
+            slo_attainment: s.slo_attainment(),
+            gpu_cost_usd: s.gpu_cost.to_usd(),
+            slo_functions: s.slo_functions,
+            slo_functions_met: s.slo_functions_met,
+            ..Default::default()
         }
+    }
+
+    /// Fills the model-serving columns from the run's serving report (the run ended at
+    /// `end`).
+    pub fn add_serving(&mut self, r: &mut faasim_sim::ServingReport, end: faasim_sim::SimTime) {
+        let loads = r.loads();
+        self.model_loads = loads.iter().sum();
+        self.model_load_ms_mean = r.load_ms_mean();
+        self.loads_from_gpu = loads[0];
+        self.loads_from_dram = loads[1];
+        self.loads_from_ssd = loads[2];
+        self.loads_from_remote = loads[3];
+        self.gpu_utilisation = r.gpu_utilisation(end);
+        self.batch_size_mean = r.batch_size_mean();
+        self.ttft_p50_ms = ms(r.ttft_us.quantile(0.50));
+        self.ttft_p99_ms = ms(r.ttft_us.quantile(0.99));
     }
 }
 
@@ -597,12 +650,7 @@ impl SummaryRow {
             } else {
                 0.0
             },
-            boots: 0,
-            restores: 0,
-            forks: 0,
-            snapshot_cost_usd: 0.0,
-            cold_start_latency_p50_ms: 0.0,
-            cold_start_latency_p99_ms: 0.0,
+            ..Default::default()
         }
     }
 }

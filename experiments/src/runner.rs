@@ -19,7 +19,7 @@ use std::time::Instant;
 /// What a run may write into its folder, `summary.csv` first: a run removes all of them
 /// (and their temporary files) before it starts, so the folder only ever holds the files of
 /// one run. `figures` is the folder `faasim plot` draws into.
-pub const RUN_FILES: [&str; 10] = [
+pub const RUN_FILES: [&str; 11] = [
     "summary.csv",
     "functions.csv",
     "timeseries.csv",
@@ -30,6 +30,7 @@ pub const RUN_FILES: [&str; 10] = [
     "manifest.json",
     "figures",
     "cold_starts.csv",
+    "models.csv",
 ];
 
 /// Why a run produced no results.
@@ -210,6 +211,10 @@ impl ArrivalSource for Guarded<'_> {
 
     fn horizon(&self) -> Option<SimTime> {
         self.inner.horizon()
+    }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        self.inner.tokens()
     }
 }
 
@@ -483,26 +488,33 @@ fn run_limited(
         None => (None, None),
     };
     let wf_functions = workflows.as_ref().map(|w| w.functions.clone());
+    let serving = crate::models::serving(sc);
     let started = Instant::now();
     let engine = |source: &mut dyn ArrivalSource,
                   recorder: &mut FileRecorder|
      -> Result<faasim_sim::RunReport, faasim_sim::SimError> {
         match &wf_functions {
-            Some(f) => faasim_sim::engine::run_extended(
+            Some(f) => faasim_sim::engine::run_serving(
                 &config,
+                serving,
                 policies,
                 autoscaler,
                 extension,
                 &mut faasim_workflows::WorkflowSource::new(source, f.clone()),
                 recorder,
             ),
+            None if serving.is_some() => faasim_sim::engine::run_serving(
+                &config, serving, policies, autoscaler, None, source, recorder,
+            ),
             None => faasim_sim::engine::run_with(&config, policies, autoscaler, source, recorder),
         }
     };
+    // Token counts travel beside each arrival, which the second-thread reader does not carry.
+    let prefetch = !crate::models::uses_tokens(sc);
     let result = match shared {
         Some(t) => engine(&mut limits.guard(&mut t.source()), &mut recorder)
             .map(|r| (r, t.checksum.clone(), (0, None))),
-        None if config.end == faasim_sim::RunEnd::Drain => {
+        None if config.end == faasim_sim::RunEnd::Drain && prefetch => {
             // The run reads the whole trace: parse it on a second thread meanwhile.
             let mut trace = faasim_traces::Prefetch::start(loaded.open_trace(seed)?);
             let report = engine(&mut limits.guard(&mut trace), &mut recorder);
@@ -606,6 +618,12 @@ fn run_limited(
         }
     }
     summary.load_imbalance = load_imbalance;
+    if let Some(r) = report.serving.as_mut() {
+        summary.add_serving(r, report.stats.end);
+        let path = out_dir.join("models.csv");
+        write_csv(&path, &crate::models::model_rows(r)).map_err(io_err(&path))?;
+        files.push("models.csv");
+    }
     warnings.extend(crate::warnings::run_warnings(&summary, &span));
     let path = out_dir.join("functions.csv");
     write_csv(&path, &functions).map_err(io_err(&path))?;

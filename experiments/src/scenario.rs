@@ -97,6 +97,10 @@ pub struct Scenario {
     /// `[faults]`: worker failures (none by default).
     #[serde(default, skip_serializing_if = "crate::provider::is_default")]
     pub faults: crate::provider::FaultsSpec,
+    /// `[models."NAME"]`: models that functions serve on GPU workers
+    /// ([`crate::models`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, crate::models::ModelEntrySpec>,
 }
 
 /// `[functions."NAME"]`: what one function (or every function, `"*"`) overrides.
@@ -131,6 +135,12 @@ pub struct FunctionEntrySpec {
         deserialize_with = "FunctionSnapshot::deserialize_entry"
     )]
     pub snapshot: Option<FunctionSnapshot>,
+    /// The model the function serves (`[models."NAME"]`): it runs on GPU workers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Its latency objective, ms: completions within it count towards `slo_attainment`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slo_ms: Option<f64>,
 }
 
 impl FunctionEntrySpec {
@@ -153,6 +163,8 @@ impl FunctionEntrySpec {
                 .invocation
                 .map(crate::provider::InvocationSpec::to_mode),
             snapshot: self.snapshot.clone(),
+            model: self.model.clone(),
+            slo: self.slo_ms.and_then(SimDuration::try_from_ms_f64),
         }
     }
 }
@@ -212,16 +224,48 @@ fn default_seed() -> u64 {
     1
 }
 
-/// `[cluster]`: identical workers.
+/// `[cluster]`: identical workers, and more pools of their own sizes
+/// (`[[cluster.pools]]`); the GPU keys are those of [`crate::models`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterSpec {
-    /// Number of workers (default 10).
+    /// Number of workers (default 10; 0 allowed with pools).
     pub workers: u32,
     /// Memory of each worker, MB (default 16384).
     pub worker_memory_mb: u32,
     /// Cores of each worker (default 8); used by `cpu = "processor-sharing"` and utilisation.
     pub worker_cores: u32,
+    /// GPUs of each worker (default 0: CPU-only).
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub gpus_per_worker: u32,
+    /// Memory of each GPU, MB (default 81920).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_memory_mb: Option<u64>,
+    /// DRAM for cached model weights, MB (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_model_cache_mb: Option<u64>,
+    /// SSD for cached model weights, MB (default 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssd_model_cache_mb: Option<u64>,
+    /// Remote storage to a worker's DRAM, MB/s (default 1250).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_mb_per_s: Option<u64>,
+    /// A worker's SSD to its DRAM, MB/s (default 1650).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssd_mb_per_s: Option<u64>,
+    /// DRAM to one GPU, MB/s (default 25000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pcie_mb_per_s: Option<u64>,
+    /// Overlap a model load's transfers: it takes its slowest link (default false: the sum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipelined: Option<bool>,
+    /// More workers after these, each pool with its own sizes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<crate::models::PoolSpec>,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
 }
 
 impl Default for ClusterSpec {
@@ -230,6 +274,15 @@ impl Default for ClusterSpec {
             workers: 10,
             worker_memory_mb: 16_384,
             worker_cores: 8,
+            gpus_per_worker: 0,
+            gpu_memory_mb: None,
+            host_model_cache_mb: None,
+            ssd_model_cache_mb: None,
+            storage_mb_per_s: None,
+            ssd_mb_per_s: None,
+            pcie_mb_per_s: None,
+            pipelined: None,
+            pools: Vec::new(),
         }
     }
 }
@@ -278,6 +331,9 @@ pub struct PlatformSpec {
     /// (Catalyzer's sfork, SOCK's zygotes). Absent: no forks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fork: Option<ForkConfig>,
+    /// How model-serving instances use GPUs: `"exclusive"` (default) or `"swap"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_sharing: Option<crate::models::GpuSharingSpec>,
 }
 
 fn one() -> u32 {
@@ -298,6 +354,7 @@ impl Default for PlatformSpec {
             durations_at: None,
             snapshot: None,
             fork: None,
+            gpu_sharing: None,
         }
     }
 }
@@ -363,6 +420,10 @@ pub struct BillingSpec {
     pub vcpus: f64,
     /// The provider's cost of the workers: USD per worker-hour (default 0: not reported).
     pub worker_hour_usd: f64,
+    /// What model-serving functions pay per GPU-second: USD, or a dated preset's name
+    /// (default `"runpod-a100-80gb"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu_second_usd: Option<crate::models::GpuPriceSpec>,
 }
 
 impl Default for BillingSpec {
@@ -375,6 +436,7 @@ impl Default for BillingSpec {
             tiers: true,
             vcpus: 1.0,
             worker_hour_usd: 0.0,
+            gpu_second_usd: None,
         }
     }
 }
@@ -784,9 +846,10 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             ));
         }
     }
-    if s.cluster.workers == 0 {
+    if s.cluster.workers == 0 && s.cluster.pools.is_empty() {
         return Err(invalid("cluster.workers", "must be at least 1".into()));
     }
+
     if s.cluster.workers > MAX_WORKERS {
         return Err(invalid(
             "cluster.workers",
@@ -1029,6 +1092,9 @@ fn validate(s: &Scenario, path: &Path) -> Result<(), ScenarioError> {
             "an autoscaler scales each function across the cluster and cannot be combined with a per-request load balancer; use load_balancing.policy = \"cluster-wide\"".into(),
         ));
     }
+    if let Err((key, message)) = crate::models::validate(s) {
+        return Err(invalid(key, message));
+    }
     Ok(())
 }
 
@@ -1111,13 +1177,18 @@ impl Scenario {
     pub fn engine_config(&self, seed: u64) -> EngineConfig {
         let p = &self.platform;
         EngineConfig {
-            workers: vec![
-                WorkerSpec {
-                    memory_mb: self.cluster.worker_memory_mb,
-                    cores: self.cluster.worker_cores,
-                };
-                self.cluster.workers as usize
-            ],
+            workers: crate::models::pools(self)
+                .iter()
+                .flat_map(|p| {
+                    std::iter::repeat_n(
+                        WorkerSpec {
+                            memory_mb: p.memory_mb,
+                            cores: p.cores,
+                        },
+                        p.workers as usize,
+                    )
+                })
+                .collect(),
             instance_concurrency: p.instance_concurrency,
             on_full: match p.on_full {
                 OnFullSpec::Queue => OnFull::Queue,

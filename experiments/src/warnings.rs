@@ -84,6 +84,17 @@ pub fn run_warnings(s: &SummaryRow, span: &ArrivalSpan) -> Vec<String> {
     }
     if s.evictions_reclaimed >= SATURATION_MIN_RECLAIMS
         && s.evictions_reclaimed > s.evictions_expired
+        && s.model_loads > 0
+    {
+        // Model serving: instances are mostly reclaimed for a GPU, not for memory.
+        w.push(format!(
+            "saturated: GPUs (or memory) ran out: {} idle instances were reclaimed to make room \
+             and only {} lived out their keep-alive, so a longer keep-alive or another placement \
+             changes little; add GPU workers, or share GPUs (platform.gpu_sharing = \"swap\")",
+            s.evictions_reclaimed, s.evictions_expired
+        ));
+    } else if s.evictions_reclaimed >= SATURATION_MIN_RECLAIMS
+        && s.evictions_reclaimed > s.evictions_expired
     {
         w.push(format!(
             "saturated: memory ran out (utilisation {:.2}): {} idle instances were reclaimed to make room \

@@ -33,6 +33,12 @@ pub struct FunctionOverrides {
     pub invocation: Option<InvocationMode>,
     /// Snapshot restores of this function (merged field by field with wider entries).
     pub snapshot: Option<FunctionSnapshot>,
+    /// The model the function serves (a name of `ServingConfig::models`): its instances
+    /// run on GPU workers and load that model when they start.
+    pub model: Option<String>,
+    /// The function's latency objective: a completion within it counts towards the run's
+    /// SLO attainment.
+    pub slo: Option<SimDuration>,
 }
 
 impl FunctionOverrides {
@@ -49,6 +55,8 @@ impl FunctionOverrides {
                 (Some(own), Some(w)) => Some(own.or(w)),
                 (own, w) => own.clone().or_else(|| w.clone()),
             },
+            model: self.model.clone().or_else(|| wider.model.clone()),
+            slo: self.slo.or(wider.slo),
         }
     }
 
@@ -71,6 +79,12 @@ impl FunctionOverrides {
         }
         if let Some(s) = &self.snapshot {
             s.validate()?;
+        }
+        if self.model.as_deref() == Some("") {
+            return Err("`model` must name a model".into());
+        }
+        if self.slo == Some(SimDuration::ZERO) {
+            return Err("`slo_ms` must be more than 0".into());
         }
         Ok(())
     }

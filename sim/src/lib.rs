@@ -99,6 +99,16 @@
 //! timed_out + unfinished = invocations`. Each new random draw has its own stream (errors per
 //! function, faults, duplicates), so turning a rule on shifts no other draw.
 //!
+//! ## Model serving on GPUs
+//! With [`engine::run_serving`] and a [`models::Serving`], functions that name a model run on
+//! GPU workers: an instance's start includes loading the model from the fastest tier that
+//! holds it (GPU, DRAM, SSD, remote), requests are batched, GPUs are owned by an instance
+//! or shared by swapping models, and GPU time is billed per second. Batch ends and batch
+//! timeouts are completions in the same-instant order. The provider's rules apply to model
+//! requests (admission before a batch, a batch killed at its function's timeout, errors and
+//! retries per request); worker failures are refused with models. [`models`] states the
+//! model and its sources; runs without models never enter it.
+//!
 //! ## The end of a run
 //! [`RunEnd::Drain`] (the default) processes every event, so instances kept alive after the
 //! last request are counted until their keep-alive ends; [`RunEnd::Horizon`] stops at an
@@ -115,6 +125,7 @@ pub mod engine;
 pub mod functions;
 pub mod ids;
 pub mod metrics;
+pub mod models;
 pub mod policy;
 pub mod provider;
 pub mod queue;
@@ -131,14 +142,18 @@ pub use billing::{
 pub use cluster::{ClusterView, InstanceView, WorkerView};
 pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Draw, Recorded, Sampler};
 pub use engine::{
-    run, run_extended, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull, Policies, RunEnd,
-    SimError, Submit, WorkerSpec, MAX_SAMPLES,
+    run, run_extended, run_serving, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull,
+    Policies, RunEnd, SimError, Submit, WorkerSpec, MAX_SAMPLES,
 };
 pub use functions::{FunctionOverrides, FunctionSettings};
 pub use ids::{FunctionId, InstanceId, WorkerId};
 pub use metrics::{
     ColdStartParts, FunctionStats, InvocationRecord, NullRecorder, Outcome, PartSums, Recorder,
     RunReport, RunStats, Sample, VecRecorder,
+};
+pub use models::{
+    BatchLatency, GpuCandidate, GpuPricePreset, GpuSharing, GpuWorkerSpec, Lru, ModelCache,
+    ModelSpec, ModelStats, Resident, Serving, ServingConfig, ServingReport, Tier, Tokens,
 };
 pub use policy::{
     Autoscaler, FunctionView, InvocationView, KeepAlive, KeepAliveDecision, LoadBalancer,

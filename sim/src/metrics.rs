@@ -187,6 +187,8 @@ pub struct FunctionStats {
     pub idle_mb_us: u128,
     /// Its instances created, for any reason.
     pub instances_created: u64,
+    /// Its invocations completed within its SLO (0 without one).
+    pub slo_met: u64,
 }
 
 impl FunctionStats {
@@ -207,6 +209,7 @@ impl FunctionStats {
             cost: Money::ZERO,
             idle_mb_us: 0,
             instances_created: 0,
+            slo_met: 0,
         }
     }
 }
@@ -297,6 +300,18 @@ pub struct RunStats {
     pub snapshots_evicted: u64,
     /// Snapshot data the restores read from the store, MB.
     pub snapshot_read_mb: u128,
+    /// Arrivals of functions that have an SLO (`slo_ms`).
+    pub slo_invocations: u64,
+    /// Of those, the invocations that completed within their function's SLO.
+    pub slo_met: u64,
+    /// Functions with an SLO that the run invoked.
+    pub slo_functions: u64,
+    /// Of those, the functions that met it: at least 99% of their invocations completed
+    /// within it.
+    pub slo_functions_met: u64,
+    /// GPU-second charges of model-serving instances (outside the per-request bill: no
+    /// tiers, no free tier), included in [`RunStats::user_cost`] and [`RunStats::list_cost`].
+    pub gpu_cost: Money,
 }
 
 impl RunStats {
@@ -342,18 +357,28 @@ impl RunStats {
             snapshots_created: 0,
             snapshots_evicted: 0,
             snapshot_read_mb: 0,
+            slo_invocations: 0,
+            slo_met: 0,
+            slo_functions: 0,
+            slo_functions_met: 0,
+            gpu_cost: Money::ZERO,
         }
     }
 
     /// The user's bill for the run (treated as one month): list price minus volume tiers
     /// and the free tier. The same figure as `summary.csv`'s `user_cost_usd`.
     pub fn user_cost(&self) -> Money {
-        self.bill.invoice().total
+        self.bill.invoice().total + self.gpu_cost
     }
     /// The run's charges at list (first-tier) prices: exactly the sum of every invocation's
     /// (and instance lifetime's) charge, and of the functions' `cost`.
     pub fn list_cost(&self) -> Money {
-        self.bill.invoice().list
+        self.bill.invoice().list + self.gpu_cost
+    }
+    /// Completed within their SLO over the invocations of functions with an SLO (0 when no
+    /// function has one).
+    pub fn slo_attainment(&self) -> f64 {
+        ratio(self.slo_met, self.slo_invocations)
     }
     /// Cold starts per completed invocation.
     pub fn cold_start_ratio(&self) -> f64 {
@@ -418,6 +443,8 @@ pub struct RunReport {
     pub unused_function_settings: Vec<String>,
     /// The parts of the cold starts drawn from recorded tables (empty when none is used).
     pub cold_start_parts: ColdStartParts,
+    /// Model serving's figures, when the run served models.
+    pub serving: Option<crate::models::ServingReport>,
 }
 
 /// The breakdown of the cold starts drawn from recorded tables

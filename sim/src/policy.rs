@@ -4,6 +4,7 @@
 
 use crate::cluster::{ClusterView, InstanceView};
 use crate::ids::{FunctionId, InstanceId, WorkerId};
+use crate::models::GpuCandidate;
 use crate::rng::PolicyRng;
 use crate::time::{SimDuration, SimTime};
 
@@ -49,6 +50,22 @@ pub trait Placement {
         c: &ClusterView<'_>,
         rng: &mut PolicyRng,
     ) -> Option<WorkerId>;
+
+    /// Model serving: the worker for a new instance of `f`, which serves a model, among the
+    /// GPU workers that can host it (`candidates`, never empty, by worker id; each says
+    /// where the model resides there and what loading it would cost). They can host it now;
+    /// when no worker can, they are the workers where evicting idle instances makes room
+    /// (`GpuCandidate::reclaim`), and the engine evicts there. Return one of them, or `None`
+    /// to start no instance (the request waits). The default takes the first (lowest id).
+    fn place_gpu(
+        &mut self,
+        _f: &FunctionView<'_>,
+        candidates: &[GpuCandidate],
+        _c: &ClusterView<'_>,
+        _rng: &mut PolicyRng,
+    ) -> Option<WorkerId> {
+        candidates.first().map(|c| c.worker)
+    }
 }
 
 /// The request a load balancer sends to a worker.

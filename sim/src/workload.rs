@@ -95,6 +95,12 @@ pub trait ArrivalSource {
     fn horizon(&self) -> Option<SimTime> {
         None
     }
+
+    /// The token counts of the arrival the last `next_arrival` returned, for sources that
+    /// have them (LLM traces); model serving reads them for models with a token model.
+    fn tokens(&self) -> Option<crate::models::Tokens> {
+        None
+    }
 }
 
 /// A source over arrivals held in memory: for tests, examples and pre-generated benchmarks.

@@ -12,6 +12,8 @@
 //! - `autoscaling`: Knative's KPA driving the engine.
 //! - `load_balancing`: per-request load balancing at cluster scale (locality under
 //!   memory pressure).
+//! - `gpu`: model serving on GPUs, hand-traced (loading tiers, batching, swapping,
+//!   locality-aware placement, GPU billing).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
 //! - `provider`: the provider's rules (limits and throttling, asynchronous retries, timeouts,
 //!   function errors, worker failures), hand-traced, and conservation over random mixes.
@@ -27,6 +29,7 @@ mod common;
 mod determinism;
 mod engine_scenarios;
 mod extension;
+mod gpu;
 mod invariants;
 mod load_balancing;
 mod processor_sharing;

@@ -49,8 +49,19 @@
 //! **Functions and memory.** Every request invokes one function, named by `function`
 //! (default `llm`), whose instance reserves `memory_mb` (default 81,920 MB: the 80 GB of HBM of
 //! one A100-80GB or H100 GPU, so that an instance stands for one GPU-sized model server).
+//! With `functions = n` (default 1, at most 1,000,000) the requests are spread over `n`
+//! functions `llm-0` ... `llm-{n-1}` (many models behind one stream of requests, as
+//! ServerlessLLM's evaluation maps the trace onto many models): row `i` (the `i`-th row
+//! returned, from 0) invokes `llm-k` with `k = mix64(i) mod n` (SplitMix64's finaliser, the
+//! same for every seed, so every configuration of a study sees the same mapping), each
+//! function registered at its first request.
 //! To replay both published files as two functions, run them as two traces or convert and
 //! merge them.
+//!
+//! **Token counts** of each request are also handed to the engine
+//! ([`ArrivalSource::tokens`]): a function that serves a model with a token model
+//! (`[models."NAME"] latency = { prefill_ms_per_token, decode_ms_per_token }`) is timed by
+//! the model from them, batch by batch, and the service time above is not used.
 //!
 //! The checksum is the file's SHA-256, available once the replay has read it to its end.
 //!
@@ -59,7 +70,7 @@
 //! one before it is still an error (as for the canonical CSV trace).
 
 use crate::error::TraceError;
-use crate::limits::{show_f64, MAX_SPAN_MS, MAX_SPAN_US};
+use crate::limits::{show_f64, MAX_GENERATED_FUNCTIONS as MAX_FUNCTIONS, MAX_SPAN_MS, MAX_SPAN_US};
 use crate::rows::{count, hex, shown_text, Rows, Skipped, Unit};
 use crate::spec_error;
 use faasim_sim::{
@@ -110,6 +121,18 @@ pub struct AzureLlm2023Spec {
     /// Fixed cost per request, ms (default 0).
     #[serde(default)]
     pub overhead_ms: f64,
+    /// Spread the requests over this many functions, `FUNCTION-0` to `FUNCTION-{n-1}`
+    /// (default 1: every request invokes `function`); see the module docs.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub functions: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
 }
 
 impl AzureLlm2023Spec {
@@ -122,6 +145,7 @@ impl AzureLlm2023Spec {
             prefill_ms_per_token: default_prefill(),
             decode_ms_per_token: default_decode(),
             overhead_ms: 0.0,
+            functions: 1,
         }
     }
 
@@ -132,6 +156,13 @@ impl AzureLlm2023Spec {
         }
         if self.memory_mb == 0 {
             return Err(spec_error(FORMAT, "memory_mb", "must be > 0"));
+        }
+        if !(1..=MAX_FUNCTIONS).contains(&self.functions) {
+            return Err(spec_error(
+                FORMAT,
+                "functions",
+                format!("must be from 1 to {MAX_FUNCTIONS}, got {}", self.functions),
+            ));
         }
         for (key, v) in [
             ("prefill_ms_per_token", self.prefill_ms_per_token),
@@ -174,11 +205,17 @@ pub struct AzureLlm2023Source {
     rows: Rows<File>,
     columns: Columns,
     function: Option<FunctionId>,
+    /// With `functions` > 1: each function's id, once registered (first use registers it).
+    spread: Vec<Option<FunctionId>>,
     /// The first row's time, µs since 1970.
     origin_us: Option<i64>,
     /// The previous row's time (µs since 1970) and its text, for order errors.
     previous: (i64, String),
     skipped: Skipped,
+    /// Rows returned so far (the spreading over `functions` hashes the row's index).
+    rows_read: u64,
+    /// The token counts of the last row returned (for model serving's token models).
+    last_tokens: Option<faasim_sim::Tokens>,
 }
 
 impl AzureLlm2023Source {
@@ -209,9 +246,12 @@ impl AzureLlm2023Source {
             rows,
             columns,
             function: None,
+            spread: vec![None; spec.functions as usize],
             origin_us: None,
             previous: (i64::MIN, String::new()),
             skipped: Skipped::new(lenient),
+            rows_read: 0,
+            last_tokens: None,
         })
     }
 
@@ -313,12 +353,28 @@ impl AzureLlm2023Source {
         if self.previous.0 != ts {
             self.previous = (ts, shown_text(ts_raw.trim_ascii()));
         }
-        let function = *self.function.get_or_insert_with(|| {
-            functions.push(FunctionSpec {
-                name: self.spec.function.clone(),
-                memory_mb: self.spec.memory_mb,
-            })
+        self.last_tokens = Some(faasim_sim::Tokens {
+            input: context,
+            output: generated,
         });
+        let n = self.spec.functions as u64;
+        let function = if n <= 1 {
+            *self.function.get_or_insert_with(|| {
+                functions.push(FunctionSpec {
+                    name: self.spec.function.clone(),
+                    memory_mb: self.spec.memory_mb,
+                })
+            })
+        } else {
+            let k = (faasim_sim::rng::mix64(self.rows_read) % n) as usize;
+            *self.spread[k].get_or_insert_with(|| {
+                functions.push(FunctionSpec {
+                    name: format!("{}-{k}", self.spec.function),
+                    memory_mb: self.spec.memory_mb,
+                })
+            })
+        };
+        self.rows_read += 1;
         Ok(Arrival {
             time: SimTime(offset),
             function,
@@ -335,6 +391,10 @@ impl ArrivalSource for AzureLlm2023Source {
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
         Ok(self.next(functions)?)
+    }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        self.last_tokens
     }
 }
 

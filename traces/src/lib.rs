@@ -395,6 +395,13 @@ impl ArrivalSource for Inner {
             Inner::AzureLike(s) => s.horizon(),
         }
     }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        match self {
+            Inner::AzureLlm2023(s) => s.tokens(),
+            _ => None,
+        }
+    }
 }
 
 impl TraceInfo for Inner {
@@ -475,6 +482,13 @@ impl ArrivalSource for OpenTrace {
         match &self.source {
             Source::Plain(i) => i.horizon(),
             Source::Sampled(s) => s.horizon(),
+        }
+    }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        match &self.source {
+            Source::Plain(i) => i.tokens(),
+            Source::Sampled(s) => s.tokens(),
         }
     }
 }
@@ -792,6 +806,7 @@ mod tests {
                 prefill_ms_per_token: 0.5,
                 decode_ms_per_token: 20.0,
                 overhead_ms: 3.0,
+                functions: 1,
             })
         );
         assert!(spec.validate().is_ok());

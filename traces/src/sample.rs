@@ -350,6 +350,10 @@ impl<S: ArrivalSource + TraceInfo> ArrivalSource for SampledSource<S> {
         };
         end.map(|e| SimTime(e.saturating_sub(self.from_us)))
     }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        self.inner.tokens()
+    }
 }
 
 impl<S: TraceInfo> TraceInfo for SampledSource<S> {

@@ -80,4 +80,8 @@ impl ArrivalSource for WorkflowSource<'_> {
     fn horizon(&self) -> Option<SimTime> {
         self.inner.horizon()
     }
+
+    fn tokens(&self) -> Option<faasim_sim::Tokens> {
+        self.inner.tokens()
+    }
 }

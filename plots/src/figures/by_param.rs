@@ -20,7 +20,7 @@ pub(crate) const METRICS: [&str; 4] = [
 ];
 
 /// Axis descriptions of common metrics; any other metric is described by its column name.
-const DESCRIPTIONS: [(&str, &str); 20] = [
+const DESCRIPTIONS: [(&str, &str); 29] = [
     ("cold_start_ratio", "cold-start ratio"),
     ("latency_p99_ms", "p99 latency (ms)"),
     ("latency_mean_ms", "mean latency (ms)"),
@@ -41,6 +41,15 @@ const DESCRIPTIONS: [(&str, &str); 20] = [
     ("retries", "asynchronous retries"),
     ("event_age_p99_ms", "event age at delivery, p99 (ms)"),
     ("goodput", "goodput (completed / invocations)"),
+    ("slo_attainment", "SLO attainment"),
+    ("slo_functions_met", "functions meeting their SLO"),
+    ("ttft_p50_ms", "time to first token, p50 (ms)"),
+    ("ttft_p99_ms", "time to first token, p99 (ms)"),
+    ("model_load_ms_mean", "model load time, mean (ms)"),
+    ("loads_from_remote", "model loads from remote storage"),
+    ("loads_from_dram", "model loads from DRAM"),
+    ("gpu_utilisation", "GPU utilisation"),
+    ("gpu_cost_usd", "GPU bill (USD)"),
 ];
 
 /// The axis description of `metric`.

@@ -15,7 +15,7 @@
 //! Parameters: none. Cost per decision: O(log W) (an ordered set of workers by
 //! utilisation) unless the least-utilised workers cannot fit the instance.
 
-use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
+use faasim_sim::{ClusterView, FunctionView, GpuCandidate, Placement, PolicyRng, WorkerId};
 
 /// `least-loaded` placement (the default): the worker with the lowest **memory
 /// utilisation** (MB held by starting, busy and idle instances / MB of capacity) that has
@@ -30,5 +30,17 @@ pub struct LeastLoaded;
 impl Placement for LeastLoaded {
     fn place(&mut self, f: &FunctionView, c: &ClusterView, _: &mut PolicyRng) -> Option<WorkerId> {
         c.least_loaded(f.memory_mb)
+    }
+
+    /// Model serving: the GPU worker with the lowest GPU utilisation (GPUs taken over
+    /// GPUs), ties to the lowest id.
+    fn place_gpu(
+        &mut self,
+        _: &FunctionView,
+        cands: &[GpuCandidate],
+        _: &ClusterView,
+        _: &mut PolicyRng,
+    ) -> Option<WorkerId> {
+        super::least_gpu_loaded(cands.iter().copied())
     }
 }

@@ -7,6 +7,7 @@
 mod best_fit;
 mod first_fit;
 mod least_loaded;
+pub mod locality_aware;
 pub mod power_of_two;
 mod random;
 mod round_robin;
@@ -15,6 +16,7 @@ mod worst_fit;
 pub use best_fit::BestFit;
 pub use first_fit::FirstFit;
 pub use least_loaded::LeastLoaded;
+pub use locality_aware::LocalityAware;
 pub use power_of_two::PowerOfTwo;
 pub use random::RandomPlacement;
 pub use round_robin::RoundRobin;
@@ -55,6 +57,10 @@ pub enum PlacementSpec {
         #[serde(default = "default_d")]
         d: u32,
     },
+    /// `locality-aware`: for model serving, the GPU worker with the least estimated
+    /// queueing plus loading time given where the model resides (ServerlessLLM, OSDI'24 §6;
+    /// [`LocalityAware`]); other functions as `least-loaded`.
+    LocalityAware {},
 }
 
 fn default_d() -> u32 {
@@ -65,6 +71,21 @@ impl Default for PlacementSpec {
     fn default() -> Self {
         PlacementSpec::LeastLoaded {}
     }
+}
+
+/// Model serving: the candidate with the lowest GPU utilisation (GPUs taken over GPUs,
+/// compared exactly), ties to the lowest worker id.
+pub(crate) fn least_gpu_loaded(
+    cands: impl IntoIterator<Item = faasim_sim::GpuCandidate>,
+) -> Option<faasim_sim::WorkerId> {
+    cands
+        .into_iter()
+        .min_by(|a, b| {
+            let ua = (a.gpus - a.free_gpus) as u64 * b.gpus.max(1) as u64;
+            let ub = (b.gpus - b.free_gpus) as u64 * a.gpus.max(1) as u64;
+            ua.cmp(&ub).then(a.worker.cmp(&b.worker))
+        })
+        .map(|c| c.worker)
 }
 
 pub(crate) fn check(
@@ -99,6 +120,7 @@ impl PlacementSpec {
             PlacementSpec::Random {} => "random",
             PlacementSpec::RoundRobin {} => "round-robin",
             PlacementSpec::PowerOfTwo { .. } => "power-of-two",
+            PlacementSpec::LocalityAware {} => "locality-aware",
         }
     }
 
@@ -116,6 +138,7 @@ impl PlacementSpec {
                 check(*d >= 1, name, || format!("d must be >= 1, got {d}"))?;
                 Box::new(PowerOfTwo { d: *d })
             }
+            PlacementSpec::LocalityAware {} => Box::new(LocalityAware),
         })
     }
 
@@ -130,6 +153,7 @@ impl PlacementSpec {
             PlacementSpec::Random {},
             PlacementSpec::RoundRobin {},
             PlacementSpec::PowerOfTwo { d: default_d() },
+            PlacementSpec::LocalityAware {},
         ]
     }
 }

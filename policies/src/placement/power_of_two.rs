@@ -17,7 +17,9 @@
 //!
 //! Cost per decision: O(d), plus O(log W) for the fallback when no sampled worker fits.
 
-use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId, WorkerView};
+use faasim_sim::{
+    ClusterView, FunctionView, GpuCandidate, Placement, PolicyRng, WorkerId, WorkerView,
+};
 
 /// `power-of-two` placement (Mitzenmacher, TPDS 2001): the least memory-utilised of `d`
 /// workers drawn uniformly with replacement, falling back to the cluster's least-utilised
@@ -66,6 +68,21 @@ impl Placement for PowerOfTwo {
         // `choose` folds over every draw, so the stream advances by exactly `d`.
         let sampled = (0..self.d).map(|_| c.worker(WorkerId(rng.below(n) as u32)));
         choose(sampled, f.memory_mb).or_else(|| c.least_loaded(f.memory_mb))
+    }
+
+    /// Model serving: the least GPU-utilised of `d` candidate GPU workers drawn uniformly
+    /// with replacement (exactly `d` draws), ties to the lowest id.
+    fn place_gpu(
+        &mut self,
+        _: &FunctionView,
+        cands: &[GpuCandidate],
+        _: &ClusterView,
+        rng: &mut PolicyRng,
+    ) -> Option<WorkerId> {
+        let n = cands.len() as u64;
+        let sampled: Vec<GpuCandidate> =
+            (0..self.d).map(|_| cands[rng.below(n) as usize]).collect();
+        super::least_gpu_loaded(sampled)
     }
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Parameters: none. Cost per decision: one `rng.below(W)` draw and O(log W).
 
-use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
+use faasim_sim::{ClusterView, FunctionView, GpuCandidate, Placement, PolicyRng, WorkerId};
 
 /// `random` placement: a uniformly drawn worker, or the next one with room after it
 /// (cyclically); no parameters; one random draw and O(log W) per decision.
@@ -21,5 +21,18 @@ impl Placement for RandomPlacement {
     ) -> Option<WorkerId> {
         let start = WorkerId(rng.below(c.worker_count() as u64) as u32);
         c.next_fit(start, f.memory_mb)
+    }
+
+    /// Model serving: a candidate GPU worker drawn uniformly (one draw), wherever the
+    /// model resides: the baseline locality-aware placement is compared with.
+    fn place_gpu(
+        &mut self,
+        _: &FunctionView,
+        cands: &[GpuCandidate],
+        _: &ClusterView,
+        rng: &mut PolicyRng,
+    ) -> Option<WorkerId> {
+        let k = rng.below(cands.len() as u64) as usize;
+        cands.get(k).map(|x| x.worker)
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! Parameters: none. Cost per decision: O(log W) (a max segment tree over free memory).
 
-use faasim_sim::{ClusterView, FunctionView, Placement, PolicyRng, WorkerId};
+use faasim_sim::{ClusterView, FunctionView, GpuCandidate, Placement, PolicyRng, WorkerId};
 
 /// `round-robin` placement: the first worker with room after the one that took the previous
 /// instance, cyclically (next-fit); no parameters; O(log W) per decision.
@@ -19,5 +19,22 @@ impl Placement for RoundRobin {
         let w = c.next_fit(WorkerId(self.next), f.memory_mb)?;
         self.next = (w.0 + 1) % c.worker_count() as u32;
         Some(w)
+    }
+
+    /// Model serving: the first candidate GPU worker at or after the one after the
+    /// previous choice, cyclically.
+    fn place_gpu(
+        &mut self,
+        _: &FunctionView,
+        cands: &[GpuCandidate],
+        c: &ClusterView,
+        _: &mut PolicyRng,
+    ) -> Option<WorkerId> {
+        let x = cands
+            .iter()
+            .find(|x| x.worker.0 >= self.next)
+            .or(cands.first())?;
+        self.next = (x.worker.0 + 1) % c.worker_count() as u32;
+        Some(x.worker)
     }
 }

@@ -35,6 +35,9 @@ pub(super) struct Metrics {
     pub(super) samples: u64,
     /// The breakdown of recorded cold starts.
     pub(super) parts: ColdStartParts,
+    /// Each function's SLO, µs (`u64::MAX`: none), and whether any function has one.
+    slo_us: Vec<u64>,
+    any_slo: bool,
 }
 
 impl Metrics {
@@ -46,6 +49,8 @@ impl Metrics {
             last_sample: SimTime::ZERO,
             samples: 0,
             parts: ColdStartParts::default(),
+            slo_us: Vec::new(),
+            any_slo: false,
         }
     }
 
@@ -59,6 +64,23 @@ impl Metrics {
             p.functions.resize(f.index() + 1, Default::default());
         }
         p.functions[f.index()].add(n, map, row);
+    }
+
+    /// The SLO of a function seen for the first time.
+    pub(super) fn on_function_slo(&mut self, f: FunctionId, slo: Option<SimDuration>) {
+        if self.slo_us.len() <= f.index() {
+            self.slo_us.resize(f.index() + 1, u64::MAX);
+        }
+        if let Some(d) = slo {
+            self.slo_us[f.index()] = d.as_micros();
+            self.any_slo = true;
+        }
+    }
+
+    /// A GPU-second charge of a model-serving instance of `f`.
+    pub(super) fn on_gpu_charge(&mut self, f: FunctionId, c: Money) {
+        self.run.gpu_cost += c;
+        self.functions[f.index()].cost += c;
     }
 
     /// A function seen for the first time.
@@ -160,6 +182,14 @@ impl Metrics {
         s.bill.add(c);
         s.request_cost += c.request;
         s.duration_cost += c.duration;
+        let slo_met = self.any_slo && {
+            let slo = self.slo_us[rec.function.index()];
+            slo != u64::MAX && latency <= slo
+        };
+        if slo_met {
+            s.slo_met += 1;
+            self.functions[rec.function.index()].slo_met += 1;
+        }
         let fs = &mut self.functions[rec.function.index()];
         fs.completed += 1;
         fs.cold_starts += rec.cold_start as u64;
@@ -246,10 +276,14 @@ impl Metrics {
 
 impl Engine<'_> {
     /// The charge of the execution of `slot` ending now (completed, failed or timed out).
+    /// None for a model-serving request: its instance is billed per GPU-second.
     #[inline(always)]
     pub(super) fn attempt_charge(&self, slot: u32) -> Charge {
         let now = self.now;
         let inv = &self.invs[slot as usize];
+        if self.gpu.is_some() && self.fns[inv.function.index()].model != NIL {
+            return Charge::default();
+        }
         let inst = &self.instances[inv.instance as usize];
         let mb = inst.memory_mb;
         let billing = &self.cfg.billing;
@@ -317,9 +351,10 @@ impl Engine<'_> {
     }
 
     /// [`Self::record_completion`] when asynchronous events have banked charges or a
-    /// duplicate under way.
+    /// duplicate under way, or in a run that serves models (whose requests are not billed
+    /// per request).
     #[inline(never)]
-    fn record_retried_completion(&mut self, slot: u32) -> Result<(), SimError> {
+    pub(super) fn record_retried_completion(&mut self, slot: u32) -> Result<(), SimError> {
         let (mut rec, last) = self.completion_record(slot);
         if let Some(first) = self.take_first_delivery(slot) {
             return self.end_duplicated(slot, first, last, false);
@@ -449,6 +484,8 @@ impl Engine<'_> {
     pub(super) fn finish(mut self) -> RunReport {
         let now = self.now;
         self.start_finish();
+        // Model serving closes its own books first (GPU bills, residency, running batches).
+        let serving = self.gpu_close();
         for i in 0..self.instances.len() {
             let inst = &self.instances[i];
             if inst.state == InstState::Free {
@@ -467,6 +504,17 @@ impl Engine<'_> {
         if self.cpu_shares {
             // Executing shares were integrated in CPU units (MB per vCPU): to core-µs.
             metrics.run.busy_core_us /= cpu::MB_PER_VCPU as u128;
+        }
+        if metrics.any_slo {
+            for f in &metrics.functions {
+                if metrics.slo_us[f.function.index()] == u64::MAX || f.invocations == 0 {
+                    continue;
+                }
+                let r = &mut metrics.run;
+                r.slo_invocations += f.invocations;
+                r.slo_functions += 1;
+                r.slo_functions_met += (f.slo_met * 100 >= f.invocations * 99) as u64;
+            }
         }
         let unused: Vec<String> = self
             .cfg
@@ -491,6 +539,7 @@ impl Engine<'_> {
             unused_cold_start_names: unused,
             unused_function_settings: unused_settings,
             cold_start_parts: metrics.parts,
+            serving,
         }
     }
 }

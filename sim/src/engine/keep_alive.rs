@@ -105,6 +105,9 @@ impl Engine<'_> {
     pub(super) fn evict(&mut self, i: u32, reason: EvictReason) {
         let now = self.now;
         debug_assert_eq!(self.instances[i as usize].active, 0);
+        if self.gpu.is_some() {
+            self.gpu_evicted(i); // model serving: the GPU, the bill, residency
+        }
         self.leave_idle(i);
         if self.starts.any() {
             self.start_evicted(i);

@@ -13,6 +13,7 @@
 //! | `admission.rs` | concurrency limits and scaling buckets: a request is admitted or throttled |
 //! | `retry.rs` | how an attempt ends (completed, function error, timeout), asynchronous events and their retries |
 //! | `faults.rs` | worker failures and repairs |
+//! | `gpu.rs` | model serving: GPU instances, model residency and loading, batching, swapping |
 //!
 //! Each part keeps its own state in the `Engine` struct and its events in the closed
 //! `Event` enum; the loop only orders and dispatches. Figures are gathered by the metrics
@@ -354,6 +355,16 @@ enum Event {
         worker: u32,
         gen: u32,
     },
+    /// Model serving: a pending batch's timeout (`id` tells a batch that started since).
+    BatchTimeout {
+        inst: u32,
+        id: u32,
+    },
+    /// Model serving: a batch ends.
+    BatchDone {
+        inst: u32,
+        id: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +428,8 @@ struct FnState {
     prewarm_gen: u32,
     /// Claimed by the extension: never deployed, its arrivals go to the extension.
     claimed: bool,
+    /// Model serving: the model it serves (an index of `ServingConfig::models`), or `NIL`.
+    model: u32,
 }
 
 /// Runs a workload to its end (see [`RunEnd`]) and reports what happened.
@@ -450,6 +463,39 @@ pub fn run_extended(
     source: &mut dyn ArrivalSource,
     recorder: &mut dyn Recorder,
 ) -> Result<RunReport, SimError> {
+    run_serving(
+        config, None, policies, autoscaler, extension, source, recorder,
+    )
+}
+
+/// [`run_extended`], serving models on GPU workers when `serving` is given (see
+/// [`crate::models`]): functions that name a model run on GPU workers, load it when they
+/// start, batch their requests and are billed per GPU-second. Model serving needs
+/// cluster-wide placement: no per-request load balancer, no autoscaler; and no worker
+/// failures ([`Faults`](crate::provider::Faults)).
+pub fn run_serving(
+    config: &EngineConfig,
+    serving: Option<crate::models::Serving>,
+    policies: Policies,
+    autoscaler: Option<Box<dyn Autoscaler>>,
+    extension: Option<Box<dyn Extension>>,
+    source: &mut dyn ArrivalSource,
+    recorder: &mut dyn Recorder,
+) -> Result<RunReport, SimError> {
+    if serving.is_some() && (autoscaler.is_some() || policies.load_balancer.is_some()) {
+        return Err(SimError::Config(
+            "model serving places GPU instances cluster-wide: it cannot be combined with an \
+             autoscaler or a per-request load balancer"
+                .into(),
+        ));
+    }
+    if serving.is_some() && config.provider.faults.any() {
+        return Err(SimError::Config(
+            "worker failures ([faults]) cannot be combined with model serving: what becomes \
+             of a failed GPU worker's instances, batches and cached models is not modelled"
+                .into(),
+        ));
+    }
     if autoscaler.is_some() && policies.load_balancer.is_some() {
         return Err(SimError::Config(
             "an autoscaler scales each function across the cluster and cannot be combined \
@@ -458,6 +504,9 @@ pub fn run_extended(
         ));
     }
     let mut engine = Engine::new(config, policies, recorder)?;
+    if let Some(s) = serving {
+        engine.gpu = Some(Box::new(gpu::GpuState::new(s, config)?));
+    }
     engine.autoscaler = autoscaler;
     engine.extension = extension;
     engine.run(source)?;
@@ -559,6 +608,10 @@ struct Engine<'r> {
     /// Completed deliveries whose duplicate is under way, by slot (`retry.rs`).
     first_deliveries: FxHashMap<u32, InvocationRecord>,
     rng_duplicates: SimRng,
+    /// Model serving (`engine/gpu.rs`); `None` in runs without models.
+    gpu: Option<Box<gpu::GpuState>>,
+    /// Requests of model-serving functions waiting in the queue (part of `queue_len`).
+    gpu_queued: u32,
 }
 
 macro_rules! view {
@@ -776,6 +829,8 @@ impl<'r> Engine<'r> {
             banked: FxHashMap::default(),
             first_deliveries: FxHashMap::default(),
             rng_duplicates: SimRng::stream(cfg.seed, streams::DUPLICATES),
+            gpu: None,
+            gpu_queued: 0,
         })
     }
 
@@ -789,6 +844,10 @@ impl<'r> Engine<'r> {
         let a = source
             .next_arrival(&mut self.functions)
             .map_err(SimError::Source)?;
+        if let Some(g) = &mut self.gpu {
+            // Model serving: the arrival's token counts, for token models.
+            g.next_tokens = source.tokens();
+        }
         self.sync_functions()?;
         if let Some(a) = &a {
             if a.time < previous {
@@ -858,6 +917,9 @@ impl<'r> Engine<'r> {
                 cold_sampler = named.or(cold_sampler).or(self.settings_samplers.0);
             }
             let cold_sampler = cold_sampler.unwrap_or(0);
+            // Model serving and SLOs: the function's model and latency objective.
+            let (model, slo) = self.function_model(id, claimed)?;
+            self.metrics.on_function_slo(id, slo);
             let spec = self.functions.get(id);
             // A claimed function is never deployed: its memory is not checked.
             if !claimed && spec.memory_mb == 0 {
@@ -865,7 +927,7 @@ impl<'r> Engine<'r> {
                     function: spec.name.clone(),
                 });
             }
-            if !claimed && spec.memory_mb > self.largest_worker_mb {
+            if !claimed && model == NIL && spec.memory_mb > self.largest_worker_mb {
                 return Err(SimError::FunctionTooLarge {
                     function: spec.name.clone(),
                     memory_mb: spec.memory_mb,
@@ -897,6 +959,7 @@ impl<'r> Engine<'r> {
                 starting: 0,
                 prewarm_gen: 0,
                 claimed,
+                model,
             });
             self.metrics.on_function(id);
             self.add_rules(rules);
@@ -904,7 +967,7 @@ impl<'r> Engine<'r> {
             if self.starts.any() {
                 self.start_register(id)?;
             }
-            if self.cfg.provisioned_per_function > 0 && !claimed {
+            if self.cfg.provisioned_per_function > 0 && !claimed && model == NIL {
                 self.create_provisioned(id, self.cfg.provisioned_per_function)?;
             }
         }
@@ -1014,14 +1077,17 @@ impl<'r> Engine<'r> {
                 let i = &self.instances[inst as usize];
                 i.gen != gen || i.state != InstState::Ready || i.expires_at == SimTime::MAX
             }
-            Event::Prewarm { .. } | Event::QueueTimeout { .. } => true,
+            Event::Prewarm { .. } | Event::QueueTimeout { .. } | Event::BatchTimeout { .. } => true,
             Event::WorkerCpu { worker } => self.workers[worker as usize].ps.pending != Some(t),
             // Nothing is in flight: a failure would only lose idle instances.
             Event::WorkerDown { .. } | Event::WorkerUp { .. } => true,
             // Executions cut short and instances lost to a failed worker leave their events.
             Event::Done { inv, gen } => self.invs[inv as usize].gen != gen,
             Event::Ready { inst, gen } => self.instances[inst as usize].gen != gen,
-            Event::Autoscale | Event::Injected { .. } | Event::Retry { .. } => false,
+            Event::Autoscale
+            | Event::Injected { .. }
+            | Event::Retry { .. }
+            | Event::BatchDone { .. } => false,
         }
     }
 
@@ -1074,6 +1140,9 @@ impl<'r> Engine<'r> {
                 if i.gen == gen && i.state == InvState::Queued {
                     self.queue_len -= 1;
                     self.fns[i.function.index()].waiting -= 1;
+                    if self.fns[i.function.index()].model != NIL {
+                        self.gpu_queued -= 1; // model serving
+                    }
                     if i.worker != NIL {
                         self.workers[i.worker as usize].queued -= 1;
                     }
@@ -1093,6 +1162,8 @@ impl<'r> Engine<'r> {
             Event::Retry { inv, gen } => self.on_retry(inv, gen),
             Event::WorkerDown { worker, outage } => self.on_worker_down(worker, outage),
             Event::WorkerUp { worker, gen } => self.on_worker_up(worker, gen),
+            Event::BatchTimeout { inst, id } => self.gpu_batch_timeout(inst, id),
+            Event::BatchDone { inst, id } => self.gpu_batch_done(inst, id),
         }
     }
 }
@@ -1104,6 +1175,7 @@ mod balancing;
 mod cpu;
 mod extension;
 mod faults;
+mod gpu;
 mod keep_alive;
 mod request;
 mod retry;

@@ -39,6 +39,10 @@ impl Engine<'_> {
             backoffs: 0,
         });
         self.in_flight += 1;
+        if self.gpu.is_some() && self.fns[a.function.index()].model != NIL {
+            // Model serving: the request's token counts and GPU memory (engine/gpu.rs).
+            self.gpu_arrival(slot, tag == NO_TAG)?;
+        }
         if asynchronous {
             self.metrics.on_delivery(SimDuration::ZERO, false);
         }
@@ -51,6 +55,19 @@ impl Engine<'_> {
     pub(super) fn deliver(&mut self, slot: u32) -> Result<(), SimError> {
         if self.gated {
             return self.deliver_gated(slot);
+        }
+        if self.gpu.is_some() {
+            return self.deliver_serving(slot);
+        }
+        self.deliver_cluster_wide(slot)
+    }
+
+    /// [`Self::deliver`] in a run that serves models: a request of a model-serving function
+    /// takes the GPU path (engine/gpu.rs), any other the cluster-wide one.
+    #[inline(never)]
+    fn deliver_serving(&mut self, slot: u32) -> Result<(), SimError> {
+        if self.fns[self.invs[slot as usize].function.index()].model != NIL {
+            return self.gpu_route(slot);
         }
         self.deliver_cluster_wide(slot)
     }
@@ -65,7 +82,7 @@ impl Engine<'_> {
     }
 
     /// [`Self::deliver`] with admission, a load balancer or an autoscaler (an autoscaler and
-    /// a load balancer never run together).
+    /// a load balancer never run together, nor with model serving).
     #[inline(never)]
     fn deliver_gated(&mut self, slot: u32) -> Result<(), SimError> {
         if self.autoscaler.is_some() {
@@ -75,6 +92,9 @@ impl Engine<'_> {
         }
         if self.admission && !self.admit(slot) {
             return self.throttle(slot);
+        }
+        if self.gpu.is_some() {
+            return self.deliver_serving(slot);
         }
         if self.lb.is_some() {
             return self.arrive_balanced(slot);
@@ -89,8 +109,9 @@ impl Engine<'_> {
     #[inline(always)]
     fn deliver_cluster_wide(&mut self, slot: u32) -> Result<(), SimError> {
         // Requests already waiting keep their turn: a new request may only take a warm
-        // instance, not memory, while the queue is non-empty.
-        let may_create = self.queue_len == 0;
+        // instance, not memory, while the queue is non-empty (requests waiting for a GPU
+        // instance wait for a GPU, not for memory).
+        let may_create = self.queue_len == self.gpu_queued;
         if self.try_assign(slot, may_create)? {
             return Ok(());
         }
@@ -296,6 +317,12 @@ impl Engine<'_> {
         self.workers[w.index()].instances += 1;
         let plan = self.plan_start(f, w, bound)?;
         let init = plan.duration;
+        // Model serving: loading the function's model is a step of its start, after the
+        // container's cold start (engine/gpu.rs).
+        let init = match self.fns[f.index()].model {
+            NIL => init,
+            _ => self.model_load_step(f, w, slot, init)?,
+        };
         let gen = self.instances[slot as usize].gen;
         let inst = &mut self.instances[slot as usize];
         *inst = Instance {
@@ -365,11 +392,15 @@ impl Engine<'_> {
     }
 
     pub(super) fn on_ready(&mut self, i: u32, gen: u32) -> Result<(), SimError> {
-        let inst = &mut self.instances[i as usize];
+        let inst = &self.instances[i as usize];
         if inst.gen != gen || inst.state != InstState::Starting {
             // Lost with its worker while starting (`faults.rs`).
             return Ok(());
         }
+        if self.gpu.is_some() && self.fns[inst.function.index()].model != NIL {
+            return self.gpu_ready(i); // model serving
+        }
+        let inst = &mut self.instances[i as usize];
         inst.state = InstState::Ready;
         inst.ready_at = self.now;
         let f = inst.function;
@@ -560,6 +591,10 @@ impl Engine<'_> {
 
     /// Serves the head of the global queue while it can be served.
     pub(super) fn serve_global_queue(&mut self) -> Result<(), SimError> {
+        if self.gpu_queued > 0 {
+            // Model serving: memory or a GPU may have been freed for its queue.
+            self.serve_gpu_queue()?;
+        }
         while let Some(&head) = self.global_queue.front() {
             if !self.is_queued(head) {
                 self.global_queue.pop_front();

@@ -116,7 +116,10 @@ impl Engine<'_> {
             if inv.asynchronous && self.duplicate_delivery(slot)? {
                 return Ok(());
             }
-            self.record_completion(slot)?;
+            match self.gpu.is_some() {
+                true => self.record_retried_completion(slot)?,
+                false => self.record_completion(slot)?,
+            }
             self.free_inv(slot);
             return Ok(());
         }

@@ -368,7 +368,9 @@ impl Engine<'_> {
         w: WorkerId,
         bound: Option<u32>,
     ) -> Result<StartPlan, SimError> {
-        if self.starts.any() && !self.creating_provisioned {
+        // A model-serving function's start is its container's boot and its model's load
+        // (`engine/gpu.rs`): snapshots and forks of GPU state are not modelled.
+        if self.starts.any() && !self.creating_provisioned && self.fns[f.index()].model == NIL {
             if self.starts.fork && self.has_template(f, w) {
                 let duration = self.starts.fork_sampler.sample(&mut self.starts.rng_fork);
                 return Ok(StartPlan {
