@@ -75,7 +75,7 @@ const WORDS: usize = SLOTS / 64;
 /// go on a timing wheel (Varghese & Lauck, 1987) of 1 ms slots: a push appends to its
 /// slot in O(1), and a slot is sorted by full key once, when the clock reaches it (a few
 /// dozen entries at tens of thousands of events per second). Events further ahead (keep-alive
-/// timers, minutes away) wait in a [`RadixHeap`] and move onto the wheel when it comes
+/// timers, minutes away) wait in a radix heap and move onto the wheel when it comes
 /// within a second of them. The entries of the current slot, and any pushed for an instant
 /// within or before it, are kept sorted in `cur`: at the back in O(1) when the key is the
 /// largest (the common case: a million provisioned instances ready at time 0), by binary
