@@ -845,7 +845,20 @@ impl Billing {
     /// ([`Billing::instance_charge`]).
     #[inline]
     pub fn charge(&self, run: SimDuration, init: SimDuration, memory_mb: u32) -> Charge {
-        let p = self.model.prices();
+        self.charge_at(&self.model.prices(), run, init, memory_mb)
+    }
+
+    /// [`Self::charge`] with the model's price list at hand (`p` = `self.model.prices()`):
+    /// the engine builds the list once per run rather than once per completion.
+    #[inline]
+    pub fn charge_at(
+        &self,
+        p: &PriceList,
+        run: SimDuration,
+        init: SimDuration,
+        memory_mb: u32,
+    ) -> Charge {
+        debug_assert_eq!(*p, self.model.prices());
         if p.instance_based {
             return Charge {
                 requests: 1,
@@ -858,7 +871,7 @@ impl Billing {
             kind: ChargeKind::OnDemand,
             requests: 1,
             request: Money::for_millionths(1, p.request_per_million),
-            ..self.timed(&p, self.billed_ms_at(&p, billable), memory_mb, p.gb_second)
+            ..self.timed(p, self.billed_ms_at(p, billable), memory_mb, p.gb_second)
         }
     }
 

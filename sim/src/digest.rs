@@ -10,10 +10,12 @@
 #[derive(Debug, Clone)]
 pub struct Digest {
     exact: Vec<u64>,
-    exact_cap: usize,
+    /// Non-zero values still to be kept exactly before the fold: one counter to test per
+    /// add instead of a flag and the vector's length against the cap.
+    room: usize,
     sub_bits: u32,
-    /// Bucket counts, `2^sub_bits` per power of two, grown to the largest value seen.
-    /// Empty while values are kept exactly.
+    /// Bucket counts, `2^sub_bits` per power of two, grown (when `max` grows) to the
+    /// bucket of the largest value seen. Empty while values are kept exactly.
     buckets: Vec<u64>,
     folded: bool,
     count: u64,
@@ -28,7 +30,7 @@ impl Digest {
     pub fn new(exact_cap: usize, sub_bits: u32) -> Self {
         Digest {
             exact: Vec::new(),
-            exact_cap,
+            room: exact_cap,
             sub_bits,
             buckets: Vec::new(),
             folded: false,
@@ -72,6 +74,7 @@ impl Digest {
 
     /// Records one value; the first past `exact_cap` folds the exact values into the
     /// histogram.
+    #[inline]
     pub fn add(&mut self, v: u64) {
         self.count += 1;
         if v == 0 {
@@ -79,22 +82,55 @@ impl Digest {
             return;
         }
         self.sum += v as u128;
-        self.max = self.max.max(v);
-        if !self.folded {
-            if self.exact.len() < self.exact_cap {
-                self.exact.push(v);
-                return;
-            }
-            self.folded = true;
-            for x in std::mem::take(&mut self.exact) {
-                self.bucket_add(x);
-            }
+        if self.room > 0 {
+            self.max = self.max.max(v);
+            self.room -= 1;
+            self.exact.push(v);
+            return;
         }
-        self.bucket_add(v);
+        self.add_folded(v);
+    }
+
+    /// [`Self::add`] past the exact values: one bucket increment, the bucket array grown
+    /// only when a new largest value needs it (the array always reaches `max`'s bucket).
+    #[inline]
+    fn add_folded(&mut self, v: u64) {
+        if !self.folded {
+            self.fold();
+        }
+        if v > self.max {
+            self.max = v;
+            self.grow_to(v);
+        }
+        let b = self.bucket_of(v);
+        self.buckets[b] += 1;
+    }
+
+    /// Moves the exact values into the histogram, once.
+    #[cold]
+    #[inline(never)]
+    fn fold(&mut self) {
+        self.folded = true;
+        self.grow_to(self.max);
+        for x in std::mem::take(&mut self.exact) {
+            let b = self.bucket_of(x);
+            self.buckets[b] += 1;
+        }
+    }
+
+    /// Extends the bucket array to hold `v`'s bucket.
+    #[cold]
+    #[inline(never)]
+    fn grow_to(&mut self, v: u64) {
+        let b = self.bucket_of(v);
+        if b >= self.buckets.len() {
+            self.buckets.resize(b + 1, 0);
+        }
     }
 
     /// The bucket of `v`: values below 2^sub_bits have one bucket each; above, each power
     /// of two 2^e is cut into 2^sub_bits equal buckets.
+    #[inline]
     fn bucket_of(&self, v: u64) -> usize {
         let sb = self.sub_bits;
         if v < (1 << sb) {
@@ -117,14 +153,6 @@ impl Digest {
             let shift = row as u32 - 1;
             (((1u64 << sb) + mantissa) << shift, 1u64 << shift)
         }
-    }
-
-    fn bucket_add(&mut self, v: u64) {
-        let b = self.bucket_of(v);
-        if b >= self.buckets.len() {
-            self.buckets.resize(b + 1, 0);
-        }
-        self.buckets[b] += 1;
     }
 
     /// The `q`-quantile (0..=1) by the nearest-rank method on exact values; on the
@@ -202,5 +230,39 @@ mod tests {
         }
         assert_eq!(d.count(), n);
         assert_eq!(d.max(), n * 37);
+    }
+
+    #[test]
+    fn folded_quantiles_are_the_midpoint_of_the_ranked_values_bucket() {
+        // Past the exact values, the q-quantile is the midpoint of the bucket holding the
+        // value of nearest rank ceil(q n) among the sorted values (at most the maximum),
+        // however the values arrived: growing maxima, zeros, and a fold in the middle.
+        let mut rng = crate::rng::SimRng::stream(5, "digest");
+        let mut d = Digest::new(50, 4);
+        let mut values = vec![];
+        for i in 0..5_000u64 {
+            let v = match rng.below(5) {
+                0 => 0,
+                1 => rng.below(20),
+                2 => rng.below(1 << 20),
+                _ => rng.below(1 << (i % 40 + 1)),
+            };
+            d.add(v);
+            values.push(v);
+        }
+        values.sort_unstable();
+        for q in [0.0, 0.1, 0.5, 0.77, 0.9, 0.99, 0.999, 1.0] {
+            let rank = ((q * values.len() as f64).ceil() as usize).clamp(1, values.len());
+            let v = values[rank - 1];
+            let want = if v == 0 {
+                0
+            } else {
+                let (lo, width) = d.bucket_range(d.bucket_of(v));
+                (lo + (width - 1) / 2).min(d.max())
+            };
+            assert_eq!(d.quantile(q), want, "q {q}");
+        }
+        assert_eq!(d.max(), *values.last().unwrap());
+        assert_eq!(d.sum(), values.iter().map(|&v| v as u128).sum::<u128>());
     }
 }

@@ -1,4 +1,5 @@
-//! The event queue: a radix heap ordered by one packed `u128` key `(time, class, seq)`.
+//! The event queue: a timing wheel in front of a radix heap, ordered by one packed `u128`
+//! key `(time, class, seq)`.
 //!
 //! `time` is the instant in microseconds, `class` fixes the order of different event kinds
 //! at the same instant (see [`EventClass`]), and `seq` is a global insertion counter, so
@@ -61,32 +62,39 @@ struct Entry<E> {
     event: E,
 }
 
+/// Width of a wheel slot: 2^`SLOT_BITS` µs (1.024 ms).
+const SLOT_BITS: u32 = 10;
+/// Slots on the wheel: it holds events up to `SLOTS` slots (about 1 s) ahead of the
+/// current one, where most executions and cold starts end.
+const SLOTS: usize = 1024;
+const WORDS: usize = SLOTS / 64;
+
 /// A min-queue of events by `(time, class, seq)`.
 ///
-/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990) on the time part of the key: a
-/// discrete-event simulation pops times in non-decreasing order, so an entry is filed in the
-/// bucket of the highest bit in which its time differs from the last time popped, and a pop
-/// only re-files the entries of the lowest non-empty bucket. Each entry moves a few times in
-/// its life (at most once per bit of its distance in time) instead of sifting through log n
-/// heap levels per pop. The entries due at the last time popped wait in `now`, sorted by
-/// their full key, so events at one instant come out by class, then first-in first-out; an
-/// event pushed for the current instant joins them in order: at the back in O(1) when its
-/// class is not earlier than the last one's (the common case: a million provisioned
-/// instances ready at time 0), by binary search otherwise.
+/// Two levels. Events due within about a second (an execution's end, a cold start's)
+/// go on a timing wheel (Varghese & Lauck, 1987) of 1 ms slots: a push appends to its
+/// slot in O(1), and a slot is sorted by full key once, when the clock reaches it (a few
+/// dozen entries at tens of thousands of events per second). Events further ahead (keep-alive
+/// timers, minutes away) wait in a radix heap and move onto the wheel when it comes
+/// within a second of them. The entries of the current slot, and any pushed for an instant
+/// within or before it, are kept sorted in `cur`: at the back in O(1) when the key is the
+/// largest (the common case: a million provisioned instances ready at time 0), by binary
+/// search otherwise. The order is exactly the key's, whichever level an entry went
+/// through.
 #[derive(Debug)]
 pub struct EventQueue<E> {
-    /// Entries at time `last`, sorted by key, smallest first.
-    now: VecDeque<Entry<E>>,
-    /// Bucket b > 0: entries whose highest time bit differing from `last` is bit b - 1
-    /// (bucket 0 is unused: those entries are in `now`).
-    buckets: Vec<Vec<Entry<E>>>,
-    /// The smallest key in each bucket b > 0 (valid while the bucket is non-empty).
-    bucket_min: Vec<u128>,
-    /// Bit b - 1 set when bucket b > 0 is non-empty.
-    nonempty: u64,
-    /// The last time popped, in microseconds.
-    last: u64,
-    scratch: Vec<Entry<E>>,
+    /// Entries of slots up to `base`, sorted by key, smallest first.
+    cur: VecDeque<Entry<E>>,
+    /// The current slot (time >> `SLOT_BITS`).
+    base: u64,
+    /// Slot n, base < n < base + SLOTS, at index n % SLOTS, unsorted.
+    ring: Box<[Vec<Entry<E>>]>,
+    /// Bit per ring slot: non-empty.
+    occupied: [u64; WORDS],
+    /// Bit per word of `occupied`: non-zero.
+    summary: u64,
+    /// Entries of slots from base + SLOTS on.
+    far: RadixHeap<E>,
     len: usize,
     seq: u64,
 }
@@ -94,12 +102,12 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            now: VecDeque::new(),
-            buckets: (0..=64).map(|_| Vec::new()).collect(),
-            bucket_min: vec![u128::MAX; 65],
-            nonempty: 0,
-            last: 0,
-            scratch: Vec::new(),
+            cur: VecDeque::new(),
+            base: 0,
+            ring: (0..SLOTS).map(|_| Vec::new()).collect(),
+            occupied: [0; WORDS],
+            summary: 0,
+            far: RadixHeap::default(),
             len: 0,
             seq: 0,
         }
@@ -112,6 +120,172 @@ impl<E: Copy> EventQueue<E> {
         Self::default()
     }
 
+    /// Schedules `event` at `time` in `class`, after every event already queued with the
+    /// same instant and class. `time` must not be before the last event popped.
+    #[inline]
+    pub fn push(&mut self, time: SimTime, class: EventClass, event: E) {
+        let key = order_key(time, class, self.seq);
+        self.seq += 1;
+        self.len += 1;
+        let e = Entry { key, event };
+        let slot = time.as_micros() >> SLOT_BITS;
+        if slot <= self.base {
+            self.push_cur(e);
+        } else if slot - self.base < SLOTS as u64 {
+            self.push_ring(slot, e);
+        } else {
+            self.far.push(e);
+        }
+    }
+
+    /// Files `e` in its sorted place among the current entries.
+    #[inline]
+    fn push_cur(&mut self, e: Entry<E>) {
+        if self.cur.back().is_none_or(|b| b.key < e.key) {
+            self.cur.push_back(e);
+        } else {
+            let at = self.cur.partition_point(|o| o.key < e.key);
+            self.cur.insert(at, e);
+        }
+    }
+
+    #[inline]
+    fn push_ring(&mut self, slot: u64, e: Entry<E>) {
+        let i = slot as usize % SLOTS;
+        self.ring[i].push(e);
+        self.occupied[i / 64] |= 1 << (i % 64);
+        self.summary |= 1 << (i / 64);
+    }
+
+    /// The first non-empty ring index at or after `from`, if any.
+    #[inline]
+    fn occupied_from(&self, from: usize) -> Option<usize> {
+        let w = from / 64;
+        let bits = self.occupied[w] & (!0u64 << (from % 64));
+        if bits != 0 {
+            return Some(w * 64 + bits.trailing_zeros() as usize);
+        }
+        let words = self.summary & (!0u64).checked_shl(w as u32 + 1).unwrap_or(0);
+        (words != 0).then(|| {
+            let w = words.trailing_zeros() as usize;
+            w * 64 + self.occupied[w].trailing_zeros() as usize
+        })
+    }
+
+    /// With `cur` empty and entries left: moves the clock to the next non-empty slot and
+    /// sorts it into `cur`, bringing far entries that are now within reach onto the wheel.
+    #[inline(never)]
+    fn advance(&mut self) {
+        debug_assert!(self.cur.is_empty() && self.len > 0);
+        let from = (self.base as usize + 1) % SLOTS;
+        let next = self
+            .occupied_from(from)
+            .or_else(|| self.occupied_from(0))
+            .map(|i| self.base + 1 + ((i + SLOTS - from) % SLOTS) as u64);
+        self.base = match next {
+            Some(slot) => slot,
+            None => key_time(self.far.peek_key().expect("entries left")).as_micros() >> SLOT_BITS,
+        };
+        let i = self.base as usize % SLOTS;
+        if self.occupied[i / 64] & (1 << (i % 64)) != 0 {
+            self.occupied[i / 64] &= !(1 << (i % 64));
+            if self.occupied[i / 64] == 0 {
+                self.summary &= !(1 << (i / 64));
+            }
+            let spent = Vec::from(std::mem::take(&mut self.cur));
+            self.cur = VecDeque::from(std::mem::replace(&mut self.ring[i], spent));
+        }
+        while let Some(k) = self.far.peek_key() {
+            let slot = key_time(k).as_micros() >> SLOT_BITS;
+            if slot - self.base >= SLOTS as u64 {
+                break;
+            }
+            let e = self.far.pop().expect("peeked");
+            if slot == self.base {
+                self.cur.push_back(e);
+            } else {
+                self.push_ring(slot, e);
+            }
+        }
+        if self.cur.len() > 1 {
+            self.cur.make_contiguous().sort_unstable_by_key(|e| e.key);
+        }
+    }
+
+    /// The key of the next event.
+    pub fn peek_key(&mut self) -> Option<u128> {
+        if self.cur.is_empty() {
+            if self.len == 0 {
+                return None;
+            }
+            self.advance();
+        }
+        self.cur.front().map(|e| e.key)
+    }
+
+    /// Removes and returns the next event with its instant, `None` when the queue is empty.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        if self.cur.is_empty() {
+            if self.len == 0 {
+                return None;
+            }
+            self.advance();
+        }
+        let e = self.cur.pop_front().expect("`cur` holds the minimum");
+        self.len -= 1;
+        Some((key_time(e.key), e.event))
+    }
+
+    /// Events queued.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether no event is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A min-queue of entries by key for times that only grow: the far level of [`EventQueue`].
+///
+/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990) on the time part of the key: a
+/// discrete-event simulation pops times in non-decreasing order, so an entry is filed in the
+/// bucket of the highest bit in which its time differs from the last time popped, and a pop
+/// only re-files the entries of the lowest non-empty bucket. Each entry moves a few times in
+/// its life (at most once per bit of its distance in time) instead of sifting through log n
+/// heap levels per pop. The entries due at the last time popped wait in `now`, sorted by
+/// their full key.
+#[derive(Debug)]
+struct RadixHeap<E> {
+    /// Entries at time `last`, sorted by key, smallest first.
+    now: VecDeque<Entry<E>>,
+    /// Bucket b > 0: entries whose highest time bit differing from `last` is bit b - 1
+    /// (bucket 0 is unused: those entries are in `now`).
+    buckets: Vec<Vec<Entry<E>>>,
+    /// The smallest key in each bucket b > 0 (valid while the bucket is non-empty).
+    bucket_min: Vec<u128>,
+    /// Bit b - 1 set when bucket b > 0 is non-empty.
+    nonempty: u64,
+    /// The last time popped, in microseconds.
+    last: u64,
+    scratch: Vec<Entry<E>>,
+}
+
+impl<E> Default for RadixHeap<E> {
+    fn default() -> Self {
+        RadixHeap {
+            now: VecDeque::new(),
+            buckets: (0..=64).map(|_| Vec::new()).collect(),
+            bucket_min: vec![u128::MAX; 65],
+            nonempty: 0,
+            last: 0,
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl<E: Copy> RadixHeap<E> {
     /// Files an entry whose time differs from `last` (bucket b > 0).
     #[inline]
     fn file_later(&mut self, e: Entry<E>, x: u64) {
@@ -123,20 +297,15 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// Schedules `event` at `time` in `class`, after every event already queued with the
-    /// same instant and class. `time` must not be before the last event popped.
-    pub fn push(&mut self, time: SimTime, class: EventClass, event: E) {
-        debug_assert!(time.as_micros() >= self.last, "an event in the past");
-        let key = order_key(time, class, self.seq);
-        self.seq += 1;
-        self.len += 1;
-        let e = Entry { key, event };
-        let x = time.as_micros() ^ self.last;
+    /// Adds `e`, whose time is not before the last one popped.
+    fn push(&mut self, e: Entry<E>) {
+        let x = (e.key >> 64) as u64 ^ self.last;
+        debug_assert!((e.key >> 64) as u64 >= self.last, "an event in the past");
         if x == 0 {
-            if self.now.back().is_none_or(|b| b.key < key) {
+            if self.now.back().is_none_or(|b| b.key < e.key) {
                 self.now.push_back(e);
             } else {
-                let at = self.now.partition_point(|o| o.key < key);
+                let at = self.now.partition_point(|o| o.key < e.key);
                 self.now.insert(at, e);
             }
         } else {
@@ -144,8 +313,7 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
-    /// The key of the next event.
-    pub fn peek_key(&self) -> Option<u128> {
+    fn peek_key(&self) -> Option<u128> {
         if let Some(e) = self.now.front() {
             return Some(e.key);
         }
@@ -156,8 +324,7 @@ impl<E: Copy> EventQueue<E> {
         Some(self.bucket_min[b])
     }
 
-    /// Removes and returns the next event with its instant, `None` when the queue is empty.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    fn pop(&mut self) -> Option<Entry<E>> {
         if self.now.is_empty() {
             if self.nonempty == 0 {
                 return None;
@@ -181,18 +348,7 @@ impl<E: Copy> EventQueue<E> {
                 self.now.make_contiguous().sort_unstable_by_key(|e| e.key);
             }
         }
-        let e = self.now.pop_front().expect("`now` holds the minimum");
-        self.len -= 1;
-        Some((key_time(e.key), e.event))
-    }
-
-    /// Events queued.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    /// Whether no event is queued.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.now.pop_front()
     }
 }
 
@@ -340,5 +496,70 @@ mod tests {
             order_key(t, EventClass::Sample, 0) < order_key(SimTime(6), EventClass::Completion, 0)
         );
         assert_eq!(key_time(order_key(t, EventClass::Sample, 7)), t);
+    }
+
+    #[test]
+    fn an_event_pushed_after_a_peek_before_the_peeked_one_comes_first() {
+        // The engine peeks (moving the wheel to the next slot), then an arrival earlier
+        // than that slot schedules an event before it.
+        let mut q = EventQueue::new();
+        q.push(SimTime(500_000), EventClass::Completion, "next slot");
+        assert_eq!(
+            q.peek_key(),
+            Some(order_key(SimTime(500_000), EventClass::Completion, 0))
+        );
+        q.push(SimTime(3), EventClass::KeepAliveExpiry, "earlier");
+        q.push(SimTime(499_999), EventClass::Completion, "just before");
+        q.push(
+            SimTime(500_000),
+            EventClass::Completion,
+            "same instant, later",
+        );
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(
+            order,
+            vec!["earlier", "just before", "next slot", "same instant, later"]
+        );
+    }
+
+    #[test]
+    fn matches_a_sorted_reference_around_the_wheels_reach() {
+        // Times near the wheel's span (SLOTS << SLOT_BITS), past it, and wrapping the ring
+        // many times: every entry comes out in key order whichever level it went through.
+        let span = (SLOTS as u64) << SLOT_BITS;
+        let mut q = EventQueue::new();
+        let mut rng = crate::rng::SimRng::stream(11, "wheel");
+        let mut reference: Vec<u128> = vec![];
+        let mut now = 0u64;
+        for i in 0..50_000u64 {
+            let dt = match rng.below(5) {
+                0 => rng.below(1 << SLOT_BITS),
+                1 => span - 2 + rng.below(4),
+                2 => rng.below(3 * span),
+                3 => rng.below(span / 8),
+                _ => rng.below(1 << 33),
+            };
+            q.push(SimTime(now + dt), EventClass::Completion, i);
+            reference.push(order_key(SimTime(now + dt), EventClass::Completion, i));
+            while rng.below(3) != 0 {
+                reference.sort_unstable();
+                if reference.is_empty() {
+                    break;
+                }
+                let k = reference.remove(0);
+                let (t, seq) = q.pop().unwrap();
+                assert_eq!((t, seq), (key_time(k), (k & ((1 << SEQ_BITS) - 1)) as u64));
+                now = t.as_micros();
+            }
+            assert_eq!(q.len(), reference.len());
+        }
+        reference.sort_unstable();
+        for k in reference {
+            assert_eq!(
+                q.pop().map(|(_, seq)| seq),
+                Some((k & ((1 << SEQ_BITS) - 1)) as u64)
+            );
+        }
+        assert!(q.pop().is_none() && q.is_empty());
     }
 }

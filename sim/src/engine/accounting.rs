@@ -297,7 +297,7 @@ impl Engine<'_> {
                 .provisioned_invocation_charge(now - inv.start, mb)
                 .unwrap_or_else(|| billing.charge(now - inv.start, init, mb))
         } else {
-            billing.charge(now - inv.start, init, mb)
+            billing.charge_at(&self.prices, now - inv.start, init, mb)
         }
     }
 

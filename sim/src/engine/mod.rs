@@ -603,6 +603,8 @@ struct Engine<'r> {
     gated: bool,
     admission_state: admission::Admission,
     faults: Option<Box<faults::FaultState>>,
+    /// `cfg.billing.model.prices()`, built once: every completion's charge reads it.
+    prices: crate::billing::PriceList,
     /// Charges of earlier attempts of asynchronous events not yet ended, by slot.
     banked: FxHashMap<u32, crate::billing::Charge>,
     /// Completed deliveries whose duplicate is under way, by slot (`retry.rs`).
@@ -826,6 +828,7 @@ impl<'r> Engine<'r> {
                 .faults
                 .any()
                 .then(|| Box::new(faults::FaultState::new(cfg.seed, cfg.workers.len()))),
+            prices: cfg.billing.model.prices(),
             banked: FxHashMap::default(),
             first_deliveries: FxHashMap::default(),
             rng_duplicates: SimRng::stream(cfg.seed, streams::DUPLICATES),
@@ -868,8 +871,23 @@ impl<'r> Engine<'r> {
         Ok(a)
     }
 
-    /// Every instant and duration that enters the engine is within [`TIME_LIMIT`].
+    /// Every instant and duration that enters the engine is within [`TIME_LIMIT`]: three
+    /// comparisons per arrival, the error built out of line.
+    #[inline]
     fn check_arrival(&self, a: &Arrival, what: &str) -> Result<(), SimError> {
+        let limit = TIME_LIMIT.as_micros();
+        if a.time.as_micros() <= limit
+            && a.duration.as_micros() <= limit
+            && a.cold_start.is_none_or(|c| c.as_micros() <= limit)
+        {
+            return Ok(());
+        }
+        self.arrival_beyond_limit(a, what)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn arrival_beyond_limit(&self, a: &Arrival, what: &str) -> Result<(), SimError> {
         let n = self.arrivals_seen;
         if a.time > TIME_LIMIT {
             return Err(SimError::time_limit(
