@@ -761,8 +761,9 @@ fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), Scenari
         .ok()
         .and_then(|mut t| t.remove("v"))
         .unwrap_or_else(|| toml::Value::String(raw.trim().to_owned()));
-    let mut parts: Vec<&str> = key.split('.').collect();
+    let mut parts = key_parts(key);
     let last = parts.pop().ok_or_else(bad)?;
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     // A policy table created by an override starts as the default policy, so that
     // `keep_alive.ttl_s=60` works on a scenario without a [keep_alive] table.
     if let Some(&first) = parts.first() {
@@ -783,6 +784,28 @@ fn apply_override(doc: &mut toml::Table, assignment: &str) -> Result<(), Scenari
     }
     table.insert(last.to_owned(), value);
     Ok(())
+}
+
+/// The parts of a dotted key as TOML reads them (`functions."*".timeout_s` is `functions`,
+/// `*`, `timeout_s`; a quoted part may hold dots), else split at the dots.
+fn key_parts(key: &str) -> Vec<String> {
+    let parsed = toml::from_str::<toml::Table>(&format!("{key} = 0")).ok();
+    let mut parts = Vec::new();
+    let mut table = parsed.as_ref();
+    while let Some(t) = table {
+        let mut entries = t.iter();
+        match (entries.next(), entries.next()) {
+            (Some((k, v)), None) => {
+                parts.push(k.clone());
+                table = v.as_table();
+            }
+            _ => break,
+        }
+    }
+    if parts.is_empty() {
+        return key.split('.').map(str::to_owned).collect();
+    }
+    parts
 }
 
 fn default_policy_name(table: &str) -> Option<String> {
@@ -1507,6 +1530,23 @@ format = "synthetic"
         let e = p(MINIMAL, &["cluster.wrokers=3"]).unwrap_err().to_string();
         assert!(e.contains("wrokers"), "{e}");
         assert!(p(MINIMAL, &["noequals"]).is_err());
+        // Quoted parts as TOML reads them: `"*"` is the key `*`, and a quoted name may
+        // hold dots; bare and quoted give the same entry.
+        let s = p(
+            MINIMAL,
+            &[
+                "functions.\"*\".timeout_s=30",
+                "functions.\"a.b\".memory_mb=512",
+                "functions.c.error_rate=0.5",
+            ],
+        )
+        .unwrap();
+        let names: Vec<&str> = s.functions.keys().map(String::as_str).collect();
+        assert_eq!(names, vec!["*", "a.b", "c"]);
+        assert_eq!(s.functions["*"].timeout_s, Some(30.0));
+        assert_eq!(s.functions["a.b"].memory_mb, Some(512));
+        let bare = p(MINIMAL, &["functions.*.timeout_s=30"]).unwrap();
+        assert_eq!(bare.functions["*"].timeout_s, Some(30.0));
     }
 
     #[test]
