@@ -371,3 +371,43 @@ fn a_fork_wins_over_a_restore_and_bills_no_init() {
     assert_eq!((rep.stats.boots, rep.stats.forks), (1, 1));
     assert_eq!(rep.stats.restores, 0);
 }
+
+#[test]
+fn a_template_lost_with_its_worker_is_not_forked_from() {
+    // One worker of 256 MB; f0 of 128 MB; boots 100 ms, forks 1 ms; keep-alive 10 s.
+    // A0 @0 (100 ms): boots, ready 100 ms, done 200 ms, then idle: a template on w0.
+    // w0 fails at 500 ms and is repaired at 1 s: the idle instance is lost with it.
+    // A1 @2 s (100 ms): no instance and no template anywhere -> it boots: ready 2.1 s,
+    // done 2.2 s (a fork from the lost instance would have been ready at 2.001 s).
+    let mut cfg = base();
+    cfg.workers = vec![WorkerSpec {
+        memory_mb: 256,
+        cores: 1,
+    }];
+    cfg.fork = ForkConfig {
+        enabled: true,
+        ..ForkConfig::default()
+    };
+    cfg.provider.faults = faasim_sim::provider::Faults {
+        schedule: vec![faasim_sim::provider::Outage {
+            worker: 0,
+            at: faasim_sim::SimTime::from_ms(500),
+            down: faasim_sim::SimDuration::from_ms(500),
+        }],
+        ..Default::default()
+    };
+    let (rep, rec) = simulate(
+        &cfg,
+        placed(PlacementSpec::FirstFit {}),
+        vec![func("f0", 128)],
+        vec![arr(0, 0, 100 * MS), arr(2 * S, 0, 100 * MS)],
+    );
+    assert_eq!(
+        spans(&rec.invocations),
+        vec![(100 * MS, 200 * MS), (2 * S + 100 * MS, 2 * S + 200 * MS)]
+    );
+    assert_eq!(
+        (rep.stats.boots, rep.stats.restores, rep.stats.forks),
+        (2, 0, 0)
+    );
+}

@@ -192,15 +192,8 @@ impl Engine<'_> {
 
     /// Instance `i` is gone with its worker, whatever it was doing (its attempts have ended).
     fn lose_instance(&mut self, i: u32) {
-        let now = self.now;
         let inst = &self.instances[i as usize];
-        let (f, w, mb, state, active) = (
-            inst.function,
-            inst.worker,
-            inst.memory_mb,
-            inst.state,
-            inst.active,
-        );
+        let (f, state, active) = (inst.function, inst.state, inst.active);
         match state {
             InstState::Starting => {
                 self.starting_instances -= 1;
@@ -212,29 +205,10 @@ impl Engine<'_> {
         if self.instances[i as usize].in_idle {
             self.leave_idle(i);
         }
-        let inst = &self.instances[i as usize];
-        let life = now - inst.created_at;
-        let (in_avail, provisioned) = (inst.in_avail, inst.provisioned);
-        self.metrics.on_instance_end(life, Some(EvictReason::Lost));
-        self.charge_instance(f, life, mb, provisioned);
-        if in_avail {
-            self.avail_remove(i);
+        // A ready instance was a template to fork from on its worker.
+        if state == InstState::Ready && self.starts.any() {
+            self.start_evicted(i);
         }
-        self.change_used(w, -(mb as i64));
-        self.workers[w.index()].instances -= 1;
-        let inst = &mut self.instances[i as usize];
-        inst.state = InstState::Free;
-        inst.active = 0;
-        inst.bound = NIL;
-        inst.gen = inst.gen.wrapping_add(1);
-        inst.expiry_event = None;
-        self.free_instances.push(i);
-        self.live_instances -= 1;
-        self.fns[f.index()].live_instances -= 1;
-        self.keep_alive.observe(&Observation::Eviction {
-            instance: InstanceId(i),
-            function: f,
-            time: now,
-        });
+        self.free_instance(i, EvictReason::Lost);
     }
 }

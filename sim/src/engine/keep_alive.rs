@@ -112,29 +112,7 @@ impl Engine<'_> {
         if self.starts.any() {
             self.start_evicted(i);
         }
-        let inst = &self.instances[i as usize];
-        let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
-        let life = now - inst.created_at;
-        self.metrics.on_instance_end(life, Some(reason));
-        let (in_avail, provisioned) = (inst.in_avail, inst.provisioned);
-        self.charge_instance(f, life, mb, provisioned);
-        if in_avail {
-            self.avail_remove(i);
-        }
-        self.change_used(w, -(mb as i64));
-        self.workers[w.index()].instances -= 1;
-        let inst = &mut self.instances[i as usize];
-        inst.state = InstState::Free;
-        inst.gen = inst.gen.wrapping_add(1);
-        inst.expiry_event = None;
-        self.free_instances.push(i);
-        self.live_instances -= 1;
-        self.fns[f.index()].live_instances -= 1;
-        self.keep_alive.observe(&Observation::Eviction {
-            instance: InstanceId(i),
-            function: f,
-            time: now,
-        });
+        let f = self.free_instance(i, reason);
         if reason == EvictReason::Expired {
             if let Some(d) = self.keep_alive.prewarm(f, now) {
                 let fs = &mut self.fns[f.index()];
@@ -149,6 +127,38 @@ impl Engine<'_> {
                 );
             }
         }
+    }
+
+    /// Ends instance `i` (evicted, or lost with its worker): its life counted and billed, its
+    /// memory and slot freed, the keep-alive policy told. Returns its function.
+    pub(super) fn free_instance(&mut self, i: u32, reason: EvictReason) -> FunctionId {
+        let now = self.now;
+        let inst = &self.instances[i as usize];
+        let (f, w, mb) = (inst.function, inst.worker, inst.memory_mb);
+        let life = now - inst.created_at;
+        self.metrics.on_instance_end(life, Some(reason));
+        let (in_avail, provisioned) = (inst.in_avail, inst.provisioned);
+        self.charge_instance(f, life, mb, provisioned);
+        if in_avail {
+            self.avail_remove(i);
+        }
+        self.change_used(w, -(mb as i64));
+        self.workers[w.index()].instances -= 1;
+        let inst = &mut self.instances[i as usize];
+        inst.state = InstState::Free;
+        inst.active = 0;
+        inst.bound = NIL;
+        inst.gen = inst.gen.wrapping_add(1);
+        inst.expiry_event = None;
+        self.free_instances.push(i);
+        self.live_instances -= 1;
+        self.fns[f.index()].live_instances -= 1;
+        self.keep_alive.observe(&Observation::Eviction {
+            instance: InstanceId(i),
+            function: f,
+            time: now,
+        });
+        f
     }
 
     pub(super) fn on_prewarm(&mut self, f: FunctionId, gen: u32) -> Result<(), SimError> {
