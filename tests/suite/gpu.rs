@@ -1,6 +1,7 @@
 //! Model serving on GPUs, hand-traced: loading from each tier, the loading queue, batches
 //! closed by their timeout and by their size, LLM batches and their time to first token,
-//! exclusive GPUs against swapping, locality-aware placement, GPU-second billing.
+//! exclusive GPUs against swapping, locality-aware placement, GPU-second billing; and over
+//! random model-serving runs under the provider's rules, every request ending once.
 
 use crate::common::*;
 use faasim_policies::{KeepAliveSpec, PlacementSpec, RoutingSpec};
@@ -11,6 +12,7 @@ use faasim_sim::{
     ModelSpec, Money, Outcome, Policies, RunReport, Serving, ServingConfig, SimDuration,
     SourceError, Tokens, VecRecorder, VecSource,
 };
+use proptest::prelude::*;
 
 /// One GPU worker: 1,000 MB/s from remote storage, 2,000 MB/s from SSD, 10,000 MB/s over
 /// PCIe; a DRAM cache of `dram_mb`, no SSD cache.
@@ -872,4 +874,200 @@ fn model_serving_functions_always_boot() {
     let s = &b_rep.stats;
     assert_eq!((s.boots, s.restores, s.forks), (2, 0, 0));
     assert_eq!(a_rep.stats.gpu_cost, s.gpu_cost);
+}
+
+/// A random model-serving run: GPU workers, models, arrivals and the provider's rules.
+#[derive(Debug, Clone)]
+struct GpuMix {
+    /// (GPUs, DRAM cache MB, pipelined) per worker.
+    workers: Vec<(u32, u64, bool)>,
+    /// (size MB, init ms, base ms, per-item ms, max batch, batch timeout ms) per model.
+    models: Vec<(u64, u64, u64, u64, u32, u64)>,
+    /// (time µs, function) per request; function k serves model k % models.
+    arrivals: Vec<(u64, u32)>,
+    swap: bool,
+    locality: bool,
+    ttl_ms: u64,
+    account: Option<u32>,
+    timeout_ms: Option<u64>,
+    error_permille: u32,
+    asynchronous: bool,
+    seed: u64,
+}
+
+fn gpu_mix() -> impl Strategy<Value = GpuMix> {
+    (
+        prop::collection::vec(
+            (
+                1u32..=2,
+                prop_oneof![Just(0u64), Just(4_000)],
+                any::<bool>(),
+            ),
+            1..=2,
+        ),
+        prop::collection::vec(
+            (
+                prop_oneof![Just(500u64), Just(2_000), Just(9_000)],
+                0u64..200,
+                1u64..80,
+                0u64..20,
+                1u32..=4,
+                0u64..30,
+            ),
+            1..=3,
+        ),
+        prop::collection::vec((0u64..20_000_000, 0u32..4), 1..=60),
+        (any::<bool>(), any::<bool>(), 100u64..20_000),
+        (
+            prop::option::of(1u32..4),
+            prop::option::of(5u64..120),
+            prop::sample::select(vec![0u32, 0, 200]),
+            any::<bool>(),
+            any::<u64>(),
+        ),
+    )
+        .prop_map(
+            |(
+                workers,
+                models,
+                arrivals,
+                (swap, locality, ttl_ms),
+                (account, timeout_ms, error_permille, asynchronous, seed),
+            )| {
+                GpuMix {
+                    workers,
+                    models,
+                    arrivals,
+                    swap,
+                    locality,
+                    ttl_ms,
+                    account,
+                    timeout_ms,
+                    error_permille,
+                    asynchronous,
+                    seed,
+                }
+            },
+        )
+}
+
+fn run_gpu_mix(m: &GpuMix) -> (RunReport, VecRecorder) {
+    let names: Vec<String> = (0..m.models.len()).map(|k| format!("m{k}")).collect();
+    let nf = 4u32;
+    let model_of: Vec<&str> = (0..nf as usize)
+        .map(|k| names[k % names.len()].as_str())
+        .collect();
+    let mut c = cfg(
+        m.workers.len(),
+        serves_with(
+            &model_of,
+            FunctionOverrides {
+                timeout: m.timeout_ms.map(SimDuration::from_ms),
+                error_rate: Some(m.error_permille as f64 / 1000.0),
+                invocation: Some(match m.asynchronous {
+                    true => InvocationMode::Async,
+                    false => InvocationMode::Sync,
+                }),
+                slo: Some(SimDuration::from_ms(500)),
+                ..Default::default()
+            },
+        ),
+    );
+    c.seed = m.seed;
+    c.provider.limits.account_concurrency = m.account;
+    c.provider.async_events.retry_delays =
+        vec![SimDuration::from_ms(100), SimDuration::from_ms(250)];
+    let models = m
+        .models
+        .iter()
+        .zip(&names)
+        .map(
+            |(&(size, init, base, per_item, max_batch, timeout), name)| {
+                let mut x = model(name, size, init, base, per_item);
+                x.max_batch = max_batch;
+                x.batch_timeout = SimDuration::from_ms(timeout);
+                x
+            },
+        )
+        .collect();
+    let sv = serving(
+        m.workers
+            .iter()
+            .map(|&(gpus, dram, pipelined)| gpu_worker(gpus, dram, pipelined))
+            .collect(),
+        models,
+        match m.swap {
+            true => GpuSharing::Swap,
+            false => GpuSharing::Exclusive,
+        },
+    );
+    let mut arrivals: Vec<Arrival> = m.arrivals.iter().map(|&(t, f)| arr(t, f % nf, 1)).collect();
+    arrivals.sort_by_key(|a| a.time);
+    let placement = match m.locality {
+        true => toml::from_str::<PlacementSpec>("policy = \"locality-aware\"").expect("spec"),
+        false => PlacementSpec::FirstFit {},
+    };
+    let mut src = VecSource::new(funcs(nf as usize), arrivals);
+    run_gpu(
+        &c,
+        sv,
+        pol(placement, fixed(m.ttl_ms as f64 / 1000.0, true)),
+        &mut src,
+    )
+}
+
+fn check_gpu_mix(m: &GpuMix) -> Result<(), TestCaseError> {
+    let (rep, rec) = run_gpu_mix(m);
+    let s = &rep.stats;
+    let n = m.arrivals.len() as u64;
+    // Each request once, with one outcome, whatever the retries.
+    let ids: Vec<u64> = rec.invocations.iter().map(|r| r.id).collect();
+    prop_assert_eq!(ids, (0..n).collect::<Vec<_>>());
+    prop_assert_eq!(s.invocations, n);
+    prop_assert_eq!(
+        s.completed + s.dropped + s.throttled + s.failed + s.timed_out + s.unfinished,
+        n
+    );
+    prop_assert_eq!(s.unfinished, 0);
+    let completed = rec
+        .invocations
+        .iter()
+        .filter(|r| r.outcome == Outcome::Completed)
+        .count() as u64;
+    prop_assert_eq!(completed, s.completed);
+    for r in &rec.invocations {
+        prop_assert!(r.arrival <= r.dispatched && r.dispatched <= r.start && r.start <= r.end);
+        // GPU requests carry no per-request charge: the GPU-seconds are the bill.
+        prop_assert_eq!(r.charge.total(), Money::ZERO);
+        if m.asynchronous {
+            prop_assert!(r.outcome != Outcome::Throttled, "{:?}", r);
+        }
+    }
+    let sv = rep.serving.as_ref().expect("a serving report");
+    // The batches held every completed request; the models' completions are the run's.
+    prop_assert_eq!(
+        sv.models.iter().map(|x| x.completed).sum::<u64>(),
+        s.completed
+    );
+    prop_assert!(sv.models.iter().map(|x| x.batch_requests).sum::<u64>() >= s.completed);
+    // The bill is the models' GPU-seconds, and it is all of the user's cost.
+    let gpu: Money = sv.models.iter().map(|x| x.gpu_cost).sum();
+    prop_assert_eq!(gpu, s.gpu_cost);
+    prop_assert_eq!(s.user_cost(), s.gpu_cost);
+    prop_assert_eq!(s.slo_met <= s.completed, true);
+    prop_assert!(sv.gpu_utilisation(s.end) <= 1.0 + 1e-12);
+    // Same seed, same bytes.
+    let (rep2, rec2) = run_gpu_mix(m);
+    prop_assert_eq!(&rec.invocations, &rec2.invocations);
+    prop_assert_eq!(format!("{:?}", rep.stats), format!("{:?}", rep2.stats));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_model_serving_request_ends_once_under_the_provider_s_rules(m in gpu_mix()) {
+        check_gpu_mix(&m)?;
+    }
 }
