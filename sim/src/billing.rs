@@ -826,8 +826,13 @@ impl Billing {
 
     /// Memory-time and CPU-time charges of `billed_ms` at `memory_mb` and the given prices.
     fn timed(&self, p: &PriceList, billed_ms: u64, memory_mb: u32, gb_s: u64) -> Charge {
-        let mb_ms = billed_ms as u128 * p.billed_memory_mb(memory_mb) as u128;
-        let cpu_ms = billed_ms as u128 * self.cpu_rate_at(p, memory_mb) as u128;
+        let mb = p.billed_memory_mb(memory_mb);
+        let rate = self.cpu_rate_at(p, memory_mb);
+        if let Some(c) = Self::timed_u64(billed_ms, mb, rate, gb_s, p.cpu_second) {
+            return c;
+        }
+        let mb_ms = billed_ms as u128 * mb as u128;
+        let cpu_ms = billed_ms as u128 * rate as u128;
         let cpu = Money::for_millionths(cpu_ms, p.cpu_second);
         Charge {
             billed_ms,
@@ -837,6 +842,28 @@ impl Billing {
             cpu,
             ..Charge::default()
         }
+    }
+
+    /// [`Self::timed`] in 64-bit arithmetic, `None` if any product would overflow: the
+    /// common case (an execution of seconds at a few GB) without the per-completion cost of
+    /// 128-bit multiplications. Every product is checked, so the result is exactly the
+    /// 128-bit one.
+    #[inline]
+    fn timed_u64(billed_ms: u64, mb: u32, rate: u32, gb_s: u64, cpu_second: u64) -> Option<Charge> {
+        const MB_MS_UNIT: u64 = (MONEY_PER_PRICE_UNIT / MB_MS_PER_GB_S as u128) as u64;
+        const CPU_UNIT: u64 = (MONEY_PER_PRICE_UNIT / CPU_MS_PER_CPU_S as u128) as u64;
+        let mb_ms = billed_ms.checked_mul(mb as u64)?;
+        let cpu_ms = billed_ms.checked_mul(rate as u64)?;
+        let cpu = cpu_ms.checked_mul(cpu_second)?.checked_mul(CPU_UNIT)?;
+        let memory = mb_ms.checked_mul(gb_s)?.checked_mul(MB_MS_UNIT)?;
+        Some(Charge {
+            billed_ms,
+            mb_ms: mb_ms as u128,
+            cpu_ms: cpu_ms as u128,
+            duration: Money(memory as u128 + cpu as u128),
+            cpu: Money(cpu as u128),
+            ..Charge::default()
+        })
     }
 
     /// The charge of an execution of `run` (plus `init` if `bill_init`) at `memory_mb`, at
@@ -1758,6 +1785,43 @@ mod tests {
                     assert_eq!(inv.total, inv.list, "{m:?}");
                 }
             }
+        }
+    }
+
+    /// The 64-bit path of `timed` gives exactly the 128-bit products, and steps aside when
+    /// one would overflow: 100 years billed at 10 GB is 3.2e12 ms x 10,240 MB = 3.2e16 MB-ms,
+    /// times Cloud Run's GiB-s price of 25,000 (1e-10 USD) is 8e20, past u64's 1.8e19, so it
+    /// takes the 128-bit path; 300 ms at 512 MB ends at 300 x 512 x 25,000 x 1,125 = 4.3e12.
+    #[test]
+    fn timed_64_bit_path_matches_128_bit_arithmetic() {
+        let b = Billing {
+            vcpu_milli: 2000,
+            ..Billing::new(BillingModel::CloudRun)
+        };
+        let p = b.model.prices();
+        let reference = |billed_ms: u64, mb: u32, gb_s: u64| {
+            let mb_ms = billed_ms as u128 * p.billed_memory_mb(mb) as u128;
+            let cpu_ms = billed_ms as u128 * b.vcpu_milli as u128;
+            let cpu = Money::for_millionths(cpu_ms, p.cpu_second);
+            (mb_ms, cpu_ms, cpu, Money::for_mb_ms(mb_ms, gb_s) + cpu)
+        };
+        let century_ms = 100 * 365 * 86_400 * 1_000;
+        for (billed_ms, mb) in [(1, 128), (300, 512), (century_ms, 10_240), (u64::MAX, 1)] {
+            let fits = Billing::timed_u64(
+                billed_ms,
+                p.billed_memory_mb(mb),
+                b.vcpu_milli,
+                p.gb_second,
+                p.cpu_second,
+            )
+            .is_some();
+            assert_eq!(fits, billed_ms < century_ms, "{billed_ms} ms at {mb} MB");
+            let c = b.timed(&p, billed_ms, mb, p.gb_second);
+            assert_eq!(
+                (c.mb_ms, c.cpu_ms, c.cpu, c.duration),
+                reference(billed_ms, mb, p.gb_second),
+                "{billed_ms} ms at {mb} MB"
+            );
         }
     }
 }

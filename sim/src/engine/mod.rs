@@ -839,20 +839,25 @@ impl<'r> Engine<'r> {
 
     // ----- the loop -----
 
+    /// Puts the source's next arrival in `next` (`None` at its end). An out-parameter, not
+    /// a returned `Result<Option<Arrival>, _>`: the arrival is written once, where the loop
+    /// keeps it, rather than moved through a wide return value per arrival.
     fn pull(
         &mut self,
         source: &mut dyn ArrivalSource,
         previous: SimTime,
-    ) -> Result<Option<Arrival>, SimError> {
-        let a = source
+        next: &mut Option<Arrival>,
+    ) -> Result<(), SimError> {
+        *next = source
             .next_arrival(&mut self.functions)
             .map_err(SimError::Source)?;
+        let a = &*next;
         if let Some(g) = &mut self.gpu {
             // Model serving: the arrival's token counts, for token models.
             g.next_tokens = source.tokens();
         }
         self.sync_functions()?;
-        if let Some(a) = &a {
+        if let Some(a) = a {
             if a.time < previous {
                 return Err(SimError::Unsorted {
                     index: self.arrivals_seen,
@@ -868,7 +873,7 @@ impl<'r> Engine<'r> {
             }
             self.check_arrival(a, "arrival")?;
         }
-        Ok(a)
+        Ok(())
     }
 
     /// Every instant and duration that enters the engine is within [`TIME_LIMIT`]: three
@@ -1005,8 +1010,12 @@ impl<'r> Engine<'r> {
             self.schedule_faults();
         }
         // Arrivals at or after the horizon are outside the run.
-        let within = |a: Option<Arrival>| a.filter(|a| horizon.is_none_or(|h| a.time < h));
-        let mut next = within(self.pull(source, SimTime::ZERO)?);
+        let beyond = |a: &Option<Arrival>| a.is_some_and(|a| horizon.is_some_and(|h| a.time >= h));
+        let mut next = None;
+        self.pull(source, SimTime::ZERO, &mut next)?;
+        if beyond(&next) {
+            next = None;
+        }
         let interval = self.cfg.sample_interval;
         let mut next_sample = interval.map(|d| SimTime::ZERO + d);
         loop {
@@ -1040,7 +1049,10 @@ impl<'r> Engine<'r> {
                 } else {
                     self.on_arrival(a, NO_TAG)?;
                 }
-                next = within(self.pull(source, a.time)?);
+                self.pull(source, a.time, &mut next)?;
+                if beyond(&next) {
+                    next = None;
+                }
             } else {
                 let (_, ev) = self.events.pop().expect("heap key implies an event");
                 let draining = horizon.is_none()
