@@ -27,7 +27,8 @@ def at_root(monkeypatch):
 
 
 def faasim_bin() -> str:
-    exe = os.environ.get("FAASIM_BIN", str(ROOT / "target" / "release" / "faasim"))
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    exe = os.environ.get("FAASIM_BIN", str(target / "release" / "faasim"))
     assert Path(exe).is_file(), f"{exe}: build it first (cargo build --release)"
     return exe
 
