@@ -377,10 +377,16 @@ impl Engine<'_> {
     /// returned on its own: the part not billed yet).
     #[inline(always)]
     pub(super) fn completion_record(&self, slot: u32) -> (InvocationRecord, Charge) {
-        let inv = &self.invs[slot as usize];
         let charge = self.attempt_charge(slot);
+        (self.completed_record(slot, charge), charge)
+    }
+
+    /// The record of `slot` completing now with `charge`.
+    #[inline(always)]
+    pub(super) fn completed_record(&self, slot: u32, charge: Charge) -> InvocationRecord {
+        let inv = &self.invs[slot as usize];
         let inst = &self.instances[inv.instance as usize];
-        let rec = InvocationRecord {
+        InvocationRecord {
             id: inv.seq,
             function: inv.function,
             outcome: Outcome::Completed,
@@ -394,8 +400,7 @@ impl Engine<'_> {
             instance: Some(InstanceId(inv.instance)),
             memory_mb: inst.memory_mb,
             charge,
-        };
-        (rec, charge)
+        }
     }
 
     #[inline(always)]

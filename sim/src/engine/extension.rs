@@ -281,22 +281,7 @@ impl Engine<'_> {
     fn held_by_extension(&mut self, slot: u32) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let hold = Hold { slot, gen: inv.gen };
-        let inst = &self.instances[inv.instance as usize];
-        let rec = InvocationRecord {
-            id: inv.seq,
-            function: inv.function,
-            outcome: Outcome::Completed,
-            arrival: inv.arrival,
-            dispatched: inv.dispatched,
-            start: inv.start,
-            end: self.now,
-            cold_start: inv.cold,
-            init: inv.init,
-            worker: Some(inst.worker),
-            instance: Some(InstanceId(inv.instance)),
-            memory_mb: inst.memory_mb,
-            charge: Default::default(),
-        };
+        let rec = self.completed_record(slot, Default::default());
         let mut held = false;
         self.with_extension(|ext, submit| {
             held = ext.on_execution_end(&rec, inv.tag, hold, submit);

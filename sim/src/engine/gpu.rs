@@ -905,26 +905,10 @@ impl Engine<'_> {
     /// A completed request of a GPU function: no per-request charge (GPU functions are
     /// billed per GPU-second of their instances).
     fn gpu_record(&mut self, slot: u32) -> Result<(), SimError> {
-        let inv = self.invs[slot as usize];
-        let inst = &self.instances[inv.instance as usize];
-        let rec = InvocationRecord {
-            id: inv.seq,
-            function: inv.function,
-            outcome: Outcome::Completed,
-            arrival: inv.arrival,
-            dispatched: inv.dispatched,
-            start: inv.start,
-            end: self.now,
-            cold_start: inv.cold,
-            init: inv.init,
-            worker: Some(inst.worker),
-            instance: Some(InstanceId(inv.instance)),
-            memory_mb: inst.memory_mb,
-            charge: Default::default(),
-        };
+        let rec = self.completed_record(slot, Default::default());
         self.metrics.on_completion(&rec, &rec.charge);
         self.recorder.invocation(&rec);
-        self.notify_extension(&rec, inv.tag)
+        self.notify_extension(&rec, self.invs[slot as usize].tag)
     }
 
     /// Moves requests of instance `i`'s function waiting in the queue into its pending
