@@ -21,6 +21,7 @@ use crate::ids::{FunctionId, InstanceId, WorkerId};
 use crate::start::StartKind;
 use crate::time::SimTime;
 use rustc_hash::FxHashMap;
+use std::cell::OnceCell;
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
@@ -296,8 +297,12 @@ pub(crate) struct WorkerIndex {
     len: usize,
     /// Max free memory per segment-tree node; leaves at `size..2*size`.
     tree: Vec<u32>,
-    by_free: BTreeSet<(u32, WorkerId)>,
-    by_load: BTreeSet<(u64, WorkerId)>,
+    /// Workers by free memory and by utilisation, for best-, worst-fit and least-loaded
+    /// placement: built at a placement's first such query and kept from then on, so a run
+    /// whose policies never ask (first-fit, next-fit, random) pays no ordered-set update
+    /// per instance created or evicted.
+    by_free: OnceCell<BTreeSet<(u32, WorkerId)>>,
+    by_load: OnceCell<BTreeSet<(u64, WorkerId)>>,
     /// Live instances on all workers. `update` is called exactly once per instance creation
     /// (used memory rises by the instance's memory) and once per eviction (it falls), and an
     /// instance holds at least 1 MB, so the sign of the change counts instances whatever
@@ -319,22 +324,12 @@ impl WorkerIndex {
         for n in (1..size).rev() {
             tree[n] = tree[2 * n].max(tree[2 * n + 1]);
         }
-        let by_free = workers
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.free_mb(), WorkerId(i as u32)))
-            .collect();
-        let by_load = workers
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (load_key(w), WorkerId(i as u32)))
-            .collect();
         WorkerIndex {
             size,
             len: workers.len(),
             tree,
-            by_free,
-            by_load,
+            by_free: OnceCell::new(),
+            by_load: OnceCell::new(),
             live_instances: workers.iter().map(|w| w.instances as u64).sum(),
         }
     }
@@ -354,10 +349,14 @@ impl WorkerIndex {
         } else if w.used_mb < old_used {
             self.live_instances -= 1;
         }
-        self.by_free.remove(&(old_free, id));
-        self.by_free.insert((w.free_mb(), id));
-        self.by_load.remove(&(old_load, id));
-        self.by_load.insert((load_key(w), id));
+        if let Some(by_free) = self.by_free.get_mut() {
+            by_free.remove(&(old_free, id));
+            by_free.insert((w.free_mb(), id));
+        }
+        if let Some(by_load) = self.by_load.get_mut() {
+            by_load.remove(&(old_load, id));
+            by_load.insert((load_key(w), id));
+        }
         let mut n = self.size + id.index();
         self.tree[n] = w.free_mb();
         while n > 1 {
@@ -375,6 +374,26 @@ impl WorkerIndex {
     pub fn update_capacity(&mut self, id: WorkerId, old_free: u32, old_load: u64, w: &Worker) {
         // The used memory passed as unchanged: the count of live instances stays.
         self.update(id, old_free, old_load, w.used_mb, w);
+    }
+
+    /// Workers by free memory (the segment tree's leaves hold it), built at the first call.
+    fn by_free(&self) -> &BTreeSet<(u32, WorkerId)> {
+        self.by_free.get_or_init(|| {
+            (0..self.len)
+                .map(|i| (self.tree[self.size + i], WorkerId(i as u32)))
+                .collect()
+        })
+    }
+
+    /// Workers by utilisation, built at the first call.
+    fn by_load(&self, workers: &[Worker]) -> &BTreeSet<(u64, WorkerId)> {
+        self.by_load.get_or_init(|| {
+            workers
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (load_key(w), WorkerId(i as u32)))
+                .collect()
+        })
     }
 
     /// Lowest worker index >= `from` with at least `mb` free.
@@ -657,7 +676,7 @@ impl<'a> ClusterView<'a> {
     /// The worker with the least free memory that still fits `mb` (ties: lowest id).
     pub fn best_fit(&self, mb: u32) -> Option<WorkerId> {
         self.index
-            .by_free
+            .by_free()
             .range((mb, WorkerId(0))..)
             .next()
             .map(|&(_, w)| w)
@@ -665,20 +684,17 @@ impl<'a> ClusterView<'a> {
 
     /// The worker with the most free memory, if it fits `mb` (ties: lowest id).
     pub fn worst_fit(&self, mb: u32) -> Option<WorkerId> {
-        let max = self.index.by_free.last()?.0;
+        let by_free = self.index.by_free();
+        let max = by_free.last()?.0;
         if max < mb {
             return None;
         }
-        self.index
-            .by_free
-            .range((max, WorkerId(0))..)
-            .next()
-            .map(|&(_, w)| w)
+        by_free.range((max, WorkerId(0))..).next().map(|&(_, w)| w)
     }
 
     /// Workers by memory utilisation (used / capacity), lowest first, ties by lowest id.
     pub fn workers_by_load(&self) -> impl Iterator<Item = WorkerId> + 'a {
-        self.index.by_load.iter().map(|&(_, w)| w)
+        self.index.by_load(self.workers).iter().map(|&(_, w)| w)
     }
 
     /// The least-utilised worker with at least `mb` free. Walks the utilisation order until

@@ -565,8 +565,19 @@ impl Engine<'_> {
     /// `started_at` is the instance's creation time when it has just become ready under an
     /// autoscaler: the requests it takes then waited for its cold start, so they count as
     /// cold starts, bound to it from its creation (or their arrival, if later).
+    #[inline]
     pub(super) fn serve_function_queue(&mut self, i: u32, started_at: Option<SimTime>) {
+        // Most completions find their function's queue empty: no call for them.
         let f = self.instances[i as usize].function;
+        if !self.fns[f.index()].queue.is_empty() {
+            self.serve_waiting(i, f, started_at);
+        }
+    }
+
+    /// [`Self::serve_function_queue`] when the function's queue holds entries (some may be
+    /// stale: served by the global queue, or timed out).
+    #[inline(never)]
+    fn serve_waiting(&mut self, i: u32, f: FunctionId, started_at: Option<SimTime>) {
         while self.instances[i as usize].in_avail {
             let Some(&head) = self.fns[f.index()].queue.front() else {
                 return;
