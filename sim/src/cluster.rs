@@ -230,6 +230,7 @@ pub(crate) enum List {
     WorkerIdle,
 }
 
+#[inline(always)]
 fn links(inst: &mut Instance, l: List) -> (&mut bool, &mut u32, &mut u32) {
     match l {
         List::Avail => (
@@ -251,6 +252,7 @@ fn links(inst: &mut Instance, l: List) -> (&mut bool, &mut u32, &mut u32) {
     }
 }
 
+#[inline(always)]
 pub(crate) fn list_push_back(insts: &mut [Instance], ends: &mut ListEnds, l: List, i: u32) {
     let old_tail = ends.tail;
     {
@@ -268,6 +270,7 @@ pub(crate) fn list_push_back(insts: &mut [Instance], ends: &mut ListEnds, l: Lis
     ends.tail = i;
 }
 
+#[inline(always)]
 pub(crate) fn list_remove(insts: &mut [Instance], ends: &mut ListEnds, l: List, i: u32) {
     let (p, n) = {
         let (inl, prev, next) = links(&mut insts[i as usize], l);
