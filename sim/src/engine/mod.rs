@@ -1024,7 +1024,12 @@ impl<'r> Engine<'r> {
                 heap_key = heap_key.filter(|&k| key_time(k) <= h);
             }
             let arrival_key = next.map(|a| order_key(a.time, EventClass::Arrival, 0));
-            let Some(k) = [heap_key, arrival_key].into_iter().flatten().min() else {
+            // The earlier of the two (a match, not an iterator chain: once per event).
+            let first = match (heap_key, arrival_key) {
+                (Some(h), Some(a)) => Some(h.min(a)),
+                (h, a) => h.or(a),
+            };
+            let Some(k) = first else {
                 if horizon.is_none() && self.in_flight > 0 {
                     // Nothing left can serve the requests still waiting: say so rather
                     // than end as if they had been served.
