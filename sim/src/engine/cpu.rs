@@ -70,7 +70,13 @@ impl Engine<'_> {
         let n = wk.executing as u128;
         if n > 0 && now > wk.ps.last {
             let dt = (now - wk.ps.last).as_micros() as u128;
-            wk.ps.vtime_fs += dt * FS_PER_US * n.min(wk.cores as u128) / n;
+            // With no more jobs than cores each runs at full speed: min(c, n) / n = 1
+            // exactly, and the 128-bit division is skipped.
+            wk.ps.vtime_fs += if n <= wk.cores as u128 {
+                dt * FS_PER_US
+            } else {
+                dt * FS_PER_US * wk.cores as u128 / n
+            };
         }
         wk.ps.last = now;
     }
@@ -84,9 +90,13 @@ impl Engine<'_> {
             return;
         };
         let n = wk.executing as u128;
-        let rate = n.min(wk.cores as u128) * FS_PER_US;
         let remaining = vf.saturating_sub(wk.ps.vtime_fs + PS_TOLERANCE_FS);
-        let dt = (remaining * n).div_ceil(rate) as u64;
+        let dt = match u64::try_from(remaining) {
+            // Cores not saturated: remaining * n / (n * FS_PER_US) is remaining / FS_PER_US
+            // exactly, in 64 bits when it fits (a division by a constant, no 128-bit call).
+            Ok(r) if n <= wk.cores as u128 => r.div_ceil(FS_PER_US as u64),
+            _ => (remaining * n).div_ceil(n.min(wk.cores as u128) * FS_PER_US) as u64,
+        };
         let mut t = now + SimDuration(dt);
         // The earliest deadline of an execution still running (`retry.rs` cuts it there).
         while let Some(&std::cmp::Reverse((d, slot, gen))) = wk.ps.deadlines.peek() {
