@@ -84,17 +84,22 @@ const WORDS: usize = SLOTS / 64;
 #[derive(Debug)]
 pub struct EventQueue<E> {
     /// Entries of slots up to `base`, sorted by key, smallest first.
-    cur: VecDeque<Entry<E>>,
+    cur: Vec<Entry<E>>,
+    /// The next entry of `cur`: those before it are spent (a plain vector and an index, so
+    /// a slot's entries move in and out of `cur` without copies).
+    cur_head: usize,
     /// The current slot (time >> `SLOT_BITS`).
     base: u64,
     /// Slot n, base < n < base + SLOTS, at index n % SLOTS, unsorted.
-    ring: Box<[Vec<Entry<E>>]>,
+    ring: Box<[Vec<Entry<E>>; SLOTS]>,
     /// Bit per ring slot: non-empty.
     occupied: [u64; WORDS],
     /// Bit per word of `occupied`: non-zero.
     summary: u64,
     /// Entries of slots from base + SLOTS on.
     far: RadixHeap<E>,
+    /// Scratch of the sort of a slot reached by the clock.
+    sorter: SlotSorter<E>,
     len: usize,
     seq: u64,
 }
@@ -102,12 +107,14 @@ pub struct EventQueue<E> {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            cur: VecDeque::new(),
+            cur: Vec::new(),
+            cur_head: 0,
             base: 0,
-            ring: (0..SLOTS).map(|_| Vec::new()).collect(),
+            ring: Box::new(std::array::from_fn(|_| Vec::new())),
             occupied: [0; WORDS],
             summary: 0,
             far: RadixHeap::default(),
+            sorter: SlotSorter::default(),
             len: 0,
             seq: 0,
         }
@@ -122,17 +129,27 @@ impl<E: Copy> EventQueue<E> {
 
     /// Schedules `event` at `time` in `class`, after every event already queued with the
     /// same instant and class. `time` must not be before the last event popped.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, time: SimTime, class: EventClass, event: E) {
         let key = order_key(time, class, self.seq);
         self.seq += 1;
         self.len += 1;
         let e = Entry { key, event };
         let slot = time.as_micros() >> SLOT_BITS;
+        // The common case inline (an execution's end within a second), the others out of
+        // line, so a push costs a few instructions at its call site.
+        if slot.wrapping_sub(self.base).wrapping_sub(1) < SLOTS as u64 - 1 {
+            self.push_ring(slot, e);
+        } else {
+            self.push_other(slot, e);
+        }
+    }
+
+    /// A push for the current slot (or before it) or beyond the wheel's reach.
+    #[inline(never)]
+    fn push_other(&mut self, slot: u64, e: Entry<E>) {
         if slot <= self.base {
             self.push_cur(e);
-        } else if slot - self.base < SLOTS as u64 {
-            self.push_ring(slot, e);
         } else {
             self.far.push(e);
         }
@@ -141,11 +158,18 @@ impl<E: Copy> EventQueue<E> {
     /// Files `e` in its sorted place among the current entries.
     #[inline]
     fn push_cur(&mut self, e: Entry<E>) {
-        if self.cur.back().is_none_or(|b| b.key < e.key) {
-            self.cur.push_back(e);
+        let live = &self.cur[self.cur_head..];
+        if live.last().is_none_or(|b| b.key < e.key) {
+            self.cur.push(e);
         } else {
-            let at = self.cur.partition_point(|o| o.key < e.key);
-            self.cur.insert(at, e);
+            let at = self.cur_head + live.partition_point(|o| o.key < e.key);
+            if at == self.cur_head && at > 0 {
+                // Before every live entry: in the spent place just ahead of them.
+                self.cur_head -= 1;
+                self.cur[self.cur_head] = e;
+            } else {
+                self.cur.insert(at, e);
+            }
         }
     }
 
@@ -176,7 +200,9 @@ impl<E: Copy> EventQueue<E> {
     /// sorts it into `cur`, bringing far entries that are now within reach onto the wheel.
     #[inline(never)]
     fn advance(&mut self) {
-        debug_assert!(self.cur.is_empty() && self.len > 0);
+        debug_assert!(self.cur_head == self.cur.len() && self.len > 0);
+        self.cur.clear();
+        self.cur_head = 0;
         let from = (self.base as usize + 1) % SLOTS;
         let next = self
             .occupied_from(from)
@@ -192,8 +218,7 @@ impl<E: Copy> EventQueue<E> {
             if self.occupied[i / 64] == 0 {
                 self.summary &= !(1 << (i / 64));
             }
-            let spent = Vec::from(std::mem::take(&mut self.cur));
-            self.cur = VecDeque::from(std::mem::replace(&mut self.ring[i], spent));
+            std::mem::swap(&mut self.cur, &mut self.ring[i]);
         }
         while let Some(k) = self.far.peek_key() {
             let slot = key_time(k).as_micros() >> SLOT_BITS;
@@ -202,37 +227,38 @@ impl<E: Copy> EventQueue<E> {
             }
             let e = self.far.pop().expect("peeked");
             if slot == self.base {
-                self.cur.push_back(e);
+                self.cur.push(e);
             } else {
                 self.push_ring(slot, e);
             }
         }
         if self.cur.len() > 1 {
-            self.cur.make_contiguous().sort_unstable_by_key(|e| e.key);
+            self.sorter.sort(&mut self.cur);
         }
     }
 
     /// The key of the next event.
     pub fn peek_key(&mut self) -> Option<u128> {
-        if self.cur.is_empty() {
+        if self.cur_head == self.cur.len() {
             if self.len == 0 {
                 return None;
             }
             self.advance();
         }
-        self.cur.front().map(|e| e.key)
+        self.cur.get(self.cur_head).map(|e| e.key)
     }
 
     /// Removes and returns the next event with its instant, `None` when the queue is empty.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.cur.is_empty() {
+        if self.cur_head == self.cur.len() {
             if self.len == 0 {
                 return None;
             }
             self.advance();
         }
-        let e = self.cur.pop_front().expect("`cur` holds the minimum");
+        let e = self.cur[self.cur_head];
+        self.cur_head += 1;
         self.len -= 1;
         Some((key_time(e.key), e.event))
     }
@@ -247,29 +273,82 @@ impl<E: Copy> EventQueue<E> {
     }
 }
 
+/// Sorts the entries of one wheel slot (all within the same 1.024 ms) by key, through
+/// 8-byte sort keys: (microsecond within the slot, class, position in the slot).
+///
+/// Position stands for sequence: within one microsecond and class, a slot's entries are in
+/// sequence order. Those the radix heap hands over come in key order, and before any
+/// pushed straight onto the wheel (a far entry moves onto the wheel as soon as its slot
+/// comes within reach, so before any push can land there), which come in push order.
+/// Sorting small integers and gathering the entries once costs a fraction of a
+/// comparison sort that moves 32-byte entries.
+#[derive(Debug)]
+struct SlotSorter<E> {
+    keys: Vec<u64>,
+    /// The sorted entries, swapped with the slot's.
+    out: Vec<Entry<E>>,
+}
+
+impl<E> Default for SlotSorter<E> {
+    fn default() -> Self {
+        SlotSorter {
+            keys: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+}
+
+impl<E: Copy> SlotSorter<E> {
+    /// Sorts `cur`, whose entries all lie in one slot, by key.
+    fn sort(&mut self, cur: &mut Vec<Entry<E>>) {
+        let v = &cur[..];
+        let mask = (1u128 << SLOT_BITS) - 1;
+        self.keys.clear();
+        self.keys.extend(v.iter().enumerate().map(|(j, e)| {
+            // Microsecond and class: bits 64.. and 56..60 of the key.
+            let us_class = ((e.key >> 64) & mask) << 4 | (e.key >> SEQ_BITS) & 0xf;
+            ((us_class as u64) << 32) | j as u64
+        }));
+        self.keys.sort_unstable();
+        self.out.clear();
+        self.out
+            .extend(self.keys.iter().map(|&k| v[(k & 0xffff_ffff) as usize]));
+        debug_assert!(self.out.windows(2).all(|w| w[0].key < w[1].key));
+        std::mem::swap(cur, &mut self.out);
+    }
+}
+
 /// A min-queue of entries by key for times that only grow: the far level of [`EventQueue`].
 ///
-/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990) on the time part of the key: a
-/// discrete-event simulation pops times in non-decreasing order, so an entry is filed in the
-/// bucket of the highest bit in which its time differs from the last time popped, and a pop
-/// only re-files the entries of the lowest non-empty bucket. Each entry moves a few times in
-/// its life (at most once per bit of its distance in time) instead of sifting through log n
-/// heap levels per pop. The entries due at the last time popped wait in `now`, sorted by
-/// their full key.
+/// A radix heap (Ahuja, Mehlhorn, Orlin & Tarjan, 1990) on the wheel slot of the key's time
+/// (time >> `SLOT_BITS`): a discrete-event simulation pops times in non-decreasing order, so
+/// an entry is filed in the bucket of the highest bit in which its slot differs from the
+/// last slot popped, and a pop only re-files the entries of the lowest non-empty bucket.
+/// Each entry moves a few times in its life (at most once per bit of its distance in slots)
+/// instead of sifting through log n heap levels per pop; keying on the slot rather than the
+/// microsecond spares the moves within a slot, which the wheel does not need (it sorts a
+/// slot when the clock reaches it). The entries of the last slot popped wait in `now`,
+/// sorted by their full key, so pops still come in exact key order.
 #[derive(Debug)]
 struct RadixHeap<E> {
-    /// Entries at time `last`, sorted by key, smallest first.
+    /// Entries of slot `last`, sorted by key, smallest first.
     now: VecDeque<Entry<E>>,
-    /// Bucket b > 0: entries whose highest time bit differing from `last` is bit b - 1
+    /// Bucket b > 0: entries whose highest slot bit differing from `last` is bit b - 1
     /// (bucket 0 is unused: those entries are in `now`).
     buckets: Vec<Vec<Entry<E>>>,
     /// The smallest key in each bucket b > 0 (valid while the bucket is non-empty).
     bucket_min: Vec<u128>,
     /// Bit b - 1 set when bucket b > 0 is non-empty.
     nonempty: u64,
-    /// The last time popped, in microseconds.
+    /// The slot of the last entry popped.
     last: u64,
     scratch: Vec<Entry<E>>,
+}
+
+/// The wheel slot of a key's time: what the radix heap orders by.
+#[inline]
+fn far_slot(key: u128) -> u64 {
+    (key >> (64 + SLOT_BITS)) as u64
 }
 
 impl<E> Default for RadixHeap<E> {
@@ -299,8 +378,8 @@ impl<E: Copy> RadixHeap<E> {
 
     /// Adds `e`, whose time is not before the last one popped.
     fn push(&mut self, e: Entry<E>) {
-        let x = (e.key >> 64) as u64 ^ self.last;
-        debug_assert!((e.key >> 64) as u64 >= self.last, "an event in the past");
+        let x = far_slot(e.key) ^ self.last;
+        debug_assert!(far_slot(e.key) >= self.last, "an event in the past");
         if x == 0 {
             if self.now.back().is_none_or(|b| b.key < e.key) {
                 self.now.push_back(e);
@@ -330,13 +409,13 @@ impl<E: Copy> RadixHeap<E> {
                 return None;
             }
             let b = self.nonempty.trailing_zeros() as usize + 1;
-            self.last = (self.bucket_min[b] >> 64) as u64;
+            self.last = far_slot(self.bucket_min[b]);
             self.nonempty &= !(1u64 << (b - 1));
             self.bucket_min[b] = u128::MAX;
             let mut moving =
                 std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.scratch));
             for e in moving.drain(..) {
-                let x = (e.key >> 64) as u64 ^ self.last;
+                let x = far_slot(e.key) ^ self.last;
                 if x == 0 {
                     self.now.push_back(e);
                 } else {
