@@ -434,6 +434,9 @@ impl<E: Copy> RadixHeap<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
 
     #[test]
     fn orders_by_time_then_class_then_insertion() {
@@ -640,5 +643,92 @@ mod tests {
             );
         }
         assert!(q.pop().is_none() && q.is_empty());
+    }
+
+    /// Every class the heap holds, in order.
+    const CLASSES: [EventClass; 9] = [
+        EventClass::Completion,
+        EventClass::Fault,
+        EventClass::InstanceReady,
+        EventClass::KeepAliveExpiry,
+        EventClass::QueueTimeout,
+        EventClass::Prewarm,
+        EventClass::Autoscale,
+        EventClass::Injected,
+        EventClass::Retry,
+    ];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// An event `dt` µs after the last instant popped, in `CLASSES[class]`.
+        Push {
+            dt: u64,
+            class: usize,
+        },
+        /// A peek alone: it may move the wheel ahead of later pushes.
+        Peek,
+        Pop,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let span = (SLOTS as u64) << SLOT_BITS;
+        let dt = prop_oneof![
+            // Ties at the current instant and a few microseconds on.
+            0..4u64,
+            // Within the current slot and the next few.
+            0..4u64 << SLOT_BITS,
+            // Around the wheel's reach.
+            span - 4..span + 4,
+            0..3 * span,
+            // Far beyond it (keep-alive timers and longer).
+            0..1u64 << 40,
+        ];
+        prop_oneof![
+            4 => (dt, 0..CLASSES.len()).prop_map(|(dt, class)| Op::Push { dt, class }),
+            1 => Just(Op::Peek),
+            3 => Just(Op::Pop),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Pops come in exactly the order of a binary heap on (time, class, sequence),
+        /// whichever level each entry went through and however pushes, peeks and pops
+        /// interleave (as in a simulation, nothing is pushed before the last instant
+        /// popped).
+        #[test]
+        fn pops_in_the_order_of_a_binary_heap(ops in proptest::collection::vec(op(), 1..600)) {
+            let mut q = EventQueue::new();
+            let mut reference = BinaryHeap::new();
+            let (mut now, mut seq) = (0u64, 0u64);
+            let seq_of = |k: u128| (k & ((1 << SEQ_BITS) - 1)) as u64;
+            for op in ops {
+                match op {
+                    Op::Push { dt, class } => {
+                        let t = SimTime(now + dt);
+                        q.push(t, CLASSES[class], seq);
+                        reference.push(Reverse(order_key(t, CLASSES[class], seq)));
+                        seq += 1;
+                    }
+                    Op::Peek => {
+                        prop_assert_eq!(q.peek_key(), reference.peek().map(|r| r.0));
+                    }
+                    Op::Pop => {
+                        let want = reference.pop().map(|r| r.0);
+                        prop_assert_eq!(q.pop(), want.map(|k| (key_time(k), seq_of(k))));
+                        if let Some(k) = want {
+                            now = key_time(k).as_micros();
+                        }
+                    }
+                }
+                prop_assert_eq!(q.len(), reference.len());
+            }
+            while let Some(Reverse(k)) = reference.pop() {
+                prop_assert_eq!(q.peek_key(), Some(k));
+                prop_assert_eq!(q.pop(), Some((key_time(k), seq_of(k))));
+            }
+            prop_assert!(q.pop().is_none() && q.is_empty());
+        }
     }
 }
