@@ -64,19 +64,26 @@ struct Entry<E> {
 
 /// Width of a wheel slot: 2^`SLOT_BITS` µs (1.024 ms).
 const SLOT_BITS: u32 = 10;
-/// Slots on the wheel: it holds events up to `SLOTS` slots (about 1 s) ahead of the
-/// current one, where most executions and cold starts end.
+/// Slots on the wheel: it holds the events of the current and the next outer slot (0.5 to
+/// 1 s ahead), where most executions and cold starts end.
 const SLOTS: usize = 1024;
 const WORDS: usize = SLOTS / 64;
+/// An outer slot spans 2^`OUTER_SHIFT` wheel slots (0.524 s), two of them the wheel.
+const OUTER_SHIFT: u32 = 9;
+/// Outer slots: events up to about 18 minutes ahead (keep-alive timers) wait there.
+const OUTER: usize = 2048;
+const OUTER_WORDS: usize = OUTER / 64;
 
 /// A min-queue of events by `(time, class, seq)`.
 ///
-/// Two levels. Events due within about a second (an execution's end, a cold start's)
+/// Three levels. Events due within about a second (an execution's end, a cold start's)
 /// go on a timing wheel (Varghese & Lauck, 1987) of 1 ms slots: a push appends to its
 /// slot in O(1), and a slot is sorted by full key once, when the clock reaches it (a few
-/// dozen entries at tens of thousands of events per second). Events further ahead (keep-alive
-/// timers, minutes away) wait in a radix heap and move onto the wheel when it comes
-/// within a second of them. The entries of the current slot, and any pushed for an instant
+/// dozen entries at tens of thousands of events per second). Events up to about 18 minutes
+/// ahead (keep-alive timers) wait on an outer wheel of 0.524 s slots, appended in O(1) too,
+/// and move onto the inner wheel all at once when it comes within reach of their slot;
+/// events further ahead wait in a radix heap and move onto the outer wheel likewise. Each
+/// entry thus moves at most once per level. The entries of the current slot, and any pushed for an instant
 /// within or before it, are kept sorted in `cur`: at the back in O(1) when the key is the
 /// largest (the common case: a million provisioned instances ready at time 0), by binary
 /// search otherwise. The order is exactly the key's, whichever level an entry went
@@ -90,13 +97,21 @@ pub struct EventQueue<E> {
     cur_head: usize,
     /// The current slot (time >> `SLOT_BITS`).
     base: u64,
-    /// Slot n, base < n < base + SLOTS, at index n % SLOTS, unsorted.
+    /// Slot n after `base` and before `ring_end`, at index n % SLOTS, unsorted.
     ring: Box<[Vec<Entry<E>>; SLOTS]>,
     /// Bit per ring slot: non-empty.
     occupied: [u64; WORDS],
     /// Bit per word of `occupied`: non-zero.
     summary: u64,
-    /// Entries of slots from base + SLOTS on.
+    /// The first slot past the ring: the start of the second outer slot after the current
+    /// one.
+    ring_end: u64,
+    /// Outer slot o (slots o << OUTER_SHIFT ..), ring_end >> OUTER_SHIFT <= o <
+    /// that + OUTER, at index o % OUTER, unsorted.
+    outer: Box<[Vec<Entry<E>>; OUTER]>,
+    outer_occupied: [u64; OUTER_WORDS],
+    outer_summary: u64,
+    /// Entries of outer slots from there on.
     far: RadixHeap<E>,
     /// Scratch of the sort of a slot reached by the clock.
     sorter: SlotSorter<E>,
@@ -113,6 +128,10 @@ impl<E> Default for EventQueue<E> {
             ring: Box::new(std::array::from_fn(|_| Vec::new())),
             occupied: [0; WORDS],
             summary: 0,
+            ring_end: 2 << OUTER_SHIFT,
+            outer: Box::new(std::array::from_fn(|_| Vec::new())),
+            outer_occupied: [0; OUTER_WORDS],
+            outer_summary: 0,
             far: RadixHeap::default(),
             sorter: SlotSorter::default(),
             len: 0,
@@ -138,7 +157,7 @@ impl<E: Copy> EventQueue<E> {
         let slot = time.as_micros() >> SLOT_BITS;
         // The common case inline (an execution's end within a second), the others out of
         // line, so a push costs a few instructions at its call site.
-        if slot.wrapping_sub(self.base).wrapping_sub(1) < SLOTS as u64 - 1 {
+        if slot > self.base && slot < self.ring_end {
             self.push_ring(slot, e);
         } else {
             self.push_other(slot, e);
@@ -150,6 +169,22 @@ impl<E: Copy> EventQueue<E> {
     fn push_other(&mut self, slot: u64, e: Entry<E>) {
         if slot <= self.base {
             self.push_cur(e);
+        } else {
+            self.file_later(slot, e);
+        }
+    }
+
+    /// Files `e`, due in `slot` (not before `base`), in the ring, on the outer wheel or in
+    /// the radix heap.
+    #[inline]
+    fn file_later(&mut self, slot: u64, e: Entry<E>) {
+        if slot < self.ring_end {
+            self.push_ring(slot, e);
+        } else if (slot >> OUTER_SHIFT) - (self.ring_end >> OUTER_SHIFT) < OUTER as u64 {
+            let o = (slot >> OUTER_SHIFT) as usize % OUTER;
+            self.outer[o].push(e);
+            self.outer_occupied[o / 64] |= 1 << (o % 64);
+            self.outer_summary |= 1 << (o / 64);
         } else {
             self.far.push(e);
         }
@@ -184,16 +219,35 @@ impl<E: Copy> EventQueue<E> {
     /// The first non-empty ring index at or after `from`, if any.
     #[inline]
     fn occupied_from(&self, from: usize) -> Option<usize> {
-        let w = from / 64;
-        let bits = self.occupied[w] & (!0u64 << (from % 64));
-        if bits != 0 {
-            return Some(w * 64 + bits.trailing_zeros() as usize);
+        first_set(&self.occupied, self.summary, from)
+    }
+
+    /// The first outer slot with entries (an outer slot number), if any.
+    fn first_outer(&self) -> Option<u64> {
+        let start = self.ring_end >> OUTER_SHIFT;
+        let from = start as usize % OUTER;
+        let words = &self.outer_occupied;
+        first_set(words, self.outer_summary, from)
+            .or_else(|| first_set(words, self.outer_summary, 0))
+            .map(|i| start + ((i + OUTER - from) % OUTER) as u64)
+    }
+
+    /// Moves the outer slot at index `i` onto the ring (its slots are all within the
+    /// ring's reach).
+    fn cascade(&mut self, i: usize) {
+        if self.outer_occupied[i / 64] & (1 << (i % 64)) == 0 {
+            return;
         }
-        let words = self.summary & (!0u64).checked_shl(w as u32 + 1).unwrap_or(0);
-        (words != 0).then(|| {
-            let w = words.trailing_zeros() as usize;
-            w * 64 + self.occupied[w].trailing_zeros() as usize
-        })
+        self.outer_occupied[i / 64] &= !(1 << (i % 64));
+        if self.outer_occupied[i / 64] == 0 {
+            self.outer_summary &= !(1 << (i / 64));
+        }
+        let mut moving = std::mem::take(&mut self.outer[i]);
+        for e in moving.drain(..) {
+            self.push_ring(far_slot(e.key), e);
+        }
+        // Keep the allocation for the slot's next turn.
+        self.outer[i] = moving;
     }
 
     /// With `cur` empty and entries left: moves the clock to the next non-empty slot and
@@ -210,8 +264,43 @@ impl<E: Copy> EventQueue<E> {
             .map(|i| self.base + 1 + ((i + SLOTS - from) % SLOTS) as u64);
         self.base = match next {
             Some(slot) => slot,
-            None => key_time(self.far.peek_key().expect("entries left")).as_micros() >> SLOT_BITS,
+            // The ring is empty: the first outer slot with entries holds the next one (the
+            // radix heap's are all later), else the radix heap.
+            None => match self.first_outer() {
+                Some(o) => self.outer[o as usize % OUTER]
+                    .iter()
+                    .map(|e| far_slot(e.key))
+                    .min()
+                    .expect("an occupied outer slot"),
+                None => far_slot(self.far.peek_key().expect("entries left")),
+            },
         };
+        let ring_end = ((self.base >> OUTER_SHIFT) + 2) << OUTER_SHIFT;
+        if ring_end > self.ring_end {
+            // The ring now reaches further: bring the outer slots it covers onto it, and
+            // the radix heap's entries the outer wheel now covers onto that. Entries move
+            // in the order they were filed (so, as the sort below relies on, a slot's
+            // entries of one microsecond and class stay in sequence order).
+            let (old, new) = (self.ring_end >> OUTER_SHIFT, ring_end >> OUTER_SHIFT);
+            self.ring_end = ring_end;
+            if new - old < OUTER as u64 {
+                for o in old..new {
+                    self.cascade(o as usize % OUTER);
+                }
+            } else {
+                // A jump past the whole outer wheel: every slot it holds.
+                while let Some(i) = first_set(&self.outer_occupied, self.outer_summary, 0) {
+                    self.cascade(i);
+                }
+            }
+            while let Some(k) = self.far.peek_key() {
+                if far_slot(k) >> OUTER_SHIFT >= new + OUTER as u64 {
+                    break;
+                }
+                let e = self.far.pop().expect("peeked");
+                self.file_later(far_slot(e.key), e);
+            }
+        }
         let i = self.base as usize % SLOTS;
         if self.occupied[i / 64] & (1 << (i % 64)) != 0 {
             self.occupied[i / 64] &= !(1 << (i % 64));
@@ -219,18 +308,6 @@ impl<E: Copy> EventQueue<E> {
                 self.summary &= !(1 << (i / 64));
             }
             std::mem::swap(&mut self.cur, &mut self.ring[i]);
-        }
-        while let Some(k) = self.far.peek_key() {
-            let slot = key_time(k).as_micros() >> SLOT_BITS;
-            if slot - self.base >= SLOTS as u64 {
-                break;
-            }
-            let e = self.far.pop().expect("peeked");
-            if slot == self.base {
-                self.cur.push(e);
-            } else {
-                self.push_ring(slot, e);
-            }
         }
         if self.cur.len() > 1 {
             self.sorter.sort(&mut self.cur);
@@ -343,6 +420,22 @@ struct RadixHeap<E> {
     /// The slot of the last entry popped.
     last: u64,
     scratch: Vec<Entry<E>>,
+}
+
+/// The first set bit at or after `from` in `words`, whose non-zero words are flagged in
+/// `summary`, if any.
+#[inline]
+fn first_set(words: &[u64], summary: u64, from: usize) -> Option<usize> {
+    let w = from / 64;
+    let bits = words[w] & (!0u64 << (from % 64));
+    if bits != 0 {
+        return Some(w * 64 + bits.trailing_zeros() as usize);
+    }
+    let rest = summary & (!0u64).checked_shl(w as u32 + 1).unwrap_or(0);
+    (rest != 0).then(|| {
+        let w = rest.trailing_zeros() as usize;
+        w * 64 + words[w].trailing_zeros() as usize
+    })
 }
 
 /// The wheel slot of a key's time: what the radix heap orders by.
@@ -672,6 +765,7 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         let span = (SLOTS as u64) << SLOT_BITS;
+        let outer_span = (OUTER as u64) << (OUTER_SHIFT + SLOT_BITS);
         let dt = prop_oneof![
             // Ties at the current instant and a few microseconds on.
             0..4u64,
@@ -680,6 +774,11 @@ mod tests {
             // Around the wheel's reach.
             span - 4..span + 4,
             0..3 * span,
+            // On the outer wheel and around its reach.
+            0..outer_span,
+            outer_span - span..outer_span + span,
+            // Ties on each level: the same instant ahead, pushed again and again.
+            (0..3usize).prop_map(move |k| [span + 1, outer_span / 2, 2 * outer_span][k]),
             // Far beyond it (keep-alive timers and longer).
             0..1u64 << 40,
         ];
