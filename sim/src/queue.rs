@@ -1,5 +1,6 @@
-//! The event queue: a timing wheel in front of a radix heap, ordered by one packed `u128`
-//! key `(time, class, seq)`.
+//! The event queue: two timing wheels in front of a radix heap, ordered by one packed
+//! `u128` key `(time, class, seq)`: events pop by time, then class, then sequence, exactly,
+//! whichever level each went through.
 //!
 //! `time` is the instant in microseconds, `class` fixes the order of different event kinds
 //! at the same instant (see [`EventClass`]), and `seq` is a global insertion counter, so
@@ -64,30 +65,30 @@ struct Entry<E> {
 
 /// Width of a wheel slot: 2^`SLOT_BITS` µs (1.024 ms).
 const SLOT_BITS: u32 = 10;
-/// Slots on the wheel: it holds the events of the current and the next outer slot (0.5 to
-/// 1 s ahead), where most executions and cold starts end.
-const SLOTS: usize = 1024;
+/// Slots on the wheel: it holds the events of the current and the next outer slot (1 to
+/// 2 s ahead), where most executions and cold starts end.
+const SLOTS: usize = 2048;
 const WORDS: usize = SLOTS / 64;
-/// An outer slot spans 2^`OUTER_SHIFT` wheel slots (0.524 s), two of them the wheel.
-const OUTER_SHIFT: u32 = 9;
-/// Outer slots: events up to about 18 minutes ahead (keep-alive timers) wait there.
+/// An outer slot spans 2^`OUTER_SHIFT` wheel slots (1.05 s); the wheel spans two.
+const OUTER_SHIFT: u32 = 10;
+/// Outer slots: events up to about 36 minutes ahead (keep-alive timers) wait there.
 const OUTER: usize = 2048;
 const OUTER_WORDS: usize = OUTER / 64;
 
 /// A min-queue of events by `(time, class, seq)`.
 ///
-/// Three levels. Events due within about a second (an execution's end, a cold start's)
-/// go on a timing wheel (Varghese & Lauck, 1987) of 1 ms slots: a push appends to its
-/// slot in O(1), and a slot is sorted by full key once, when the clock reaches it (a few
-/// dozen entries at tens of thousands of events per second). Events up to about 18 minutes
-/// ahead (keep-alive timers) wait on an outer wheel of 0.524 s slots, appended in O(1) too,
-/// and move onto the inner wheel all at once when it comes within reach of their slot;
-/// events further ahead wait in a radix heap and move onto the outer wheel likewise. Each
-/// entry thus moves at most once per level. The entries of the current slot, and any pushed for an instant
-/// within or before it, are kept sorted in `cur`: at the back in O(1) when the key is the
-/// largest (the common case: a million provisioned instances ready at time 0), by binary
-/// search otherwise. The order is exactly the key's, whichever level an entry went
-/// through.
+/// Three levels. Events due within one to two seconds (an execution's end, a cold
+/// start's) go on a timing wheel (Varghese & Lauck, 1987) of 1 ms slots: a push appends to
+/// its slot in O(1), and a slot is sorted by full key once, when the clock reaches it (a
+/// few dozen entries at tens of thousands of events per second; see `SlotSorter`).
+/// Events up to about 36 minutes ahead (keep-alive timers) wait on an outer wheel of
+/// 1.05 s slots, appended in O(1) too, and move onto the inner wheel a whole slot at a time
+/// when it comes within reach; events further ahead wait in a radix heap and move onto the
+/// outer wheel likewise. Each entry moves at most once per level. The entries of the
+/// current slot, and any pushed for an instant within or before it, are kept sorted in
+/// `cur`: at the back in O(1) when the key is the largest (the common case: a million
+/// provisioned instances ready at time 0), by binary search otherwise. The order is
+/// exactly the key's, whichever levels an entry went through.
 #[derive(Debug)]
 pub struct EventQueue<E> {
     /// Entries of slots up to `base`, sorted by key, smallest first.
@@ -155,7 +156,7 @@ impl<E: Copy> EventQueue<E> {
         self.len += 1;
         let e = Entry { key, event };
         let slot = time.as_micros() >> SLOT_BITS;
-        // The common case inline (an execution's end within a second), the others out of
+        // The common case inline (an execution's end within a second or two), the others out of
         // line, so a push costs a few instructions at its call site.
         if slot > self.base && slot < self.ring_end {
             self.push_ring(slot, e);
