@@ -355,11 +355,14 @@ impl<E: Copy> EventQueue<E> {
 /// 8-byte sort keys: (microsecond within the slot, class, position in the slot).
 ///
 /// Position stands for sequence: within one microsecond and class, a slot's entries are in
-/// sequence order. Those the radix heap hands over come in key order, and before any
-/// pushed straight onto the wheel (a far entry moves onto the wheel as soon as its slot
-/// comes within reach, so before any push can land there), which come in push order.
-/// Sorting small integers and gathering the entries once costs a fraction of a
-/// comparison sort that moves 32-byte entries.
+/// sequence order. They arrive in up to three runs, each pushed before the next: those the
+/// radix heap hands over (in key order), those the outer wheel hands over (in the order
+/// they reached it: the radix heap's first, then its own pushes, in push order), and the
+/// pushes straight onto the wheel (in push order). An entry moves on as soon as its slot
+/// comes within the next level's reach, so before any push can land there directly.
+/// Sorting small integers and gathering the entries once costs a fraction of a comparison
+/// sort that moves 32-byte entries. (A slot would need 2^32 entries, 128 GB of them, for
+/// the position to overflow its 32 bits.)
 #[derive(Debug)]
 struct SlotSorter<E> {
     keys: Vec<u64>,
