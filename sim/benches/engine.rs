@@ -63,6 +63,33 @@ fn bench_queue(c: &mut Criterion) {
             sum
         })
     });
+    // Engine-like traffic: most events end within a second (executions), one in ten is a
+    // keep-alive timer ten minutes ahead, which waits on the outer wheel.
+    g.bench_function("push_pop_100k_with_1k_live_and_timers", |b| {
+        b.iter(|| {
+            let mut q = EventQueue::new();
+            let mut rng = SimRng::stream(2, "queue");
+            for i in 0..1_000u64 {
+                q.push(SimTime(rng.below(1_000_000)), EventClass::Completion, i);
+            }
+            let mut sum = 0u64;
+            for i in 0..n {
+                let (t, e) = q.pop().unwrap();
+                sum = sum.wrapping_add(e);
+                if i % 10 == 0 {
+                    let ttl = SimDuration::from_secs(600) + SimDuration(rng.below(1_000_000));
+                    q.push(t + ttl, EventClass::KeepAliveExpiry, i);
+                } else {
+                    q.push(
+                        t + SimDuration(rng.below(1_000_000)),
+                        EventClass::Completion,
+                        i,
+                    );
+                }
+            }
+            sum
+        })
+    });
     g.finish();
 }
 
