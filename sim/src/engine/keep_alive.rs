@@ -42,11 +42,20 @@ impl Engine<'_> {
 
     /// Keeps at most the earliest expiry event per instance in the heap: a later deadline
     /// is re-checked when the pending event fires, so a hot instance costs no heap traffic.
+    #[inline]
     pub(super) fn schedule_expiry(&mut self, i: u32, t: SimTime) {
-        let inst = &mut self.instances[i as usize];
-        if inst.expiry_event.is_some_and(|p| p <= t) {
-            return;
+        // The usual case (an earlier timer pending) is this one test, inline.
+        if self.instances[i as usize]
+            .expiry_event
+            .is_none_or(|p| p > t)
+        {
+            self.push_expiry(i, t);
         }
+    }
+
+    #[inline(never)]
+    fn push_expiry(&mut self, i: u32, t: SimTime) {
+        let inst = &mut self.instances[i as usize];
         inst.expiry_event = Some(t);
         let gen = inst.gen;
         self.events.push(
