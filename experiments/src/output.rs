@@ -934,6 +934,11 @@ impl Recorder for FileRecorder {
         self.keep(res);
     }
 
+    // The charge is written only in `invocations.csv`.
+    fn reads_charges(&self) -> bool {
+        self.invocations.is_some()
+    }
+
     fn sample(&mut self, s: &Sample) {
         let Some(w) = self.timeseries.as_mut() else {
             return;

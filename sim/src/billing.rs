@@ -902,6 +902,43 @@ impl Billing {
         }
     }
 
+    /// Whether an on-demand invocation's charge ([`Self::charge_at`]) is its request fee plus
+    /// its billed MB-ms at the GB-s price, nothing else: then the run's on-demand charges can
+    /// be priced once at the end, from the number of invocations and their MB-ms summed
+    /// (integer money, so exactly the sum of the charges). True unless the model bills CPU
+    /// apart (gcf-gen1, cloud-run).
+    pub fn linear_on_demand(&self, p: &PriceList) -> bool {
+        p.instance_based || p.cpu == CpuMeter::None
+    }
+
+    /// The billed memory-time (`mb_ms`) of [`Self::charge_at`]'s charge, without pricing it.
+    #[inline]
+    pub fn on_demand_mb_ms(
+        &self,
+        p: &PriceList,
+        run: SimDuration,
+        init: SimDuration,
+        memory_mb: u32,
+    ) -> u128 {
+        if p.instance_based {
+            return 0;
+        }
+        let billable = if self.bill_init { run + init } else { run };
+        self.billed_ms_at(p, billable) as u128 * p.billed_memory_mb(memory_mb) as u128
+    }
+
+    /// What `invocations` on-demand invocations of `mb_ms` billed memory-time in all cost,
+    /// as (request fees, duration) at the model's marginal prices: under
+    /// [`Self::linear_on_demand`], exactly the sums of their [`Self::charge_at`] charges'
+    /// `request` and `duration`.
+    pub fn on_demand_money(&self, p: &PriceList, invocations: u64, mb_ms: u128) -> (Money, Money) {
+        debug_assert!(self.linear_on_demand(p));
+        (
+            Money::for_millionths(invocations as u128, p.request_per_million),
+            Money::for_mb_ms(mb_ms, p.gb_second),
+        )
+    }
+
     /// The per-request part of a charge.
     pub fn request_charge(&self) -> Money {
         Money::for_millionths(1, self.model.prices().request_per_million)
@@ -1210,6 +1247,59 @@ mod tests {
             b.add(c);
         }
         b.invoice()
+    }
+
+    #[test]
+    fn deferred_on_demand_money_is_the_sum_of_the_charges() {
+        // A custom table: $0.30 per million requests, $0.000017 per GB-s, 100 ms rounding,
+        // memory in steps of 128 MB, at least 150 ms, INIT billed. A 200 MB function bills
+        // 256 MB. Runs (init): 1 us -> 100 ms, raised to 150 ms; 100 ms -> 150 ms;
+        // 100.001 ms -> 200 ms; 250 ms (+ 60 ms init) -> 310 ms -> 400 ms. Billed
+        // 150 + 150 + 200 + 400 = 900 ms x 256 MB = 230,400 MB-ms = 0.225 GB-s.
+        let custom = CustomPrices {
+            request_per_million: 3_000_000_000,
+            gb_second: 170_000,
+            granularity_ms: 100,
+            memory_step_mb: 128,
+            min_billed_ms: 150,
+        };
+        let b = Billing {
+            bill_init: true,
+            ..Billing::new(BillingModel::Custom(custom))
+        };
+        let p = b.model.prices();
+        assert!(b.linear_on_demand(&p));
+        let runs = [
+            (SimDuration(1), SimDuration::ZERO),
+            (ms(100), SimDuration::ZERO),
+            (SimDuration(100_001), SimDuration::ZERO),
+            (ms(250), ms(60)),
+        ];
+        let mut sum = Charge::default();
+        let mut mb_ms = 0;
+        for (run, init) in runs {
+            let c = b.charge_at(&p, run, init, 200);
+            assert_eq!(b.on_demand_mb_ms(&p, run, init, 200), c.mb_ms);
+            mb_ms += c.mb_ms;
+            sum.request += c.request;
+            sum.duration += c.duration;
+        }
+        assert_eq!(mb_ms, 230_400);
+        let (request, duration) = b.on_demand_money(&p, 4, mb_ms);
+        assert_eq!((request, duration), (sum.request, sum.duration));
+        // 4 x 3,000 units; 0.225 GB-s x 170,000 = 38,250 units of 1e-10 USD.
+        assert_eq!(request, Money::from_price_units(12_000));
+        assert_eq!(duration, Money::from_price_units(38_250));
+        // Instance-based billing: a request fee, no time; CPU billed apart: not linear.
+        let cri = Billing::new(BillingModel::CloudRunInstance);
+        let pi = cri.model.prices();
+        assert!(cri.linear_on_demand(&pi));
+        assert_eq!(cri.on_demand_mb_ms(&pi, ms(300), ms(50), 512), 0);
+        assert_eq!(cri.charge_at(&pi, ms(300), ms(50), 512).mb_ms, 0);
+        for m in [BillingModel::GcfGen1, BillingModel::CloudRun] {
+            let b = Billing::new(m);
+            assert!(!b.linear_on_demand(&b.model.prices()));
+        }
     }
 
     #[test]

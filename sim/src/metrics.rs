@@ -130,12 +130,32 @@ pub trait Recorder {
     fn invocation(&mut self, _r: &InvocationRecord) {}
     /// With a sampling interval, called at each multiple of it and once at the end of the run.
     fn sample(&mut self, _s: &Sample) {}
+    /// Whether [`Recorder::invocation`] wants completed invocations at all, asked once at
+    /// the start of a run: a recorder that does not may miss them, which spares the engine
+    /// building a record per completion. The run's figures are the same either way.
+    fn wants_completions(&self) -> bool {
+        true
+    }
+    /// Whether [`Recorder::invocation`] reads the `charge` of completed invocations, asked
+    /// once at the start of a run: a recorder that does not may be given completed records
+    /// with an empty charge, which lets the engine price completions once at the end of the
+    /// run rather than one by one. The run's figures are the same either way.
+    fn reads_charges(&self) -> bool {
+        true
+    }
 }
 
 /// A recorder that ignores everything.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NullRecorder;
-impl Recorder for NullRecorder {}
+impl Recorder for NullRecorder {
+    fn wants_completions(&self) -> bool {
+        false
+    }
+    fn reads_charges(&self) -> bool {
+        false
+    }
+}
 
 /// A recorder that keeps everything in memory (tests, small runs).
 #[derive(Debug, Default, Clone)]

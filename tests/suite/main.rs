@@ -4,6 +4,7 @@
 //! - `processor_sharing`: the CPU model, hand-traced.
 //! - `proportional_cpu`: CPU that follows memory (vCPU shares reserved, durations stretched).
 //! - `billing`: rounding, `bill_init`, and the run's money totals.
+//! - `deferred_charges`: completions priced at the end of the run give the same figures.
 //! - `theory`: statistical checks against closed forms (keep-alive under Poisson arrivals,
 //!   the Erlang-B loss formula), with stated tolerances and fixed seeds.
 //! - `invariants`: property tests over small random workloads (conservation, capacity,
@@ -26,6 +27,7 @@
 mod autoscaling;
 mod billing;
 mod common;
+mod deferred_charges;
 mod determinism;
 mod engine_scenarios;
 mod extension;

@@ -414,7 +414,7 @@ fn a_duplicate_delivery_is_billed_and_counted_once() {
 type MixFunction = (u32, Option<u64>, u32, Option<u32>, bool);
 
 #[derive(Debug, Clone)]
-struct Mix {
+pub(crate) struct Mix {
     workers: Vec<(u32, u32)>,
     functions: Vec<MixFunction>,
     /// (time us, function, duration us, mode: 0 = the function's, 1 = sync, 2 = async)
@@ -439,7 +439,7 @@ struct Mix {
     starts: u8,
 }
 
-fn mix() -> impl Strategy<Value = Mix> {
+pub(crate) fn mix() -> impl Strategy<Value = Mix> {
     let function = (
         prop::sample::select(vec![128u32, 256, 512]),
         prop::option::of(1u64..400),
@@ -517,7 +517,7 @@ fn mix() -> impl Strategy<Value = Mix> {
         )
 }
 
-fn build(m: &Mix) -> (EngineConfig, Vec<faasim_sim::FunctionSpec>, Vec<Arrival>) {
+pub(crate) fn build(m: &Mix) -> (EngineConfig, Vec<faasim_sim::FunctionSpec>, Vec<Arrival>) {
     let nf = m.functions.len() as u32;
     let functions = m
         .functions
@@ -650,6 +650,20 @@ fn build(m: &Mix) -> (EngineConfig, Vec<faasim_sim::FunctionSpec>, Vec<Arrival>)
 
 fn run_mix(m: &Mix) -> (RunReport, VecRecorder) {
     let (cfg, functions, arrivals) = build(m);
+    let mut rec = VecRecorder::default();
+    let rep = run_mix_as(m, &cfg, functions, arrivals, &mut rec);
+    rec.invocations.sort_by_key(|r| r.id);
+    (rep, rec)
+}
+
+/// Runs a mix built by [`build`] (its `cfg` possibly changed) into `rec`.
+pub(crate) fn run_mix_as(
+    m: &Mix,
+    cfg: &EngineConfig,
+    functions: Vec<faasim_sim::FunctionSpec>,
+    arrivals: Vec<Arrival>,
+    rec: &mut dyn faasim_sim::Recorder,
+) -> RunReport {
     let keep_alive = KeepAliveSpec::Fixed {
         ttl_s: m.ttl_ms as f64 / 1000.0,
         reset_on_use: true,
@@ -672,17 +686,14 @@ fn run_mix(m: &Mix) -> (RunReport, VecRecorder) {
             .expect("kpa"),
         _ => None,
     };
-    let mut rec = VecRecorder::default();
-    let rep = run_with(
-        &cfg,
+    run_with(
+        cfg,
         pol,
         autoscaler,
         &mut VecSource::new(functions, arrivals),
-        &mut rec,
+        rec,
     )
-    .expect("the run succeeds");
-    rec.invocations.sort_by_key(|r| r.id);
-    (rep, rec)
+    .expect("the run succeeds")
 }
 
 fn check_mix(m: &Mix) -> Result<(), TestCaseError> {

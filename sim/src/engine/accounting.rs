@@ -41,6 +41,18 @@ pub(super) struct Metrics {
     /// Each function's SLO, µs (`u64::MAX`: none), and whether any function has one.
     slo_us: Vec<u64>,
     any_slo: bool,
+    /// Set when the run prices its common completions at the end
+    /// ([`Engine::choose_accounting`]): their charges are then linear in their billed MB-ms,
+    /// so a completion adds its MB-ms to its function's `FnHot::mb_ms` and nothing else, and
+    /// [`Metrics::settle_deferred`] prices the sums. Every other charge of a function then
+    /// goes to its cold `FunctionStats`.
+    pub(super) deferred: bool,
+    /// Whether the recorder wants completed invocations' records.
+    pub(super) records: bool,
+    /// With `deferred`: per function, the completions whose charge was not deferred (a
+    /// provisioned instance's, a retried event's), counted apart so that `completed` minus
+    /// these is the number of request fees deferred.
+    undeferred: Vec<u64>,
 }
 
 /// The per-function figures the request path updates, kept apart from the rest of
@@ -48,7 +60,8 @@ pub(super) struct Metrics {
 /// of them missing the first-level cache in runs of many functions). In declaration order
 /// on whole cache lines: a completion touches the digest's first line and the last line
 /// (`mb_ms` to `cold_starts`, with `idle_mb_us` that its warm start touched), an arrival
-/// the middle one.
+/// the middle one. In a run that defers its charges (`Metrics::deferred`), `mb_ms` holds
+/// only the deferred completions' MB-ms and `cost` stays zero.
 #[derive(Clone)]
 #[repr(C, align(64))]
 struct FnHot {
@@ -89,8 +102,8 @@ impl Metrics {
         let mut functions = std::mem::take(&mut self.functions);
         for (fs, h) in functions.iter_mut().zip(std::mem::take(&mut self.hot)) {
             fs.latency_us = h.latency_us;
-            fs.mb_ms = h.mb_ms;
-            fs.cost = h.cost;
+            fs.mb_ms += h.mb_ms;
+            fs.cost += h.cost;
             fs.invocations = h.invocations;
             fs.completed = h.completed;
             fs.cold_starts = h.cold_starts;
@@ -110,6 +123,56 @@ impl Metrics {
             parts: ColdStartParts::default(),
             slo_us: Vec::new(),
             any_slo: false,
+            deferred: false,
+            records: true,
+            undeferred: Vec::new(),
+        }
+    }
+
+    /// Prices the completions whose charges were deferred (`deferred`): per function, its
+    /// request fees and the MB-ms summed in `FnHot::mb_ms`, added to its cold cost; the run's
+    /// bill and totals get the sums. Integer money: exactly what adding each completion's
+    /// charge would have given. Once, at the end of the run.
+    fn settle_deferred(&mut self) {
+        if !self.deferred {
+            return;
+        }
+        self.deferred = false;
+        let billing = *self.run.bill.billing();
+        let p = billing.model.prices();
+        let (mut requests, mut mb_ms) = (0u64, 0u128);
+        for (i, h) in self.hot.iter_mut().enumerate() {
+            let n = h.completed - self.undeferred[i];
+            let (request, duration) = billing.on_demand_money(&p, n, h.mb_ms);
+            self.functions[i].cost += request + duration;
+            requests += n;
+            mb_ms += h.mb_ms;
+        }
+        let (request, duration) = billing.on_demand_money(&p, requests, mb_ms);
+        let s = &mut self.run;
+        s.bill.add(&Charge {
+            kind: crate::billing::ChargeKind::OnDemand,
+            requests,
+            mb_ms,
+            ..Charge::default()
+        });
+        s.billed_mb_ms += mb_ms;
+        s.request_cost += request;
+        s.duration_cost += duration;
+    }
+
+    /// A charge of `f` outside a deferred completion: in its hot figures, or in its cold ones
+    /// when the hot ones hold only deferred completions.
+    #[inline]
+    fn charge_function(&mut self, f: FunctionId, mb_ms: u128, cost: Money) {
+        if self.deferred {
+            let fs = &mut self.functions[f.index()];
+            fs.mb_ms += mb_ms;
+            fs.cost += cost;
+        } else {
+            let h = &mut self.hot[f.index()];
+            h.mb_ms += mb_ms;
+            h.cost += cost;
         }
     }
 
@@ -139,13 +202,14 @@ impl Metrics {
     /// A GPU-second charge of a model-serving instance of `f`.
     pub(super) fn on_gpu_charge(&mut self, f: FunctionId, c: Money) {
         self.run.gpu_cost += c;
-        self.hot[f.index()].cost += c;
+        self.charge_function(f, 0, c);
     }
 
     /// A function seen for the first time.
     pub(super) fn on_function(&mut self, f: FunctionId) {
         self.functions.push(FunctionStats::new(f));
         self.hot.push(FnHot::new());
+        self.undeferred.push(0);
     }
 
     /// Time passes with `used_mb` held and `busy_cores` busy.
@@ -214,48 +278,87 @@ impl Metrics {
         self.run.bill.add(c);
         self.run.billed_mb_ms += c.mb_ms;
         self.run.duration_cost += c.duration;
-        self.hot[f.index()].cost += c.total();
-        self.hot[f.index()].mb_ms += c.mb_ms;
+        self.charge_function(f, c.mb_ms, c.total());
     }
 
     /// A snapshot charge (a restore, or a span of cache): the bill and the function's cost,
     /// not billed memory-time.
     pub(super) fn on_snapshot_charge(&mut self, f: FunctionId, c: &Charge) {
         self.run.bill.add(c);
-        self.hot[f.index()].cost += c.total();
+        self.charge_function(f, 0, c.total());
     }
 
     /// An invocation completed; `c` is the part of its charge not billed yet (all of it
     /// unless earlier attempts of an asynchronous event were billed when they failed).
     pub(super) fn on_completion(&mut self, rec: &InvocationRecord, c: &Charge) {
+        let f = rec.function;
         let latency = rec.latency().as_micros();
+        let init = rec.init.as_micros();
+        self.count_completion(
+            f,
+            latency,
+            rec.queue_delay().as_micros(),
+            rec.cold_start,
+            init,
+        );
         let s = &mut self.run;
-        s.completed += 1;
-        s.latency_us.add(latency);
-        s.queue_delay_us.add(rec.queue_delay().as_micros());
-        if rec.cold_start {
-            s.cold_starts += 1;
-            s.init_us.add(rec.init.as_micros());
-            self.interval.cold_starts += 1;
-        }
         s.billed_mb_ms += c.mb_ms;
         s.bill.add(c);
         s.request_cost += c.request;
         s.duration_cost += c.duration;
+        if self.deferred {
+            self.undeferred[f.index()] += 1;
+        }
+        self.charge_function(f, c.mb_ms, c.total());
+    }
+
+    /// An invocation completed whose charge is deferred (`deferred`): `mb_ms` is its billed
+    /// memory-time, all its charge depends on.
+    #[inline(always)]
+    pub(super) fn on_deferred_completion(
+        &mut self,
+        f: FunctionId,
+        latency_us: u64,
+        queue_us: u64,
+        cold: bool,
+        init_us: u64,
+        mb_ms: u128,
+    ) {
+        self.count_completion(f, latency_us, queue_us, cold, init_us);
+        self.hot[f.index()].mb_ms += mb_ms;
+    }
+
+    /// A completion's figures but its charge.
+    #[inline(always)]
+    fn count_completion(
+        &mut self,
+        f: FunctionId,
+        latency: u64,
+        queue_us: u64,
+        cold: bool,
+        init_us: u64,
+    ) {
+        let s = &mut self.run;
+        s.completed += 1;
+        s.latency_us.add(latency);
+        s.queue_delay_us.add(queue_us);
+        if cold {
+            s.cold_starts += 1;
+            s.init_us.add(init_us);
+            self.interval.cold_starts += 1;
+        }
         let slo_met = self.any_slo && {
-            let slo = self.slo_us[rec.function.index()];
+            let slo = self.slo_us[f.index()];
             slo != u64::MAX && latency <= slo
         };
         if slo_met {
             s.slo_met += 1;
-            self.functions[rec.function.index()].slo_met += 1;
+            self.functions[f.index()].slo_met += 1;
         }
-        let fs = &mut self.hot[rec.function.index()];
+        let fs = &mut self.hot[f.index()];
         fs.completed += 1;
-        fs.cold_starts += rec.cold_start as u64;
+        fs.cold_starts += cold as u64;
         fs.latency_us.add(latency);
-        fs.mb_ms += c.mb_ms;
-        fs.cost += c.total();
     }
 
     /// An attempt that executed and did not end its invocation (an asynchronous event to be
@@ -266,9 +369,7 @@ impl Metrics {
         s.bill.add(c);
         s.request_cost += c.request;
         s.duration_cost += c.duration;
-        let fs = &mut self.hot[f.index()];
-        fs.mb_ms += c.mb_ms;
-        fs.cost += c.total();
+        self.charge_function(f, c.mb_ms, c.total());
     }
 
     /// An asynchronous event delivered to the function at `age`; `retry` for every delivery
@@ -403,16 +504,64 @@ impl Engine<'_> {
         }
     }
 
+    /// Decides, once before the run, how completions are accounted: their charges are
+    /// deferred ([`Metrics::settle_deferred`]) when the model's on-demand charge is linear in
+    /// the billed MB-ms and nothing reads a completion's own charge (no extension, no model
+    /// serving, a recorder that does not read charges).
+    pub(super) fn choose_accounting(&mut self) {
+        let billing = &self.cfg.billing;
+        self.metrics.deferred = billing.linear_on_demand(&self.prices)
+            && self.extension.is_none()
+            && self.gpu.is_none()
+            && !self.recorder.reads_charges();
+        self.metrics.records = self.recorder.wants_completions();
+    }
+
     #[inline(always)]
     pub(super) fn record_completion(&mut self, slot: u32) -> Result<(), SimError> {
         if !self.first_deliveries.is_empty() || !self.banked.is_empty() {
             return self.record_retried_completion(slot);
+        }
+        if self.metrics.deferred {
+            let inst = self.invs[slot as usize].instance;
+            // A provisioned instance's invocations are billed at their own price.
+            if !self.instances[inst as usize].provisioned {
+                self.record_deferred_completion(slot);
+                return Ok(());
+            }
         }
         // The common case: an invocation completed at its first attempt.
         let (rec, charge) = self.completion_record(slot);
         self.metrics.on_completion(&rec, &charge);
         self.recorder.invocation(&rec);
         self.notify_extension(&rec, self.invs[slot as usize].tag)
+    }
+
+    /// [`Self::record_completion`] with its charge deferred: its billed MB-ms is all the
+    /// metrics keep of it, and the record (if the recorder wants it) has an empty charge.
+    #[inline(always)]
+    fn record_deferred_completion(&mut self, slot: u32) {
+        let inv = &self.invs[slot as usize];
+        let inst = &self.instances[inv.instance as usize];
+        // Only a boot's wait is INIT time (as in `attempt_charge`).
+        let init = match inst.start_kind {
+            StartKind::Boot => inv.init,
+            StartKind::Restore | StartKind::Fork => SimDuration::ZERO,
+        };
+        let run = self.now - inv.start;
+        let mb_ms = (self.cfg.billing).on_demand_mb_ms(&self.prices, run, init, inst.memory_mb);
+        self.metrics.on_deferred_completion(
+            inv.function,
+            (self.now - inv.arrival).as_micros(),
+            (inv.dispatched - inv.arrival).as_micros(),
+            inv.cold,
+            inv.init.as_micros(),
+            mb_ms,
+        );
+        if self.metrics.records {
+            let rec = self.completed_record(slot, Charge::default());
+            self.recorder.invocation(&rec);
+        }
     }
 
     /// [`Self::record_completion`] when asynchronous events have banked charges or a
@@ -565,6 +714,7 @@ impl Engine<'_> {
             }
         }
         let mut metrics = self.metrics;
+        metrics.settle_deferred();
         metrics.run.end = now;
         if self.cpu_shares {
             // Executing shares were integrated in CPU units (MB per vCPU): to core-µs.

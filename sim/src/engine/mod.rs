@@ -509,6 +509,7 @@ pub fn run_serving(
     }
     engine.autoscaler = autoscaler;
     engine.extension = extension;
+    engine.choose_accounting();
     engine.run(source)?;
     Ok(engine.finish())
 }
