@@ -58,7 +58,7 @@ impl<R> std::fmt::Debug for FastRows<R> {
 /// before it).
 pub(crate) enum Opened<R: Read> {
     Fast(Box<FastRows<R>>, ByteRecord),
-    General(Rows<Resume<R>>),
+    General(Box<Rows<Resume<R>>>),
 }
 
 /// What [`FastRows::next_line`] found.
@@ -165,9 +165,9 @@ impl<R: Read> FastRows<R> {
                     inner: f.inner,
                     error: f.error,
                 };
-                Ok(Opened::General(Rows::resume(
+                Ok(Opened::General(Box::new(Rows::resume(
                     resume, f.path, f.hasher, unhashed, 0,
-                )?))
+                )?)))
             }
         }
     }
