@@ -41,11 +41,11 @@
 //! catches up would silently drop a large part of the trace. I/O errors stay errors too.
 //!
 //! Speed: plain lines (no quotes, no `\r`, the header's number of fields, fields that
-//! parse) are split with `memchr` straight out of a buffer of the file; the first line that
-//! is anything else hands the rest of the file to the `csv` crate's reader (one reused
-//! `ByteRecord`), which gives every error message, so both read alike (see
-//! `fast_rows`). Fields are parsed straight from bytes, function names interned in a hash
-//! map keyed by their bytes (looked up without building a `String`, allocated once per
+//! parse) are split straight out of a buffer of the file (line ends found with `memchr`);
+//! the first line that is anything else hands the rest of the file to the `csv` crate's
+//! reader (one reused `ByteRecord`), which gives every error message, so both read alike
+//! (see `fast_rows`). Fields are parsed straight from bytes, function names interned in a
+//! hash map keyed by their bytes (looked up without building a `String`, allocated once per
 //! function). The SHA-256 of the file is computed by the reader as it streams the bytes, so
 //! the checksum costs no second pass.
 

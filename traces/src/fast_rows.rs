@@ -1,14 +1,14 @@
 //! The canonical CSV trace's fast path: plain lines (no quotes, no `\r`, exactly the
-//! header's number of fields) are split with `memchr` straight out of a buffer of the file,
-//! with no per-record copy. The first line that is anything else (a quote, a CRLF line end,
-//! a field that does not parse, a line longer than the buffer, an I/O error) hands the rest
-//! of the file, from that line on, to the general reader ([`Rows`], the `csv` crate), which
-//! then reads it exactly as it would have from the start: the header is replayed before the
-//! buffered bytes so the field count is checked alike, line numbers go on from the line
-//! reached, the checksum from the bytes hashed so far, and an I/O error met while filling
-//! the buffer is returned where the general reader would have met it. So the fast path never
-//! makes an error of its own: every error, and every row lenient mode skips, comes from the
-//! general reader.
+//! header's number of fields) are found with `memchr` and split by a byte loop straight out
+//! of a buffer of the file, with no per-record copy. The first line that is anything else
+//! (a quote, a CRLF line end, a field that does not parse, a line longer than the buffer,
+//! an I/O error) hands the rest of the file, from that line on, to the general reader
+//! ([`Rows`], the `csv` crate), which then reads it exactly as it would have from the
+//! start: the header is replayed before the buffered bytes so the field count is checked
+//! alike, line numbers go on from the line reached, the checksum from the bytes hashed so
+//! far, and an I/O error met while filling the buffer is returned where the general reader
+//! would have met it. So the fast path never makes an error of its own: every error, and
+//! every row lenient mode skips, comes from the general reader.
 
 use crate::error::TraceError;
 use crate::rows::Rows;
@@ -226,11 +226,13 @@ impl<R: Read> FastRows<R> {
     pub(crate) fn split(&mut self, start: usize, end: usize) -> bool {
         self.record_start = start;
         self.ends.clear();
-        for i in memchr::memchr3_iter(b',', b'"', b'\r', &self.buf[start..end]) {
-            if self.buf[start + i] != b',' || self.ends.len() + 1 == self.fields {
-                return false;
+        // A plain loop: lines are a few dozen bytes, shorter than a vector search pays for.
+        for (i, &b) in self.buf[start..end].iter().enumerate() {
+            match b {
+                b',' if self.ends.len() + 1 < self.fields => self.ends.push(start + i),
+                b',' | b'"' | b'\r' => return false,
+                _ => {}
             }
-            self.ends.push(start + i);
         }
         self.ends.push(end);
         self.ends.len() == self.fields
