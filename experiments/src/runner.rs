@@ -157,6 +157,7 @@ impl<'a> Limits<'a> {
             inner,
             limits: self,
             progress,
+            checked_functions: 0,
         }
     }
 }
@@ -166,6 +167,9 @@ struct Guarded<'a> {
     inner: &'a mut dyn ArrivalSource,
     limits: &'a Limits<'a>,
     progress: Option<crate::progress::RunProgress>,
+    /// The function count the provisioned-instances limit was last checked at: it can
+    /// only be passed when functions are added, so the check runs only then.
+    checked_functions: usize,
 }
 
 impl Drop for Guarded<'_> {
@@ -197,6 +201,10 @@ impl ArrivalSource for Guarded<'_> {
                 p.arrival(a.time);
             }
         }
+        if functions.len() == self.checked_functions {
+            return Ok(a);
+        }
+        self.checked_functions = functions.len();
         let total = functions.len() as u64 * l.provisioned;
         if total > MAX_PROVISIONED_INSTANCES {
             return Err(Box::new(LimitError(format!(

@@ -40,12 +40,17 @@
 //! usually means the whole file is unsorted (sort it first), and skipping rows until time
 //! catches up would silently drop a large part of the trace. I/O errors stay errors too.
 //!
-//! Speed: one reused `ByteRecord`, fields parsed straight from bytes, function names
-//! interned in a hash map keyed by `Box<str>` (looked up by `&str`, allocated once per
+//! Speed: plain lines (no quotes, no `\r`, the header's number of fields, fields that
+//! parse) are split straight out of a buffer of the file (line ends found with `memchr`);
+//! the first line that is anything else hands the rest of the file to the `csv` crate's
+//! reader (one reused `ByteRecord`), which gives every error message, so both read alike
+//! (see `fast_rows`). Fields are parsed straight from bytes, function names interned in a
+//! hash map keyed by their bytes (looked up without building a `String`, allocated once per
 //! function). The SHA-256 of the file is computed by the reader as it streams the bytes, so
 //! the checksum costs no second pass.
 
 use crate::error::TraceError;
+use crate::fast_rows::{FastRows, Line, Opened, Resume};
 use crate::rows::{hex, ms_field, Header, Rows, Skipped, TimeError, Unit};
 use crate::TraceInfo;
 use faasim_sim::{
@@ -83,10 +88,28 @@ const EXPECTED_HEADER: &str = "timestamp_ms, function, duration_ms, memory_mb";
 /// A streaming reader of a canonical CSV trace; see the [module docs](self).
 #[derive(Debug)]
 pub struct CsvSource<R: Read> {
-    rows: Rows<R>,
+    input: Input<R>,
+    st: State,
+}
+
+/// Where the rows come from: the fast path until its first line it does not read, then the
+/// general reader.
+// Inline, not boxed: a reader holds one of them, read on every row.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Input<R: Read> {
+    Fast(Box<FastRows<R>>),
+    General(Rows<Resume<R>>),
+    /// Only if handing over failed (it cannot: the header it replays was read already).
+    Stopped,
+}
+
+/// What the reader knows beside the rows.
+#[derive(Debug)]
+struct State {
     columns: Columns,
-    /// Each function's id, memory and the line of its first row.
-    ids: FxHashMap<Box<str>, (FunctionId, u32, u64)>,
+    /// Each function's id, memory and the line of its first row, by its name's bytes.
+    ids: FxHashMap<Box<[u8]>, (FunctionId, u32, u64)>,
     previous: SimTime,
     previous_ms: f64,
     arrivals: u64,
@@ -112,61 +135,208 @@ impl<R: Read> CsvSource<R> {
     /// error messages. Reads the header now, so an empty file or a missing column fails
     /// before the run starts.
     pub fn from_reader(reader: R, path: impl Into<PathBuf>) -> Result<Self, TraceError> {
-        let rows = Rows::new(reader, path)?;
+        let (input, columns) = match FastRows::open(reader, path.into())? {
+            Opened::Fast(fast, header) => {
+                let columns = find_columns(Header {
+                    path: &fast.path,
+                    header: &header,
+                })?;
+                (Input::Fast(fast), columns)
+            }
+            Opened::General(rows) => {
+                rows.require_header(EXPECTED_HEADER)?;
+                let columns = find_columns(rows.columns())?;
+                (Input::General(*rows), columns)
+            }
+        };
+        Ok(Self::with_input(input, columns))
+    }
+
+    /// The general reader alone, from the first byte (to compare the fast path with).
+    #[cfg(test)]
+    fn general_only(reader: R, path: &str) -> Result<Self, TraceError> {
+        let rows = Rows::new(Resume::plain(reader), path)?;
         rows.require_header(EXPECTED_HEADER)?;
         let columns = find_columns(rows.columns())?;
-        Ok(Self {
-            rows,
-            columns,
-            ids: FxHashMap::default(),
-            previous: SimTime::ZERO,
-            previous_ms: 0.0,
-            arrivals: 0,
-            skipped: Skipped::new(false),
-            apps: FxHashMap::default(),
-        })
+        Ok(Self::with_input(Input::General(rows), columns))
+    }
+
+    fn with_input(input: Input<R>, columns: Columns) -> Self {
+        Self {
+            input,
+            st: State {
+                columns,
+                ids: FxHashMap::default(),
+                previous: SimTime::ZERO,
+                previous_ms: 0.0,
+                arrivals: 0,
+                skipped: Skipped::new(false),
+                apps: FxHashMap::default(),
+            },
+        }
     }
 
     /// Sets lenient mode (see the [module docs](self)): bad rows are skipped and counted.
     pub fn lenient(mut self, lenient: bool) -> Self {
-        self.skipped.lenient = lenient;
+        self.st.skipped.lenient = lenient;
         self
     }
 
     /// How many bad rows lenient mode has skipped so far (always 0 when strict).
     pub fn skipped_rows(&self) -> u64 {
-        self.skipped.rows
+        self.st.skipped.rows
     }
 
     /// The error message of the first row lenient mode skipped.
     pub fn first_skipped(&self) -> Option<&str> {
-        self.skipped.first.as_deref()
+        self.st.skipped.first.as_deref()
     }
 
     /// The hex SHA-256 of every byte of the input, once the source has returned `None` (the
     /// engine reads a source to its end on every successful run); `None` before that, since
     /// a checksum of part of a file would be misleading.
     pub fn checksum_hex(&self) -> Option<String> {
-        self.rows.digest().map(|d| hex(&d))
+        let digest = match &self.input {
+            Input::Fast(fast) => fast.digest(),
+            Input::General(rows) => rows.digest(),
+            Input::Stopped => None,
+        };
+        digest.map(|d| hex(&d))
     }
 
     /// Whether the file has a `mode` column (invocation modes to carry through a
     /// conversion).
     pub fn has_mode_column(&self) -> bool {
-        self.columns.mode.is_some()
+        self.st.columns.mode.is_some()
     }
 
     /// How many arrivals have been returned so far.
     pub fn arrivals_read(&self) -> u64 {
-        self.arrivals
+        self.st.arrivals
     }
 
-    fn parse_row(
+    fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
+        if let Input::Fast(fast) = &mut self.input {
+            loop {
+                match fast.next_line() {
+                    Line::End => return Ok(None),
+                    Line::General => break,
+                    // A blank line: the CSV reader passes over it too.
+                    Line::Record(start, end) if start == end => fast.consume(end),
+                    Line::Record(start, end) => {
+                        if !fast.split(start, end) {
+                            break;
+                        }
+                        let Some(arrival) = self.st.parse_plain(fast, functions) else {
+                            break;
+                        };
+                        fast.consume(end);
+                        self.st.arrivals += 1;
+                        return Ok(Some(arrival));
+                    }
+                }
+            }
+            // This line (and every one after) is the general reader's.
+            if let Input::Fast(fast) = std::mem::replace(&mut self.input, Input::Stopped) {
+                self.input = Input::General(fast.into_general()?);
+            }
+        }
+        let Input::General(rows) = &mut self.input else {
+            return Ok(None);
+        };
+        loop {
+            if !rows.advance_lenient(&mut self.st.skipped)? {
+                return Ok(None);
+            }
+            match self.st.parse_row(rows, functions) {
+                Ok(arrival) => {
+                    self.st.arrivals += 1;
+                    return Ok(Some(arrival));
+                }
+                Err(e) => self.st.skipped.skip_or_fail(e)?,
+            }
+        }
+    }
+}
+
+impl State {
+    /// The fast path's row: the arrival, or `None` for anything the general reader must
+    /// read (an error, a row lenient mode would count), having changed nothing.
+    #[inline]
+    fn parse_plain<R: Read>(
         &mut self,
-        cols: Columns,
+        row: &FastRows<R>,
+        functions: &mut FunctionTable,
+    ) -> Option<Arrival> {
+        let cols = self.columns;
+        let (time_ms, time_us) = ms_field(row.field(cols.timestamp)).ok()?;
+        let time = SimTime(time_us);
+        if time < self.previous {
+            return None;
+        }
+        let duration = ms_duration(row.field(cols.duration)).ok()?;
+        let memory_mb = parse_memory(row.field(cols.memory))?;
+        let cold_start = match cols.cold_start.map(|i| row.field(i)) {
+            Some(raw) if !raw.trim_ascii().is_empty() => Some(ms_duration(raw).ok()?),
+            _ => None,
+        };
+        let mode = match cols.mode.map(|i| row.field(i).trim_ascii()) {
+            None | Some(b"") => None,
+            Some(b"sync") => Some(InvocationMode::Sync),
+            Some(b"async") => Some(InvocationMode::Async),
+            Some(_) => return None,
+        };
+        let name = row.field(cols.function);
+        let function = match self.ids.get(name) {
+            Some(&(id, first_mb, _)) if first_mb == memory_mb => id,
+            Some(_) => return None,
+            None => {
+                let name = std::str::from_utf8(name).ok().filter(|s| !s.is_empty())?;
+                let app = cols.app.map(|i| row.field(i));
+                self.register(name, memory_mb, row.line(), app, functions)
+            }
+        };
+        self.previous = time;
+        self.previous_ms = time_ms;
+        Some(Arrival {
+            time,
+            function,
+            duration,
+            cold_start,
+            mode,
+        })
+    }
+
+    /// Registers a function met for the first time, on `line`, with its app if any.
+    fn register(
+        &mut self,
+        name: &str,
+        memory_mb: u32,
+        line: u64,
+        app: Option<&[u8]>,
+        functions: &mut FunctionTable,
+    ) -> FunctionId {
+        let id = functions.push(FunctionSpec {
+            name: name.to_owned(),
+            memory_mb,
+        });
+        self.ids
+            .insert(name.as_bytes().into(), (id, memory_mb, line));
+        if let Some(app) = app
+            .and_then(|a| std::str::from_utf8(a).ok())
+            .filter(|a| !a.is_empty())
+        {
+            self.apps.insert(id.0, app.into());
+        }
+        id
+    }
+
+    fn parse_row<R: Read>(
+        &mut self,
+        rows: &Rows<R>,
         functions: &mut FunctionTable,
     ) -> Result<Arrival, TraceError> {
-        let rows = &self.rows;
+        let cols = self.columns;
         let rec = rows.record();
         let ts_raw = &rec[cols.timestamp];
         let (time_ms, time) = ms_field(ts_raw)
@@ -231,7 +401,7 @@ impl<R: Read> CsvSource<R> {
             .ok_or_else(|| {
                 rows.bad(FUNCTION, "a function name (non-empty UTF-8 text)", name_raw)
             })?;
-        let function = match self.ids.get(name) {
+        let function = match self.ids.get(name.as_bytes()) {
             Some(&(id, first_mb, _)) if first_mb == memory_mb => id,
             Some(&(id, first_mb, first_line)) => {
                 // One function, one memory size: a row that disagrees is an error; in
@@ -253,19 +423,8 @@ impl<R: Read> CsvSource<R> {
                 id
             }
             None => {
-                let id = functions.push(FunctionSpec {
-                    name: name.to_owned(),
-                    memory_mb,
-                });
-                self.ids.insert(name.into(), (id, memory_mb, rows.line()));
-                if let Some(app) = cols
-                    .app
-                    .and_then(|i| std::str::from_utf8(&rec[i]).ok())
-                    .filter(|a| !a.is_empty())
-                {
-                    self.apps.insert(id.0, app.into());
-                }
-                id
+                let app = cols.app.map(|i| &rec[i]);
+                self.register(name, memory_mb, rows.line(), app, functions)
             }
         };
         self.previous = time;
@@ -278,27 +437,12 @@ impl<R: Read> CsvSource<R> {
             mode,
         })
     }
-
-    fn next(&mut self, functions: &mut FunctionTable) -> Result<Option<Arrival>, TraceError> {
-        loop {
-            if !self.rows.advance_lenient(&mut self.skipped)? {
-                return Ok(None);
-            }
-            match self.parse_row(self.columns, functions) {
-                Ok(arrival) => {
-                    self.arrivals += 1;
-                    return Ok(Some(arrival));
-                }
-                Err(e) => self.skipped.skip_or_fail(e)?,
-            }
-        }
-    }
 }
 
 impl<R: Read> TraceInfo for CsvSource<R> {
     /// The `app` field of the function's first row, if the file has that column.
     fn app_of(&self, function: FunctionId) -> Option<String> {
-        self.apps.get(&function.0).map(|a| a.to_string())
+        self.st.apps.get(&function.0).map(|a| a.to_string())
     }
 }
 
@@ -362,6 +506,208 @@ mod tests {
             out.push(a);
         }
         Ok((out, table))
+    }
+
+    /// Everything a read gives: each arrival (or the error that stopped it), the functions,
+    /// apps, checksum and skipped rows.
+    fn outcome(mut src: CsvSource<&[u8]>, lenient: bool) -> String {
+        src = src.lenient(lenient);
+        let mut table = FunctionTable::new();
+        let mut out = String::new();
+        loop {
+            match src.next(&mut table) {
+                Ok(Some(a)) => out.push_str(&format!("{a:?}\n")),
+                Ok(None) => break,
+                Err(e) => {
+                    out.push_str(&format!("error: {e}\n"));
+                    break;
+                }
+            }
+        }
+        for (id, f) in table.iter() {
+            out.push_str(&format!("{id:?} {f:?} app {:?}\n", src.app_of(id)));
+        }
+        out.push_str(&format!(
+            "checksum {:?} skipped {} {:?} read {}\n",
+            src.checksum_hex(),
+            src.skipped_rows(),
+            src.first_skipped(),
+            src.arrivals_read()
+        ));
+        out
+    }
+
+    /// The fast path (with its hand-over) and the general reader alone read `text` alike,
+    /// strict and lenient, errors included.
+    fn same_both_ways(text: &[u8]) {
+        for lenient in [false, true] {
+            let fast = source(text).map(|s| outcome(s, lenient));
+            let general = CsvSource::general_only(text, "trace.csv").map(|s| outcome(s, lenient));
+            match (fast, general) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{:?}", String::from_utf8_lossy(text)),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                (a, b) => panic!("{a:?} vs {b:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_reads_tricky_files_as_the_csv_reader_does() {
+        let h = "timestamp_ms,function,duration_ms,memory_mb,cold_start_ms";
+        let files = [
+            format!("{h}\n0,f,1,128,\n1.5,g,2.25,256,300\n2,f,1,128, \n"),
+            // No line end at the end; blank lines inside and at the end.
+            format!("{h}\n0,f,1,128,\n\n1,g,2,256,5"),
+            format!("{h}\n0,f,1,128,\n\n\n1,g,2,256,5\n\n"),
+            // CRLF from the header, or from a row on.
+            format!("{h}\r\n0,f,1,128,\r\n1,g,2,256,\r\n"),
+            format!("{h}\n0,f,1,128,\n1,g,2,256,\r\n2,g,3,256,\n3,g,x,256,\n"),
+            // A quoted field (with a comma, a line end) mid-file, then plain lines again.
+            format!(
+                "{h}\n0,f,1,128,\n1,\"a,b\",2,256,\n2,\"c\nd\",1,64,\n3,f,1,128,\n4,f,z,128,\n"
+            ),
+            // A byte-order mark; blank lines before the header; spaces in the header.
+            format!("\u{feff}{h}\n0,f,1,128,\n"),
+            format!("\n\n{h}\n0,f,1,128,\n"),
+            " timestamp_ms , function ,duration_ms,memory_mb\n0, f ,1,128\n".into(),
+            // Bad rows of every kind, for the same messages (and lenient skips).
+            format!("{h}\n0,f,1,128,\n1,f,-1,128,\n2,f,1,128,\n"),
+            format!("{h}\n0,f,1,128,\n1,f,1,256,\n2,f,1,128,\n"),
+            format!("{h}\n5,f,1,128,\n1,f,1,128,\n"),
+            format!("{h}\n0,f,1,128,\n1,f,1\n2,f,1,128,\n3,f,1,128,,\n"),
+            format!("{h}\n0,f,1,128,\n1,,1,128,\n2,f,1,0,\n3,f,1,128,x\n4,f,1e3,128,\n"),
+            format!("{h}\n0,f,1,128,\n1,f,99999999999999999999,128,\n"),
+            "timestamp_ms,function,duration_ms,memory_mb,mode,app\n0,f,1,128,async,a1\n\
+             1,g,1,128,,\n2,f,1,128,later,a2\n3,h,1,64, sync ,a3\n"
+                .into(),
+            "app,memory_mb,note,duration_ms,function,timestamp_ms\na1,256,x,120.5,thumb,0\n\
+             a2,512,\"y\",80,resize,12.25\n"
+                .into(),
+            // An unclosed quote; an empty file; a header alone.
+            format!("{h}\n0,f,1,128,\n1,\"f,1,128,\n"),
+            String::new(),
+            "\n\n".into(),
+            format!("{h}\n"),
+            h.to_string(),
+        ];
+        for text in &files {
+            same_both_ways(text.as_bytes());
+        }
+        same_both_ways(b"timestamp_ms,function,duration_ms,memory_mb\n0,f\xff,1,128\n");
+        // Past the fast path's buffer: a quote, an error and a CRLF line deep in the file.
+        let mut text = format!("{h}\n");
+        for i in 0..40_000 {
+            text.push_str(&format!("{i},f{},1.5,128,\n", i % 13));
+            if i % 997 == 0 {
+                text.push('\n');
+            }
+        }
+        for tail in [
+            "",
+            "40000,\"q\",1,128,\n",
+            "40000,f1,x,128,\n",
+            "40000,f1,1,128,\r\n",
+        ] {
+            let mut t = text.clone();
+            t.push_str(tail);
+            t.push_str("40001,f1,2,128,\n");
+            same_both_ways(t.as_bytes());
+        }
+    }
+
+    #[test]
+    fn plain_files_stay_on_the_fast_path_and_others_hand_over() {
+        let text = b"timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128\n\n1,g,2,64";
+        let mut src = source(text).unwrap();
+        let mut table = FunctionTable::new();
+        while src.next(&mut table).unwrap().is_some() {}
+        assert!(matches!(src.input, Input::Fast(_)));
+        assert_eq!(src.arrivals_read(), 2);
+        let text = b"timestamp_ms,function,duration_ms,memory_mb\n0,f,1,128\n1,\"g\",2,64\n";
+        let mut src = source(text).unwrap();
+        assert!(src.next(&mut table).unwrap().is_some());
+        assert!(matches!(src.input, Input::Fast(_)));
+        assert!(src.next(&mut table).unwrap().is_some());
+        assert!(matches!(src.input, Input::General(_)));
+    }
+
+    proptest::proptest! {
+        /// Rows made of plain and awkward fields read alike both ways.
+        #[test]
+        fn generated_rows_read_alike_both_ways(
+            rows in proptest::collection::vec(
+                (0usize..6, 0usize..6, 0usize..5, 0usize..5, 0usize..4, 0usize..5), 0..40),
+            crlf_end in proptest::bool::ANY,
+        ) {
+            const TIMES: [&str; 6] = ["1", "2.5", " 3 ", "0.0005", "x", "1e1"];
+            const NAMES: [&str; 6] = ["f", "g", "\"h,i\"", "", " f", "\"j\"\"k\""];
+            const DURATIONS: [&str; 5] = ["1", "0.25", "-1", "", "inf"];
+            const MEMORY: [&str; 5] = ["128", "256", "128.0", "0", "64"];
+            const COLD: [&str; 4] = ["", "5", " ", "y"];
+            const EXTRA: [&str; 5] = ["", ",", "\n", "\r\n", ",9"];
+            let mut text = String::from("timestamp_ms,function,duration_ms,memory_mb,cold_start_ms\n");
+            let mut t = 0;
+            for &(ti, n, d, m, c, e) in &rows {
+                t += ti;
+                let time = if ti < 2 { t.to_string() } else { TIMES[ti].to_string() };
+                text.push_str(&format!(
+                    "{time},{},{},{},{}{}\n",
+                    NAMES[n], DURATIONS[d], MEMORY[m], COLD[c], EXTRA[e]
+                ));
+            }
+            if crlf_end {
+                text.push_str("\r\n");
+            }
+            same_both_ways(text.as_bytes());
+        }
+    }
+
+    /// A reader that fails after `left` bytes.
+    struct Failing<'a> {
+        bytes: &'a [u8],
+        left: usize,
+    }
+
+    impl std::io::Read for Failing<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Err(std::io::Error::other("disk gone"));
+            }
+            let n = buf.len().min(self.left).min(self.bytes.len()).min(1000);
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_io_error_reads_alike_both_ways() {
+        let mut text = b"timestamp_ms,function,duration_ms,memory_mb\n".to_vec();
+        for i in 0..20_000 {
+            text.extend_from_slice(format!("{i},f,1,128\n").as_bytes());
+        }
+        for left in [10, 5_000, 150_000] {
+            let read = |mut src: CsvSource<Failing<'_>>| {
+                let mut table = FunctionTable::new();
+                let mut n = 0;
+                loop {
+                    match src.next(&mut table) {
+                        Ok(Some(_)) => n += 1,
+                        Ok(None) => return format!("{n} then the end"),
+                        Err(e) => return format!("{n} then {e}"),
+                    }
+                }
+            };
+            let fast = CsvSource::from_reader(Failing { bytes: &text, left }, "trace.csv")
+                .map(read)
+                .map_err(|e| e.to_string());
+            let general = CsvSource::general_only(Failing { bytes: &text, left }, "trace.csv")
+                .map(read)
+                .map_err(|e| e.to_string());
+            assert_eq!(fast, general, "{left}");
+            assert!(format!("{fast:?}").contains("disk gone"), "{fast:?}");
+        }
     }
 
     #[test]
@@ -699,7 +1045,11 @@ mod tests {
     #[ignore]
     fn throughput() {
         let mut text = b"timestamp_ms,function,duration_ms,memory_mb,app\n".to_vec();
-        let rows = 5_000_000u64;
+        // `FAASIM_CSV_ROWS` makes it shorter (for callgrind).
+        let rows = std::env::var("FAASIM_CSV_ROWS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(5_000_000u64);
         for i in 0..rows {
             let line = format!(
                 "{}.{},func-{},{}.25,{},app-{}\n",

@@ -171,6 +171,7 @@ mod common;
 mod convert;
 pub mod csv;
 mod error;
+mod fast_rows;
 pub mod huawei2023;
 pub mod huawei2025;
 pub mod limits;

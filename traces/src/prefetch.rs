@@ -3,13 +3,15 @@
 //!
 //! [`Prefetch`] moves a source to a reader thread, which pulls arrivals in batches of
 //! [`BATCH`] and hands them over a bounded channel ([`DEPTH`] batches ahead, so memory stays
-//! flat); the engine's side replays them in order. The reader registers functions in a table
-//! of its own; each batch carries the functions first seen in it and, per arrival, how many
-//! functions the source had registered when it returned that arrival, so the engine's side
-//! registers each function in the engine's table at the very call where the source itself
-//! would have (provisioned instances start then), and maps ids (another registrant of the
-//! engine's table does not shift them). A source error travels
-//! after the arrivals read before it, so the engine meets it exactly where it would have.
+//! flat); the engine's side replays them in order, reading each batch as a slice with an
+//! index, and sends the emptied batch back so the reader refills it (no allocation per
+//! batch once the first few are made). The reader registers functions in a table of its
+//! own; each batch carries the functions first seen in it, each with the index of the
+//! arrival whose call registered it, so the engine's side registers each function in the
+//! engine's table at the very call where the source itself would have (provisioned
+//! instances start then), and maps ids (another registrant of the engine's table does not
+//! shift them). A source error travels after the arrivals read before it, so the engine
+//! meets it exactly where it would have.
 //!
 //! The reader runs ahead of the engine: use it only when the engine reads the whole trace
 //! (a run that drains), or the rows read ahead would count (a checksum, skipped rows) where
@@ -18,21 +20,21 @@
 use faasim_sim::{
     Arrival, ArrivalSource, FunctionId, FunctionSpec, FunctionTable, SimTime, SourceError,
 };
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
 /// Arrivals per batch.
-pub const BATCH: usize = 8192;
+pub const BATCH: usize = 4096;
 /// Batches the reader may be ahead of the engine.
 pub const DEPTH: usize = 4;
 
+#[derive(Default)]
 struct Batch {
-    functions: Vec<FunctionSpec>,
-    /// Each arrival with the size of the reader's function table after the call that
-    /// returned it.
-    arrivals: Vec<(Arrival, u32)>,
-    /// The table's size after the last call.
-    final_count: u32,
+    arrivals: Vec<Arrival>,
+    /// The functions the reader registered while filling this batch, each with the index
+    /// of the arrival returned by the call that registered it (`arrivals.len()` for the
+    /// call that returned the end), in registration order.
+    functions: Vec<(usize, FunctionSpec)>,
     /// Set on the last batch: the end of the trace, or the error that stopped it.
     end: Option<Result<(), SourceError>>,
 }
@@ -40,14 +42,18 @@ struct Batch {
 /// A source read ahead on its own thread; see the module docs.
 pub struct Prefetch<S: ArrivalSource + Send + 'static> {
     rx: Option<Receiver<Batch>>,
+    /// Emptied batches go back to the reader for reuse.
+    back: Option<SyncSender<Batch>>,
     reader: Option<JoinHandle<S>>,
-    current: std::vec::IntoIter<(Arrival, u32)>,
-    /// Functions the reader registered that the engine's table does not have yet.
-    specs: std::collections::VecDeque<FunctionSpec>,
-    final_count: u32,
+    /// The batch being handed out, from `arrivals[next]` on.
+    batch: Batch,
+    next: usize,
+    /// The next of `batch.functions` to register, and the arrival index it is due at
+    /// (`usize::MAX` when none is left): one comparison per arrival.
+    pending: usize,
+    due_at: usize,
     /// The reader's function ids mapped to the engine's.
     ids: Vec<FunctionId>,
-    pending_end: Option<Result<(), SourceError>>,
     horizon: Option<SimTime>,
     ended: bool,
 }
@@ -58,66 +64,76 @@ impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
     pub fn start(mut source: S) -> Self {
         let horizon = source.horizon();
         let (tx, rx) = sync_channel::<Batch>(DEPTH);
+        // Room for every batch there can be (DEPTH queued, one being filled, one being
+        // read), so returning one never blocks.
+        let (back_tx, back_rx) = sync_channel::<Batch>(DEPTH + 2);
         let reader = std::thread::spawn(move || {
             let mut table = FunctionTable::new();
-            let mut known = 0;
             loop {
-                let mut arrivals = Vec::with_capacity(BATCH);
-                let mut end = None;
-                while arrivals.len() < BATCH {
-                    match source.next_arrival(&mut table) {
-                        Ok(Some(a)) => arrivals.push((a, table.len() as u32)),
+                let mut batch = back_rx.try_recv().unwrap_or_else(|_| Batch {
+                    arrivals: Vec::with_capacity(BATCH),
+                    ..Batch::default()
+                });
+                batch.arrivals.clear();
+                batch.functions.clear();
+                while batch.arrivals.len() < BATCH {
+                    let known = table.len();
+                    let result = source.next_arrival(&mut table);
+                    // Rarely true; the table's iterator skips one by one, so only then.
+                    if table.len() > known {
+                        let at = batch.arrivals.len();
+                        let new = table.iter().skip(known).map(|(_, f)| (at, f.clone()));
+                        batch.functions.extend(new);
+                    }
+                    match result {
+                        Ok(Some(a)) => batch.arrivals.push(a),
                         Ok(None) => {
-                            end = Some(Ok(()));
+                            batch.end = Some(Ok(()));
                             break;
                         }
                         Err(e) => {
-                            end = Some(Err(e));
+                            batch.end = Some(Err(e));
                             break;
                         }
                     }
                 }
-                let functions = table.iter().skip(known).map(|(_, f)| f.clone()).collect();
-                known = table.len();
-                let last = end.is_some();
-                let final_count = table.len() as u32;
+                let last = batch.end.is_some();
                 // The engine's side hung up (the run stopped): nothing more to read.
-                if tx
-                    .send(Batch {
-                        functions,
-                        arrivals,
-                        final_count,
-                        end,
-                    })
-                    .is_err()
-                    || last
-                {
+                if tx.send(batch).is_err() || last {
                     return source;
                 }
             }
         });
         Prefetch {
             rx: Some(rx),
+            back: Some(back_tx),
             reader: Some(reader),
-            current: Vec::new().into_iter(),
-            specs: std::collections::VecDeque::new(),
-            final_count: 0,
+            batch: Batch::default(),
+            next: 0,
+            pending: 0,
+            due_at: usize::MAX,
             ids: Vec::new(),
-            pending_end: None,
             horizon,
             ended: false,
         }
     }
 
-    /// Registers the reader's functions in the engine's table up to `count` of them.
-    fn register(&mut self, functions: &mut FunctionTable, count: u32) {
-        while self.ids.len() < count as usize {
-            let spec = self
-                .specs
-                .pop_front()
-                .expect("the batch carried its functions");
-            self.ids.push(functions.push(spec));
+    /// Registers, in the engine's table, the batch's functions due at or before arrival
+    /// index `at`.
+    #[cold]
+    fn register(&mut self, functions: &mut FunctionTable, at: usize) {
+        while let Some((due, spec)) = self.batch.functions.get(self.pending) {
+            if *due > at {
+                break;
+            }
+            self.ids.push(functions.push(spec.clone()));
+            self.pending += 1;
         }
+        self.due_at = self
+            .batch
+            .functions
+            .get(self.pending)
+            .map_or(usize::MAX, |(due, _)| *due);
     }
 
     /// Whether the engine has been handed the end of the trace.
@@ -128,10 +144,31 @@ impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
     /// Stops the reader (if it is still ahead) and gives the source back.
     pub fn finish(mut self) -> Result<S, SourceError> {
         self.rx = None;
+        self.back = None;
         match self.reader.take().map(JoinHandle::join) {
             Some(Ok(s)) => Ok(s),
             _ => Err("the trace reader thread panicked".into()),
         }
+    }
+
+    /// Hands the emptied batch back and takes the next one; `false` if the reader is gone.
+    #[cold]
+    fn refill(&mut self) -> bool {
+        let Some(rx) = self.rx.as_ref() else {
+            return false;
+        };
+        let Ok(batch) = rx.recv() else {
+            return false;
+        };
+        let old = std::mem::replace(&mut self.batch, batch);
+        if let Some(back) = &self.back {
+            // The reader may have stopped; the batch is then simply dropped.
+            let _ = back.try_send(old);
+        }
+        self.next = 0;
+        self.pending = 0;
+        self.due_at = self.batch.functions.first().map_or(usize::MAX, |(d, _)| *d);
+        true
     }
 }
 
@@ -141,29 +178,32 @@ impl<S: ArrivalSource + Send + 'static> ArrivalSource for Prefetch<S> {
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
         loop {
-            if let Some((mut a, count)) = self.current.next() {
-                self.register(functions, count);
-                a.function = self.ids[a.function.index()];
-                return Ok(Some(a));
+            let i = self.next;
+            if let Some(&a) = self.batch.arrivals.get(i) {
+                if i == self.due_at {
+                    self.register(functions, i);
+                }
+                self.next = i + 1;
+                return Ok(Some(Arrival {
+                    function: self.ids[a.function.index()],
+                    ..a
+                }));
             }
-            if let Some(end) = self.pending_end.take() {
-                self.register(functions, self.final_count);
+            // Past the last arrival: the functions the closing call registered, then the end.
+            if let Some(end) = self.batch.end.take() {
+                self.register(functions, i);
                 self.ended = end.is_ok();
                 return end.map(|()| None);
             }
             if self.ended {
                 return Ok(None);
             }
-            let Some(rx) = self.rx.as_ref() else {
+            if self.rx.is_none() {
                 return Ok(None);
-            };
-            let Ok(batch) = rx.recv() else {
+            }
+            if !self.refill() {
                 return Err("the trace reader thread stopped early (it panicked)".into());
-            };
-            self.specs.extend(batch.functions);
-            self.final_count = batch.final_count;
-            self.current = batch.arrivals.into_iter();
-            self.pending_end = batch.end;
+            }
         }
     }
 

@@ -31,6 +31,8 @@ struct HashingReader<R> {
     record_start: u64,
     /// Whether the input has reported its end.
     eof: bool,
+    /// The first bytes that were hashed before (a replay of bytes already read): not hashed.
+    unhashed: u64,
 }
 
 /// The marker inside the I/O error a [`HashingReader`] returns for a record that is too
@@ -82,7 +84,8 @@ impl<R: Read> Read for HashingReader<R> {
             self.eof = true;
         }
         let bytes = &buf[..n];
-        self.hasher.update(bytes);
+        let skip = (self.unhashed.saturating_sub(self.offset) as usize).min(n);
+        self.hasher.update(&bytes[skip..]);
         let offset = self.offset;
         self.newlines
             .extend(memchr::memchr_iter(b'\n', bytes).map(|i| offset + i as u64));
@@ -118,18 +121,32 @@ impl<R: Read> Rows<R> {
     /// Reads the header from `reader`; `path` only names the input in error messages. An
     /// empty input has an empty header and no records.
     pub(crate) fn new(reader: R, path: impl Into<PathBuf>) -> Result<Self, TraceError> {
+        Self::resume(reader, path, Sha256::new(), 0, 0)
+    }
+
+    /// Like [`new`](Self::new), for an input whose first `unhashed` bytes `hasher` has
+    /// already hashed and whose first line is line `lines_before + 1` of the file (a reader
+    /// that read part of the file itself hands the rest over).
+    pub(crate) fn resume(
+        reader: R,
+        path: impl Into<PathBuf>,
+        hasher: Sha256,
+        unhashed: u64,
+        lines_before: u64,
+    ) -> Result<Self, TraceError> {
         let path = path.into();
         let mut reader = ReaderBuilder::new()
             .has_headers(true)
             .buffer_capacity(64 * 1024)
             .from_reader(HashingReader {
                 inner: reader,
-                hasher: Sha256::new(),
+                hasher,
                 offset: 0,
                 newlines: VecDeque::new(),
-                pruned: 0,
+                pruned: lines_before,
                 record_start: 0,
                 eof: false,
+                unhashed,
             });
         let header = match reader.byte_headers() {
             Ok(h) => h.clone(),
