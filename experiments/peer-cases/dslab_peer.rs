@@ -64,14 +64,16 @@ fn main() {
         sim.send_invocation_request(id, d, t);
         n += 1;
     }
+    let loaded = started.elapsed().as_secs_f64();
     sim.step_until_no_events();
     let s = sim.invocation_stats();
     println!(
-        "rows={} functions={} invocations={} cold_starts={} wall_s={:.3}",
+        "rows={} functions={} invocations={} cold_starts={} wall_s={:.3} (reading and loading the requests {:.3})",
         n,
         ids.len(),
         s.invocations,
         s.cold_starts,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        loaded
     );
 }
