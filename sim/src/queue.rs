@@ -68,6 +68,8 @@ const SLOT_BITS: u32 = 10;
 /// Slots on the wheel: it holds the events of the current and the next outer slot (1 to
 /// 2 s ahead), where most executions and cold starts end.
 const SLOTS: usize = 2048;
+/// Entries a spent slot buffer keeps room for when it returns to the ring.
+const SLOT_KEEP: usize = 32;
 const WORDS: usize = SLOTS / 64;
 /// An outer slot spans 2^`OUTER_SHIFT` wheel slots (1.05 s); the wheel spans two.
 const OUTER_SHIFT: u32 = 10;
@@ -308,6 +310,10 @@ impl<E: Copy> EventQueue<E> {
             if self.occupied[i / 64] == 0 {
                 self.summary &= !(1 << (i / 64));
             }
+            // The spent buffer goes to the ring for the slot's next turn: no larger than a
+            // usual slot needs, or every slot would in time keep the largest burst the
+            // current slot ever held (megabytes over 2,048 slots).
+            self.cur.shrink_to(SLOT_KEEP);
             std::mem::swap(&mut self.cur, &mut self.ring[i]);
         }
         if self.cur.len() > 1 {
