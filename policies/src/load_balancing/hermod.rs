@@ -96,6 +96,13 @@ impl LoadBalancer for Hermod {
             if self.load_of(&v) >= v.cores {
                 continue;
             }
+            // Only a strictly higher priority replaces the best so far: skip the warm
+            // lookup where it cannot, and stop at the first worker of the highest (the
+            // same choice as the full scan).
+            let best_p = best.map_or(-1, |(p, _)| p);
+            if best_p >= if v.assigned > 0 { 3 } else { 1 } {
+                continue;
+            }
             let warm = c.has_warm_on(r.function, w);
             let room = !self.avoid_queueing || v.free_mb + v.idle_mb >= r.memory_mb;
             let priority = match (v.assigned > 0, warm, room) {
@@ -107,6 +114,9 @@ impl LoadBalancer for Hermod {
             };
             if best.is_none_or(|(p, _)| priority > p) {
                 best = Some((priority, w));
+                if priority == 3 {
+                    break;
+                }
             }
         }
         if let Some((_, w)) = best {
