@@ -4,12 +4,14 @@
 //! Run: `cargo bench -p faasim-sim --bench engine`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use faasim_sim::queue::{EventClass, EventQueue};
-use faasim_sim::{run, CpuModel, NullRecorder, SimDuration, SimRng, SimTime, VecSource};
+use faasim_sim::{run, CpuModel, NullRecorder, SimDuration, VecSource};
 
 mod support;
 
-use support::{balanced_policies, config, one_function, policies, policies_with_ttl, workload};
+use support::{
+    balanced_policies, config, one_function, policies, policies_with_ttl, queue_churn, workload,
+    QueueShape,
+};
 
 fn bench_engine(c: &mut Criterion) {
     let n = 1_000_000;
@@ -44,51 +46,12 @@ fn bench_queue(c: &mut Criterion) {
     let n = 100_000u64;
     g.throughput(Throughput::Elements(n));
     g.bench_function("push_pop_100k_with_1k_live", |b| {
-        b.iter(|| {
-            let mut q = EventQueue::new();
-            let mut rng = SimRng::stream(2, "queue");
-            for i in 0..1_000u64 {
-                q.push(SimTime(rng.below(1_000_000)), EventClass::Completion, i);
-            }
-            let mut sum = 0u64;
-            for i in 0..n {
-                let (t, e) = q.pop().unwrap();
-                sum = sum.wrapping_add(e);
-                q.push(
-                    t + SimDuration(rng.below(1_000_000)),
-                    EventClass::Completion,
-                    i,
-                );
-            }
-            sum
-        })
+        b.iter(|| queue_churn(n, QueueShape::Plain))
     });
     // Engine-like traffic: most events end within a second (executions), one in ten is a
     // keep-alive timer ten minutes ahead, which waits on the outer wheel.
     g.bench_function("push_pop_100k_with_1k_live_and_timers", |b| {
-        b.iter(|| {
-            let mut q = EventQueue::new();
-            let mut rng = SimRng::stream(2, "queue");
-            for i in 0..1_000u64 {
-                q.push(SimTime(rng.below(1_000_000)), EventClass::Completion, i);
-            }
-            let mut sum = 0u64;
-            for i in 0..n {
-                let (t, e) = q.pop().unwrap();
-                sum = sum.wrapping_add(e);
-                if i % 10 == 0 {
-                    let ttl = SimDuration::from_secs(600) + SimDuration(rng.below(1_000_000));
-                    q.push(t + ttl, EventClass::KeepAliveExpiry, i);
-                } else {
-                    q.push(
-                        t + SimDuration(rng.below(1_000_000)),
-                        EventClass::Completion,
-                        i,
-                    );
-                }
-            }
-            sum
-        })
+        b.iter(|| queue_churn(n, QueueShape::Timers))
     });
     g.finish();
 }

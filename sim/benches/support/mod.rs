@@ -146,3 +146,47 @@ pub fn balanced_policies() -> Policies {
         ..policies()
     }
 }
+
+/// How far ahead [`queue_churn`] pushes its events.
+#[allow(dead_code)]
+#[derive(Clone, Copy, Debug)]
+pub enum QueueShape {
+    /// Every event within a second, uniform.
+    Plain,
+    /// As `Plain`, but one in ten a keep-alive timer ten minutes ahead (the outer wheel).
+    Timers,
+    /// Lognormal delays of median 50 ms, as the engine's executions.
+    Engine,
+}
+
+/// The event queue's traffic, shared by its criterion bench and `examples/queue_throughput.rs`:
+/// 1,000 events live, then `n` times the next one popped and one pushed `shape` ahead.
+/// Returns a checksum of the popped events, so the work is not optimised away.
+#[allow(dead_code)]
+pub fn queue_churn(n: u64, shape: QueueShape) -> u64 {
+    use faasim_sim::queue::{EventClass, EventQueue};
+    let mut rng = SimRng::stream(2, "queue");
+    let exec = LogNormal::new(50_000f64.ln(), 1.0).unwrap();
+    let mut q = EventQueue::new();
+    for i in 0..1_000u64 {
+        q.push(SimTime(rng.below(1_000_000)), EventClass::Completion, i);
+    }
+    let mut sum = 0u64;
+    for i in 0..n {
+        let (t, e) = q.pop().unwrap();
+        sum = sum.wrapping_add(e);
+        let (dt, class) = match shape {
+            QueueShape::Timers if i % 10 == 0 => (
+                SimDuration::from_secs(600) + SimDuration(rng.below(1_000_000)),
+                EventClass::KeepAliveExpiry,
+            ),
+            QueueShape::Engine => (
+                SimDuration(exec.sample(&mut rng) as u64),
+                EventClass::Completion,
+            ),
+            _ => (SimDuration(rng.below(1_000_000)), EventClass::Completion),
+        };
+        q.push(t + dt, class, i);
+    }
+    sum
+}
