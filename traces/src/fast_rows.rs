@@ -158,7 +158,7 @@ impl<R: Read> FastRows<R> {
             None => {
                 // Everything read so far, as it was: the general reader from the start.
                 let replay = f.buf[..f.end].to_vec();
-                let unhashed = replay.len() as u64;
+                let already_hashed = replay.len() as u64;
                 let resume = Resume {
                     replay,
                     at: 0,
@@ -166,7 +166,11 @@ impl<R: Read> FastRows<R> {
                     error: f.error,
                 };
                 Ok(Opened::General(Box::new(Rows::resume(
-                    resume, f.path, f.hasher, unhashed, 0,
+                    resume,
+                    f.path,
+                    f.hasher,
+                    already_hashed,
+                    0,
                 )?)))
             }
         }
@@ -264,7 +268,7 @@ impl<R: Read> FastRows<R> {
         replay.extend_from_slice(&self.header_line);
         replay.push(b'\n');
         replay.extend_from_slice(&self.buf[self.start..self.end]);
-        let unhashed = replay.len() as u64;
+        let already_hashed = replay.len() as u64;
         let resume = Resume {
             replay,
             at: 0,
@@ -272,6 +276,12 @@ impl<R: Read> FastRows<R> {
             error: self.error,
         };
         // The replayed header is one line, so the next is line `self.line`.
-        Rows::resume(resume, self.path, self.hasher, unhashed, self.line - 2)
+        Rows::resume(
+            resume,
+            self.path,
+            self.hasher,
+            already_hashed,
+            self.line - 2,
+        )
     }
 }

@@ -32,7 +32,7 @@ struct HashingReader<R> {
     /// Whether the input has reported its end.
     eof: bool,
     /// The first bytes that were hashed before (a replay of bytes already read): not hashed.
-    unhashed: u64,
+    already_hashed: u64,
 }
 
 /// The marker inside the I/O error a [`HashingReader`] returns for a record that is too
@@ -84,7 +84,7 @@ impl<R: Read> Read for HashingReader<R> {
             self.eof = true;
         }
         let bytes = &buf[..n];
-        let skip = (self.unhashed.saturating_sub(self.offset) as usize).min(n);
+        let skip = (self.already_hashed.saturating_sub(self.offset) as usize).min(n);
         self.hasher.update(&bytes[skip..]);
         let offset = self.offset;
         self.newlines
@@ -124,14 +124,14 @@ impl<R: Read> Rows<R> {
         Self::resume(reader, path, Sha256::new(), 0, 0)
     }
 
-    /// Like [`new`](Self::new), for an input whose first `unhashed` bytes `hasher` has
+    /// Like [`new`](Self::new), for an input whose first `already_hashed` bytes `hasher` has
     /// already hashed and whose first line is line `lines_before + 1` of the file (a reader
     /// that read part of the file itself hands the rest over).
     pub(crate) fn resume(
         reader: R,
         path: impl Into<PathBuf>,
         hasher: Sha256,
-        unhashed: u64,
+        already_hashed: u64,
         lines_before: u64,
     ) -> Result<Self, TraceError> {
         let path = path.into();
@@ -146,7 +146,7 @@ impl<R: Read> Rows<R> {
                 pruned: lines_before,
                 record_start: 0,
                 eof: false,
-                unhashed,
+                already_hashed,
             });
         let header = match reader.byte_headers() {
             Ok(h) => h.clone(),
