@@ -2,7 +2,6 @@
 //! field order. Every file is written under a temporary name and renamed when complete, so
 //! an interrupted or failed run never leaves a file that looks whole.
 
-use crate::warnings::ArrivalSpan;
 use faasim_sim::{FunctionTable, InvocationRecord, Money, Recorder, RunReport, RunStats, Sample};
 use serde::Serialize;
 use std::fs::File;
@@ -814,10 +813,6 @@ pub struct FileRecorder {
     max_rows: u64,
     /// Set once a sample past `max_rows` came (and was not written).
     overflow: Arc<AtomicBool>,
-    /// When requests arrived and the last one completed.
-    span: ArrivalSpan,
-    /// Execution time run on each worker, µs, by worker id.
-    worker_busy_us: Vec<u64>,
 }
 
 impl FileRecorder {
@@ -852,26 +847,7 @@ impl FileRecorder {
             rows: 0,
             max_rows,
             overflow: Arc::new(AtomicBool::new(false)),
-            span: ArrivalSpan::default(),
-            worker_busy_us: Vec::new(),
         })
-    }
-
-    /// When the run's requests arrived and the last one completed.
-    pub fn span(&self) -> ArrivalSpan {
-        self.span
-    }
-
-    /// The most execution time run on one of `workers` workers over the mean across them
-    /// (0 when nothing ran).
-    pub fn load_imbalance(&self, workers: u32) -> f64 {
-        let total: u64 = self.worker_busy_us.iter().sum();
-        let max = self.worker_busy_us.iter().copied().max().unwrap_or(0);
-        if total == 0 || workers == 0 {
-            0.0
-        } else {
-            max as f64 * workers as f64 / total as f64
-        }
     }
 
     fn keep(&mut self, r: csv::Result<()>) {
@@ -898,18 +874,6 @@ impl FileRecorder {
 
 impl Recorder for FileRecorder {
     fn invocation(&mut self, r: &InvocationRecord) {
-        let completed = r.outcome == faasim_sim::Outcome::Completed;
-        self.span.observe(
-            r.arrival.as_secs_f64(),
-            completed.then(|| r.end.as_secs_f64()),
-        );
-        if let (true, Some(worker)) = (completed, r.worker) {
-            let i = worker.0 as usize;
-            if i >= self.worker_busy_us.len() {
-                self.worker_busy_us.resize(i + 1, 0);
-            }
-            self.worker_busy_us[i] += r.end.as_micros().saturating_sub(r.start.as_micros());
-        }
         let Some(w) = self.invocations.as_mut() else {
             return;
         };
@@ -934,7 +898,10 @@ impl Recorder for FileRecorder {
         self.keep(res);
     }
 
-    // The charge is written only in `invocations.csv`.
+    // Completed invocations and their charges are written only in `invocations.csv`.
+    fn wants_completions(&self) -> bool {
+        self.invocations.is_some()
+    }
     fn reads_charges(&self) -> bool {
         self.invocations.is_some()
     }

@@ -585,8 +585,8 @@ fn run_limited(
     if !keep_alive_in_code {
         warnings.extend(uniform_cost_warning(sc, &report.function_table, traced));
     }
-    let span = recorder.span();
-    let load_imbalance = recorder.load_imbalance(sc.cluster.workers);
+    let span = crate::warnings::ArrivalSpan::of(&report.stats);
+    let load_imbalance = report.stats.load_imbalance(sc.cluster.workers);
 
     recorder.finish().map_err(io_err(out_dir))?;
     let parquet = sc.output.invocations

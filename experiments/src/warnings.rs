@@ -41,12 +41,12 @@ pub struct ArrivalSpan {
 }
 
 impl ArrivalSpan {
-    /// Takes one arrival (in any order) and, if it completed, its completion.
-    pub fn observe(&mut self, arrival_s: f64, completion_s: Option<f64>) {
-        self.first_arrival_s = Some(self.first_arrival_s.map_or(arrival_s, |f| f.min(arrival_s)));
-        self.last_arrival_s = self.last_arrival_s.max(arrival_s);
-        if let Some(c) = completion_s {
-            self.last_completion_s = self.last_completion_s.max(c);
+    /// The span of a serverless run, from its figures.
+    pub fn of(s: &faasim_sim::RunStats) -> Self {
+        ArrivalSpan {
+            first_arrival_s: s.arrival_span.map(|(first, _)| first.as_secs_f64()),
+            last_arrival_s: s.arrival_span.map_or(0.0, |(_, last)| last.as_secs_f64()),
+            last_completion_s: s.last_completion.as_secs_f64(),
         }
     }
 }

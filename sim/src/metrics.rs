@@ -332,6 +332,14 @@ pub struct RunStats {
     /// GPU-second charges of model-serving instances (outside the per-request bill: no
     /// tiers, no free tier), included in [`RunStats::user_cost`] and [`RunStats::list_cost`].
     pub gpu_cost: Money,
+    /// The earliest and the latest arrival among the run's invocations, as their records
+    /// say (`None` with no invocation).
+    pub arrival_span: Option<(SimTime, SimTime)>,
+    /// The latest end of a completed invocation (zero with none).
+    pub last_completion: SimTime,
+    /// Execution time (start to end) of the completed invocations on each worker, µs, by
+    /// worker id: how evenly the run loaded its workers.
+    pub worker_exec_us: Vec<u64>,
 }
 
 impl RunStats {
@@ -382,6 +390,21 @@ impl RunStats {
             slo_functions: 0,
             slo_functions_met: 0,
             gpu_cost: Money::ZERO,
+            arrival_span: None,
+            last_completion: SimTime::ZERO,
+            worker_exec_us: Vec::new(),
+        }
+    }
+
+    /// The most execution time run on one of `workers` workers over the mean across them
+    /// (0 when nothing ran).
+    pub fn load_imbalance(&self, workers: u32) -> f64 {
+        let total: u64 = self.worker_exec_us.iter().sum();
+        let max = self.worker_exec_us.iter().copied().max().unwrap_or(0);
+        if total == 0 || workers == 0 {
+            0.0
+        } else {
+            max as f64 * workers as f64 / total as f64
         }
     }
 
@@ -526,5 +549,21 @@ impl PartSums {
         for (&g, &v) in map.iter().zip(row) {
             self.sums_us[g] += v as u128;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_imbalance_is_the_busiest_worker_over_the_mean() {
+        // By hand: 3 workers ran 6 s, 2 s and 0 s; the mean is 8/3 s and the busiest 6 s,
+        // so 6 / (8/3) = 2.25. With nothing run, 0.
+        let mut s = RunStats::new(1024, 4, Billing::default());
+        s.worker_exec_us = vec![6_000_000, 2_000_000, 0];
+        assert_eq!(s.load_imbalance(3), 2.25);
+        s.worker_exec_us = vec![0, 0, 0];
+        assert_eq!(s.load_imbalance(3), 0.0);
     }
 }

@@ -38,6 +38,7 @@ mod processor_sharing;
 mod proportional_cpu;
 mod provider;
 mod real_traces;
+mod run_span;
 mod start_types;
 mod theory;
 mod workflows;

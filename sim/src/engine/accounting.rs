@@ -291,6 +291,8 @@ impl Metrics {
     /// An invocation completed; `c` is the part of its charge not billed yet (all of it
     /// unless earlier attempts of an asynchronous event were billed when they failed).
     pub(super) fn on_completion(&mut self, rec: &InvocationRecord, c: &Charge) {
+        let worker = rec.worker.expect("a completed invocation ran on a worker");
+        self.note_span(rec.arrival, rec.start, rec.end, worker);
         let f = rec.function;
         let latency = rec.latency().as_micros();
         let init = rec.init.as_micros();
@@ -315,17 +317,50 @@ impl Metrics {
     /// An invocation completed whose charge is deferred (`deferred`): `mb_ms` is its billed
     /// memory-time, all its charge depends on.
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_deferred_completion(
         &mut self,
         f: FunctionId,
-        latency_us: u64,
+        (arrival, start, end): (SimTime, SimTime, SimTime),
+        worker: WorkerId,
         queue_us: u64,
         cold: bool,
         init_us: u64,
         mb_ms: u128,
     ) {
+        self.note_span(arrival, start, end, worker);
+        let latency_us = (end - arrival).as_micros();
         self.count_completion(f, latency_us, queue_us, cold, init_us);
         self.hot[f.index()].mb_ms += mb_ms;
+    }
+
+    /// A completion's place in the run's span and its worker's execution time.
+    #[inline(always)]
+    fn note_span(&mut self, arrival: SimTime, start: SimTime, end: SimTime, worker: WorkerId) {
+        self.note_arrival(arrival);
+        let s = &mut self.run;
+        s.last_completion = s.last_completion.max(end);
+        match s.worker_exec_us.get_mut(worker.index()) {
+            Some(us) => *us += (end - start).as_micros(),
+            None => Self::grow_workers(s, worker, (end - start).as_micros()),
+        }
+    }
+
+    /// An invocation's arrival, into the run's span (records end in any order).
+    #[inline(always)]
+    fn note_arrival(&mut self, arrival: SimTime) {
+        let s = &mut self.run;
+        s.arrival_span = Some(match s.arrival_span {
+            Some((first, last)) => (first.min(arrival), last.max(arrival)),
+            None => (arrival, arrival),
+        });
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_workers(s: &mut RunStats, worker: WorkerId, us: u64) {
+        s.worker_exec_us.resize(worker.index() + 1, 0);
+        s.worker_exec_us[worker.index()] += us;
     }
 
     /// A completion's figures but its charge.
@@ -383,6 +418,7 @@ impl Metrics {
     /// unfinished at the horizon. `c` is the part of its charge not billed yet (an execution
     /// that failed or timed out is billed; zero for the others).
     pub(super) fn on_not_completed(&mut self, rec: &InvocationRecord, c: &Charge) {
+        self.note_arrival(rec.arrival);
         if c.requests > 0 || c.total() > Money::ZERO {
             self.on_attempt_charge(rec.function, c);
         }
@@ -552,7 +588,8 @@ impl Engine<'_> {
         let mb_ms = (self.cfg.billing).on_demand_mb_ms(&self.prices, run, init, inst.memory_mb);
         self.metrics.on_deferred_completion(
             inv.function,
-            (self.now - inv.arrival).as_micros(),
+            (inv.arrival, inv.start, self.now),
+            inst.worker,
             (inv.dispatched - inv.arrival).as_micros(),
             inv.cold,
             inv.init.as_micros(),

@@ -802,6 +802,7 @@ impl<'r> Engine<'r> {
             metrics: {
                 let mut m = Metrics::new(total_mem, total_cores, cfg.billing);
                 m.parts.names = part_names;
+                m.run.worker_exec_us = vec![0; cfg.workers.len()];
                 m
             },
             starts,
