@@ -180,11 +180,10 @@ impl Drop for Guarded<'_> {
     }
 }
 
-impl ArrivalSource for Guarded<'_> {
-    fn next_arrival(
-        &mut self,
-        functions: &mut FunctionTable,
-    ) -> Result<Option<Arrival>, SourceError> {
+impl Guarded<'_> {
+    /// The limits' state before a call: a time-series overflow or a failed policy in code
+    /// stops the run.
+    fn check_before(&self) -> Result<(), SourceError> {
         let l = self.limits;
         if l.overflow.load(Ordering::Relaxed) {
             return Err(Box::new(LimitError(l.overflow_message.to_owned())));
@@ -192,17 +191,26 @@ impl ArrivalSource for Guarded<'_> {
         if let Some(m) = l.failure.as_ref().and_then(|f| f.borrow().clone()) {
             return Err(Box::new(LimitError(m)));
         }
-        let a = self.inner.next_arrival(functions)?;
-        if let Some(a) = &a {
-            if a.cold_start.is_some() {
-                l.traced_cold_start.store(true, Ordering::Relaxed);
-            }
-            if let Some(p) = &mut self.progress {
+        Ok(())
+    }
+
+    /// The limits after a call that returned `arrivals`.
+    fn check_after(
+        &mut self,
+        functions: &FunctionTable,
+        arrivals: &[Arrival],
+    ) -> Result<(), SourceError> {
+        let l = self.limits;
+        if arrivals.iter().any(|a| a.cold_start.is_some()) {
+            l.traced_cold_start.store(true, Ordering::Relaxed);
+        }
+        if let Some(p) = &mut self.progress {
+            for a in arrivals {
                 p.arrival(a.time);
             }
         }
         if functions.len() == self.checked_functions {
-            return Ok(a);
+            return Ok(());
         }
         self.checked_functions = functions.len();
         let total = functions.len() as u64 * l.provisioned;
@@ -214,7 +222,33 @@ impl ArrivalSource for Guarded<'_> {
                 functions.len()
             ))));
         }
+        Ok(())
+    }
+}
+
+impl ArrivalSource for Guarded<'_> {
+    fn next_arrival(
+        &mut self,
+        functions: &mut FunctionTable,
+    ) -> Result<Option<Arrival>, SourceError> {
+        self.check_before()?;
+        let a = self.inner.next_arrival(functions)?;
+        self.check_after(functions, a.as_slice())?;
         Ok(a)
+    }
+
+    // The checks once per batch: what stops the run stops it at the next call.
+    fn next_arrivals(
+        &mut self,
+        functions: &mut FunctionTable,
+        out: &mut Vec<Arrival>,
+        max: usize,
+    ) -> Result<usize, SourceError> {
+        self.check_before()?;
+        let start = out.len();
+        let n = self.inner.next_arrivals(functions, out, max)?;
+        self.check_after(functions, &out[start..])?;
+        Ok(n)
     }
 
     fn horizon(&self) -> Option<SimTime> {

@@ -89,6 +89,29 @@ pub trait ArrivalSource {
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError>;
 
+    /// Appends up to `max` (at least 1) next arrivals to `out` and returns how many (0 at
+    /// the end): what as many calls of [`next_arrival`](Self::next_arrival) would return,
+    /// with one call's overhead. The functions this call registers must be exactly those the
+    /// first of those calls would: a source ends the batch before an arrival whose own call
+    /// would register a function, so the engine, which registers new functions after each
+    /// call, does so at the same point of the run. The default takes one arrival. A source
+    /// with [`tokens`](Self::tokens) must keep the default (tokens are per call).
+    fn next_arrivals(
+        &mut self,
+        functions: &mut FunctionTable,
+        out: &mut Vec<Arrival>,
+        max: usize,
+    ) -> Result<usize, SourceError> {
+        let _ = max;
+        Ok(match self.next_arrival(functions)? {
+            Some(a) => {
+                out.push(a);
+                1
+            }
+            None => 0,
+        })
+    }
+
     /// The nominal end of the workload, if it has one (a generator's length): where a run
     /// with [`RunEnd::Horizon`](crate::RunEnd::Horizon) and no instant of its own stops.
     /// Arrivals at or after it are outside the run; timers up to it still fire.
@@ -138,6 +161,22 @@ impl ArrivalSource for VecSource {
             }
         }
         Ok(self.arrivals.next())
+    }
+    // Every function is registered at the first call: any batch may be whole.
+    fn next_arrivals(
+        &mut self,
+        functions: &mut FunctionTable,
+        out: &mut Vec<Arrival>,
+        max: usize,
+    ) -> Result<usize, SourceError> {
+        if functions.is_empty() {
+            for f in self.functions.drain(..) {
+                functions.push(f);
+            }
+        }
+        let before = out.len();
+        out.extend(self.arrivals.by_ref().take(max.max(1)));
+        Ok(out.len() - before)
     }
     fn horizon(&self) -> Option<SimTime> {
         self.horizon

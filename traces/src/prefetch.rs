@@ -189,26 +189,65 @@ impl<S: ArrivalSource + Send + 'static> ArrivalSource for Prefetch<S> {
                     ..a
                 }));
             }
-            // Past the last arrival: the functions the closing call registered, then the end.
-            if let Some(end) = self.batch.end.take() {
-                self.register(functions, i);
-                self.ended = end.is_ok();
-                return end.map(|()| None);
-            }
-            if self.ended {
+            if !self.next_batch(functions)? {
                 return Ok(None);
             }
-            if self.rx.is_none() {
-                return Ok(None);
+        }
+    }
+
+    // A slice of the current batch, up to the next arrival due to register a function.
+    fn next_arrivals(
+        &mut self,
+        functions: &mut FunctionTable,
+        out: &mut Vec<Arrival>,
+        max: usize,
+    ) -> Result<usize, SourceError> {
+        loop {
+            let i = self.next;
+            let len = self.batch.arrivals.len();
+            if i < len {
+                if i == self.due_at {
+                    self.register(functions, i);
+                }
+                // `due_at` is now past `i`.
+                let end = len.min(i + max.max(1)).min(self.due_at);
+                let ids = &self.ids;
+                out.extend(self.batch.arrivals[i..end].iter().map(|a| Arrival {
+                    function: ids[a.function.index()],
+                    ..*a
+                }));
+                self.next = end;
+                return Ok(end - i);
             }
-            if !self.refill() {
-                return Err("the trace reader thread stopped early (it panicked)".into());
+            if !self.next_batch(functions)? {
+                return Ok(0);
             }
         }
     }
 
     fn horizon(&self) -> Option<SimTime> {
         self.horizon
+    }
+}
+
+impl<S: ArrivalSource + Send + 'static> Prefetch<S> {
+    /// Past the current batch's last arrival: the end of the trace (`false`, after the
+    /// functions its closing call registered), its error, or the next batch (`true`).
+    #[cold]
+    fn next_batch(&mut self, functions: &mut FunctionTable) -> Result<bool, SourceError> {
+        if let Some(end) = self.batch.end.take() {
+            let i = self.next;
+            self.register(functions, i);
+            self.ended = end.is_ok();
+            return end.map(|()| false);
+        }
+        if self.ended || self.rx.is_none() {
+            return Ok(false);
+        }
+        if !self.refill() {
+            return Err("the trace reader thread stopped early (it panicked)".into());
+        }
+        Ok(true)
     }
 }
 
@@ -358,5 +397,117 @@ mod tests {
         pre.next_arrival(&mut table).unwrap();
         // The reader is blocked DEPTH batches ahead; finishing must not hang.
         let _source = pre.finish().unwrap();
+    }
+
+    /// Registers a new function at the calls `k` where `k % 7 == 3` or `k % 1000 < 2`
+    /// (each a few calls apart, some at batch edges), otherwise invokes earlier ones.
+    struct Sparse {
+        n: u32,
+        calls: u32,
+    }
+
+    impl ArrivalSource for Sparse {
+        fn next_arrival(
+            &mut self,
+            functions: &mut FunctionTable,
+        ) -> Result<Option<Arrival>, SourceError> {
+            let k = self.calls;
+            if k == self.n {
+                // The closing call registers one more, as a reader's last line may.
+                functions.push(FunctionSpec {
+                    name: "closing".into(),
+                    memory_mb: 1,
+                });
+                return Ok(None);
+            }
+            self.calls += 1;
+            let f = if k == 0 || k % 7 == 3 || k % 1000 < 2 {
+                functions.push(FunctionSpec {
+                    name: format!("g{k}"),
+                    memory_mb: 1,
+                })
+            } else {
+                FunctionId(k % functions.len() as u32)
+            };
+            Ok(Some(Arrival {
+                time: SimTime(k as u64),
+                function: f,
+                duration: SimDuration(1),
+                cold_start: None,
+                mode: None,
+            }))
+        }
+    }
+
+    /// Each arrival with the size of the engine's table once the call that returned it (or
+    /// the batch holding it) is made: registration points must not move with batching.
+    fn replay(source: &mut dyn ArrivalSource, max: usize) -> (Vec<(Arrival, usize)>, usize) {
+        let mut table = FunctionTable::new();
+        let mut seen = vec![];
+        let mut out = vec![];
+        loop {
+            out.clear();
+            let n = if max == 0 {
+                let a = source.next_arrival(&mut table).unwrap();
+                out.extend(a);
+                out.len()
+            } else {
+                source.next_arrivals(&mut table, &mut out, max).unwrap()
+            };
+            assert_eq!(n, out.len());
+            if n == 0 {
+                return (seen, table.len());
+            }
+            seen.extend(out.iter().map(|&a| (a, table.len())));
+        }
+    }
+
+    #[test]
+    fn batches_register_functions_where_single_calls_do() {
+        let n = 2 * BATCH as u32 + 123;
+        let (one, last) = replay(&mut Sparse { n, calls: 0 }, 0);
+        assert_eq!(one.len(), n as usize);
+        for max in [1, 5, 64, BATCH, 10 * BATCH] {
+            let mut pre = Prefetch::start(Sparse { n, calls: 0 });
+            assert_eq!(
+                replay(&mut pre, max),
+                (one.clone(), last),
+                "batches of {max}"
+            );
+            assert!(pre.reached_end());
+            // The plain source's default takes one arrival per call.
+            assert_eq!(
+                replay(&mut Sparse { n, calls: 0 }, max),
+                (one.clone(), last)
+            );
+        }
+        let mut v = VecSource::new(specs(3), arrivals(50, 3));
+        let (single, _) = replay(&mut v, 0);
+        let mut v = VecSource::new(specs(3), arrivals(50, 3));
+        assert_eq!(replay(&mut v, 16).0, single);
+    }
+
+    #[test]
+    fn a_batch_stops_before_an_error_which_comes_next() {
+        let fail_at = BATCH as u64 + 3;
+        let mut pre = Prefetch::start(Failing {
+            inner: VecSource::new(specs(1), arrivals(2 * BATCH as u64, 1)),
+            left: fail_at,
+        });
+        let mut table = FunctionTable::new();
+        let mut out = vec![];
+        let mut got = 0;
+        let e = loop {
+            match pre.next_arrivals(&mut table, &mut out, 1000) {
+                Ok(n) => {
+                    assert!(n > 0, "the end before the error");
+                    got += n as u64;
+                }
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(got, fail_at);
+        assert_eq!(out.len() as u64, fail_at);
+        assert_eq!(e.to_string(), "row 12: bad duration");
     }
 }

@@ -49,6 +49,9 @@ pub(super) struct Metrics {
     pub(super) deferred: bool,
     /// Whether the recorder wants completed invocations' records.
     pub(super) records: bool,
+    /// The earliest and latest arrival so far (`SimTime::MAX` and zero before the first).
+    first_arrival: SimTime,
+    last_arrival: SimTime,
     /// With `deferred`: per function, the completions whose charge was not deferred (a
     /// provisioned instance's, a retried event's), counted apart so that `completed` minus
     /// these is the number of request fees deferred.
@@ -125,6 +128,8 @@ impl Metrics {
             any_slo: false,
             deferred: false,
             records: true,
+            first_arrival: SimTime::MAX,
+            last_arrival: SimTime::ZERO,
             undeferred: Vec::new(),
         }
     }
@@ -218,7 +223,9 @@ impl Metrics {
         self.run.busy_core_us += busy_cores * dt_us;
     }
 
-    pub(super) fn on_arrival(&mut self, f: FunctionId) {
+    /// An invocation arrived at `time` (each ends with one record whose arrival this is).
+    pub(super) fn on_arrival(&mut self, f: FunctionId, time: SimTime) {
+        self.note_arrival(time);
         self.run.invocations += 1;
         self.interval.arrivals += 1;
         self.hot[f.index()].invocations += 1;
@@ -292,7 +299,7 @@ impl Metrics {
     /// unless earlier attempts of an asynchronous event were billed when they failed).
     pub(super) fn on_completion(&mut self, rec: &InvocationRecord, c: &Charge) {
         let worker = rec.worker.expect("a completed invocation ran on a worker");
-        self.note_span(rec.arrival, rec.start, rec.end, worker);
+        self.note_completion(rec.start, rec.end, worker);
         let f = rec.function;
         let latency = rec.latency().as_micros();
         let init = rec.init.as_micros();
@@ -328,7 +335,7 @@ impl Metrics {
         init_us: u64,
         mb_ms: u128,
     ) {
-        self.note_span(arrival, start, end, worker);
+        self.note_completion(start, end, worker);
         let latency_us = (end - arrival).as_micros();
         self.count_completion(f, latency_us, queue_us, cold, init_us);
         self.hot[f.index()].mb_ms += mb_ms;
@@ -336,8 +343,7 @@ impl Metrics {
 
     /// A completion's place in the run's span and its worker's execution time.
     #[inline(always)]
-    fn note_span(&mut self, arrival: SimTime, start: SimTime, end: SimTime, worker: WorkerId) {
-        self.note_arrival(arrival);
+    fn note_completion(&mut self, start: SimTime, end: SimTime, worker: WorkerId) {
         let s = &mut self.run;
         s.last_completion = s.last_completion.max(end);
         match s.worker_exec_us.get_mut(worker.index()) {
@@ -346,14 +352,12 @@ impl Metrics {
         }
     }
 
-    /// An invocation's arrival, into the run's span (records end in any order).
+    /// An invocation's arrival, into the run's span (`RunStats::arrival_span` is set from
+    /// these at the end: two comparisons here rather than an `Option` per arrival).
     #[inline(always)]
     fn note_arrival(&mut self, arrival: SimTime) {
-        let s = &mut self.run;
-        s.arrival_span = Some(match s.arrival_span {
-            Some((first, last)) => (first.min(arrival), last.max(arrival)),
-            None => (arrival, arrival),
-        });
+        self.first_arrival = self.first_arrival.min(arrival);
+        self.last_arrival = self.last_arrival.max(arrival);
     }
 
     #[cold]
@@ -418,7 +422,6 @@ impl Metrics {
     /// unfinished at the horizon. `c` is the part of its charge not billed yet (an execution
     /// that failed or timed out is billed; zero for the others).
     pub(super) fn on_not_completed(&mut self, rec: &InvocationRecord, c: &Charge) {
-        self.note_arrival(rec.arrival);
         if c.requests > 0 || c.total() > Money::ZERO {
             self.on_attempt_charge(rec.function, c);
         }
@@ -753,6 +756,8 @@ impl Engine<'_> {
         let mut metrics = self.metrics;
         metrics.settle_deferred();
         metrics.run.end = now;
+        metrics.run.arrival_span =
+            (metrics.run.invocations > 0).then_some((metrics.first_arrival, metrics.last_arrival));
         if self.cpu_shares {
             // Executing shares were integrated in CPU units (MB per vCPU): to core-µs.
             metrics.run.busy_core_us /= cpu::MB_PER_VCPU as u128;

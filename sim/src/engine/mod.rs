@@ -308,6 +308,10 @@ impl SimError {
 /// The tag of invocations that come from the trace.
 const NO_TAG: u64 = u64::MAX;
 
+/// Arrivals read from the source per call (40 KB: the batch stays in the first-level
+/// caches while the engine replays it).
+const ARRIVAL_BATCH: usize = 1024;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
     /// An execution ends (`cpu = ignore`), or is cut at its timeout.
@@ -566,6 +570,9 @@ struct Engine<'r> {
     instances: Vec<Instance>,
     free_instances: Vec<u32>,
     idle: ListEnds,
+    /// The batch of arrivals read from the source, handed out from `arrivals_next` on.
+    arrivals: Vec<Arrival>,
+    arrivals_next: usize,
     invs: Vec<Inv>,
     free_invs: Vec<u32>,
     global_queue: VecDeque<(u32, u32)>,
@@ -785,6 +792,8 @@ impl<'r> Engine<'r> {
             instances: Vec::new(),
             free_instances: Vec::new(),
             idle: ListEnds::default(),
+            arrivals: Vec::with_capacity(ARRIVAL_BATCH),
+            arrivals_next: 0,
             invs: Vec::new(),
             free_invs: Vec::new(),
             global_queue: VecDeque::new(),
@@ -843,23 +852,25 @@ impl<'r> Engine<'r> {
 
     /// Puts the source's next arrival in `next` (`None` at its end). An out-parameter, not
     /// a returned `Result<Option<Arrival>, _>`: the arrival is written once, where the loop
-    /// keeps it, rather than moved through a wide return value per arrival.
+    /// keeps it, rather than moved through a wide return value per arrival. Arrivals are
+    /// read from the source in batches ([`ArrivalSource::next_arrivals`]) into `arrivals`:
+    /// one call through the source's layers per batch rather than per arrival. A run that
+    /// serves models reads one at a time (its token counts are per call).
+    #[inline]
     fn pull(
         &mut self,
         source: &mut dyn ArrivalSource,
         previous: SimTime,
         next: &mut Option<Arrival>,
     ) -> Result<(), SimError> {
-        *next = source
-            .next_arrival(&mut self.functions)
-            .map_err(SimError::Source)?;
-        let a = &*next;
-        if let Some(g) = &mut self.gpu {
-            // Model serving: the arrival's token counts, for token models.
-            g.next_tokens = source.tokens();
+        match self.arrivals.get(self.arrivals_next) {
+            Some(&a) => {
+                self.arrivals_next += 1;
+                *next = Some(a);
+            }
+            None => self.refill(source, next)?,
         }
-        self.sync_functions()?;
-        if let Some(a) = a {
+        if let Some(a) = next {
             if a.time < previous {
                 return Err(SimError::Unsorted {
                     index: self.arrivals_seen,
@@ -876,6 +887,33 @@ impl<'r> Engine<'r> {
             self.check_arrival(a, "arrival")?;
         }
         Ok(())
+    }
+
+    /// [`Self::pull`] past the buffered arrivals: the source's next batch (new functions
+    /// registered right after the call, as the source's contract has it).
+    #[inline(never)]
+    fn refill(
+        &mut self,
+        source: &mut dyn ArrivalSource,
+        next: &mut Option<Arrival>,
+    ) -> Result<(), SimError> {
+        self.arrivals.clear();
+        self.arrivals_next = 0;
+        *next = if let Some(g) = &mut self.gpu {
+            let a = source
+                .next_arrival(&mut self.functions)
+                .map_err(SimError::Source)?;
+            // Model serving: the arrival's token counts, for token models.
+            g.next_tokens = source.tokens();
+            a
+        } else {
+            source
+                .next_arrivals(&mut self.functions, &mut self.arrivals, ARRIVAL_BATCH)
+                .map_err(SimError::Source)?;
+            self.arrivals_next = 1;
+            self.arrivals.first().copied()
+        };
+        self.sync_functions()
     }
 
     /// Every instant and duration that enters the engine is within [`TIME_LIMIT`]: three

@@ -8,7 +8,7 @@ impl Engine<'_> {
     pub(super) fn on_arrival(&mut self, a: Arrival, tag: u64) -> Result<(), SimError> {
         let seq = self.arrivals_seen;
         self.arrivals_seen += 1;
-        self.metrics.on_arrival(a.function);
+        self.metrics.on_arrival(a.function, a.time);
         if a.cold_start.is_some() {
             self.fns[a.function.index()].last_cold = a.cold_start;
         }
