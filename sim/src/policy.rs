@@ -152,6 +152,21 @@ pub trait KeepAlive {
     /// Told about arrivals and evictions, for policies that learn.
     fn observe(&mut self, _ev: &Observation) {}
 
+    /// Whether [`observe`](Self::observe) does anything. Asked once, at the start of a
+    /// run: a policy that ignores observations says `false` and the engine makes no call
+    /// per arrival and eviction. The default, `true`, is always correct.
+    fn observes(&self) -> bool {
+        true
+    }
+
+    /// `Some(ttl)` when [`on_idle`](Self::on_idle) always answers `KeepUntil(now + ttl)`,
+    /// whatever the instance (a fixed window restarted at each use). Asked once, at the
+    /// start of a run: the engine then applies the window itself instead of calling
+    /// `on_idle` per idle period. The default, `None`, is always correct.
+    fn fixed_window(&self) -> Option<SimDuration> {
+        None
+    }
+
     /// After an eviction of `f`'s instance: create a fresh idle instance of `f` after this
     /// delay (pre-warming), or `None`.
     fn prewarm(&mut self, _f: FunctionId, _now: SimTime) -> Option<SimDuration> {

@@ -33,6 +33,7 @@ mod engine_scenarios;
 mod extension;
 mod gpu;
 mod invariants;
+mod keep_alive_hints;
 mod load_balancing;
 mod processor_sharing;
 mod proportional_cpu;

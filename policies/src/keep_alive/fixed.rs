@@ -30,4 +30,13 @@ impl KeepAlive for FixedKeepAlive {
         };
         KeepAliveDecision::KeepUntil(from + self.ttl)
     }
+
+    fn observes(&self) -> bool {
+        false
+    }
+
+    // With `reset_on_use`, the answer depends only on `now`.
+    fn fixed_window(&self) -> Option<SimDuration> {
+        self.reset_on_use.then_some(self.ttl)
+    }
 }

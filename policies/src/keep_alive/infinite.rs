@@ -17,4 +17,8 @@ impl KeepAlive for InfiniteKeepAlive {
     fn on_idle(&mut self, _: &InstanceView, _: SimTime) -> KeepAliveDecision {
         KeepAliveDecision::KeepForever
     }
+
+    fn observes(&self) -> bool {
+        false
+    }
 }

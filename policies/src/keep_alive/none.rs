@@ -16,4 +16,8 @@ impl KeepAlive for NoKeepAlive {
     fn on_idle(&mut self, _: &InstanceView, _: SimTime) -> KeepAliveDecision {
         KeepAliveDecision::EvictNow
     }
+
+    fn observes(&self) -> bool {
+        false
+    }
 }

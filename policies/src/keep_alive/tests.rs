@@ -47,6 +47,34 @@ fn hh(spec: HybridHistogramSpec) -> HybridHistogram {
 
 const F0: FunctionId = FunctionId(0);
 
+// ----- fixed: the hints the engine asks once -----
+
+#[test]
+fn fixed_window_is_what_on_idle_answers_when_use_restarts_it() {
+    let mut p = FixedKeepAlive {
+        ttl: secs(600),
+        reset_on_use: true,
+    };
+    assert_eq!(p.fixed_window(), Some(secs(600)));
+    assert!(!p.observes());
+    // Any instance, any instant: now + 600 s.
+    for (v, now) in [
+        (view(0, 0, 128, 0, 5), 7 * S),
+        (view(3, 2, 512, S, 2 * S), 40 * MIN),
+    ] {
+        assert_eq!(
+            p.on_idle(&v, SimTime(now)),
+            KeepAliveDecision::KeepUntil(SimTime(now) + secs(600))
+        );
+    }
+    // Counted from the first idle period: it depends on the instance, so no window.
+    let once = FixedKeepAlive {
+        ttl: secs(600),
+        reset_on_use: false,
+    };
+    assert_eq!(once.fixed_window(), None);
+}
+
 // ----- hybrid-histogram: windows -----
 
 #[test]

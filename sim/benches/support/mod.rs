@@ -41,6 +41,12 @@ impl KeepAlive for Fixed {
     fn on_idle(&mut self, _: &InstanceView, now: SimTime) -> KeepAliveDecision {
         KeepAliveDecision::KeepUntil(now + self.0)
     }
+    fn observes(&self) -> bool {
+        false
+    }
+    fn fixed_window(&self) -> Option<SimDuration> {
+        Some(self.0)
+    }
 }
 
 /// `n` arrivals over 1,000 functions with Zipf(1) popularity at 20,000 per second,

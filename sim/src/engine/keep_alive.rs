@@ -28,8 +28,14 @@ impl Engine<'_> {
             self.instances[i as usize].expires_at = SimTime::MAX;
             return;
         }
-        let view = instance_view(&self.instances, InstanceId(i));
-        match self.keep_alive.on_idle(&view, now) {
+        let decision = match self.keep_alive_window {
+            Some(ttl) => KeepAliveDecision::KeepUntil(now + ttl),
+            None => {
+                let view = instance_view(&self.instances, InstanceId(i));
+                self.keep_alive.on_idle(&view, now)
+            }
+        };
+        match decision {
             KeepAliveDecision::EvictNow => self.evict(i, EvictReason::Expired),
             KeepAliveDecision::KeepUntil(t) if t <= now => self.evict(i, EvictReason::Expired),
             KeepAliveDecision::KeepUntil(t) => {
@@ -162,11 +168,13 @@ impl Engine<'_> {
         self.free_instances.push(i);
         self.live_instances -= 1;
         self.fns[f.index()].live_instances -= 1;
-        self.keep_alive.observe(&Observation::Eviction {
-            instance: InstanceId(i),
-            function: f,
-            time: now,
-        });
+        if self.keep_alive_observes {
+            self.keep_alive.observe(&Observation::Eviction {
+                instance: InstanceId(i),
+                function: f,
+                time: now,
+            });
+        }
         f
     }
 

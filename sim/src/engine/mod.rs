@@ -523,6 +523,10 @@ struct Engine<'r> {
     placement: Box<dyn Placement>,
     routing: Box<dyn Routing>,
     keep_alive: Box<dyn KeepAlive>,
+    /// The keep-alive policy's hints, asked once: whether it observes arrivals and
+    /// evictions, and its fixed window if it has one.
+    keep_alive_observes: bool,
+    keep_alive_window: Option<SimDuration>,
     lb: Option<Box<dyn LoadBalancer>>,
     autoscaler: Option<Box<dyn Autoscaler>>,
     extension: Option<Box<dyn Extension>>,
@@ -757,6 +761,8 @@ impl<'r> Engine<'r> {
             cfg: cfg.clone(),
             placement: policies.placement,
             routing: policies.routing,
+            keep_alive_observes: policies.keep_alive.observes(),
+            keep_alive_window: policies.keep_alive.fixed_window(),
             keep_alive: policies.keep_alive,
             lb: policies.load_balancer,
             autoscaler: None,

@@ -12,10 +12,12 @@ impl Engine<'_> {
         if a.cold_start.is_some() {
             self.fns[a.function.index()].last_cold = a.cold_start;
         }
-        self.keep_alive.observe(&Observation::Arrival {
-            function: a.function,
-            time: a.time,
-        });
+        if self.keep_alive_observes {
+            self.keep_alive.observe(&Observation::Arrival {
+                function: a.function,
+                time: a.time,
+            });
+        }
         let asynchronous = (self.any_async || a.mode.is_some()) && self.is_async(&a);
         let slot = self.alloc_inv(Inv {
             seq,
