@@ -102,6 +102,15 @@ pub trait Routing {
     /// Where the invocation `inv` goes: [`Route::Warm`] naming one of
     /// `c.warm_instances(inv.function)`, or [`Route::Cold`].
     fn route(&mut self, inv: &InvocationView, c: &ClusterView<'_>, rng: &mut PolicyRng) -> Route;
+
+    /// Whether [`route`](Self::route) always answers the most recently used warm instance
+    /// ([`ClusterView::most_recent_warm`]), or [`Route::Cold`] when there is none, and
+    /// draws nothing. Asked once, at the start of a run: the engine then takes that
+    /// instance itself instead of calling `route` per request. The default, `false`, is
+    /// always correct.
+    fn routes_most_recent(&self) -> bool {
+        false
+    }
 }
 
 /// What happens to an instance that has just become idle.

@@ -664,17 +664,17 @@ pub(crate) fn run_mix_as(
     arrivals: Vec<Arrival>,
     rec: &mut dyn faasim_sim::Recorder,
 ) -> RunReport {
-    run_mix_keeping(m, cfg, functions, arrivals, rec, |k| k)
+    run_mix_with(m, cfg, functions, arrivals, rec, |p| p)
 }
 
-/// [`run_mix_as`] with the keep-alive policy passed through `wrap`.
-pub(crate) fn run_mix_keeping(
+/// [`run_mix_as`] with the policies passed through `wrap`.
+pub(crate) fn run_mix_with(
     m: &Mix,
     cfg: &EngineConfig,
     functions: Vec<faasim_sim::FunctionSpec>,
     arrivals: Vec<Arrival>,
     rec: &mut dyn faasim_sim::Recorder,
-    wrap: impl FnOnce(Box<dyn faasim_sim::KeepAlive>) -> Box<dyn faasim_sim::KeepAlive>,
+    wrap: impl FnOnce(faasim_sim::Policies) -> faasim_sim::Policies,
 ) -> RunReport {
     let keep_alive = KeepAliveSpec::Fixed {
         ttl_s: m.ttl_ms as f64 / 1000.0,
@@ -691,10 +691,7 @@ pub(crate) fn run_mix_keeping(
         &lb,
     )
     .expect("valid specs");
-    let pol = faasim_sim::Policies {
-        keep_alive: wrap(pol.keep_alive),
-        ..pol
-    };
+    let pol = wrap(pol);
     let autoscaler = match m.mode {
         2 => toml::from_str::<AutoscalingSpec>("policy = \"kpa\"\ntick_s = 0.05")
             .expect("kpa")

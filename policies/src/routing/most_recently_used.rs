@@ -17,4 +17,8 @@ impl Routing for MostRecentlyUsed {
         c.most_recent_warm(inv.function)
             .map_or(Route::Cold, Route::Warm)
     }
+
+    fn routes_most_recent(&self) -> bool {
+        true
+    }
 }

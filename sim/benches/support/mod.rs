@@ -20,6 +20,9 @@ impl Routing for Mru {
         c.most_recent_warm(inv.function)
             .map_or(Route::Cold, Route::Warm)
     }
+    fn routes_most_recent(&self) -> bool {
+        true
+    }
 }
 /// A function's home worker (id mod W), the least-loaded of the rest when its requests
 /// there exceed its cores: the cost of the per-request path with an O(1) decision.

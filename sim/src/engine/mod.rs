@@ -526,6 +526,8 @@ struct Engine<'r> {
     /// The keep-alive policy's hints, asked once: whether it observes arrivals and
     /// evictions, and its fixed window if it has one.
     keep_alive_observes: bool,
+    /// The routing policy's hint, asked once: it always takes the most recent warm instance.
+    routes_most_recent: bool,
     keep_alive_window: Option<SimDuration>,
     lb: Option<Box<dyn LoadBalancer>>,
     autoscaler: Option<Box<dyn Autoscaler>>,
@@ -760,6 +762,7 @@ impl<'r> Engine<'r> {
         Ok(Engine {
             cfg: cfg.clone(),
             placement: policies.placement,
+            routes_most_recent: policies.routing.routes_most_recent(),
             routing: policies.routing,
             keep_alive_observes: policies.keep_alive.observes(),
             keep_alive_window: policies.keep_alive.fixed_window(),

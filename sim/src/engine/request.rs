@@ -202,8 +202,11 @@ impl Engine<'_> {
     pub(super) fn try_assign(&mut self, slot: u32, may_create: bool) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
-        let route = if self.avail[f.index()].head == NIL {
+        let ends = self.avail[f.index()];
+        let route = if ends.head == NIL {
             Route::Cold
+        } else if self.routes_most_recent {
+            Route::Warm(InstanceId(ends.tail))
         } else {
             let view = InvocationView {
                 id: inv.seq,
