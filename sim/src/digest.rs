@@ -24,8 +24,14 @@ pub struct Digest {
     /// Zeros are counted apart (most queue delays are zero): a cheap fast path.
     zeros: u64,
     /// Bucket counts, `2^sub_bits` per power of two, grown (when `max` grows) to the
-    /// bucket of the largest value seen. Empty while values are kept exactly.
-    buckets: Vec<u64>,
+    /// bucket of the largest value seen. Empty while values are kept exactly. 32 bits: half
+    /// the cache a 64-bit count would take; a count that would pass 2^32 - 1 carries into
+    /// `carries`.
+    buckets: Vec<u32>,
+    /// Per bucket that ever filled its 32 bits, the multiples of 2^32 it carried out
+    /// (sorted by bucket; `None` but in runs of billions of values in one bucket, and
+    /// boxed so that the digest keeps its size).
+    carries: Option<Box<Vec<(usize, u64)>>>,
     sub_bits: u32,
     folded: bool,
 }
@@ -38,6 +44,7 @@ impl Digest {
             room: exact_cap,
             sub_bits,
             buckets: Vec::new(),
+            carries: None,
             folded: false,
             count: 0,
             zeros: 0,
@@ -108,7 +115,37 @@ impl Digest {
             self.grow_to(v);
         }
         let b = self.bucket_of(v);
-        self.buckets[b] += 1;
+        self.count_in(b);
+    }
+
+    /// One more value in bucket `b`.
+    #[inline(always)]
+    fn count_in(&mut self, b: usize) {
+        let (c, full) = self.buckets[b].overflowing_add(1);
+        self.buckets[b] = c;
+        if full {
+            self.carry(b);
+        }
+    }
+
+    /// Bucket `b`'s 32-bit count wrapped to 0: 2^32 more for it.
+    #[cold]
+    #[inline(never)]
+    fn carry(&mut self, b: usize) {
+        let carries = self.carries.get_or_insert_with(Box::default);
+        match carries.binary_search_by_key(&b, |&(x, _)| x) {
+            Ok(k) => carries[k].1 += 1,
+            Err(k) => carries.insert(k, (b, 1)),
+        }
+    }
+
+    /// Bucket `b`'s count.
+    fn bucket_count(&self, b: usize) -> u64 {
+        let carried = self.carries.as_ref().map_or(0, |c| {
+            c.binary_search_by_key(&b, |&(x, _)| x)
+                .map_or(0, |k| c[k].1 << 32)
+        });
+        self.buckets[b] as u64 + carried
     }
 
     /// Moves the exact values into the histogram, once.
@@ -119,7 +156,7 @@ impl Digest {
         self.grow_to(self.max);
         for x in std::mem::take(&mut self.exact) {
             let b = self.bucket_of(x);
-            self.buckets[b] += 1;
+            self.count_in(b);
         }
     }
 
@@ -177,7 +214,8 @@ impl Digest {
             return *kth;
         }
         let mut seen = 0u64;
-        for (b, &c) in self.buckets.iter().enumerate() {
+        for b in 0..self.buckets.len() {
+            let c = self.bucket_count(b);
             seen += c;
             if c > 0 && seen >= rank {
                 let (lo, width) = self.bucket_range(b);
@@ -269,5 +307,27 @@ mod tests {
         }
         assert_eq!(d.max(), *values.last().unwrap());
         assert_eq!(d.sum(), values.iter().map(|&v| v as u128).sum::<u128>());
+    }
+
+    #[test]
+    fn a_bucket_count_carries_past_32_bits() {
+        // Folded from the first value; bucket b then holds 2^32 - 1 values (set by hand,
+        // as 4 billion adds would be), and two more adds carry it past 32 bits.
+        let mut d = Digest::new(0, 4);
+        d.add(100);
+        let b = d.bucket_of(100);
+        d.buckets[b] = u32::MAX;
+        d.add(100);
+        assert_eq!(d.bucket_count(b), 1 << 32);
+        d.add(100);
+        assert_eq!(d.bucket_count(b), (1 << 32) + 1);
+        d.add(1000);
+        d.count = (1 << 32) + 2;
+        // Rank ceil(0.99 n) is still among the 2^32 + 1 values in b: its midpoint. With 4
+        // sub-bits, 100 = 25 x 2^2 is in the bucket [100, 104): 100 + 3/2 = 101. The last
+        // rank is 1000's.
+        assert_eq!(d.quantile(0.99), 101);
+        let (lo, width) = d.bucket_range(d.bucket_of(1000));
+        assert_eq!(d.quantile(1.0), (lo + (width - 1) / 2).min(1000));
     }
 }
