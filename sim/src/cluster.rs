@@ -306,6 +306,10 @@ pub(crate) struct WorkerIndex {
     /// per instance created or evicted.
     by_free: OnceCell<BTreeSet<(u32, WorkerId)>>,
     by_load: OnceCell<BTreeSet<(u64, WorkerId)>>,
+    /// Per-request load balancing: a min segment tree over (requests in flight, id), leaves
+    /// at `size..2*size`, for the least-loaded balancer's O(1) query; built at its first
+    /// query, so other balancers pay no update per request sent or ended.
+    by_assigned: OnceCell<Vec<u64>>,
     /// Live instances on all workers. `update` is called exactly once per instance creation
     /// (used memory rises by the instance's memory) and once per eviction (it falls), and an
     /// instance holds at least 1 MB, so the sign of the change counts instances whatever
@@ -333,6 +337,7 @@ impl WorkerIndex {
             tree,
             by_free: OnceCell::new(),
             by_load: OnceCell::new(),
+            by_assigned: OnceCell::new(),
             live_instances: workers.iter().map(|w| w.instances as u64).sum(),
         }
     }
@@ -399,6 +404,30 @@ impl WorkerIndex {
         })
     }
 
+    /// Call when worker `id`'s requests in flight (`Worker::assigned`) became `assigned`.
+    #[inline]
+    pub fn assigned_changed(&mut self, id: WorkerId, assigned: u32) {
+        if let Some(tree) = self.by_assigned.get_mut() {
+            set_min_leaf(tree, self.size + id.index(), assigned_key(id, assigned));
+        }
+    }
+
+    /// The worker with the fewest requests in flight, ties by lowest id (built at the
+    /// first call).
+    fn least_assigned(&self, workers: &[Worker]) -> WorkerId {
+        let tree = self.by_assigned.get_or_init(|| {
+            let mut tree = vec![u64::MAX; 2 * self.size];
+            for (i, w) in workers.iter().enumerate() {
+                tree[self.size + i] = assigned_key(WorkerId(i as u32), w.assigned);
+            }
+            for n in (1..self.size).rev() {
+                tree[n] = tree[2 * n].min(tree[2 * n + 1]);
+            }
+            tree
+        });
+        WorkerId(tree[1] as u32)
+    }
+
     /// Lowest worker index >= `from` with at least `mb` free.
     fn first_at_or_after(&self, from: usize, mb: u32) -> Option<usize> {
         if from >= self.len || self.tree[1] < mb {
@@ -434,6 +463,27 @@ impl WorkerIndex {
             };
         }
         Some(n - self.size)
+    }
+}
+
+/// A worker's key in the least-loaded order: requests in flight, then id.
+fn assigned_key(id: WorkerId, assigned: u32) -> u64 {
+    (assigned as u64) << 32 | id.0 as u64
+}
+
+/// Sets leaf `n` of a min segment tree and its ancestors, stopping at the first ancestor
+/// whose minimum does not change (most updates touch a worker that is not its
+/// subtree's minimum).
+#[inline]
+fn set_min_leaf(tree: &mut [u64], mut n: usize, key: u64) {
+    tree[n] = key;
+    while n > 1 {
+        n /= 2;
+        let m = tree[2 * n].min(tree[2 * n + 1]);
+        if tree[n] == m {
+            break;
+        }
+        tree[n] = m;
     }
 }
 
@@ -700,6 +750,13 @@ impl<'a> ClusterView<'a> {
         self.index.by_load(self.workers).iter().map(|&(_, w)| w)
     }
 
+    /// The worker with the fewest requests in flight ([`WorkerView::assigned`]), ties by
+    /// lowest id, in O(1) (an index the engine keeps from the first call on). Worker 0 in
+    /// cluster-wide mode, where no request counts.
+    pub fn least_assigned(&self) -> WorkerId {
+        self.index.least_assigned(self.workers)
+    }
+
     /// The least-utilised worker with at least `mb` free. Walks the utilisation order until
     /// one fits: O(log W) unless the least-utilised workers are full.
     pub fn least_loaded(&self, mb: u32) -> Option<WorkerId> {
@@ -791,6 +848,36 @@ mod tests {
                     idx.first_at_or_after(from, mb),
                     expected,
                     "from {from} mb {mb}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn least_assigned_matches_a_scan_through_changes() {
+        // 37 workers (a tree of 64 leaves, 27 padding); a fixed walk of +1/-1 changes, some
+        // before the index is built and most after, each checked against the scan the
+        // least-loaded balancer made before (fewest requests in flight, lowest id first).
+        let mut ws = workers(&vec![1000; 37]);
+        let mut idx = WorkerIndex::new(&ws);
+        let mut x: u64 = 12345;
+        for step in 0..5000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let w = ((x >> 33) % 37) as usize;
+            if (x >> 20) % 3 == 0 && ws[w].assigned > 0 {
+                ws[w].assigned -= 1;
+            } else {
+                ws[w].assigned += 1;
+            }
+            idx.assigned_changed(WorkerId(w as u32), ws[w].assigned);
+            if step >= 100 || step == 10 {
+                let scan = (0..ws.len()).min_by_key(|&i| (ws[i].assigned, i)).unwrap();
+                assert_eq!(
+                    idx.least_assigned(&ws),
+                    WorkerId(scan as u32),
+                    "step {step}"
                 );
             }
         }

@@ -48,6 +48,8 @@ impl Engine<'_> {
         let wk = &mut self.workers[w.index()];
         wk.assigned += 1;
         wk.assigned_mb += mb as u64;
+        let assigned = wk.assigned;
+        self.index.assigned_changed(w, assigned);
         self.assigned_total += 1;
         // Requests already waiting on this worker keep their turn.
         if self.workers[w.index()].queued == 0 && self.assign_local(slot, w)? {
