@@ -116,6 +116,36 @@ pub(crate) fn local_key(f: FunctionId, w: WorkerId) -> u64 {
     (f.0 as u64) << 32 | w.0 as u64
 }
 
+/// Per-request load balancing: the available list of each (function, worker) pair that has
+/// had a request or an instance, in a vector its instances index (`Instance::local_list`),
+/// so putting an instance on or off its list hashes nothing; the map is read once per
+/// request (is there a warm instance here?) and once per instance created.
+#[derive(Debug, Default)]
+pub(crate) struct LocalAvail {
+    slots: FxHashMap<u64, u32>,
+    pub lists: Vec<ListEnds>,
+}
+
+impl LocalAvail {
+    /// The list of (`f`, `w`), empty if it has none yet.
+    #[inline]
+    pub fn get(&self, f: FunctionId, w: WorkerId) -> ListEnds {
+        match self.slots.get(&local_key(f, w)) {
+            Some(&l) => self.lists[l as usize],
+            None => ListEnds::default(),
+        }
+    }
+
+    /// The index of (`f`, `w`)'s list in `lists`, added empty if it has none yet.
+    pub fn slot(&mut self, f: FunctionId, w: WorkerId) -> u32 {
+        let lists = &mut self.lists;
+        *self.slots.entry(local_key(f, w)).or_insert_with(|| {
+            lists.push(ListEnds::default());
+            (lists.len() - 1) as u32
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InstState {
     Free,
@@ -159,6 +189,8 @@ pub(crate) struct Instance {
     pub idle_prev: u32,
     pub idle_next: u32,
     pub in_local: bool,
+    /// Per-request load balancing: its (function, worker) list in `LocalAvail::lists`.
+    pub local_list: u32,
     pub local_prev: u32,
     pub local_next: u32,
     pub in_widle: bool,
@@ -194,6 +226,7 @@ impl Instance {
             idle_prev: NIL,
             idle_next: NIL,
             in_local: false,
+            local_list: NIL,
             local_prev: NIL,
             local_next: NIL,
             in_widle: false,
@@ -369,7 +402,12 @@ impl WorkerIndex {
         self.tree[n] = w.free_mb();
         while n > 1 {
             n /= 2;
-            self.tree[n] = self.tree[2 * n].max(self.tree[2 * n + 1]);
+            let m = self.tree[2 * n].max(self.tree[2 * n + 1]);
+            // Unchanged here, unchanged above: most workers are not their subtree's maximum.
+            if self.tree[n] == m {
+                break;
+            }
+            self.tree[n] = m;
         }
     }
 
@@ -562,7 +600,7 @@ pub struct ClusterView<'a> {
     pub(crate) avail: &'a [ListEnds],
     pub(crate) concurrency: u32,
     /// Per-request load balancing: the (function, worker) available lists.
-    pub(crate) local: Option<&'a FxHashMap<u64, ListEnds>>,
+    pub(crate) local: Option<&'a LocalAvail>,
     /// While routing a balanced request: the worker whose warm instances the routing sees.
     pub(crate) scope: Option<WorkerId>,
     pub(crate) assigned: u64,
@@ -620,9 +658,7 @@ impl<'a> ClusterView<'a> {
     fn ends(&self, f: FunctionId) -> Option<ListEnds> {
         match self.scope {
             None => self.avail.get(f.index()).copied(),
-            Some(w) => self
-                .local
-                .map(|m| m.get(&local_key(f, w)).copied().unwrap_or_default()),
+            Some(w) => self.local.map(|m| m.get(f, w)),
         }
     }
 
@@ -635,7 +671,7 @@ impl<'a> ClusterView<'a> {
     /// load balancing; otherwise a walk of `f`'s warm instances.
     pub fn has_warm_on(&self, f: FunctionId, w: WorkerId) -> bool {
         match self.local {
-            Some(m) => m.get(&local_key(f, w)).is_some_and(|e| e.head != NIL),
+            Some(m) => m.get(f, w).head != NIL,
             None => {
                 let insts = self.instances;
                 let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.head);

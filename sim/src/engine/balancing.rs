@@ -70,10 +70,7 @@ impl Engine<'_> {
     fn assign_local(&mut self, slot: u32, w: WorkerId) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
-        let has_warm = self
-            .local_avail
-            .get(&local_key(f, w))
-            .is_some_and(|e| e.head != NIL);
+        let has_warm = self.local_avail.get(f, w).head != NIL;
         let route = if has_warm {
             let view = InvocationView {
                 id: inv.seq,

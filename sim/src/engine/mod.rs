@@ -39,8 +39,8 @@
 
 use crate::billing::{Billing, Money};
 use crate::cluster::{
-    instance_view, list_push_back, list_remove, local_key, ClusterView, InstState, Instance, List,
-    ListEnds, Worker, WorkerIndex, NIL,
+    instance_view, list_push_back, list_remove, ClusterView, InstState, Instance, List, ListEnds,
+    LocalAvail, Worker, WorkerIndex, NIL,
 };
 use crate::dist::{ColdStartPreset, DistSpec, Sampler};
 use crate::functions::FunctionSettings;
@@ -560,7 +560,7 @@ struct Engine<'r> {
     fns: Vec<FnState>,
     avail: Vec<ListEnds>,
     /// Per-request load balancing: available lists per (function, worker).
-    local_avail: FxHashMap<u64, ListEnds>,
+    local_avail: LocalAvail,
     workers: Vec<Worker>,
     index: WorkerIndex,
     instances: Vec<Instance>,
@@ -779,7 +779,7 @@ impl<'r> Engine<'r> {
             functions: FunctionTable::new(),
             fns: Vec::new(),
             avail: Vec::new(),
-            local_avail: FxHashMap::default(),
+            local_avail: LocalAvail::default(),
             workers,
             index,
             instances: Vec::new(),
