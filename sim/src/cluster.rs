@@ -120,13 +120,40 @@ pub(crate) fn local_key(f: FunctionId, w: WorkerId) -> u64 {
 /// had a request or an instance, in a vector its instances index (`Instance::local_list`),
 /// so putting an instance on or off its list hashes nothing; the map is read once per
 /// request (is there a warm instance here?) and once per instance created.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct LocalAvail {
     slots: FxHashMap<u64, u32>,
     pub lists: Vec<ListEnds>,
+    /// The (key, index) that [`Self::find`] last found: a request that finds no warm
+    /// instance creates one for the same pair at once, and [`Self::slot`] then needs no hash.
+    last: (u64, u32),
+}
+
+impl Default for LocalAvail {
+    fn default() -> Self {
+        LocalAvail {
+            slots: FxHashMap::default(),
+            lists: Vec::new(),
+            // No pair has this key: function ids stay below `u32::MAX`.
+            last: (u64::MAX, NIL),
+        }
+    }
 }
 
 impl LocalAvail {
+    /// [`Self::get`] for the request path, remembering the pair for [`Self::slot`].
+    #[inline]
+    pub fn find(&mut self, f: FunctionId, w: WorkerId) -> ListEnds {
+        let key = local_key(f, w);
+        match self.slots.get(&key) {
+            Some(&l) => {
+                self.last = (key, l);
+                self.lists[l as usize]
+            }
+            None => ListEnds::default(),
+        }
+    }
+
     /// The list of (`f`, `w`), empty if it has none yet.
     #[inline]
     pub fn get(&self, f: FunctionId, w: WorkerId) -> ListEnds {
@@ -138,8 +165,12 @@ impl LocalAvail {
 
     /// The index of (`f`, `w`)'s list in `lists`, added empty if it has none yet.
     pub fn slot(&mut self, f: FunctionId, w: WorkerId) -> u32 {
+        let key = local_key(f, w);
+        if self.last.0 == key {
+            return self.last.1;
+        }
         let lists = &mut self.lists;
-        *self.slots.entry(local_key(f, w)).or_insert_with(|| {
+        *self.slots.entry(key).or_insert_with(|| {
             lists.push(ListEnds::default());
             (lists.len() - 1) as u32
         })
@@ -603,6 +634,9 @@ pub struct ClusterView<'a> {
     pub(crate) local: Option<&'a LocalAvail>,
     /// While routing a balanced request: the worker whose warm instances the routing sees.
     pub(crate) scope: Option<WorkerId>,
+    /// The scoped worker's list of the request's function, read once by the engine, so the
+    /// routing policy's warm queries on that function hash nothing.
+    pub(crate) scope_ends: Option<(FunctionId, ListEnds)>,
     pub(crate) assigned: u64,
 }
 
@@ -658,7 +692,10 @@ impl<'a> ClusterView<'a> {
     fn ends(&self, f: FunctionId) -> Option<ListEnds> {
         match self.scope {
             None => self.avail.get(f.index()).copied(),
-            Some(w) => self.local.map(|m| m.get(f, w)),
+            Some(w) => match self.scope_ends {
+                Some((sf, e)) if sf == f => Some(e),
+                _ => self.local.map(|m| m.get(f, w)),
+            },
         }
     }
 
@@ -855,6 +892,7 @@ mod tests {
             concurrency: 1,
             local: None,
             scope: None,
+            scope_ends: None,
             assigned: 0,
         };
         assert_eq!(view.first_fit(50), Some(WorkerId(0)));

@@ -70,15 +70,15 @@ impl Engine<'_> {
     fn assign_local(&mut self, slot: u32, w: WorkerId) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
-        let has_warm = self.local_avail.get(f, w).head != NIL;
-        let route = if has_warm {
+        let ends = self.local_avail.find(f, w);
+        let route = if ends.head != NIL {
             let view = InvocationView {
                 id: inv.seq,
                 function: f,
                 arrival: inv.arrival,
             };
             self.routing
-                .route(&view, &view!(self, w), &mut self.rng_route)
+                .route(&view, &view!(self, w, (f, ends)), &mut self.rng_route)
         } else {
             Route::Cold
         };

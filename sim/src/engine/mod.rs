@@ -628,10 +628,11 @@ macro_rules! view {
             concurrency: $e.cfg.instance_concurrency,
             local: $e.lb.is_some().then_some(&$e.local_avail),
             scope: None,
+            scope_ends: None,
             assigned: $e.assigned_total,
         }
     };
-    ($e:expr, $scope:expr) => {
+    ($e:expr, $scope:expr, $ends:expr) => {
         ClusterView {
             now: $e.now,
             workers: &$e.workers,
@@ -641,6 +642,7 @@ macro_rules! view {
             concurrency: $e.cfg.instance_concurrency,
             local: Some(&$e.local_avail),
             scope: Some($scope),
+            scope_ends: Some($ends),
             assigned: $e.assigned_total,
         }
     };
