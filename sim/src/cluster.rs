@@ -932,7 +932,7 @@ mod tests {
         // 37 workers (a tree of 64 leaves, 27 padding); a fixed walk of +1/-1 changes, some
         // before the index is built and most after, each checked against the scan the
         // least-loaded balancer made before (fewest requests in flight, lowest id first).
-        let mut ws = workers(&vec![1000; 37]);
+        let mut ws = workers(&[1000; 37]);
         let mut idx = WorkerIndex::new(&ws);
         let mut x: u64 = 12345;
         for step in 0..5000 {
@@ -940,7 +940,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let w = ((x >> 33) % 37) as usize;
-            if (x >> 20) % 3 == 0 && ws[w].assigned > 0 {
+            if (x >> 20).is_multiple_of(3) && ws[w].assigned > 0 {
                 ws[w].assigned -= 1;
             } else {
                 ws[w].assigned += 1;
