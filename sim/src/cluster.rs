@@ -116,6 +116,67 @@ pub(crate) fn local_key(f: FunctionId, w: WorkerId) -> u64 {
     (f.0 as u64) << 32 | w.0 as u64
 }
 
+/// Per-request load balancing: the available list of each (function, worker) pair that has
+/// had a request or an instance, in a vector its instances index (`Instance::local_list`),
+/// so putting an instance on or off its list hashes nothing; the map is read once per
+/// request (is there a warm instance here?) and once per instance created.
+#[derive(Debug)]
+pub(crate) struct LocalAvail {
+    slots: FxHashMap<u64, u32>,
+    pub lists: Vec<ListEnds>,
+    /// The (key, index) that [`Self::find`] last found: a request that finds no warm
+    /// instance creates one for the same pair at once, and [`Self::slot`] then needs no hash.
+    last: (u64, u32),
+}
+
+impl Default for LocalAvail {
+    fn default() -> Self {
+        LocalAvail {
+            slots: FxHashMap::default(),
+            lists: Vec::new(),
+            // No pair has this key: function ids stay below `u32::MAX`.
+            last: (u64::MAX, NIL),
+        }
+    }
+}
+
+impl LocalAvail {
+    /// [`Self::get`] for the request path, remembering the pair for [`Self::slot`].
+    #[inline]
+    pub fn find(&mut self, f: FunctionId, w: WorkerId) -> ListEnds {
+        let key = local_key(f, w);
+        match self.slots.get(&key) {
+            Some(&l) => {
+                self.last = (key, l);
+                self.lists[l as usize]
+            }
+            None => ListEnds::default(),
+        }
+    }
+
+    /// The list of (`f`, `w`), empty if it has none yet.
+    #[inline]
+    pub fn get(&self, f: FunctionId, w: WorkerId) -> ListEnds {
+        match self.slots.get(&local_key(f, w)) {
+            Some(&l) => self.lists[l as usize],
+            None => ListEnds::default(),
+        }
+    }
+
+    /// The index of (`f`, `w`)'s list in `lists`, added empty if it has none yet.
+    pub fn slot(&mut self, f: FunctionId, w: WorkerId) -> u32 {
+        let key = local_key(f, w);
+        if self.last.0 == key {
+            return self.last.1;
+        }
+        let lists = &mut self.lists;
+        *self.slots.entry(key).or_insert_with(|| {
+            lists.push(ListEnds::default());
+            (lists.len() - 1) as u32
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum InstState {
     Free,
@@ -159,6 +220,8 @@ pub(crate) struct Instance {
     pub idle_prev: u32,
     pub idle_next: u32,
     pub in_local: bool,
+    /// Per-request load balancing: its (function, worker) list in `LocalAvail::lists`.
+    pub local_list: u32,
     pub local_prev: u32,
     pub local_next: u32,
     pub in_widle: bool,
@@ -194,6 +257,7 @@ impl Instance {
             idle_prev: NIL,
             idle_next: NIL,
             in_local: false,
+            local_list: NIL,
             local_prev: NIL,
             local_next: NIL,
             in_widle: false,
@@ -306,6 +370,10 @@ pub(crate) struct WorkerIndex {
     /// per instance created or evicted.
     by_free: OnceCell<BTreeSet<(u32, WorkerId)>>,
     by_load: OnceCell<BTreeSet<(u64, WorkerId)>>,
+    /// Per-request load balancing: a min segment tree over (requests in flight, id), leaves
+    /// at `size..2*size`, for the least-loaded balancer's O(1) query; built at its first
+    /// query, so other balancers pay no update per request sent or ended.
+    by_assigned: OnceCell<Vec<u64>>,
     /// Live instances on all workers. `update` is called exactly once per instance creation
     /// (used memory rises by the instance's memory) and once per eviction (it falls), and an
     /// instance holds at least 1 MB, so the sign of the change counts instances whatever
@@ -333,6 +401,7 @@ impl WorkerIndex {
             tree,
             by_free: OnceCell::new(),
             by_load: OnceCell::new(),
+            by_assigned: OnceCell::new(),
             live_instances: workers.iter().map(|w| w.instances as u64).sum(),
         }
     }
@@ -364,7 +433,12 @@ impl WorkerIndex {
         self.tree[n] = w.free_mb();
         while n > 1 {
             n /= 2;
-            self.tree[n] = self.tree[2 * n].max(self.tree[2 * n + 1]);
+            let m = self.tree[2 * n].max(self.tree[2 * n + 1]);
+            // Unchanged here, unchanged above: most workers are not their subtree's maximum.
+            if self.tree[n] == m {
+                break;
+            }
+            self.tree[n] = m;
         }
     }
 
@@ -397,6 +471,30 @@ impl WorkerIndex {
                 .map(|(i, w)| (load_key(w), WorkerId(i as u32)))
                 .collect()
         })
+    }
+
+    /// Call when worker `id`'s requests in flight (`Worker::assigned`) became `assigned`.
+    #[inline]
+    pub fn assigned_changed(&mut self, id: WorkerId, assigned: u32) {
+        if let Some(tree) = self.by_assigned.get_mut() {
+            set_min_leaf(tree, self.size + id.index(), assigned_key(id, assigned));
+        }
+    }
+
+    /// The worker with the fewest requests in flight, ties by lowest id (built at the
+    /// first call).
+    fn least_assigned(&self, workers: &[Worker]) -> WorkerId {
+        let tree = self.by_assigned.get_or_init(|| {
+            let mut tree = vec![u64::MAX; 2 * self.size];
+            for (i, w) in workers.iter().enumerate() {
+                tree[self.size + i] = assigned_key(WorkerId(i as u32), w.assigned);
+            }
+            for n in (1..self.size).rev() {
+                tree[n] = tree[2 * n].min(tree[2 * n + 1]);
+            }
+            tree
+        });
+        WorkerId(tree[1] as u32)
     }
 
     /// Lowest worker index >= `from` with at least `mb` free.
@@ -434,6 +532,27 @@ impl WorkerIndex {
             };
         }
         Some(n - self.size)
+    }
+}
+
+/// A worker's key in the least-loaded order: requests in flight, then id.
+fn assigned_key(id: WorkerId, assigned: u32) -> u64 {
+    (assigned as u64) << 32 | id.0 as u64
+}
+
+/// Sets leaf `n` of a min segment tree and its ancestors, stopping at the first ancestor
+/// whose minimum does not change (most updates touch a worker that is not its
+/// subtree's minimum).
+#[inline]
+fn set_min_leaf(tree: &mut [u64], mut n: usize, key: u64) {
+    tree[n] = key;
+    while n > 1 {
+        n /= 2;
+        let m = tree[2 * n].min(tree[2 * n + 1]);
+        if tree[n] == m {
+            break;
+        }
+        tree[n] = m;
     }
 }
 
@@ -512,9 +631,12 @@ pub struct ClusterView<'a> {
     pub(crate) avail: &'a [ListEnds],
     pub(crate) concurrency: u32,
     /// Per-request load balancing: the (function, worker) available lists.
-    pub(crate) local: Option<&'a FxHashMap<u64, ListEnds>>,
+    pub(crate) local: Option<&'a LocalAvail>,
     /// While routing a balanced request: the worker whose warm instances the routing sees.
     pub(crate) scope: Option<WorkerId>,
+    /// The scoped worker's list of the request's function, read once by the engine, so the
+    /// routing policy's warm queries on that function hash nothing.
+    pub(crate) scope_ends: Option<(FunctionId, ListEnds)>,
     pub(crate) assigned: u64,
 }
 
@@ -570,9 +692,10 @@ impl<'a> ClusterView<'a> {
     fn ends(&self, f: FunctionId) -> Option<ListEnds> {
         match self.scope {
             None => self.avail.get(f.index()).copied(),
-            Some(w) => self
-                .local
-                .map(|m| m.get(&local_key(f, w)).copied().unwrap_or_default()),
+            Some(w) => match self.scope_ends {
+                Some((sf, e)) if sf == f => Some(e),
+                _ => self.local.map(|m| m.get(f, w)),
+            },
         }
     }
 
@@ -585,7 +708,7 @@ impl<'a> ClusterView<'a> {
     /// load balancing; otherwise a walk of `f`'s warm instances.
     pub fn has_warm_on(&self, f: FunctionId, w: WorkerId) -> bool {
         match self.local {
-            Some(m) => m.get(&local_key(f, w)).is_some_and(|e| e.head != NIL),
+            Some(m) => m.get(f, w).head != NIL,
             None => {
                 let insts = self.instances;
                 let mut cur = self.avail.get(f.index()).map_or(NIL, |e| e.head);
@@ -700,6 +823,13 @@ impl<'a> ClusterView<'a> {
         self.index.by_load(self.workers).iter().map(|&(_, w)| w)
     }
 
+    /// The worker with the fewest requests in flight ([`WorkerView::assigned`]), ties by
+    /// lowest id, in O(1) (an index the engine keeps from the first call on). Worker 0 in
+    /// cluster-wide mode, where no request counts.
+    pub fn least_assigned(&self) -> WorkerId {
+        self.index.least_assigned(self.workers)
+    }
+
     /// The least-utilised worker with at least `mb` free. Walks the utilisation order until
     /// one fits: O(log W) unless the least-utilised workers are full.
     pub fn least_loaded(&self, mb: u32) -> Option<WorkerId> {
@@ -762,6 +892,7 @@ mod tests {
             concurrency: 1,
             local: None,
             scope: None,
+            scope_ends: None,
             assigned: 0,
         };
         assert_eq!(view.first_fit(50), Some(WorkerId(0)));
@@ -791,6 +922,36 @@ mod tests {
                     idx.first_at_or_after(from, mb),
                     expected,
                     "from {from} mb {mb}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn least_assigned_matches_a_scan_through_changes() {
+        // 37 workers (a tree of 64 leaves, 27 padding); a fixed walk of +1/-1 changes, some
+        // before the index is built and most after, each checked against the scan the
+        // least-loaded balancer made before (fewest requests in flight, lowest id first).
+        let mut ws = workers(&[1000; 37]);
+        let mut idx = WorkerIndex::new(&ws);
+        let mut x: u64 = 12345;
+        for step in 0..5000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let w = ((x >> 33) % 37) as usize;
+            if (x >> 20).is_multiple_of(3) && ws[w].assigned > 0 {
+                ws[w].assigned -= 1;
+            } else {
+                ws[w].assigned += 1;
+            }
+            idx.assigned_changed(WorkerId(w as u32), ws[w].assigned);
+            if step >= 100 || step == 10 {
+                let scan = (0..ws.len()).min_by_key(|&i| (ws[i].assigned, i)).unwrap();
+                assert_eq!(
+                    idx.least_assigned(&ws),
+                    WorkerId(scan as u32),
+                    "step {step}"
                 );
             }
         }

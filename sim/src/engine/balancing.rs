@@ -48,6 +48,8 @@ impl Engine<'_> {
         let wk = &mut self.workers[w.index()];
         wk.assigned += 1;
         wk.assigned_mb += mb as u64;
+        let assigned = wk.assigned;
+        self.index.assigned_changed(w, assigned);
         self.assigned_total += 1;
         // Requests already waiting on this worker keep their turn.
         if self.workers[w.index()].queued == 0 && self.assign_local(slot, w)? {
@@ -68,20 +70,20 @@ impl Engine<'_> {
     fn assign_local(&mut self, slot: u32, w: WorkerId) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
-        let has_warm = self
-            .local_avail
-            .get(&local_key(f, w))
-            .is_some_and(|e| e.head != NIL);
-        let route = if has_warm {
+        let ends = self.local_avail.find(f, w);
+        let route = if ends.head == NIL {
+            Route::Cold
+        } else if self.routes_most_recent {
+            // The view's most recent warm instance: the tail of `w`'s list of `f`.
+            Route::Warm(InstanceId(ends.tail))
+        } else {
             let view = InvocationView {
                 id: inv.seq,
                 function: f,
                 arrival: inv.arrival,
             };
             self.routing
-                .route(&view, &view!(self, w), &mut self.rng_route)
-        } else {
-            Route::Cold
+                .route(&view, &view!(self, w, (f, ends)), &mut self.rng_route)
         };
         if let Route::Warm(i) = route {
             let ok = self.instances.get(i.index()).is_some_and(|x| {

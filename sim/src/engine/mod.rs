@@ -39,8 +39,8 @@
 
 use crate::billing::{Billing, Money};
 use crate::cluster::{
-    instance_view, list_push_back, list_remove, local_key, ClusterView, InstState, Instance, List,
-    ListEnds, Worker, WorkerIndex, NIL,
+    instance_view, list_push_back, list_remove, ClusterView, InstState, Instance, List, ListEnds,
+    LocalAvail, Worker, WorkerIndex, NIL,
 };
 use crate::dist::{ColdStartPreset, DistSpec, Sampler};
 use crate::functions::FunctionSettings;
@@ -570,7 +570,7 @@ struct Engine<'r> {
     fns: Vec<FnState>,
     avail: Vec<ListEnds>,
     /// Per-request load balancing: available lists per (function, worker).
-    local_avail: FxHashMap<u64, ListEnds>,
+    local_avail: LocalAvail,
     workers: Vec<Worker>,
     index: WorkerIndex,
     instances: Vec<Instance>,
@@ -641,10 +641,11 @@ macro_rules! view {
             concurrency: $e.cfg.instance_concurrency,
             local: $e.lb.is_some().then_some(&$e.local_avail),
             scope: None,
+            scope_ends: None,
             assigned: $e.assigned_total,
         }
     };
-    ($e:expr, $scope:expr) => {
+    ($e:expr, $scope:expr, $ends:expr) => {
         ClusterView {
             now: $e.now,
             workers: &$e.workers,
@@ -654,6 +655,7 @@ macro_rules! view {
             concurrency: $e.cfg.instance_concurrency,
             local: Some(&$e.local_avail),
             scope: Some($scope),
+            scope_ends: Some($ends),
             assigned: $e.assigned_total,
         }
     };
@@ -795,7 +797,7 @@ impl<'r> Engine<'r> {
             functions: FunctionTable::new(),
             fns: Vec::new(),
             avail: Vec::new(),
-            local_avail: FxHashMap::default(),
+            local_avail: LocalAvail::default(),
             workers,
             index,
             instances: Vec::new(),

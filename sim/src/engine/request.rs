@@ -152,6 +152,8 @@ impl Engine<'_> {
             let wk = &mut self.workers[w as usize];
             wk.assigned -= 1;
             wk.assigned_mb -= self.fns[f.index()].memory_mb as u64;
+            let assigned = wk.assigned;
+            self.index.assigned_changed(WorkerId(w), assigned);
             self.assigned_total -= 1;
         }
         let i = &mut self.invs[slot as usize];
@@ -347,6 +349,10 @@ impl Engine<'_> {
             first_exec_milli: plan.first_exec_milli,
             ..Instance::vacant()
         };
+        if self.lb.is_some() {
+            // Its (function, worker) list, found once for its whole life.
+            inst.local_list = self.local_avail.slot(f, w);
+        }
         if let Some(b) = bound {
             let inv = &mut self.invs[b as usize];
             inv.state = InvState::Starting;
@@ -661,24 +667,15 @@ impl Engine<'_> {
     /// The load-balancing half of [`Self::avail_push`], kept out of the cluster-wide path.
     #[inline(never)]
     fn local_avail_push(&mut self, i: u32) {
-        let (f, w) = (
-            self.instances[i as usize].function,
-            self.instances[i as usize].worker,
-        );
-        let ends = self.local_avail.entry(local_key(f, w)).or_default();
+        let l = self.instances[i as usize].local_list as usize;
+        let ends = &mut self.local_avail.lists[l];
         list_push_back(&mut self.instances, ends, List::LocalAvail, i);
     }
 
     #[inline(never)]
     fn local_avail_remove(&mut self, i: u32) {
-        let (f, w) = (
-            self.instances[i as usize].function,
-            self.instances[i as usize].worker,
-        );
-        let ends = self
-            .local_avail
-            .get_mut(&local_key(f, w))
-            .expect("an available instance is on its local list");
+        let l = self.instances[i as usize].local_list as usize;
+        let ends = &mut self.local_avail.lists[l];
         list_remove(&mut self.instances, ends, List::LocalAvail, i);
     }
 

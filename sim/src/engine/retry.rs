@@ -198,6 +198,8 @@ impl Engine<'_> {
             let wk = &mut self.workers[w as usize];
             wk.assigned -= 1;
             wk.assigned_mb -= self.fns[f.index()].memory_mb as u64;
+            let assigned = wk.assigned;
+            self.index.assigned_changed(WorkerId(w), assigned);
             self.assigned_total -= 1;
         }
         let i = &mut self.invs[slot as usize];
