@@ -27,14 +27,56 @@ use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
+/// Processor-sharing work of one core: whole microseconds and the femtoseconds past them
+/// (below 10^9), ordered as the femtoseconds they add up to. Split so that the common
+/// steps (a job joins, the clock moves at full speed, a job is due) are 64-bit sums and
+/// comparisons; only a saturated worker's advance and its next wakeup need 128 bits.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PsWork {
+    pub us: u64,
+    pub fs: u32,
+}
+
+/// A job under processor sharing: its virtual finish time, then the invocation's sequence
+/// and slot. The heap's top is the earliest (virtual finish, sequence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PsJob {
+    pub end_us: u64,
+    pub seq: u64,
+    pub end_fs: u32,
+    pub slot: u32,
+}
+
+impl PsJob {
+    pub fn end(&self) -> PsWork {
+        PsWork {
+            us: self.end_us,
+            fs: self.end_fs,
+        }
+    }
+}
+
+impl Ord for PsJob {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Reversed: `BinaryHeap` is a max-heap.
+        (other.end_us, other.end_fs, other.seq).cmp(&(self.end_us, self.end_fs, self.seq))
+    }
+}
+
+impl PartialOrd for PsJob {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// Processor-sharing state of one worker (see the crate docs for the model).
 #[derive(Debug, Default)]
 pub(crate) struct ProcShare {
-    /// Work done by each job since the worker's start, in femtoseconds of one core.
-    pub vtime_fs: u128,
+    /// Work done by each job since the worker's start.
+    pub vtime: PsWork,
     pub last: SimTime,
-    /// Jobs by (virtual finish time, invocation sequence, invocation slot).
-    pub jobs: BinaryHeap<Reverse<(u128, u64, u32)>>,
+    /// Jobs, earliest (virtual finish time, invocation sequence) on top.
+    pub jobs: BinaryHeap<PsJob>,
     /// The worker's earliest wakeup in the event heap.
     pub pending: Option<SimTime>,
     /// Executions with a timeout, by (deadline µs, invocation slot, generation); entries of

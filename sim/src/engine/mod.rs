@@ -40,7 +40,7 @@
 use crate::billing::{Billing, Money};
 use crate::cluster::{
     instance_view, list_push_back, list_remove, local_key, ClusterView, InstState, Instance, List,
-    ListEnds, Worker, WorkerIndex, NIL,
+    ListEnds, PsJob, PsWork, Worker, WorkerIndex, NIL,
 };
 use crate::dist::{ColdStartPreset, DistSpec, Sampler};
 use crate::functions::FunctionSettings;

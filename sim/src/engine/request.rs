@@ -481,14 +481,18 @@ impl Engine<'_> {
                 self.ps_advance(w);
                 self.exec_count(w, 1);
                 let ps = &mut self.workers[w.index()].ps;
-                let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
-                ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
+                ps.jobs.push(PsJob {
+                    end_us: ps.vtime.us + work.as_micros(),
+                    end_fs: ps.vtime.fs,
+                    seq,
+                    slot,
+                });
                 if self.timeouts && self.rules[f.index()].timeout != SimDuration::MAX {
                     let deadline = (now + self.rules[f.index()].timeout).as_micros();
                     let ps = &mut self.workers[w.index()].ps;
                     ps.deadlines.push(std::cmp::Reverse((deadline, slot, gen)));
                 }
-                self.ps_reschedule(w);
+                self.ps_started(w, work);
             }
         }
     }
