@@ -19,6 +19,7 @@
 //! the shares of the instances executing.
 
 use super::*;
+use crate::cluster::ProcShare;
 
 /// Memory that buys one vCPU on AWS Lambda, MB: "At 1,769 MB, a function has the
 /// equivalent of one vCPU (one vCPU-second of credits per second)" (AWS Lambda developer
@@ -78,6 +79,15 @@ fn ps_add(vtime: &mut PsWork, dt: u64, n: u32, cores: u32) {
         vtime.us += (fs / FS_PER_US) as u64;
         vtime.fs = (fs % FS_PER_US) as u32;
     }
+}
+
+/// The slot of the worker's first job if it is done at the worker's virtual time.
+#[inline]
+fn ps_first_due(ps: &ProcShare) -> Option<u32> {
+    ps.jobs
+        .peek()
+        .filter(|j| ps_done(j.end(), ps.vtime))
+        .map(|j| j.slot)
 }
 
 /// Microseconds until a job ending at `end` is done (within [`PS_TOLERANCE_FS`]) from
@@ -207,20 +217,41 @@ impl Engine<'_> {
         }
         self.workers[w.index()].ps.pending = None;
         self.ps_advance(w);
+        // A wakeup scheduled for a job's finish finds its virtual time reached: the
+        // schedule rounds up to the next microsecond. An early wakeup (the load grew
+        // since) finds nothing due and reschedules.
+        let ps = &mut self.workers[w.index()].ps;
+        let mut result = match ps_first_due(ps) {
+            None => Ok(()),
+            Some(first) => {
+                ps.jobs.pop();
+                if ps_first_due(ps).is_none() {
+                    // The usual wakeup: one job ends.
+                    self.exec_count(w, -1);
+                    self.execution_ended(first)
+                } else {
+                    self.end_due_jobs(w, first)
+                }
+            }
+        };
+        if result.is_ok() && !self.workers[w.index()].ps.deadlines.is_empty() {
+            result = self.cut_at_deadlines(w);
+        }
+        self.ps_reschedule(w);
+        result
+    }
+
+    /// Several jobs due at one wakeup, `first` already out of the heap: all leave the
+    /// worker, then each ends, in (virtual finish, sequence) order.
+    #[inline(never)]
+    fn end_due_jobs(&mut self, w: WorkerId, first: u32) -> Result<(), SimError> {
         let mut done = std::mem::take(&mut self.scratch);
         done.clear();
-        {
-            // A wakeup scheduled for a job's finish finds its virtual time reached: the
-            // schedule rounds up to the next microsecond. An early wakeup (the load grew
-            // since) finds nothing due and reschedules.
-            let ps = &mut self.workers[w.index()].ps;
-            while let Some(top) = ps.jobs.peek() {
-                if !ps_done(top.end(), ps.vtime) {
-                    break;
-                }
-                done.push(top.slot);
-                ps.jobs.pop();
-            }
+        done.push(first);
+        let ps = &mut self.workers[w.index()].ps;
+        while let Some(slot) = ps_first_due(ps) {
+            ps.jobs.pop();
+            done.push(slot);
         }
         for _ in 0..done.len() {
             self.exec_count(w, -1);
@@ -233,10 +264,6 @@ impl Engine<'_> {
             }
         }
         self.scratch = done;
-        if result.is_ok() && !self.workers[w.index()].ps.deadlines.is_empty() {
-            result = self.cut_at_deadlines(w);
-        }
-        self.ps_reschedule(w);
         result
     }
 
