@@ -37,36 +37,25 @@ pub(crate) struct PsWork {
     pub fs: u32,
 }
 
-/// A job under processor sharing: its virtual finish time, then the invocation's sequence
-/// and slot. The heap's top is the earliest (virtual finish, sequence).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PsJob {
-    pub end_us: u64,
-    pub seq: u64,
-    pub end_fs: u32,
-    pub slot: u32,
+/// A job under processor sharing as one 128-bit key: its virtual finish time (whole
+/// microseconds, then femtoseconds) above its invocation slot, so that the heap compares one
+/// integer. Jobs with the same finish come out in slot order; the wakeup that ends them puts
+/// them in sequence order (`engine/cpu.rs`).
+pub(crate) fn ps_key(end: PsWork, slot: u32) -> u128 {
+    (end.us as u128) << 64 | (end.fs as u128) << 32 | slot as u128
 }
 
-impl PsJob {
-    pub fn end(&self) -> PsWork {
-        PsWork {
-            us: self.end_us,
-            fs: self.end_fs,
-        }
+/// The virtual finish time of a job's key.
+pub(crate) fn ps_key_end(key: u128) -> PsWork {
+    PsWork {
+        us: (key >> 64) as u64,
+        fs: (key >> 32) as u32,
     }
 }
 
-impl Ord for PsJob {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // Reversed: `BinaryHeap` is a max-heap.
-        (other.end_us, other.end_fs, other.seq).cmp(&(self.end_us, self.end_fs, self.seq))
-    }
-}
-
-impl PartialOrd for PsJob {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
+/// The invocation slot of a job's key.
+pub(crate) fn ps_key_slot(key: u128) -> u32 {
+    key as u32
 }
 
 /// Processor-sharing state of one worker (see the crate docs for the model).
@@ -75,8 +64,8 @@ pub(crate) struct ProcShare {
     /// Work done by each job since the worker's start.
     pub vtime: PsWork,
     pub last: SimTime,
-    /// Jobs, earliest (virtual finish time, invocation sequence) on top.
-    pub jobs: BinaryHeap<PsJob>,
+    /// Jobs by key ([`ps_key`]), the earliest virtual finish time on top.
+    pub jobs: BinaryHeap<Reverse<u128>>,
     /// The worker's earliest wakeup in the event heap.
     pub pending: Option<SimTime>,
     /// Executions with a timeout, by (deadline µs, invocation slot, generation); entries of

@@ -81,13 +81,13 @@ fn ps_add(vtime: &mut PsWork, dt: u64, n: u32, cores: u32) {
     }
 }
 
-/// The slot of the worker's first job if it is done at the worker's virtual time.
+/// The key of the worker's first job if it is done at the worker's virtual time.
 #[inline]
-fn ps_first_due(ps: &ProcShare) -> Option<u32> {
+fn ps_first_due(ps: &ProcShare) -> Option<u128> {
     ps.jobs
         .peek()
-        .filter(|j| ps_done(j.end(), ps.vtime))
-        .map(|j| j.slot)
+        .filter(|j| ps_done(ps_key_end(j.0), ps.vtime))
+        .map(|j| j.0)
 }
 
 /// Microseconds until a job ending at `end` is done (within [`PS_TOLERANCE_FS`]) from
@@ -188,7 +188,8 @@ impl Engine<'_> {
         let Some(top) = wk.ps.jobs.peek() else {
             return;
         };
-        let mut t = now + SimDuration(ps_due(top.end(), wk.ps.vtime, wk.executing, wk.cores));
+        let end = ps_key_end(top.0);
+        let mut t = now + SimDuration(ps_due(end, wk.ps.vtime, wk.executing, wk.cores));
         // The earliest deadline of an execution still running (`retry.rs` cuts it there).
         while let Some(&std::cmp::Reverse((d, slot, gen))) = wk.ps.deadlines.peek() {
             let inv = &self.invs[slot as usize];
@@ -228,7 +229,7 @@ impl Engine<'_> {
                 if ps_first_due(ps).is_none() {
                     // The usual wakeup: one job ends.
                     self.exec_count(w, -1);
-                    self.execution_ended(first)
+                    self.execution_ended(ps_key_slot(first))
                 } else {
                     self.end_due_jobs(w, first)
                 }
@@ -244,27 +245,32 @@ impl Engine<'_> {
     /// Several jobs due at one wakeup, `first` already out of the heap: all leave the
     /// worker, then each ends, in (virtual finish, sequence) order.
     #[inline(never)]
-    fn end_due_jobs(&mut self, w: WorkerId, first: u32) -> Result<(), SimError> {
-        let mut done = std::mem::take(&mut self.scratch);
-        done.clear();
-        done.push(first);
+    fn end_due_jobs(&mut self, w: WorkerId, first: u128) -> Result<(), SimError> {
         let ps = &mut self.workers[w.index()].ps;
-        while let Some(slot) = ps_first_due(ps) {
+        let mut due = vec![first];
+        while let Some(&std::cmp::Reverse(key)) = ps.jobs.peek() {
+            if !ps_done(ps_key_end(key), ps.vtime) {
+                break;
+            }
             ps.jobs.pop();
-            done.push(slot);
+            due.push(key);
         }
+        // The heap orders jobs that finish together by slot: by sequence here.
+        let mut done: Vec<(PsWork, u64, u32)> = due
+            .iter()
+            .map(|&k| {
+                let slot = ps_key_slot(k);
+                (ps_key_end(k), self.invs[slot as usize].seq, slot)
+            })
+            .collect();
+        done.sort_unstable();
         for _ in 0..done.len() {
             self.exec_count(w, -1);
         }
-        let mut result = Ok(());
-        for &slot in &done {
-            result = self.execution_ended(slot);
-            if result.is_err() {
-                break;
-            }
+        for &(_, _, slot) in &done {
+            self.execution_ended(slot)?;
         }
-        self.scratch = done;
-        result
+        Ok(())
     }
 
     /// Kills the executions on worker `w` whose deadline has come (after the completions at
@@ -284,13 +290,13 @@ impl Engine<'_> {
             // (a synchronous call waiting for another) is not cut.
             if inv.gen == gen
                 && inv.state == InvState::Running
-                && ps.jobs.iter().any(|j| j.slot == slot)
+                && ps.jobs.iter().any(|j| ps_key_slot(j.0) == slot)
             {
                 cut.push(slot);
             }
         }
         if !cut.is_empty() {
-            ps.jobs.retain(|j| !cut.contains(&j.slot));
+            ps.jobs.retain(|j| !cut.contains(&ps_key_slot(j.0)));
         }
         let mut result = Ok(());
         for &slot in &cut {
@@ -368,6 +374,14 @@ mod tests {
             ps_add(&mut e, dt, n, cores);
             prop_assert_eq!(fs(e), before + inc);
             prop_assert!(e.fs < FS_PER_US as u32);
+        }
+
+        /// A job's heap key keeps its finish and slot, and orders jobs by finish, then slot.
+        #[test]
+        fn job_keys_order_by_finish_then_slot(a in work(), b in work(), sa: u32, sb: u32) {
+            let (ka, kb) = (ps_key(a, sa), ps_key(b, sb));
+            prop_assert_eq!((ps_key_end(ka), ps_key_slot(ka)), (a, sa));
+            prop_assert_eq!(ka.cmp(&kb), (fs(a), sa).cmp(&(fs(b), sb)));
         }
     }
 
