@@ -182,6 +182,8 @@ impl Engine<'_> {
 
     /// Keeps one pending event for the worker's next completion; a change that leaves that
     /// instant unchanged pushes nothing.
+    // Inlined: once per wakeup, and a call's saved registers cost as much as its body.
+    #[inline(always)]
     pub(super) fn ps_reschedule(&mut self, w: WorkerId) {
         let now = self.now;
         let wk = &mut self.workers[w.index()];
