@@ -81,6 +81,18 @@ fn ps_add(vtime: &mut PsWork, dt: u64, n: u32, cores: u32) {
     }
 }
 
+/// Brings the worker's virtual time to `now`: each of n jobs on c cores advanced by
+/// dt * min(c, n) / n microseconds of work (rounded down to the femtosecond).
+#[inline]
+fn ps_advance_to(wk: &mut Worker, now: SimTime) {
+    let n = wk.executing;
+    if n > 0 && now > wk.ps.last {
+        let dt = (now - wk.ps.last).as_micros();
+        ps_add(&mut wk.ps.vtime, dt, n, wk.cores);
+    }
+    wk.ps.last = now;
+}
+
 /// The key of the worker's first job if it is done at the worker's virtual time.
 #[inline]
 fn ps_first_due(ps: &ProcShare) -> Option<u128> {
@@ -132,21 +144,9 @@ impl Engine<'_> {
         }
     }
 
-    /// Brings the worker's virtual time to now: each of n jobs on c cores advanced by
-    /// dt * min(c, n) / n microseconds of work (kept in femtoseconds, rounded down).
+    /// Brings worker `w`'s virtual time to now ([`ps_advance_to`]).
     pub(super) fn ps_advance(&mut self, w: WorkerId) {
-        let now = self.now;
-        let wk = &mut self.workers[w.index()];
-        let n = wk.executing;
-        if n > 0 && now > wk.ps.last {
-            ps_add(
-                &mut wk.ps.vtime,
-                (now - wk.ps.last).as_micros(),
-                n,
-                wk.cores,
-            );
-        }
-        wk.ps.last = now;
+        ps_advance_to(&mut self.workers[w.index()], self.now);
     }
 
     /// A job of `work` has just joined worker `w` (virtual time brought to now): the same
@@ -215,15 +215,16 @@ impl Engine<'_> {
     /// pending wakeup counts; others in the heap are stale and ignored.
     pub(super) fn on_worker_cpu(&mut self, worker: u32) -> Result<(), SimError> {
         let w = WorkerId(worker);
-        if self.workers[w.index()].ps.pending != Some(self.now) {
+        let wk = &mut self.workers[w.index()];
+        if wk.ps.pending != Some(self.now) {
             return Ok(());
         }
-        self.workers[w.index()].ps.pending = None;
-        self.ps_advance(w);
+        wk.ps.pending = None;
+        ps_advance_to(wk, self.now);
         // A wakeup scheduled for a job's finish finds its virtual time reached: the
         // schedule rounds up to the next microsecond. An early wakeup (the load grew
         // since) finds nothing due and reschedules.
-        let ps = &mut self.workers[w.index()].ps;
+        let ps = &mut wk.ps;
         let mut result = match ps_first_due(ps) {
             None => Ok(()),
             Some(first) => {
