@@ -148,3 +148,30 @@ fn cold_starts_use_no_cpu() {
     assert_eq!(rec.invocations[0].init, d(0));
     assert_eq!(rec.invocations[1].init, d(500 * MS));
 }
+
+#[test]
+fn jobs_ending_at_one_wakeup_end_in_arrival_order() {
+    // 1 worker, 1 core, cold start 0, concurrency 3. A @0 (5 ms) and X @0 (25 ms) share
+    // the core: A ends at 10 ms, when X has done 5 ms. B arrives at 10 ms (after the
+    // wakeup that ends A, so it may reuse A's invocation slot): X's last 20 ms and B's
+    // 20 ms at half speed both end at 50 ms, at one wakeup. They end in arrival order
+    // (X, then B), whatever slots they hold.
+    let mut cfg = config(1024, 1, 0.0);
+    cfg.instance_concurrency = 3;
+    let (_, rec) = simulate(
+        &cfg,
+        policies(&KeepAliveSpec::Infinite {}),
+        vec![func("f0", 128)],
+        vec![
+            arr(0, 0, 5 * MS),
+            arr(0, 0, 25 * MS),
+            arr(10 * MS, 0, 20 * MS),
+        ],
+    );
+    let ends: Vec<(u64, u64)> = rec
+        .invocations
+        .iter()
+        .map(|r| (r.id, r.end.as_micros()))
+        .collect();
+    assert_eq!(ends, vec![(0, 10 * MS), (1, 50 * MS), (2, 50 * MS)]);
+}
