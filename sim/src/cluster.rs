@@ -27,14 +27,45 @@ use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 pub(crate) const NIL: u32 = u32::MAX;
 
+/// Processor-sharing work of one core: whole microseconds and the femtoseconds past them
+/// (below 10^9), ordered as the femtoseconds they add up to. Split so that the common
+/// steps (a job joins, the clock moves at full speed, a job is due) are 64-bit sums and
+/// comparisons; only a saturated worker's advance and its next wakeup need 128 bits.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct PsWork {
+    pub us: u64,
+    pub fs: u32,
+}
+
+/// A job under processor sharing as one 128-bit key: its virtual finish time (whole
+/// microseconds, then femtoseconds) above its invocation slot, so that the heap compares one
+/// integer. Jobs with the same finish come out in slot order; the wakeup that ends them puts
+/// them in sequence order (`engine/cpu.rs`).
+pub(crate) fn ps_key(end: PsWork, slot: u32) -> u128 {
+    (end.us as u128) << 64 | (end.fs as u128) << 32 | slot as u128
+}
+
+/// The virtual finish time of a job's key.
+pub(crate) fn ps_key_end(key: u128) -> PsWork {
+    PsWork {
+        us: (key >> 64) as u64,
+        fs: (key >> 32) as u32,
+    }
+}
+
+/// The invocation slot of a job's key.
+pub(crate) fn ps_key_slot(key: u128) -> u32 {
+    key as u32
+}
+
 /// Processor-sharing state of one worker (see the crate docs for the model).
 #[derive(Debug, Default)]
 pub(crate) struct ProcShare {
-    /// Work done by each job since the worker's start, in femtoseconds of one core.
-    pub vtime_fs: u128,
+    /// Work done by each job since the worker's start.
+    pub vtime: PsWork,
     pub last: SimTime,
-    /// Jobs by (virtual finish time, invocation sequence, invocation slot).
-    pub jobs: BinaryHeap<Reverse<(u128, u64, u32)>>,
+    /// Jobs by key ([`ps_key`]), the earliest virtual finish time on top.
+    pub jobs: BinaryHeap<Reverse<u128>>,
     /// The worker's earliest wakeup in the event heap.
     pub pending: Option<SimTime>,
     /// Executions with a timeout, by (deadline µs, invocation slot, generation); entries of

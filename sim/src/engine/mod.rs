@@ -39,8 +39,8 @@
 
 use crate::billing::{Billing, Money};
 use crate::cluster::{
-    instance_view, list_push_back, list_remove, ClusterView, InstState, Instance, List, ListEnds,
-    LocalAvail, Worker, WorkerIndex, NIL,
+    instance_view, list_push_back, list_remove, ps_key, ps_key_end, ps_key_slot, ClusterView,
+    InstState, Instance, List, ListEnds, LocalAvail, PsWork, Worker, WorkerIndex, NIL,
 };
 use crate::dist::{ColdStartPreset, DistSpec, Sampler};
 use crate::functions::FunctionSettings;

@@ -459,7 +459,6 @@ impl Engine<'_> {
         inv.state = InvState::Running;
         inv.start = now;
         let mut work = inv.work;
-        let seq = inv.seq;
         let gen = inv.gen;
         let f = inv.function;
         let i = inv.instance as usize;
@@ -492,14 +491,17 @@ impl Engine<'_> {
                 self.ps_advance(w);
                 self.exec_count(w, 1);
                 let ps = &mut self.workers[w.index()].ps;
-                let vf = ps.vtime_fs + work.as_micros() as u128 * FS_PER_US;
-                ps.jobs.push(std::cmp::Reverse((vf, seq, slot)));
+                let end = PsWork {
+                    us: ps.vtime.us + work.as_micros(),
+                    fs: ps.vtime.fs,
+                };
+                ps.jobs.push(std::cmp::Reverse(ps_key(end, slot)));
                 if self.timeouts && self.rules[f.index()].timeout != SimDuration::MAX {
                     let deadline = (now + self.rules[f.index()].timeout).as_micros();
                     let ps = &mut self.workers[w.index()].ps;
                     ps.deadlines.push(std::cmp::Reverse((deadline, slot, gen)));
                 }
-                self.ps_reschedule(w);
+                self.ps_started(w, work);
             }
         }
     }
