@@ -30,7 +30,8 @@ pub struct Digest {
     buckets: Vec<u32>,
     /// Per bucket that ever filled its 32 bits, the multiples of 2^32 it carried out
     /// (sorted by bucket; `None` but in runs of billions of values in one bucket, and
-    /// boxed so that the digest keeps its size).
+    /// boxed so that the digest keeps its size: one pointer, not a vector's three words).
+    #[allow(clippy::box_collection)]
     carries: Option<Box<Vec<(usize, u64)>>>,
     sub_bits: u32,
     folded: bool,
