@@ -374,13 +374,19 @@ mod tests {
         }
     }
 
+    /// A second-thread reader of a source that fails at its `fail_at`-th arrival, past the
+    /// first batch.
+    fn failing_at(fail_at: u64) -> Prefetch<Failing> {
+        Prefetch::start(Failing {
+            inner: VecSource::new(specs(1), arrivals(2 * BATCH as u64, 1)),
+            left: fail_at,
+        })
+    }
+
     #[test]
     fn an_error_comes_after_the_arrivals_read_before_it() {
         let fail_at = BATCH as u64 + 3;
-        let mut pre = Prefetch::start(Failing {
-            inner: VecSource::new(specs(1), arrivals(2 * BATCH as u64, 1)),
-            left: fail_at,
-        });
+        let mut pre = failing_at(fail_at);
         let mut table = FunctionTable::new();
         for _ in 0..fail_at {
             assert!(pre.next_arrival(&mut table).unwrap().is_some());
@@ -490,10 +496,7 @@ mod tests {
     #[test]
     fn a_batch_stops_before_an_error_which_comes_next() {
         let fail_at = BATCH as u64 + 3;
-        let mut pre = Prefetch::start(Failing {
-            inner: VecSource::new(specs(1), arrivals(2 * BATCH as u64, 1)),
-            left: fail_at,
-        });
+        let mut pre = failing_at(fail_at);
         let mut table = FunctionTable::new();
         let mut out = vec![];
         let mut got = 0;

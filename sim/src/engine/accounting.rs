@@ -346,10 +346,8 @@ impl Metrics {
     fn note_completion(&mut self, start: SimTime, end: SimTime, worker: WorkerId) {
         let s = &mut self.run;
         s.last_completion = s.last_completion.max(end);
-        match s.worker_exec_us.get_mut(worker.index()) {
-            Some(us) => *us += (end - start).as_micros(),
-            None => Self::grow_workers(s, worker, (end - start).as_micros()),
-        }
+        // One entry per worker from the start of the run (workers are never added).
+        s.worker_exec_us[worker.index()] += (end - start).as_micros();
     }
 
     /// An invocation's arrival, into the run's span (`RunStats::arrival_span` is set from
@@ -358,13 +356,6 @@ impl Metrics {
     fn note_arrival(&mut self, arrival: SimTime) {
         self.first_arrival = self.first_arrival.min(arrival);
         self.last_arrival = self.last_arrival.max(arrival);
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn grow_workers(s: &mut RunStats, worker: WorkerId, us: u64) {
-        s.worker_exec_us.resize(worker.index() + 1, 0);
-        s.worker_exec_us[worker.index()] += us;
     }
 
     /// A completion's figures but its charge.

@@ -71,20 +71,7 @@ impl Engine<'_> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
         let ends = self.local_avail.find(f, w);
-        let route = if ends.head == NIL {
-            Route::Cold
-        } else if self.routes_most_recent {
-            // The view's most recent warm instance: the tail of `w`'s list of `f`.
-            Route::Warm(InstanceId(ends.tail))
-        } else {
-            let view = InvocationView {
-                id: inv.seq,
-                function: f,
-                arrival: inv.arrival,
-            };
-            self.routing
-                .route(&view, &view!(self, w, (f, ends)), &mut self.rng_route)
-        };
+        let route = self.route(inv, ends, Some(w));
         if let Route::Warm(i) = route {
             let ok = self.instances.get(i.index()).is_some_and(|x| {
                 x.in_local && x.function == f && x.worker == w && x.state == InstState::Ready

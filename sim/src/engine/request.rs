@@ -200,23 +200,35 @@ impl Engine<'_> {
         i.gen == gen && i.state == InvState::Queued
     }
 
+    /// The routing policy's choice for `inv` among the warm instances of `ends`: its
+    /// function's available list, or with `scope` (per-request balancing) that worker's
+    /// list of it. Cold without a call when the list is empty; the list's most recent
+    /// instance without a call when the policy says that is all it ever takes.
+    #[inline]
+    pub(super) fn route(&mut self, inv: Inv, ends: ListEnds, scope: Option<WorkerId>) -> Route {
+        if ends.head == NIL {
+            return Route::Cold;
+        }
+        if self.routes_most_recent {
+            return Route::Warm(InstanceId(ends.tail));
+        }
+        let view = InvocationView {
+            id: inv.seq,
+            function: inv.function,
+            arrival: inv.arrival,
+        };
+        let cluster = match scope {
+            None => view!(self),
+            Some(w) => view!(self, w, (inv.function, ends)),
+        };
+        self.routing.route(&view, &cluster, &mut self.rng_route)
+    }
+
     /// Routes the invocation to a warm instance, or creates one (if `may_create`).
     pub(super) fn try_assign(&mut self, slot: u32, may_create: bool) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
-        let ends = self.avail[f.index()];
-        let route = if ends.head == NIL {
-            Route::Cold
-        } else if self.routes_most_recent {
-            Route::Warm(InstanceId(ends.tail))
-        } else {
-            let view = InvocationView {
-                id: inv.seq,
-                function: f,
-                arrival: inv.arrival,
-            };
-            self.routing.route(&view, &view!(self), &mut self.rng_route)
-        };
+        let route = self.route(inv, self.avail[f.index()], None);
         match route {
             Route::Warm(i) => {
                 let ok = self
