@@ -347,6 +347,14 @@ impl<E: Copy> EventQueue<E> {
         Some((key_time(e.key), e.event))
     }
 
+    /// The event `ahead` places after the next one, if it is already in the current
+    /// slot's sorted entries (for prefetching what it will touch; events pushed meanwhile
+    /// may still come before it).
+    #[inline(always)]
+    pub fn upcoming(&self, ahead: usize) -> Option<&E> {
+        self.cur.get(self.cur_head + ahead).map(|e| &e.event)
+    }
+
     /// Events queued.
     pub fn len(&self) -> usize {
         self.len

@@ -224,6 +224,14 @@ impl Metrics {
     }
 
     /// An invocation arrived at `time` (each ends with one record whose arrival this is).
+    /// Brings function `f`'s hot figures towards the cache (see [`super::prefetch`]).
+    #[inline(always)]
+    pub(super) fn prefetch_function(&self, f: FunctionId) {
+        if let Some(h) = self.hot.get(f.index()) {
+            super::prefetch(h);
+        }
+    }
+
     pub(super) fn on_arrival(&mut self, f: FunctionId, time: SimTime) {
         self.note_arrival(time);
         self.run.invocations += 1;

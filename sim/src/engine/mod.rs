@@ -312,6 +312,42 @@ const NO_TAG: u64 = u64::MAX;
 /// caches while the engine replays it).
 const ARRIVAL_BATCH: usize = 1024;
 
+/// Asks the processor to bring the cache line holding `x` towards its first-level cache.
+/// The data of the next events is known before their turn (the buffered arrivals, the
+/// heap's sorted current slot), and fetching it while this event runs hides the misses of
+/// runs whose instances and per-function figures outgrow the caches. A hint: no effect on
+/// any result, and nothing on other architectures.
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    prefetch_line((x as *const T).cast());
+}
+
+/// [`prefetch`] of every cache line a record spans.
+#[inline(always)]
+pub(crate) fn prefetch_record<T>(x: &T) {
+    let at: *const u8 = (x as *const T).cast();
+    let size = std::mem::size_of::<T>();
+    let mut offset = 0;
+    while offset < size {
+        prefetch_line(at.wrapping_add(offset));
+        offset += 64;
+    }
+    prefetch_line(at.wrapping_add(size - 1));
+}
+
+#[inline(always)]
+fn prefetch_line(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch reads nothing architecturally and cannot fault, whatever the
+    // address (the callers' are inside a live reference besides).
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(at.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Event {
     /// An execution ends (`cpu = ignore`), or is cut at its timeout.
@@ -1100,6 +1136,7 @@ impl<'r> Engine<'r> {
                 self.advance(t);
                 self.metrics.run.events += 1;
                 let a = next.take().expect("arrival key implies an arrival");
+                self.prefetch_arrivals();
                 if self.claims && self.fns[a.function.index()].claimed {
                     self.on_claimed_arrival(a)?;
                 } else {
@@ -1111,6 +1148,7 @@ impl<'r> Engine<'r> {
                 }
             } else {
                 let (_, ev) = self.events.pop().expect("heap key implies an event");
+                self.prefetch_events();
                 let draining = horizon.is_none()
                     && next.is_none()
                     && self.in_flight == 0
@@ -1135,6 +1173,71 @@ impl<'r> Engine<'r> {
             self.emit_sample()?;
         }
         Ok(())
+    }
+
+    /// Prefetches for the next two buffered arrivals: the function's state for the one
+    /// after next, the instance its warm start will most likely take for the next (its
+    /// function's available list, fetched one arrival earlier, names it).
+    #[inline(always)]
+    fn prefetch_arrivals(&self) {
+        if let Some(b) = self.arrivals.get(self.arrivals_next + 1) {
+            let f = b.function.index();
+            if let (Some(fs), Some(ends)) = (self.fns.get(f), self.avail.get(f)) {
+                prefetch(fs);
+                prefetch(ends);
+                self.metrics.prefetch_function(b.function);
+            }
+        }
+        if let Some(b) = self.arrivals.get(self.arrivals_next) {
+            if let Some(ends) = self.avail.get(b.function.index()) {
+                if let Some(i) = self.instances.get(ends.tail as usize) {
+                    prefetch(i);
+                }
+            }
+        }
+    }
+
+    /// Prefetches for the heap's next two events when they end executions: the
+    /// invocation of the one after next, then (its invocation fetched one event earlier)
+    /// the instance and function state of the next.
+    #[inline(always)]
+    fn prefetch_events(&self) {
+        if let Some(r) = self
+            .upcoming_end(1)
+            .and_then(|inv| self.invs.get(inv as usize))
+        {
+            prefetch_record(r);
+        }
+        if let Some(r) = self
+            .upcoming_end(0)
+            .and_then(|inv| self.invs.get(inv as usize))
+        {
+            if let Some(i) = self.instances.get(r.instance as usize) {
+                prefetch_record(i);
+            }
+            if let Some(fs) = self.fns.get(r.function.index()) {
+                prefetch(fs);
+            }
+            self.metrics.prefetch_function(r.function);
+        }
+    }
+
+    /// The invocation whose execution the heap's event `ahead` places after the next one
+    /// would end: an end under `cpu = "ignore"`, the worker's first job at a
+    /// processor-sharing wakeup (if the wakeup is not superseded).
+    #[inline(always)]
+    fn upcoming_end(&self, ahead: usize) -> Option<u32> {
+        match *self.events.upcoming(ahead)? {
+            Event::Done { inv, .. } => Some(inv),
+            Event::WorkerCpu { worker } => self
+                .workers
+                .get(worker as usize)?
+                .ps
+                .jobs
+                .peek()
+                .map(|k| ps_key_slot(k.0)),
+            _ => None,
+        }
     }
 
     /// Emits the samples due strictly before `t` (a sample sees everything at its instant,
