@@ -1188,6 +1188,12 @@ impl<'r> Engine<'r> {
                 self.metrics.prefetch_function(b.function);
             }
         }
+        // The invocation slots the next arrivals will be given (unless ends free others).
+        for &s in self.free_invs.iter().rev().take(2) {
+            if let Some(r) = self.invs.get(s as usize) {
+                prefetch_record(r);
+            }
+        }
         if let Some(b) = self.arrivals.get(self.arrivals_next) {
             if let Some(ends) = self.avail.get(b.function.index()) {
                 if let Some(i) = self.instances.get(ends.tail as usize) {
