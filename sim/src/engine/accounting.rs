@@ -227,9 +227,7 @@ impl Metrics {
     /// Brings function `f`'s hot figures towards the cache (see [`super::prefetch`]).
     #[inline(always)]
     pub(super) fn prefetch_function(&self, f: FunctionId) {
-        if let Some(h) = self.hot.get(f.index()) {
-            super::prefetch(h);
-        }
+        super::prefetch(&self.hot, f.index(), false);
     }
 
     pub(super) fn on_arrival(&mut self, f: FunctionId, time: SimTime) {

@@ -312,27 +312,25 @@ const NO_TAG: u64 = u64::MAX;
 /// caches while the engine replays it).
 const ARRIVAL_BATCH: usize = 1024;
 
-/// Asks the processor to bring the cache line holding `x` towards its first-level cache.
-/// The data of the next events is known before their turn (the buffered arrivals, the
-/// heap's sorted current slot), and fetching it while this event runs hides the misses of
-/// runs whose instances and per-function figures outgrow the caches. A hint: no effect on
-/// any result, and nothing on other architectures.
+/// Asks the processor to bring element `i` of `v` (its first cache line, or every line
+/// it spans when `whole`) towards the first-level cache. The data of the next events is
+/// known before their turn (the buffered arrivals, the heap's sorted current slot), and
+/// fetching it while this event runs hides the misses of runs whose instances and
+/// per-function figures outgrow the caches. A hint: no effect on any result, nothing on
+/// other architectures, and no bounds check (a prefetch past the end reads nothing).
 #[inline(always)]
-pub(crate) fn prefetch<T>(x: &T) {
-    prefetch_line((x as *const T).cast());
-}
-
-/// [`prefetch`] of every cache line a record spans.
-#[inline(always)]
-pub(crate) fn prefetch_record<T>(x: &T) {
-    let at: *const u8 = (x as *const T).cast();
-    let size = std::mem::size_of::<T>();
-    let mut offset = 0;
-    while offset < size {
-        prefetch_line(at.wrapping_add(offset));
-        offset += 64;
+pub(crate) fn prefetch<T>(v: &[T], i: usize, whole: bool) {
+    let at: *const u8 = v.as_ptr().wrapping_add(i).cast();
+    prefetch_line(at);
+    if whole {
+        let size = std::mem::size_of::<T>();
+        let mut offset = 64;
+        while offset < size {
+            prefetch_line(at.wrapping_add(offset));
+            offset += 64;
+        }
+        prefetch_line(at.wrapping_add(size - 1));
     }
-    prefetch_line(at.wrapping_add(size - 1));
 }
 
 #[inline(always)]
@@ -1177,27 +1175,25 @@ impl<'r> Engine<'r> {
 
     /// Prefetches for the next two buffered arrivals: the function's state for the one
     /// after next, the instance its warm start will most likely take for the next (its
-    /// function's available list, fetched one arrival earlier, names it).
+    /// function's available list, fetched one arrival earlier, names it), and the
+    /// invocation slots they will most likely be given.
     #[inline(always)]
     fn prefetch_arrivals(&self) {
         if let Some(b) = self.arrivals.get(self.arrivals_next + 1) {
             let f = b.function.index();
-            if let (Some(fs), Some(ends)) = (self.fns.get(f), self.avail.get(f)) {
-                prefetch(fs);
-                prefetch(ends);
-                self.metrics.prefetch_function(b.function);
-            }
+            prefetch(&self.fns, f, false);
+            prefetch(&self.avail, f, false);
+            self.metrics.prefetch_function(b.function);
         }
-        // The invocation slots the next arrivals will be given (unless ends free others).
-        for &s in self.free_invs.iter().rev().take(2) {
-            if let Some(r) = self.invs.get(s as usize) {
-                prefetch_record(r);
-            }
+        // The slots freed last (unless ends free others first).
+        if let [.., s1, s0] = self.free_invs[..] {
+            prefetch(&self.invs, s0 as usize, true);
+            prefetch(&self.invs, s1 as usize, true);
         }
         if let Some(b) = self.arrivals.get(self.arrivals_next) {
             if let Some(ends) = self.avail.get(b.function.index()) {
-                if let Some(i) = self.instances.get(ends.tail as usize) {
-                    prefetch(i);
+                if ends.tail != NIL {
+                    prefetch(&self.instances, ends.tail as usize, false);
                 }
             }
         }
@@ -1208,22 +1204,17 @@ impl<'r> Engine<'r> {
     /// the instance and function state of the next.
     #[inline(always)]
     fn prefetch_events(&self) {
-        if let Some(r) = self
-            .upcoming_end(1)
-            .and_then(|inv| self.invs.get(inv as usize))
-        {
-            prefetch_record(r);
+        if let Some(inv) = self.upcoming_end(1) {
+            prefetch(&self.invs, inv as usize, true);
         }
         if let Some(r) = self
             .upcoming_end(0)
             .and_then(|inv| self.invs.get(inv as usize))
         {
-            if let Some(i) = self.instances.get(r.instance as usize) {
-                prefetch_record(i);
+            if r.instance != NIL {
+                prefetch(&self.instances, r.instance as usize, true);
             }
-            if let Some(fs) = self.fns.get(r.function.index()) {
-                prefetch(fs);
-            }
+            prefetch(&self.fns, r.function.index(), false);
             self.metrics.prefetch_function(r.function);
         }
     }
