@@ -149,32 +149,63 @@ pub(crate) fn local_key(f: FunctionId, w: WorkerId) -> u64 {
 
 /// Per-request load balancing: the available list of each (function, worker) pair that has
 /// had a request or an instance, in a vector its instances index (`Instance::local_list`),
-/// so putting an instance on or off its list hashes nothing; the map is read once per
-/// request (is there a warm instance here?) and once per instance created.
+/// so putting an instance on or off its list looks nothing up. A function's lists are a
+/// dense row of one per worker, found by indexing: a request reads one entry, where a hash
+/// map of the pairs read a control group, a bucket and then the list, each a likely cache
+/// miss once a balancer spreads a thousand functions over a hundred workers. Rows take
+/// memory for every worker, so past [`DENSE_LISTS`] lists in rows the pairs of further
+/// functions go to a hash map (read once per request, and once per instance created).
 #[derive(Debug)]
 pub(crate) struct LocalAvail {
+    /// Workers in the run: the width of a row.
+    workers: u32,
+    /// Lists kept in rows at most ([`DENSE_LISTS`] but in tests).
+    dense_limit: usize,
+    /// Per function, where its row starts in `lists` (`NIL`: none yet, or none at all
+    /// when past [`DENSE_LISTS`]).
+    rows: Vec<u32>,
+    /// The lists of pairs whose function has no row.
     slots: FxHashMap<u64, u32>,
     pub lists: Vec<ListEnds>,
-    /// The (key, index) that [`Self::find`] last found: a request that finds no warm
-    /// instance creates one for the same pair at once, and [`Self::slot`] then needs no hash.
+    /// The (key, index) that [`Self::find`] last found in `slots`: a request that finds no
+    /// warm instance creates one for the same pair at once, and [`Self::slot`] then needs
+    /// no hash.
     last: (u64, u32),
 }
 
-impl Default for LocalAvail {
-    fn default() -> Self {
+/// Lists kept in dense rows at most (32 MB of them); see [`LocalAvail`].
+pub(crate) const DENSE_LISTS: usize = 1 << 22;
+
+impl LocalAvail {
+    /// The lists of a run of `workers` workers.
+    pub fn new(workers: usize) -> Self {
+        Self::with_dense_limit(workers, DENSE_LISTS)
+    }
+
+    fn with_dense_limit(workers: usize, dense_limit: usize) -> Self {
         LocalAvail {
+            workers: workers as u32,
+            dense_limit,
+            rows: Vec::new(),
             slots: FxHashMap::default(),
             lists: Vec::new(),
             // No pair has this key: function ids stay below `u32::MAX`.
             last: (u64::MAX, NIL),
         }
     }
-}
 
-impl LocalAvail {
-    /// [`Self::get`] for the request path, remembering the pair for [`Self::slot`].
+    /// `f`'s row, if it has one.
+    #[inline(always)]
+    fn row(&self, f: FunctionId) -> Option<u32> {
+        self.rows.get(f.index()).copied().filter(|&r| r != NIL)
+    }
+
+    /// [`Self::get`] for the request path, remembering a hashed pair for [`Self::slot`].
     #[inline]
     pub fn find(&mut self, f: FunctionId, w: WorkerId) -> ListEnds {
+        if let Some(r) = self.row(f) {
+            return self.lists[(r + w.0) as usize];
+        }
         let key = local_key(f, w);
         match self.slots.get(&key) {
             Some(&l) => {
@@ -188,17 +219,37 @@ impl LocalAvail {
     /// The list of (`f`, `w`), empty if it has none yet.
     #[inline]
     pub fn get(&self, f: FunctionId, w: WorkerId) -> ListEnds {
+        if let Some(r) = self.row(f) {
+            return self.lists[(r + w.0) as usize];
+        }
         match self.slots.get(&local_key(f, w)) {
             Some(&l) => self.lists[l as usize],
             None => ListEnds::default(),
         }
     }
 
-    /// The index of (`f`, `w`)'s list in `lists`, added empty if it has none yet.
+    /// The index of (`f`, `w`)'s list in `lists`, added empty if it has none yet (with a
+    /// row for `f` while rows stay within the limit).
     pub fn slot(&mut self, f: FunctionId, w: WorkerId) -> u32 {
+        if let Some(r) = self.row(f) {
+            return r + w.0;
+        }
         let key = local_key(f, w);
         if self.last.0 == key {
             return self.last.1;
+        }
+        if self.slots.is_empty() && self.lists.len() + self.workers as usize <= self.dense_limit {
+            // A row for `f` (functions' rows are added as long as no pair was hashed).
+            if self.rows.len() <= f.index() {
+                self.rows.resize(f.index() + 1, NIL);
+            }
+            let r = self.lists.len() as u32;
+            self.rows[f.index()] = r;
+            self.lists.resize(
+                self.lists.len() + self.workers as usize,
+                ListEnds::default(),
+            );
+            return r + w.0;
         }
         let lists = &mut self.lists;
         *self.slots.entry(key).or_insert_with(|| {
@@ -900,6 +951,50 @@ pub(crate) fn instance_view(insts: &[Instance], id: InstanceId) -> InstanceView 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_lists_are_rows_then_hashed_pairs_each_its_own() {
+        // 3 workers, rows for at most 7 lists: functions 4 and 2 (in order of first use) get
+        // rows, function 9 would pass the limit, so its pairs, and those of every function
+        // after it (5, though a row would fit), are hashed.
+        let mut l = LocalAvail::with_dense_limit(3, 7);
+        let (w0, w2) = (WorkerId(0), WorkerId(2));
+        assert_eq!(l.get(FunctionId(4), w2).head, NIL);
+        assert_eq!(l.slot(FunctionId(4), w2), 2);
+        assert_eq!(l.slot(FunctionId(2), w0), 3);
+        assert_eq!(l.slot(FunctionId(9), w2), 6);
+        assert_eq!(l.slot(FunctionId(5), w0), 7);
+        assert_eq!(l.slot(FunctionId(9), w0), 8);
+        assert_eq!((l.rows.len(), l.slots.len(), l.lists.len()), (5, 3, 9));
+        // Each pair keeps its index; an unknown pair has an empty list and takes no slot.
+        assert_eq!(l.slot(FunctionId(4), w0), 0);
+        assert_eq!(l.slot(FunctionId(9), w2), 6);
+        assert_eq!(l.slot(FunctionId(5), w0), 7);
+        assert_eq!(l.find(FunctionId(7), w0).tail, NIL);
+        assert_eq!(l.lists.len(), 9);
+        // What is written through a slot is what `get` and `find` read, rows or hashed.
+        for (k, (f, w)) in [(4, 2), (2, 0), (9, 2), (5, 0), (9, 0)]
+            .into_iter()
+            .enumerate()
+        {
+            let i = l.slot(FunctionId(f), WorkerId(w)) as usize;
+            l.lists[i] = ListEnds {
+                head: k as u32,
+                tail: 10 + k as u32,
+            };
+        }
+        for (k, (f, w)) in [(4, 2), (2, 0), (9, 2), (5, 0), (9, 0)]
+            .into_iter()
+            .enumerate()
+        {
+            let (f, w) = (FunctionId(f), WorkerId(w));
+            assert_eq!(
+                (l.get(f, w).head, l.find(f, w).tail),
+                (k as u32, 10 + k as u32)
+            );
+        }
+        assert_eq!(l.get(FunctionId(2), WorkerId(1)).head, NIL);
+    }
 
     fn workers(free: &[u32]) -> Vec<Worker> {
         free.iter()

@@ -831,7 +831,7 @@ impl<'r> Engine<'r> {
             functions: FunctionTable::new(),
             fns: Vec::new(),
             avail: Vec::new(),
-            local_avail: LocalAvail::default(),
+            local_avail: LocalAvail::new(workers.len()),
             workers,
             index,
             instances: Vec::new(),
