@@ -912,7 +912,7 @@ impl Billing {
     }
 
     /// The billed memory-time (`mb_ms`) of [`Self::charge_at`]'s charge, without pricing it.
-    #[inline]
+    #[inline(always)]
     pub fn on_demand_mb_ms(
         &self,
         p: &PriceList,

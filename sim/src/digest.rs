@@ -87,7 +87,7 @@ impl Digest {
 
     /// Records one value; the first past `exact_cap` folds the exact values into the
     /// histogram.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, v: u64) {
         self.count += 1;
         if v == 0 {

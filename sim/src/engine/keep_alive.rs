@@ -98,6 +98,7 @@ impl Engine<'_> {
         Ok(())
     }
 
+    #[inline(always)]
     pub(super) fn leave_idle(&mut self, i: u32) {
         let now = self.now;
         list_remove(&mut self.instances, &mut self.idle, List::Idle, i);

@@ -135,6 +135,7 @@ impl Engine<'_> {
         }
     }
 
+    #[inline(always)]
     pub(super) fn free_inv(&mut self, slot: u32) {
         // An asynchronous event between attempts holds nothing but its slot (`retry.rs`).
         if self.autoscaler.is_some() && self.invs[slot as usize].state != InvState::Waiting {
@@ -664,7 +665,7 @@ impl Engine<'_> {
     }
 
     /// Takes instance `i` off its available list(s).
-    #[inline]
+    #[inline(always)]
     pub(super) fn avail_remove(&mut self, i: u32) {
         let f = self.instances[i as usize].function;
         list_remove(
