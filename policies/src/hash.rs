@@ -59,8 +59,24 @@ impl Ring {
     /// Every point's worker once, clockwise from `key`'s successor (workers repeat, once
     /// per virtual node). O(log(W·V)) to start, O(1) per step.
     pub fn clockwise(&self, key: u64) -> impl Iterator<Item = WorkerId> + '_ {
+        self.clockwise_from(self.successor(key))
+    }
+
+    /// The index of `key`'s successor among the points (the point at or after it, wrapping
+    /// to the first): where [`Self::clockwise`] starts. O(log(W·V)).
+    pub fn successor(&self, key: u64) -> usize {
+        let i = self.points.partition_point(|&(p, _)| p < key);
+        if i == self.points.len() {
+            0
+        } else {
+            i
+        }
+    }
+
+    /// [`Self::clockwise`] from the point at index `start` (a [`Self::successor`]). O(1) per
+    /// step.
+    pub fn clockwise_from(&self, start: usize) -> impl Iterator<Item = WorkerId> + '_ {
         let n = self.points.len();
-        let start = self.points.partition_point(|&(p, _)| p < key);
         (0..n).map(move |i| self.points[(start + i) % n].1)
     }
 
@@ -145,6 +161,30 @@ mod tests {
         assert_eq!(d.len(), 3);
         assert_eq!(d[0], walk[0]);
         assert_eq!(ring.distinct(key, 9).len(), 5);
+    }
+
+    #[test]
+    fn the_successor_is_the_first_point_at_or_after_the_key_wrapping_past_the_last() {
+        let ring = Ring::new(4, 3);
+        let positions: Vec<u64> = ring.points.iter().map(|p| p.0).collect();
+        let (first, last) = (positions[0], positions[11]);
+        assert_eq!(ring.successor(0), 0);
+        assert_eq!(ring.successor(first), 0);
+        assert_eq!(ring.successor(first + 1), 1);
+        assert_eq!(ring.successor(last), 11);
+        assert_eq!(
+            ring.successor(last + 1),
+            0,
+            "past the last point: the first"
+        );
+        assert_eq!(ring.successor(u64::MAX), 0);
+        // From a successor, the walk goes up the positions and wraps once.
+        let from: Vec<WorkerId> = ring.clockwise_from(10).collect();
+        let want: Vec<WorkerId> = [10, 11, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+            .iter()
+            .map(|&i| ring.points[i].1)
+            .collect();
+        assert_eq!(from, want);
     }
 
     #[test]

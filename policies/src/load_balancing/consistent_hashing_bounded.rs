@@ -26,9 +26,10 @@
 //! Parameters: `virtual_nodes` (points per worker, default 100), `epsilon` (ε ≥ 0, default
 //! 0.25: capacity 25% above the average), `load` (`"requests"` or `"instances"`).
 //!
-//! Cost per decision: O(log(W·V)) to find the key's successor, plus O(1) per ring point
-//! walked past (workers seen before are skipped with an epoch-stamped mark); typically a few
-//! points. The ring is built on the first call: O(W·V·log(W·V)) once.
+//! Cost per decision: O(1) per ring point walked past (workers seen before are skipped with
+//! an epoch-stamped mark); typically a few points. The ring is built on the first call,
+//! O(W·V·log(W·V)) once, and each function's key and successor point, O(log(W·V)), on its
+//! first request.
 //!
 //! [`WorkerView::assigned`]: faasim_sim::WorkerView::assigned
 
@@ -57,6 +58,9 @@ pub struct ConsistentHashingBounded {
     load: BoundedLoad,
     ring: Option<Ring>,
     marks: Marks,
+    /// Per function id, the index of its key's successor point on the ring (`u32::MAX`:
+    /// not found yet): a function's key never moves, so it is hashed and searched once.
+    starts: Vec<u32>,
 }
 
 impl ConsistentHashingBounded {
@@ -69,6 +73,7 @@ impl ConsistentHashingBounded {
             load,
             ring: None,
             marks: Marks::default(),
+            starts: Vec::new(),
         }
     }
 }
@@ -89,16 +94,24 @@ impl LoadBalancer for ConsistentHashingBounded {
         let n = c.worker_count();
         if !matches!(&self.ring, Some(ring) if ring.workers() == n) {
             self.ring = Some(Ring::new(n, self.virtual_nodes));
+            self.starts.clear();
         }
         let ring = self.ring.as_ref().expect("built above");
+        let f = r.function.index();
+        if self.starts.len() <= f {
+            self.starts.resize(f + 1, u32::MAX);
+        }
+        if self.starts[f] == u32::MAX {
+            self.starts[f] = ring.successor(Ring::key(r.name)) as u32;
+        }
+        let start = self.starts[f] as usize;
         let total = match self.load {
             BoundedLoad::Requests => c.assigned_requests(),
             BoundedLoad::Instances => c.live_instances(),
         };
         let cap = capacity(self.epsilon, total + 1, n);
         self.marks.reset(n);
-        let key = Ring::key(r.name);
-        for w in ring.clockwise(key) {
+        for w in ring.clockwise_from(start) {
             if !self.marks.insert(w) {
                 continue;
             }
@@ -114,7 +127,7 @@ impl LoadBalancer for ConsistentHashingBounded {
         }
         // Unreachable while the loads add up to `total` (W·C ≥ m); the key's successor
         // otherwise.
-        ring.clockwise(key).next().unwrap_or(WorkerId(0))
+        ring.clockwise_from(start).next().unwrap_or(WorkerId(0))
     }
 }
 
