@@ -41,7 +41,7 @@
 //!
 //! Parameters: `virtual_nodes` (3), `chain_length` (4), `load_bound` (1.4), `popular_fraction`
 //! (0.2), `refresh_s` (2). Cost per decision: O(chain_length) plus, at most once per 5 s,
-//! O(W) to age the load averages, and once per refresh O(F log F) to rank F functions;
+//! O(W) to age the load averages, and once per refresh O(F) to rank F functions;
 //! the ring is built on the first call, O(W·V·log(W·V)).
 //!
 //! [`WorkerView::exec_area_us`]: faasim_sim::WorkerView::exec_area_us
@@ -80,7 +80,13 @@ pub struct ChRlu {
     seen: Vec<f64>,
     next_refresh: SimTime,
     arrival_rate: f64,
-    order: Vec<(f64, u32)>,
+    /// Functions with an inter-arrival time, as sort keys: the average's bits (a
+    /// non-negative float's bits order as its value does) above the function id.
+    order: Vec<u128>,
+    /// Functions seen so far (those with a `last_arrival`).
+    seen_fns: usize,
+    /// The popular functions (the ones set in `popular`).
+    popular_ids: Vec<u32>,
 }
 
 impl ChRlu {
@@ -111,6 +117,8 @@ impl ChRlu {
             next_refresh: SimTime::ZERO,
             arrival_rate: 1.0,
             order: Vec::new(),
+            seen_fns: 0,
+            popular_ids: Vec::new(),
         }
     }
 
@@ -139,32 +147,39 @@ impl ChRlu {
         for (i, s) in self.seen.iter_mut().enumerate() {
             *s = self.loadavg[i] / c.worker(WorkerId(i as u32)).cores as f64;
         }
+        // The ranking of the functions with an average, in one pass that also sums the
+        // averages (in function order, as a sum over them in that order would).
         self.order.clear();
-        self.order.extend(
-            self.iat_s
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| !v.is_nan())
-                .map(|(f, &v)| (v, f as u32)),
-        );
+        let mut sum = -0.0f64;
+        for (f, &v) in self.iat_s.iter().enumerate() {
+            if !v.is_nan() {
+                debug_assert!(v >= 0.0 && v.is_sign_positive());
+                sum += v;
+                self.order.push((v.to_bits() as u128) << 32 | f as u128);
+            }
+        }
         let known = self.order.len();
-        let mean_iat = self.order.iter().map(|o| o.0).sum::<f64>() / known as f64;
+        let mean_iat = sum / known as f64;
         self.arrival_rate = 1.0 / mean_iat;
         if !self.arrival_rate.is_finite() {
             self.arrival_rate = 1.0;
         }
-        let seen_fns = self.last_arrival.iter().filter(|a| a.is_some()).count();
-        let take = (self.popular_fraction * seen_fns as f64).round() as usize;
-        // The popular set is the first `take` of a strict order (ties broken by id): a
-        // selection finds the same set as the controller's full sort, in linear time (a
-        // sort of every function every refresh was most of a run's time).
+        let take = (self.popular_fraction * self.seen_fns as f64).round() as usize;
+        // The popular set is the first `take` of a strict order (shortest average first,
+        // ties by id): a selection finds the same set as the controller's full sort, in
+        // linear time (a sort of every function every refresh was most of a run's time),
+        // and on integer keys.
         if take > 0 && take < self.order.len() {
-            self.order
-                .select_nth_unstable_by(take - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            self.order.select_nth_unstable(take - 1);
         }
-        self.popular.iter_mut().for_each(|p| *p = false);
-        for &(_, f) in self.order.iter().take(take) {
+        for &f in &self.popular_ids {
+            self.popular[f as usize] = false;
+        }
+        self.popular_ids.clear();
+        for &k in self.order.iter().take(take) {
+            let f = k as u32;
             self.popular[f as usize] = true;
+            self.popular_ids.push(f);
         }
         let p = self.refresh.as_micros().max(1);
         self.next_refresh = SimTime::ZERO + SimDuration((now.as_micros() / p + 1) * p);
@@ -203,6 +218,9 @@ impl LoadBalancer for ChRlu {
                 } else {
                     *avg * 0.9 + iat * 0.1
                 };
+            }
+            if self.last_arrival[f].is_none() {
+                self.seen_fns += 1;
             }
             self.last_arrival[f] = Some(now);
         }
