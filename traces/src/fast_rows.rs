@@ -230,10 +230,30 @@ impl<R: Read> FastRows<R> {
     pub(crate) fn split(&mut self, start: usize, end: usize) -> bool {
         self.record_start = start;
         self.ends.clear();
-        // A plain loop: lines are a few dozen bytes, shorter than a vector search pays for.
-        for (i, &b) in self.buf[start..end].iter().enumerate() {
+        let line = &self.buf[start..end];
+        let commas = self.fields - 1;
+        // Eight bytes at a time (lines are a few dozen bytes: too short for a vector search
+        // to pay, long enough for a word's worth of comparisons at once), then the rest.
+        let mut words = line.chunks_exact(8);
+        let mut at = start;
+        for word in &mut words {
+            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            if bytes_equal(w, b'"') | bytes_equal(w, b'\r') != 0 {
+                return false;
+            }
+            let mut m = bytes_equal(w, b',');
+            while m != 0 {
+                if self.ends.len() == commas {
+                    return false;
+                }
+                self.ends.push(at + (m.trailing_zeros() / 8) as usize);
+                m &= m - 1;
+            }
+            at += 8;
+        }
+        for (i, &b) in words.remainder().iter().enumerate() {
             match b {
-                b',' if self.ends.len() + 1 < self.fields => self.ends.push(start + i),
+                b',' if self.ends.len() < commas => self.ends.push(at + i),
                 b',' | b'"' | b'\r' => return false,
                 _ => {}
             }
@@ -283,5 +303,41 @@ impl<R: Read> FastRows<R> {
             already_hashed,
             self.line - 2,
         )
+    }
+}
+
+/// The high bit of each byte of `w` that equals `c`, and no other bit (exact per byte: no
+/// carry crosses from one byte to the next).
+#[inline(always)]
+fn bytes_equal(w: u64, c: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (c as u64 * 0x0101_0101_0101_0101);
+    // A byte of `x` is zero exactly when neither its low seven bits, added to 0x7f, nor
+    // its high bit set the high bit.
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The word-wide comparison marks exactly the bytes equal to `c`, whatever the
+        /// bytes around them (a byte just above an equal one is where a borrow or carry
+        /// would show).
+        #[test]
+        fn bytes_equal_marks_exactly_the_equal_bytes(
+            bytes in prop::array::uniform8(prop::sample::select(vec![0u8, 1, b',', b'-', 0x7f, 0x80, 0xac, 0xff])),
+            c in prop::sample::select(vec![b',', b'"', b'\r', 0u8, 0xff]),
+        ) {
+            let w = u64::from_le_bytes(bytes);
+            let want = bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == c)
+                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+            prop_assert_eq!(bytes_equal(w, c), want);
+        }
     }
 }

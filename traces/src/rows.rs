@@ -538,33 +538,44 @@ fn time_field(raw: &[u8], unit_exp: u32) -> Result<(f64, u64), TimeError> {
 #[inline]
 fn exact_time(raw: &[u8], unit_exp: u32) -> Option<Result<(f64, u64), TimeError>> {
     let raw = raw.trim_ascii();
-    let (mut n, mut digits, mut frac) = (0u64, 0u32, None::<u32>);
-    for &b in raw {
-        match b {
-            b'0'..=b'9' => {
-                n = n * 10 + (b - b'0') as u64;
-                digits += 1;
-                if let Some(f) = &mut frac {
-                    *f += 1;
-                }
-            }
-            b'.' if frac.is_none() && digits > 0 => frac = Some(0),
-            _ => return None,
-        }
-        if digits > 15 {
+    // At most 15 digits and a point: anything longer is the general path's (and `n` below
+    // then stays under 10^16).
+    if raw.len() > 16 {
+        return None;
+    }
+    let digit = |b: u8| {
+        let d = b.wrapping_sub(b'0');
+        (d <= 9).then_some(d as u64)
+    };
+    let mut n = 0u64;
+    let mut i = 0;
+    while let Some(d) = raw.get(i).copied().and_then(digit) {
+        n = n * 10 + d;
+        i += 1;
+    }
+    let whole = i;
+    let mut k = 0;
+    if i < raw.len() {
+        // A point, then at least one digit to the end (`5.` and `.5` are the general
+        // path's, as is any other byte).
+        if whole == 0 || raw[i] != b'.' || i + 1 == raw.len() {
             return None;
         }
+        for &b in &raw[i + 1..] {
+            n = n * 10 + digit(b)?;
+        }
+        k = (raw.len() - i - 1) as u32;
     }
-    let k = frac.unwrap_or(0);
-    if digits == 0 || k > unit_exp || frac == Some(0) {
+    if whole == 0 || whole + k as usize > 15 || k > unit_exp {
         return None;
     }
     const POW10: [u64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
-    let us = n * POW10[(unit_exp - k) as usize];
-    if us > MAX_SPAN_US {
-        return Some(Err(TimeError::OutOfRange));
+    // Fifteen digits of seconds overflow 64 bits as microseconds: out of range, as the
+    // general path finds them.
+    match n.checked_mul(POW10[(unit_exp - k) as usize]) {
+        Some(us) if us <= MAX_SPAN_US => Some(Ok((n as f64 / POW10[k as usize] as f64, us))),
+        _ => Some(Err(TimeError::OutOfRange)),
     }
-    Some(Ok((n as f64 / POW10[k as usize] as f64, us)))
 }
 
 /// Milliseconds, as written and as whole microseconds (see [`time_field`]).
@@ -702,7 +713,13 @@ mod tests {
             b"1.2345",
             b"-1",
             b"",
+            b"  ",
+            b".",
+            b"1.2.3",
+            b"12a",
+            b"1,5",
             b"1234567890123456",
+            b"123456789012.3456",
         ] {
             assert_eq!(
                 exact_time(other, 3),
@@ -713,6 +730,17 @@ mod tests {
         }
         assert_eq!(exact_time(b"12.25", 3), Some(Ok((12.25, 12_250))));
         assert_eq!(exact_time(b" 7 ", 6), Some(Ok((7.0, 7_000_000))));
+        assert_eq!(exact_time(b"007.500", 3), Some(Ok((7.5, 7_500))));
+        // Fifteen digits of seconds are past 64 bits of microseconds: out of range, as the
+        // general path finds them.
+        assert_eq!(
+            exact_time(b"999999999999999", 6),
+            Some(Err(TimeError::OutOfRange))
+        );
+        assert_eq!(
+            seconds_field(b"999999999999999"),
+            Err(TimeError::OutOfRange)
+        );
     }
 
     #[test]
