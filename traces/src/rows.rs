@@ -741,6 +741,8 @@ mod tests {
             seconds_field(b"999999999999999"),
             Err(TimeError::OutOfRange)
         );
+        // 18,446,744,073,710 s is 2^64 + 448,384 µs: wrapped, it would read as 0.45 s.
+        assert_eq!(seconds_field(b"18446744073710"), Err(TimeError::OutOfRange));
     }
 
     #[test]
