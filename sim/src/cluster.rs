@@ -167,10 +167,6 @@ pub(crate) struct LocalAvail {
     /// The lists of pairs whose function has no row.
     slots: FxHashMap<u64, u32>,
     pub lists: Vec<ListEnds>,
-    /// The (key, index) that [`Self::find`] last found in `slots`: a request that finds no
-    /// warm instance creates one for the same pair at once, and [`Self::slot`] then needs
-    /// no hash.
-    last: (u64, u32),
 }
 
 /// Lists kept in dense rows at most (32 MB of them); see [`LocalAvail`].
@@ -189,8 +185,6 @@ impl LocalAvail {
             rows: Vec::new(),
             slots: FxHashMap::default(),
             lists: Vec::new(),
-            // No pair has this key: function ids stay below `u32::MAX`.
-            last: (u64::MAX, NIL),
         }
     }
 
@@ -198,22 +192,6 @@ impl LocalAvail {
     #[inline(always)]
     fn row(&self, f: FunctionId) -> Option<u32> {
         self.rows.get(f.index()).copied().filter(|&r| r != NIL)
-    }
-
-    /// [`Self::get`] for the request path, remembering a hashed pair for [`Self::slot`].
-    #[inline]
-    pub fn find(&mut self, f: FunctionId, w: WorkerId) -> ListEnds {
-        if let Some(r) = self.row(f) {
-            return self.lists[(r + w.0) as usize];
-        }
-        let key = local_key(f, w);
-        match self.slots.get(&key) {
-            Some(&l) => {
-                self.last = (key, l);
-                self.lists[l as usize]
-            }
-            None => ListEnds::default(),
-        }
     }
 
     /// The list of (`f`, `w`), empty if it has none yet.
@@ -234,10 +212,6 @@ impl LocalAvail {
         if let Some(r) = self.row(f) {
             return r + w.0;
         }
-        let key = local_key(f, w);
-        if self.last.0 == key {
-            return self.last.1;
-        }
         if self.slots.is_empty() && self.lists.len() + self.workers as usize <= self.dense_limit {
             // A row for `f` (functions' rows are added as long as no pair was hashed).
             if self.rows.len() <= f.index() {
@@ -252,7 +226,7 @@ impl LocalAvail {
             return r + w.0;
         }
         let lists = &mut self.lists;
-        *self.slots.entry(key).or_insert_with(|| {
+        *self.slots.entry(local_key(f, w)).or_insert_with(|| {
             lists.push(ListEnds::default());
             (lists.len() - 1) as u32
         })
@@ -970,7 +944,7 @@ mod tests {
         assert_eq!(l.slot(FunctionId(4), w0), 0);
         assert_eq!(l.slot(FunctionId(9), w2), 6);
         assert_eq!(l.slot(FunctionId(5), w0), 7);
-        assert_eq!(l.find(FunctionId(7), w0).tail, NIL);
+        assert_eq!(l.get(FunctionId(7), w0).tail, NIL);
         assert_eq!(l.lists.len(), 9);
         // What is written through a slot is what `get` and `find` read, rows or hashed.
         for (k, (f, w)) in [(4, 2), (2, 0), (9, 2), (5, 0), (9, 0)]
@@ -989,7 +963,7 @@ mod tests {
         {
             let (f, w) = (FunctionId(f), WorkerId(w));
             assert_eq!(
-                (l.get(f, w).head, l.find(f, w).tail),
+                (l.get(f, w).head, l.get(f, w).tail),
                 (k as u32, 10 + k as u32)
             );
         }

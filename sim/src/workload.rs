@@ -143,6 +143,14 @@ impl VecSource {
             horizon: None,
         }
     }
+    /// Registers every function at the first call (so any batch may be whole).
+    fn register(&mut self, functions: &mut FunctionTable) {
+        if functions.is_empty() {
+            for f in self.functions.drain(..) {
+                functions.push(f);
+            }
+        }
+    }
     /// The same source with a nominal end (see [`ArrivalSource::horizon`]).
     pub fn with_horizon(mut self, horizon: SimTime) -> Self {
         self.horizon = Some(horizon);
@@ -155,25 +163,16 @@ impl ArrivalSource for VecSource {
         &mut self,
         functions: &mut FunctionTable,
     ) -> Result<Option<Arrival>, SourceError> {
-        if functions.is_empty() {
-            for f in self.functions.drain(..) {
-                functions.push(f);
-            }
-        }
+        self.register(functions);
         Ok(self.arrivals.next())
     }
-    // Every function is registered at the first call: any batch may be whole.
     fn next_arrivals(
         &mut self,
         functions: &mut FunctionTable,
         out: &mut Vec<Arrival>,
         max: usize,
     ) -> Result<usize, SourceError> {
-        if functions.is_empty() {
-            for f in self.functions.drain(..) {
-                functions.push(f);
-            }
-        }
+        self.register(functions);
         let before = out.len();
         out.extend(self.arrivals.by_ref().take(max.max(1)));
         Ok(out.len() - before)

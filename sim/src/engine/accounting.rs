@@ -223,13 +223,13 @@ impl Metrics {
         self.run.busy_core_us += busy_cores * dt_us;
     }
 
-    /// An invocation arrived at `time` (each ends with one record whose arrival this is).
     /// Brings function `f`'s hot figures towards the cache (see [`super::prefetch`]).
     #[inline(always)]
     pub(super) fn prefetch_function(&self, f: FunctionId) {
         super::prefetch(&self.hot, f.index(), false);
     }
 
+    /// An invocation arrived at `time` (each ends with one record whose arrival this is).
     pub(super) fn on_arrival(&mut self, f: FunctionId, time: SimTime) {
         self.note_arrival(time);
         self.run.invocations += 1;

@@ -70,7 +70,7 @@ impl Engine<'_> {
     fn assign_local(&mut self, slot: u32, w: WorkerId) -> Result<bool, SimError> {
         let inv = self.invs[slot as usize];
         let f = inv.function;
-        let ends = self.local_avail.find(f, w);
+        let ends = self.local_avail.get(f, w);
         let route = self.route(inv, ends, Some(w));
         if let Route::Warm(i) = route {
             let ok = self.instances.get(i.index()).is_some_and(|x| {

@@ -319,7 +319,7 @@ const ARRIVAL_BATCH: usize = 1024;
 /// per-function figures outgrow the caches. A hint: no effect on any result, nothing on
 /// other architectures, and no bounds check (a prefetch past the end reads nothing).
 #[inline(always)]
-pub(crate) fn prefetch<T>(v: &[T], i: usize, whole: bool) {
+fn prefetch<T>(v: &[T], i: usize, whole: bool) {
     let at: *const u8 = v.as_ptr().wrapping_add(i).cast();
     prefetch_line(at);
     if whole {
@@ -337,7 +337,7 @@ pub(crate) fn prefetch<T>(v: &[T], i: usize, whole: bool) {
 fn prefetch_line(at: *const u8) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch reads nothing architecturally and cannot fault, whatever the
-    // address (the callers' are inside a live reference besides).
+    // address (the callers' are computed with `wrapping_add`, never dereferenced).
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         _mm_prefetch::<_MM_HINT_T0>(at.cast());
