@@ -206,6 +206,16 @@ impl LocalAvail {
         }
     }
 
+    /// The index of (`f`, `w`)'s list in `lists` if `f` has a row and `w` is a worker of
+    /// the run: no hashing and no bounds to trust, for prefetching on a balancer's guess.
+    #[inline(always)]
+    pub fn row_slot(&self, f: FunctionId, w: WorkerId) -> Option<usize> {
+        if w.0 >= self.workers {
+            return None;
+        }
+        self.row(f).map(|r| (r + w.0) as usize)
+    }
+
     /// The index of (`f`, `w`)'s list in `lists`, added empty if it has none yet (with a
     /// row for `f` while rows stay within the limit).
     pub fn slot(&mut self, f: FunctionId, w: WorkerId) -> u32 {

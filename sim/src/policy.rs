@@ -94,6 +94,23 @@ pub trait LoadBalancer {
     /// The worker for `r`: any worker (`0..c.worker_count()`), with room or not.
     fn select(&mut self, r: &RequestView<'_>, c: &ClusterView<'_>, rng: &mut PolicyRng)
         -> WorkerId;
+
+    /// A guess, for prefetching only, of the worker [`select`](Self::select) would return
+    /// for a request of `function` `ahead` calls from now (0: the next call), were nothing
+    /// to change in between; `rng` is the stream `select` will draw from, as it is now.
+    /// The engine asks it for the arrivals buffered behind the current one, so that the
+    /// memory their requests will touch on that worker is on its way to the cache when
+    /// they come. A wrong guess costs a wasted prefetch and never changes a result; the
+    /// default, `None`, is always correct.
+    fn likely_worker(
+        &self,
+        _ahead: u32,
+        _function: FunctionId,
+        _c: &ClusterView<'_>,
+        _rng: &PolicyRng,
+    ) -> Option<WorkerId> {
+        None
+    }
 }
 
 /// Chooses among the ready instances of the invocation's function that have a free slot

@@ -517,6 +517,11 @@ pub(crate) fn mix() -> impl Strategy<Value = Mix> {
         )
 }
 
+/// [`mix`] run under a per-request balancer (which one is the caller's to set).
+pub(crate) fn balanced_mix() -> impl Strategy<Value = Mix> {
+    mix().prop_map(|m| Mix { mode: 1, ..m })
+}
+
 pub(crate) fn build(m: &Mix) -> (EngineConfig, Vec<faasim_sim::FunctionSpec>, Vec<Arrival>) {
     let nf = m.functions.len() as u32;
     let functions = m

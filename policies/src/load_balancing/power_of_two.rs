@@ -8,7 +8,7 @@
 //!
 //! [`WorkerView::assigned`]: faasim_sim::WorkerView::assigned
 
-use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
+use faasim_sim::{ClusterView, FunctionId, LoadBalancer, PolicyRng, RequestView, WorkerId};
 
 /// `power-of-two` load balancing: the least loaded of `d` uniformly sampled workers. O(d).
 #[derive(Debug, Clone)]
@@ -19,6 +19,30 @@ pub struct PowerOfTwoBalancer {
 
 impl LoadBalancer for PowerOfTwoBalancer {
     fn select(&mut self, _: &RequestView, c: &ClusterView, rng: &mut PolicyRng) -> WorkerId {
+        self.pick(c, rng)
+    }
+
+    /// The pick `ahead` calls on, from a copy of the stream and today's loads: exact in
+    /// its draws, a guess only where the loads change in between.
+    fn likely_worker(
+        &self,
+        ahead: u32,
+        _: FunctionId,
+        c: &ClusterView,
+        rng: &PolicyRng,
+    ) -> Option<WorkerId> {
+        let n = c.worker_count() as u64;
+        let mut rng = rng.clone();
+        for _ in 0..ahead * self.d.max(1) {
+            rng.below(n);
+        }
+        Some(self.pick(c, &mut rng))
+    }
+}
+
+impl PowerOfTwoBalancer {
+    /// The least loaded of `d` workers drawn uniformly (the first drawn among equals).
+    fn pick(&self, c: &ClusterView, rng: &mut PolicyRng) -> WorkerId {
         let n = c.worker_count() as u64;
         let mut best: Option<(u32, WorkerId)> = None;
         for _ in 0..self.d.max(1) {

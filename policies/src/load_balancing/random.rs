@@ -4,7 +4,7 @@
 //!
 //! Parameters: none. Cost per decision: O(1).
 
-use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
+use faasim_sim::{ClusterView, FunctionId, LoadBalancer, PolicyRng, RequestView, WorkerId};
 
 /// `random` load balancing: a uniformly drawn worker. O(1).
 #[derive(Debug, Clone, Default)]
@@ -13,5 +13,21 @@ pub struct RandomBalancer;
 impl LoadBalancer for RandomBalancer {
     fn select(&mut self, _: &RequestView, c: &ClusterView, rng: &mut PolicyRng) -> WorkerId {
         WorkerId(rng.below(c.worker_count() as u64) as u32)
+    }
+
+    /// Exact: the draw `ahead` calls on, from a copy of the stream.
+    fn likely_worker(
+        &self,
+        ahead: u32,
+        _: FunctionId,
+        c: &ClusterView,
+        rng: &PolicyRng,
+    ) -> Option<WorkerId> {
+        let n = c.worker_count() as u64;
+        let mut rng = rng.clone();
+        for _ in 0..ahead {
+            rng.below(n);
+        }
+        Some(WorkerId(rng.below(n) as u32))
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! Parameters: none. Cost per decision: O(1).
 
-use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
+use faasim_sim::{ClusterView, FunctionId, LoadBalancer, PolicyRng, RequestView, WorkerId};
 
 /// `round-robin` load balancing: workers in turn. O(1).
 #[derive(Debug, Clone, Default)]
@@ -17,5 +17,17 @@ impl LoadBalancer for RoundRobinBalancer {
         let w = self.next % n;
         self.next = (w + 1) % n;
         WorkerId(w as u32)
+    }
+
+    /// Exact while no worker is added or removed: the turn `ahead` calls on.
+    fn likely_worker(
+        &self,
+        ahead: u32,
+        _: FunctionId,
+        c: &ClusterView,
+        _: &PolicyRng,
+    ) -> Option<WorkerId> {
+        let n = c.worker_count().max(1);
+        Some(WorkerId(((self.next + ahead as usize) % n) as u32))
     }
 }

@@ -1197,6 +1197,38 @@ impl<'r> Engine<'r> {
                 }
             }
         }
+        if let Some(lb) = &self.lb {
+            self.prefetch_balanced(lb.as_ref());
+        }
+    }
+
+    /// Under per-request balancing, the same two stages on the workers the balancer will
+    /// most likely choose ([`LoadBalancer::likely_worker`]; the current arrival is the
+    /// next call, so the buffered ones are 1 and 2 calls on): the (function, worker) list
+    /// of the arrival after next, and the instance at the tail of the next one's list.
+    #[inline(never)]
+    fn prefetch_balanced(&self, lb: &dyn LoadBalancer) {
+        let c = view!(self);
+        let local = &self.local_avail;
+        if let Some(b) = self.arrivals.get(self.arrivals_next + 1) {
+            if let Some(l) = lb
+                .likely_worker(2, b.function, &c, &self.rng_lb)
+                .and_then(|w| local.row_slot(b.function, w))
+            {
+                prefetch(&local.lists, l, false);
+            }
+        }
+        if let Some(b) = self.arrivals.get(self.arrivals_next) {
+            if let Some(l) = lb
+                .likely_worker(1, b.function, &c, &self.rng_lb)
+                .and_then(|w| local.row_slot(b.function, w))
+            {
+                let tail = local.lists[l].tail;
+                if tail != NIL {
+                    prefetch(&self.instances, tail as usize, false);
+                }
+            }
+        }
     }
 
     /// Prefetches for the heap's next two events when they end executions: the
