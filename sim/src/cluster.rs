@@ -428,8 +428,11 @@ pub(crate) fn list_remove(insts: &mut [Instance], ends: &mut ListEnds, l: List, 
 pub(crate) struct WorkerIndex {
     size: usize,
     len: usize,
-    /// Max free memory per segment-tree node; leaves at `size..2*size`.
-    tree: Vec<u32>,
+    /// Max free memory per segment-tree node, leaves at `size..2*size`, for first- and
+    /// next-fit placement: built at the first such query and kept from then on, so a run
+    /// that never asks (a per-request balancer places on the worker it chose) pays no
+    /// tree update per instance created or evicted.
+    tree: OnceCell<Vec<u32>>,
     /// Workers by free memory and by utilisation, for best-, worst-fit and least-loaded
     /// placement: built at a placement's first such query and kept from then on, so a run
     /// whose policies never ask (first-fit, next-fit, random) pays no ordered-set update
@@ -454,17 +457,10 @@ fn load_key(w: &Worker) -> u64 {
 impl WorkerIndex {
     pub fn new(workers: &[Worker]) -> Self {
         let size = workers.len().next_power_of_two().max(1);
-        let mut tree = vec![0u32; 2 * size];
-        for (i, w) in workers.iter().enumerate() {
-            tree[size + i] = w.free_mb();
-        }
-        for n in (1..size).rev() {
-            tree[n] = tree[2 * n].max(tree[2 * n + 1]);
-        }
         WorkerIndex {
             size,
             len: workers.len(),
-            tree,
+            tree: OnceCell::new(),
             by_free: OnceCell::new(),
             by_load: OnceCell::new(),
             by_assigned: OnceCell::new(),
@@ -495,16 +491,19 @@ impl WorkerIndex {
             by_load.remove(&(old_load, id));
             by_load.insert((load_key(w), id));
         }
-        let mut n = self.size + id.index();
-        self.tree[n] = w.free_mb();
-        while n > 1 {
-            n /= 2;
-            let m = self.tree[2 * n].max(self.tree[2 * n + 1]);
-            // Unchanged here, unchanged above: most workers are not their subtree's maximum.
-            if self.tree[n] == m {
-                break;
+        if let Some(tree) = self.tree.get_mut() {
+            let mut n = self.size + id.index();
+            tree[n] = w.free_mb();
+            while n > 1 {
+                n /= 2;
+                let m = tree[2 * n].max(tree[2 * n + 1]);
+                // Unchanged here, unchanged above: most workers are not their subtree's
+                // maximum.
+                if tree[n] == m {
+                    break;
+                }
+                tree[n] = m;
             }
-            self.tree[n] = m;
         }
     }
 
@@ -519,12 +518,29 @@ impl WorkerIndex {
         self.update(id, old_free, old_load, w.used_mb, w);
     }
 
-    /// Workers by free memory (the segment tree's leaves hold it), built at the first call.
-    fn by_free(&self) -> &BTreeSet<(u32, WorkerId)> {
+    /// Workers by free memory, built at the first call.
+    fn by_free(&self, workers: &[Worker]) -> &BTreeSet<(u32, WorkerId)> {
         self.by_free.get_or_init(|| {
-            (0..self.len)
-                .map(|i| (self.tree[self.size + i], WorkerId(i as u32)))
+            workers
+                .iter()
+                .enumerate()
+                .map(|(i, w)| (w.free_mb(), WorkerId(i as u32)))
                 .collect()
+        })
+    }
+
+    /// The free-memory segment tree, built at the first call.
+    fn free_tree(&self, workers: &[Worker]) -> &[u32] {
+        self.tree.get_or_init(|| {
+            let size = self.size;
+            let mut tree = vec![0u32; 2 * size];
+            for (i, w) in workers.iter().enumerate() {
+                tree[size + i] = w.free_mb();
+            }
+            for n in (1..size).rev() {
+                tree[n] = tree[2 * n].max(tree[2 * n + 1]);
+            }
+            tree
         })
     }
 
@@ -563,18 +579,35 @@ impl WorkerIndex {
         WorkerId(tree[1] as u32)
     }
 
-    /// Lowest worker index >= `from` with at least `mb` free.
-    fn first_at_or_after(&self, from: usize, mb: u32) -> Option<usize> {
-        if from >= self.len || self.tree[1] < mb {
-            return None;
+    /// The worker [`Self::least_assigned`] gives once one more request is sent to the
+    /// worker it gives now, nothing else changing: that worker's key one request higher
+    /// against the least key of every other subtree on its path. `None` before the index
+    /// is built.
+    fn least_assigned_after_one_more(&self) -> Option<WorkerId> {
+        let tree = self.by_assigned.get()?;
+        let first = tree[1];
+        let mut n = self.size + (first as u32) as usize;
+        let mut best = first.saturating_add(1 << 32);
+        while n > 1 {
+            best = best.min(tree[n ^ 1]);
+            n /= 2;
         }
-        self.descend(from, mb).filter(|&i| i < self.len)
+        Some(WorkerId(best as u32))
     }
 
-    fn descend(&self, from: usize, mb: u32) -> Option<usize> {
+    /// Lowest worker index >= `from` with at least `mb` free.
+    fn first_at_or_after(&self, workers: &[Worker], from: usize, mb: u32) -> Option<usize> {
+        let tree = self.free_tree(workers);
+        if from >= self.len || tree[1] < mb {
+            return None;
+        }
+        self.descend(tree, from, mb).filter(|&i| i < self.len)
+    }
+
+    fn descend(&self, tree: &[u32], from: usize, mb: u32) -> Option<usize> {
         // Walk up from the leaf, then down into the first fitting subtree to the right.
         let mut n = self.size + from;
-        if self.tree[n] >= mb {
+        if tree[n] >= mb {
             return Some(from);
         }
         loop {
@@ -586,16 +619,12 @@ impl WorkerIndex {
                 }
             }
             n += 1;
-            if self.tree[n] >= mb {
+            if tree[n] >= mb {
                 break;
             }
         }
         while n < self.size {
-            n = if self.tree[2 * n] >= mb {
-                2 * n
-            } else {
-                2 * n + 1
-            };
+            n = if tree[2 * n] >= mb { 2 * n } else { 2 * n + 1 };
         }
         Some(n - self.size)
     }
@@ -846,16 +875,17 @@ impl<'a> ClusterView<'a> {
     /// The lowest-numbered worker with at least `mb` free.
     pub fn first_fit(&self, mb: u32) -> Option<WorkerId> {
         self.index
-            .first_at_or_after(0, mb)
+            .first_at_or_after(self.workers, 0, mb)
             .map(|i| WorkerId(i as u32))
     }
 
     /// The first worker at or after `start` (cyclically) with at least `mb` free.
     pub fn next_fit(&self, start: WorkerId, mb: u32) -> Option<WorkerId> {
         let s = start.index() % self.workers.len().max(1);
+        let ws = self.workers;
         self.index
-            .first_at_or_after(s, mb)
-            .or_else(|| self.index.first_at_or_after(0, mb).filter(|&i| i < s))
+            .first_at_or_after(ws, s, mb)
+            .or_else(|| self.index.first_at_or_after(ws, 0, mb).filter(|&i| i < s))
             .map(|i| WorkerId(i as u32))
     }
 
@@ -868,7 +898,7 @@ impl<'a> ClusterView<'a> {
     /// The worker with the least free memory that still fits `mb` (ties: lowest id).
     pub fn best_fit(&self, mb: u32) -> Option<WorkerId> {
         self.index
-            .by_free()
+            .by_free(self.workers)
             .range((mb, WorkerId(0))..)
             .next()
             .map(|&(_, w)| w)
@@ -876,7 +906,7 @@ impl<'a> ClusterView<'a> {
 
     /// The worker with the most free memory, if it fits `mb` (ties: lowest id).
     pub fn worst_fit(&self, mb: u32) -> Option<WorkerId> {
-        let by_free = self.index.by_free();
+        let by_free = self.index.by_free(self.workers);
         let max = by_free.last()?.0;
         if max < mb {
             return None;
@@ -894,6 +924,14 @@ impl<'a> ClusterView<'a> {
     /// cluster-wide mode, where no request counts.
     pub fn least_assigned(&self) -> WorkerId {
         self.index.least_assigned(self.workers)
+    }
+
+    /// The worker [`Self::least_assigned`] will give once one more request is sent to the
+    /// worker it gives now, nothing else changing (for a balancer's
+    /// [`crate::LoadBalancer::likely_worker`]), in O(log W). `None` until
+    /// `least_assigned` was first called.
+    pub fn least_assigned_after_one_more(&self) -> Option<WorkerId> {
+        self.index.least_assigned_after_one_more()
     }
 
     /// The least-utilised worker with at least `mb` free. Walks the utilisation order until
@@ -1029,7 +1067,7 @@ mod tests {
             for mb in [0, 1, 100, 500, 990, 999, 1000] {
                 let expected = (from..frees.len()).find(|&i| frees[i] >= mb);
                 assert_eq!(
-                    idx.first_at_or_after(from, mb),
+                    idx.first_at_or_after(&ws, from, mb),
                     expected,
                     "from {from} mb {mb}"
                 );
@@ -1063,6 +1101,17 @@ mod tests {
                     WorkerId(scan as u32),
                     "step {step}"
                 );
+                // And the one after it, were one more request sent to that worker.
+                let after = (0..ws.len())
+                    .min_by_key(|&i| (ws[i].assigned + (i == scan) as u32, i))
+                    .unwrap();
+                assert_eq!(
+                    idx.least_assigned_after_one_more(),
+                    Some(WorkerId(after as u32)),
+                    "step {step}"
+                );
+            } else if step < 10 {
+                assert_eq!(idx.least_assigned_after_one_more(), None, "not built yet");
             }
         }
     }

@@ -65,7 +65,9 @@ proptest! {
 /// the balancer as it is, with no guesses, and with guesses that are always wrong (one
 /// outside the cluster, one a worker it did not choose) give the same run. Each guess of
 /// the next call is also checked against the choice that call makes, where the balancer
-/// can know it: round robin, random and power of two draw nothing else in between.
+/// can know it (round robin, random, power of two and least loaded), and of the call after
+/// where nothing in between can change it (round robin and random: nothing else draws from
+/// their stream).
 #[derive(Clone, Copy, PartialEq)]
 enum Guesses {
     AsIs,
@@ -76,7 +78,8 @@ enum Guesses {
 struct Guessing {
     inner: Box<dyn LoadBalancer>,
     guesses: Guesses,
-    /// Round robin, random, power of two: each guess of the next call must be its choice.
+    /// Round robin, random, power of two, least loaded: each guess of the next call must be
+    /// its choice.
     exact_next: bool,
     /// Round robin, random: each guess of the call after next too.
     exact_later: bool,
@@ -144,7 +147,10 @@ proptest! {
     ) {
         let spec = LoadBalancingSpec::all_defaults()[which].clone();
         let name = spec.name();
-        let exact_next = matches!(name, "round-robin" | "random" | "power-of-two");
+        let exact_next = matches!(
+            name,
+            "round-robin" | "random" | "power-of-two" | "least-loaded"
+        );
         let exact_later = matches!(name, "round-robin" | "random");
         let (cfg, functions, arrivals) = build(&m);
         let mut runs = Vec::new();

@@ -699,6 +699,10 @@ impl Engine<'_> {
         memory_mb: u32,
         provisioned: bool,
     ) {
+        if !provisioned && !self.prices.instance_based {
+            // Billed per request and per execution: an instance's life costs nothing.
+            return;
+        }
         let c = match provisioned {
             true => match self.cfg.billing.provisioned_time_charge(life, memory_mb, 1) {
                 Some(c) => c,
