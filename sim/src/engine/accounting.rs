@@ -63,13 +63,15 @@ pub(super) struct Metrics {
 /// of them missing the first-level cache in runs of many functions). In declaration order
 /// on whole cache lines: a completion touches the digest's first line and the last line
 /// (`mb_ms` to `cold_starts`, with `idle_mb_us` that its warm start touched), an arrival
-/// the middle one. In a run that defers its charges (`Metrics::deferred`), `mb_ms` holds
+/// the middle one, and a new instance the same line (`instances_created`, in what was its
+/// padding: an arrival has just brought it in). In a run that defers its charges (`Metrics::deferred`), `mb_ms` holds
 /// only the deferred completions' MB-ms and `cost` stays zero.
 #[derive(Clone)]
 #[repr(C, align(64))]
 struct FnHot {
     latency_us: Digest,
     invocations: u64,
+    instances_created: u64,
     mb_ms: u128,
     cost: Money,
     completed: u64,
@@ -81,6 +83,7 @@ struct FnHot {
 #[cfg(target_pointer_width = "64")]
 const _: () = {
     assert!(std::mem::offset_of!(FnHot, invocations) == 112);
+    assert!(std::mem::offset_of!(FnHot, instances_created) == 120);
     assert!(std::mem::offset_of!(FnHot, mb_ms) == 128);
     assert!(std::mem::size_of::<FnHot>() == 192);
 };
@@ -92,6 +95,7 @@ impl FnHot {
             mb_ms: 0,
             cost: Money::ZERO,
             invocations: 0,
+            instances_created: 0,
             completed: 0,
             cold_starts: 0,
             idle_mb_us: 0,
@@ -108,6 +112,7 @@ impl Metrics {
             fs.mb_ms += h.mb_ms;
             fs.cost += h.cost;
             fs.invocations = h.invocations;
+            fs.instances_created = h.instances_created;
             fs.completed = h.completed;
             fs.cold_starts = h.cold_starts;
             fs.idle_mb_us = h.idle_mb_us;
@@ -265,7 +270,7 @@ impl Metrics {
         self.run.instances_created += 1;
         self.run.peak_instances = self.run.peak_instances.max(live);
         self.interval.instances_started += 1;
-        self.functions[f.index()].instances_created += 1;
+        self.hot[f.index()].instances_created += 1;
     }
 
     /// An instance's idle period ended (used again, evicted, or the run ended).

@@ -1249,6 +1249,31 @@ impl<'r> Engine<'r> {
             prefetch(&self.fns, r.function.index(), false);
             self.metrics.prefetch_function(r.function);
         }
+        self.prefetch_instance_events();
+    }
+
+    /// The same two stages for an instance's own events (its cold start's end, its
+    /// keep-alive's expiry), which runs that start many instances (a balancer spreading
+    /// requests, short keep-alive) take as often as executions' ends: the instance of the
+    /// event after next, named by the event itself, and the function state and (with a
+    /// balancer) the (function, worker) list of the next, named by its instance.
+    #[inline(always)]
+    fn prefetch_instance_events(&self) {
+        if let Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) =
+            self.events.upcoming(1)
+        {
+            prefetch(&self.instances, inst as usize, true);
+        }
+        if let Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) =
+            self.events.upcoming(0)
+        {
+            if let Some(i) = self.instances.get(inst as usize) {
+                prefetch(&self.fns, i.function.index(), false);
+                if self.lb.is_some() {
+                    prefetch(&self.local_avail.lists, i.local_list as usize, false);
+                }
+            }
+        }
     }
 
     /// The invocation whose execution the heap's event `ahead` places after the next one
