@@ -127,6 +127,7 @@ pub mod ids;
 pub mod metrics;
 pub mod models;
 pub mod policy;
+mod prefetch;
 pub mod provider;
 pub mod queue;
 pub mod rng;
