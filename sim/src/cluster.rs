@@ -579,22 +579,6 @@ impl WorkerIndex {
         WorkerId(tree[1] as u32)
     }
 
-    /// The worker [`Self::least_assigned`] gives once one more request is sent to the
-    /// worker it gives now, nothing else changing: that worker's key one request higher
-    /// against the least key of every other subtree on its path. `None` before the index
-    /// is built.
-    fn least_assigned_after_one_more(&self) -> Option<WorkerId> {
-        let tree = self.by_assigned.get()?;
-        let first = tree[1];
-        let mut n = self.size + (first as u32) as usize;
-        let mut best = first.saturating_add(1 << 32);
-        while n > 1 {
-            best = best.min(tree[n ^ 1]);
-            n /= 2;
-        }
-        Some(WorkerId(best as u32))
-    }
-
     /// Lowest worker index >= `from` with at least `mb` free.
     fn first_at_or_after(&self, workers: &[Worker], from: usize, mb: u32) -> Option<usize> {
         let tree = self.free_tree(workers);
@@ -926,14 +910,6 @@ impl<'a> ClusterView<'a> {
         self.index.least_assigned(self.workers)
     }
 
-    /// The worker [`Self::least_assigned`] will give once one more request is sent to the
-    /// worker it gives now, nothing else changing (for a balancer's
-    /// [`crate::LoadBalancer::likely_worker`]), in O(log W). `None` until
-    /// `least_assigned` was first called.
-    pub fn least_assigned_after_one_more(&self) -> Option<WorkerId> {
-        self.index.least_assigned_after_one_more()
-    }
-
     /// The least-utilised worker with at least `mb` free. Walks the utilisation order until
     /// one fits: O(log W) unless the least-utilised workers are full.
     pub fn least_loaded(&self, mb: u32) -> Option<WorkerId> {
@@ -1101,17 +1077,6 @@ mod tests {
                     WorkerId(scan as u32),
                     "step {step}"
                 );
-                // And the one after it, were one more request sent to that worker.
-                let after = (0..ws.len())
-                    .min_by_key(|&i| (ws[i].assigned + (i == scan) as u32, i))
-                    .unwrap();
-                assert_eq!(
-                    idx.least_assigned_after_one_more(),
-                    Some(WorkerId(after as u32)),
-                    "step {step}"
-                );
-            } else if step < 10 {
-                assert_eq!(idx.least_assigned_after_one_more(), None, "not built yet");
             }
         }
     }

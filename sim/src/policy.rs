@@ -101,7 +101,7 @@ pub trait LoadBalancer {
     /// The engine asks it for the arrivals buffered behind the current one, so that the
     /// memory their requests will touch on that worker is on its way to the cache when
     /// they come. A wrong guess costs a wasted prefetch and never changes a result; the
-    /// default, `None`, is always correct.
+    /// default, `None`, is always correct. Asked only if [`guesses`](Self::guesses).
     fn likely_worker(
         &self,
         _ahead: u32,
@@ -110,6 +110,13 @@ pub trait LoadBalancer {
         _rng: &PolicyRng,
     ) -> Option<WorkerId> {
         None
+    }
+
+    /// Whether [`likely_worker`](Self::likely_worker) guesses at all. Asked once, at the
+    /// start of a run: a balancer that cannot guess then costs no call per arrival. The
+    /// default, `false`, is always correct.
+    fn guesses(&self) -> bool {
+        false
     }
 }
 

@@ -65,7 +65,7 @@ proptest! {
 /// the balancer as it is, with no guesses, and with guesses that are always wrong (one
 /// outside the cluster, one a worker it did not choose) give the same run. Each guess of
 /// the next call is also checked against the choice that call makes, where the balancer
-/// can know it (round robin, random, power of two and least loaded), and of the call after
+/// can know it (round robin, random and power of two), and of the call after
 /// where nothing in between can change it (round robin and random: nothing else draws from
 /// their stream).
 #[derive(Clone, Copy, PartialEq)]
@@ -78,8 +78,7 @@ enum Guesses {
 struct Guessing {
     inner: Box<dyn LoadBalancer>,
     guesses: Guesses,
-    /// Round robin, random, power of two, least loaded: each guess of the next call must be
-    /// its choice.
+    /// Round robin, random, power of two: each guess of the next call must be its choice.
     exact_next: bool,
     /// Round robin, random: each guess of the call after next too.
     exact_later: bool,
@@ -116,6 +115,14 @@ impl LoadBalancer for Guessing {
         w
     }
 
+    fn guesses(&self) -> bool {
+        match self.guesses {
+            Guesses::AsIs => self.inner.guesses(),
+            Guesses::None => false,
+            Guesses::Wrong => true,
+        }
+    }
+
     fn likely_worker(
         &self,
         ahead: u32,
@@ -147,10 +154,7 @@ proptest! {
     ) {
         let spec = LoadBalancingSpec::all_defaults()[which].clone();
         let name = spec.name();
-        let exact_next = matches!(
-            name,
-            "round-robin" | "random" | "power-of-two" | "least-loaded"
-        );
+        let exact_next = matches!(name, "round-robin" | "random" | "power-of-two");
         let exact_later = matches!(name, "round-robin" | "random");
         let (cfg, functions, arrivals) = build(&m);
         let mut runs = Vec::new();

@@ -48,7 +48,7 @@
 
 use crate::hash::Ring;
 use faasim_sim::{
-    ClusterView, FunctionId, LoadBalancer, PolicyRng, RequestView, SimDuration, SimTime, WorkerId,
+    ClusterView, LoadBalancer, PolicyRng, RequestView, SimDuration, SimTime, WorkerId,
 };
 use rand_distr::{Distribution, Normal};
 
@@ -248,17 +248,5 @@ impl LoadBalancer for ChRlu {
             }
         }
         home
-    }
-
-    /// The function's home worker once it has a chain: where an unpopular function
-    /// always goes, and a popular one first tries.
-    fn likely_worker(
-        &self,
-        _: u32,
-        function: FunctionId,
-        _: &ClusterView,
-        _: &PolicyRng,
-    ) -> Option<WorkerId> {
-        self.chains.get(function.index())?.first().copied()
     }
 }

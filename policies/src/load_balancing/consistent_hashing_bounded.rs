@@ -34,7 +34,7 @@
 //! [`WorkerView::assigned`]: faasim_sim::WorkerView::assigned
 
 use crate::hash::{Marks, Ring};
-use faasim_sim::{ClusterView, FunctionId, LoadBalancer, PolicyRng, RequestView, WorkerId};
+use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
 use serde::{Deserialize, Serialize};
 
 /// What a worker's load counts (`load` of `consistent-hashing-bounded`).
@@ -128,21 +128,6 @@ impl LoadBalancer for ConsistentHashingBounded {
         // Unreachable while the loads add up to `total` (W·C ≥ m); the key's successor
         // otherwise.
         ring.clockwise_from(start).next().unwrap_or(WorkerId(0))
-    }
-
-    /// The key's successor once found: the worker a request goes to unless it is full.
-    fn likely_worker(
-        &self,
-        _: u32,
-        function: FunctionId,
-        _: &ClusterView,
-        _: &PolicyRng,
-    ) -> Option<WorkerId> {
-        let start = *self.starts.get(function.index())?;
-        if start == u32::MAX {
-            return None;
-        }
-        self.ring.as_ref()?.clockwise_from(start as usize).next()
     }
 }
 

@@ -9,7 +9,7 @@
 //!
 //! [`WorkerView::assigned`]: faasim_sim::WorkerView::assigned
 
-use faasim_sim::{ClusterView, FunctionId, LoadBalancer, PolicyRng, RequestView, WorkerId};
+use faasim_sim::{ClusterView, LoadBalancer, PolicyRng, RequestView, WorkerId};
 
 /// `least-loaded` load balancing: the worker with the fewest requests in flight. O(1).
 #[derive(Debug, Clone, Default)]
@@ -18,20 +18,5 @@ pub struct LeastLoadedBalancer;
 impl LoadBalancer for LeastLoadedBalancer {
     fn select(&mut self, _: &RequestView, c: &ClusterView, _: &mut PolicyRng) -> WorkerId {
         c.least_assigned()
-    }
-
-    /// Exact for the next call and the one after, while no request in flight ends.
-    fn likely_worker(
-        &self,
-        ahead: u32,
-        _: FunctionId,
-        c: &ClusterView,
-        _: &PolicyRng,
-    ) -> Option<WorkerId> {
-        match ahead {
-            0 => Some(c.least_assigned()),
-            1 => c.least_assigned_after_one_more(),
-            _ => None,
-        }
     }
 }

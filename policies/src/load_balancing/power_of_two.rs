@@ -22,6 +22,10 @@ impl LoadBalancer for PowerOfTwoBalancer {
         self.pick(c, rng)
     }
 
+    fn guesses(&self) -> bool {
+        true
+    }
+
     /// The pick `ahead` calls on, from a copy of the stream and today's loads: exact in
     /// its draws, a guess only where the loads change in between.
     fn likely_worker(

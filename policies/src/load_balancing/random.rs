@@ -15,6 +15,10 @@ impl LoadBalancer for RandomBalancer {
         WorkerId(rng.below(c.worker_count() as u64) as u32)
     }
 
+    fn guesses(&self) -> bool {
+        true
+    }
+
     /// Exact: the draw `ahead` calls on, from a copy of the stream.
     fn likely_worker(
         &self,

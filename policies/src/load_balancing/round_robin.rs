@@ -19,6 +19,10 @@ impl LoadBalancer for RoundRobinBalancer {
         WorkerId(w as u32)
     }
 
+    fn guesses(&self) -> bool {
+        true
+    }
+
     /// Exact while no worker is added or removed: the turn `ahead` calls on.
     fn likely_worker(
         &self,

@@ -529,6 +529,9 @@ struct Engine<'r> {
     keep_alive_observes: bool,
     /// The routing policy's hint, asked once: it always takes the most recent warm instance.
     routes_most_recent: bool,
+    /// The balancer's [`LoadBalancer::guesses`], asked once: whether to ask it per arrival
+    /// for the workers to prefetch for.
+    lb_guesses: bool,
     keep_alive_window: Option<SimDuration>,
     lb: Option<Box<dyn LoadBalancer>>,
     autoscaler: Option<Box<dyn Autoscaler>>,
@@ -766,6 +769,10 @@ impl<'r> Engine<'r> {
             cfg: cfg.clone(),
             placement: policies.placement,
             routes_most_recent: policies.routing.routes_most_recent(),
+            lb_guesses: policies
+                .load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.guesses()),
             routing: policies.routing,
             keep_alive_observes: policies.keep_alive.observes(),
             keep_alive_window: policies.keep_alive.fixed_window(),
@@ -1164,7 +1171,7 @@ impl<'r> Engine<'r> {
                 }
             }
         }
-        if let Some(lb) = &self.lb {
+        if let Some(lb) = self.lb.as_ref().filter(|_| self.lb_guesses) {
             self.prefetch_balanced(lb.as_ref());
         }
     }
