@@ -2,9 +2,9 @@
 
 /// Asks the processor to bring element `i` of `v` (its first cache line, or every line
 /// it spans when `whole`) towards the first-level cache. The data of the next events is
-/// known before their turn (the buffered arrivals, the heap's sorted current slot, the
-/// event queue's next slot), and fetching it while this event runs hides the misses of
-/// runs whose instances, per-function figures and queued events outgrow the caches. A hint: no effect on any result, nothing on
+/// known before their turn (the buffered arrivals, the heap's sorted current slot), and
+/// fetching it while this event runs hides the misses of runs whose instances and
+/// per-function figures outgrow the caches. A hint: no effect on any result, nothing on
 /// other architectures, and no bounds check (a prefetch past the end reads nothing).
 #[inline(always)]
 pub(crate) fn prefetch<T>(v: &[T], i: usize, whole: bool) {

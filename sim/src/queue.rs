@@ -7,7 +7,6 @@
 //! events of the same class at the same instant run first-in, first-out. Packing the key
 //! makes each comparison a single integer compare.
 
-use crate::prefetch::prefetch;
 use crate::time::SimTime;
 use std::collections::VecDeque;
 
@@ -319,17 +318,6 @@ impl<E: Copy> EventQueue<E> {
         }
         if self.cur.len() > 1 {
             self.sorter.sort(&mut self.cur);
-        }
-        // The next slot with entries: its first line on its way for the advance after this
-        // one. Its entries were written when their events were scheduled, most of them long
-        // enough ago to have left the caches (the ring's buffers span megabytes), and where
-        // events are sparse in time (a day's trace: about one per 1 ms slot) the loop
-        // advances at almost every event.
-        if self.summary != 0 {
-            let from = (self.base as usize + 1) % SLOTS;
-            if let Some(j) = self.occupied_from(from).or_else(|| self.occupied_from(0)) {
-                prefetch(&self.ring[j], 0, false);
-            }
         }
     }
 
