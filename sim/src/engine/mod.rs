@@ -1205,57 +1205,54 @@ impl<'r> Engine<'r> {
         }
     }
 
-    /// Prefetches for the heap's next two events when they end executions: the
-    /// invocation of the one after next, then (its invocation fetched one event earlier)
-    /// the instance and function state of the next.
+    /// Prefetches for the heap's next two events, in two stages. When they end
+    /// executions: the invocation of the one after next, then (its invocation fetched one
+    /// event earlier) the instance and function state of the next. When they are an
+    /// instance's own (its cold start's end, its keep-alive's expiry, which runs that start
+    /// many instances take as often as executions' ends): the instance of the one after
+    /// next, named by the event itself, then the function state and (with a balancer) the
+    /// (function, worker) list of the next, named by its instance.
     #[inline(always)]
     fn prefetch_events(&self) {
-        if let Some(inv) = self.upcoming_end(1) {
-            prefetch(&self.invs, inv as usize, true);
-        }
-        if let Some(r) = self
-            .upcoming_end(0)
-            .and_then(|inv| self.invs.get(inv as usize))
-        {
-            if r.instance != NIL {
-                prefetch(&self.instances, r.instance as usize, true);
+        match self.events.upcoming(1) {
+            Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) => {
+                prefetch(&self.instances, inst as usize, true);
             }
-            prefetch(&self.fns, r.function.index(), false);
-            self.metrics.prefetch_function(r.function);
-        }
-        self.prefetch_instance_events();
-    }
-
-    /// The same two stages for an instance's own events (its cold start's end, its
-    /// keep-alive's expiry), which runs that start many instances (a balancer spreading
-    /// requests, short keep-alive) take as often as executions' ends: the instance of the
-    /// event after next, named by the event itself, and the function state and (with a
-    /// balancer) the (function, worker) list of the next, named by its instance.
-    #[inline(always)]
-    fn prefetch_instance_events(&self) {
-        if let Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) =
-            self.events.upcoming(1)
-        {
-            prefetch(&self.instances, inst as usize, true);
-        }
-        if let Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) =
-            self.events.upcoming(0)
-        {
-            if let Some(i) = self.instances.get(inst as usize) {
-                prefetch(&self.fns, i.function.index(), false);
-                if self.lb.is_some() {
-                    prefetch(&self.local_avail.lists, i.local_list as usize, false);
+            Some(e) => {
+                if let Some(inv) = self.ended_by(e) {
+                    prefetch(&self.invs, inv as usize, true);
                 }
             }
+            None => {}
+        }
+        match self.events.upcoming(0) {
+            Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) => {
+                if let Some(i) = self.instances.get(inst as usize) {
+                    prefetch(&self.fns, i.function.index(), false);
+                    if self.lb.is_some() {
+                        prefetch(&self.local_avail.lists, i.local_list as usize, false);
+                    }
+                }
+            }
+            Some(e) => {
+                if let Some(r) = self.ended_by(e).and_then(|inv| self.invs.get(inv as usize)) {
+                    if r.instance != NIL {
+                        prefetch(&self.instances, r.instance as usize, true);
+                    }
+                    prefetch(&self.fns, r.function.index(), false);
+                    self.metrics.prefetch_function(r.function);
+                }
+            }
+            None => {}
         }
     }
 
-    /// The invocation whose execution the heap's event `ahead` places after the next one
-    /// would end: an end under `cpu = "ignore"`, the worker's first job at a
-    /// processor-sharing wakeup (if the wakeup is not superseded).
+    /// The invocation whose execution event `e` would end: an end under `cpu = "ignore"`,
+    /// the worker's first job at a processor-sharing wakeup (if the wakeup is not
+    /// superseded).
     #[inline(always)]
-    fn upcoming_end(&self, ahead: usize) -> Option<u32> {
-        match *self.events.upcoming(ahead)? {
+    fn ended_by(&self, e: &Event) -> Option<u32> {
+        match *e {
             Event::Done { inv, .. } => Some(inv),
             Event::WorkerCpu { worker } => self
                 .workers
