@@ -207,7 +207,8 @@ impl LocalAvail {
     }
 
     /// The index of (`f`, `w`)'s list in `lists` if `f` has a row and `w` is a worker of
-    /// the run: no hashing and no bounds to trust, for prefetching on a balancer's guess.
+    /// the run (so the index is within `lists`), else `None`: no hashing, for prefetching
+    /// on a balancer's guess, which may name any worker.
     #[inline(always)]
     pub fn row_slot(&self, f: FunctionId, w: WorkerId) -> Option<usize> {
         if w.0 >= self.workers {
