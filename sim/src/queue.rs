@@ -265,6 +265,36 @@ impl<E: Copy> EventQueue<E> {
             .occupied_from(from)
             .or_else(|| self.occupied_from(0))
             .map(|i| self.base + 1 + ((i + SLOTS - from) % SLOTS) as u64);
+        match next {
+            // The usual case: a slot on the ring, within the reach it has.
+            Some(slot) if ((slot >> OUTER_SHIFT) + 2) << OUTER_SHIFT <= self.ring_end => {
+                self.base = slot;
+            }
+            _ => self.reach(next),
+        }
+        let i = self.base as usize % SLOTS;
+        if self.occupied[i / 64] & (1 << (i % 64)) != 0 {
+            self.occupied[i / 64] &= !(1 << (i % 64));
+            if self.occupied[i / 64] == 0 {
+                self.summary &= !(1 << (i / 64));
+            }
+            // The spent buffer goes to the ring for the slot's next turn: no larger than a
+            // usual slot needs, or every slot would in time keep the largest burst the
+            // current slot ever held (megabytes over 2,048 slots).
+            self.cur.shrink_to(SLOT_KEEP);
+            std::mem::swap(&mut self.cur, &mut self.ring[i]);
+        }
+        if self.cur.len() > 1 {
+            self.sorter.sort(&mut self.cur);
+        }
+    }
+
+    /// [`Self::advance`] to `next` (the next ring slot with entries, if any) when the ring
+    /// must first reach further: the outer slots it now covers onto it, and the radix
+    /// heap's entries the outer wheel now covers onto that.
+    #[cold]
+    #[inline(never)]
+    fn reach(&mut self, next: Option<u64>) {
         self.base = match next {
             Some(slot) => slot,
             // The ring is empty: the first outer slot with entries holds the next one (the
@@ -282,7 +312,7 @@ impl<E: Copy> EventQueue<E> {
         if ring_end > self.ring_end {
             // The ring now reaches further: bring the outer slots it covers onto it, and
             // the radix heap's entries the outer wheel now covers onto that. Entries move
-            // in the order they were filed (so, as the sort below relies on, a slot's
+            // in the order they were filed (so, as `advance`'s sort relies on, a slot's
             // entries of one microsecond and class stay in sequence order).
             let (old, new) = (self.ring_end >> OUTER_SHIFT, ring_end >> OUTER_SHIFT);
             self.ring_end = ring_end;
@@ -303,21 +333,6 @@ impl<E: Copy> EventQueue<E> {
                 let e = self.far.pop().expect("peeked");
                 self.file_later(far_slot(e.key), e);
             }
-        }
-        let i = self.base as usize % SLOTS;
-        if self.occupied[i / 64] & (1 << (i % 64)) != 0 {
-            self.occupied[i / 64] &= !(1 << (i % 64));
-            if self.occupied[i / 64] == 0 {
-                self.summary &= !(1 << (i / 64));
-            }
-            // The spent buffer goes to the ring for the slot's next turn: no larger than a
-            // usual slot needs, or every slot would in time keep the largest burst the
-            // current slot ever held (megabytes over 2,048 slots).
-            self.cur.shrink_to(SLOT_KEEP);
-            std::mem::swap(&mut self.cur, &mut self.ring[i]);
-        }
-        if self.cur.len() > 1 {
-            self.sorter.sort(&mut self.cur);
         }
     }
 
