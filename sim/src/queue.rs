@@ -68,7 +68,7 @@ const SLOT_BITS: u32 = 10;
 /// Slots on the wheel: it holds the events of the current and the next outer slot (1 to
 /// 2 s ahead), where most executions and cold starts end.
 const SLOTS: usize = 2048;
-/// Entries a spent slot buffer keeps room for when it returns to the ring.
+/// Entries a ring slot's overflow buffer keeps room for once the clock has taken them.
 const SLOT_KEEP: usize = 32;
 const WORDS: usize = SLOTS / 64;
 /// An outer slot spans 2^`OUTER_SHIFT` wheel slots (1.05 s); the wheel spans two.
@@ -95,13 +95,19 @@ const OUTER_WORDS: usize = OUTER / 64;
 pub struct EventQueue<E> {
     /// Entries of slots up to `base`, sorted by key, smallest first.
     cur: Vec<Entry<E>>,
-    /// The next entry of `cur`: those before it are spent (a plain vector and an index, so
-    /// a slot's entries move in and out of `cur` without copies).
+    /// The next entry of `cur`: those before it are spent (a plain vector and an index: no
+    /// entry moves as the clock takes them).
     cur_head: usize,
     /// The current slot (time >> `SLOT_BITS`).
     base: u64,
-    /// Slot n after `base` and before `ring_end`, at index n % SLOTS, unsorted.
-    ring: Box<[Vec<Entry<E>>; SLOTS]>,
+    /// Slot n after `base` and before `ring_end`, at index n % SLOTS, unsorted: its first
+    /// entry here, in one array (a day's trace mostly puts one event in a slot, so a push
+    /// and the clock reaching the slot touch no buffer of the slot's own), the rest in
+    /// `ring_more`. Empty until the first push, then filled with copies of that entry (a
+    /// slot's entry is read only while its `occupied` bit is set).
+    ring_first: Option<Box<[Entry<E>; SLOTS]>>,
+    /// Slot n's entries after its first, in the order they were pushed.
+    ring_more: Box<[Vec<Entry<E>>; SLOTS]>,
     /// Bit per ring slot: non-empty.
     occupied: [u64; WORDS],
     /// Bit per word of `occupied`: non-zero.
@@ -128,7 +134,8 @@ impl<E> Default for EventQueue<E> {
             cur: Vec::new(),
             cur_head: 0,
             base: 0,
-            ring: Box::new(std::array::from_fn(|_| Vec::new())),
+            ring_first: None,
+            ring_more: Box::new(std::array::from_fn(|_| Vec::new())),
             occupied: [0; WORDS],
             summary: 0,
             ring_end: 2 << OUTER_SHIFT,
@@ -214,9 +221,29 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     fn push_ring(&mut self, slot: u64, e: Entry<E>) {
         let i = slot as usize % SLOTS;
-        self.ring[i].push(e);
-        self.occupied[i / 64] |= 1 << (i % 64);
+        let bit = 1 << (i % 64);
+        if self.occupied[i / 64] & bit != 0 {
+            self.ring_more[i].push(e);
+            return;
+        }
+        match &mut self.ring_first {
+            Some(first) => first[i] = e,
+            None => self.first_push(i, e),
+        }
+        self.occupied[i / 64] |= bit;
         self.summary |= 1 << (i / 64);
+    }
+
+    /// The run's first push onto the ring: `ring_first` made, filled with copies of it.
+    #[cold]
+    #[inline(never)]
+    fn first_push(&mut self, i: usize, e: Entry<E>) {
+        let mut first: Box<[Entry<E>; SLOTS]> = vec![e; SLOTS]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("SLOTS entries"));
+        first[i] = e;
+        self.ring_first = Some(first);
     }
 
     /// The first non-empty ring index at or after `from`, if any.
@@ -278,11 +305,17 @@ impl<E: Copy> EventQueue<E> {
             if self.occupied[i / 64] == 0 {
                 self.summary &= !(1 << (i / 64));
             }
-            // The spent buffer goes to the ring for the slot's next turn: no larger than a
-            // usual slot needs, or every slot would in time keep the largest burst the
-            // current slot ever held (megabytes over 2,048 slots).
-            self.cur.shrink_to(SLOT_KEEP);
-            std::mem::swap(&mut self.cur, &mut self.ring[i]);
+            if let Some(first) = &self.ring_first {
+                self.cur.push(first[i]);
+            }
+            let more = &mut self.ring_more[i];
+            if !more.is_empty() {
+                self.cur.extend_from_slice(more);
+                more.clear();
+                // No larger than a usual slot needs, or every slot would in time keep the
+                // largest burst it ever held (megabytes over 2,048 slots).
+                more.shrink_to(SLOT_KEEP);
+            }
         }
         if self.cur.len() > 1 {
             self.sorter.sort(&mut self.cur);
