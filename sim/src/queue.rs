@@ -68,7 +68,7 @@ const SLOT_BITS: u32 = 10;
 /// Slots on the wheel: it holds the events of the current and the next outer slot (1 to
 /// 2 s ahead), where most executions and cold starts end.
 const SLOTS: usize = 2048;
-/// Entries a ring slot's overflow buffer keeps room for once the clock has taken them.
+/// Entries a spent slot buffer keeps room for when it returns to the ring.
 const SLOT_KEEP: usize = 32;
 const WORDS: usize = SLOTS / 64;
 /// An outer slot spans 2^`OUTER_SHIFT` wheel slots (1.05 s); the wheel spans two.
@@ -95,19 +95,13 @@ const OUTER_WORDS: usize = OUTER / 64;
 pub struct EventQueue<E> {
     /// Entries of slots up to `base`, sorted by key, smallest first.
     cur: Vec<Entry<E>>,
-    /// The next entry of `cur`: those before it are spent (a plain vector and an index: no
-    /// entry moves as the clock takes them).
+    /// The next entry of `cur`: those before it are spent (a plain vector and an index, so
+    /// a slot's entries move in and out of `cur` without copies).
     cur_head: usize,
     /// The current slot (time >> `SLOT_BITS`).
     base: u64,
-    /// Slot n after `base` and before `ring_end`, at index n % SLOTS, unsorted: its first
-    /// entry here, in one array (a day's trace mostly puts one event in a slot, so a push
-    /// and the clock reaching the slot touch no buffer of the slot's own), the rest in
-    /// `ring_more`. Empty until the first push, then filled with copies of that entry (a
-    /// slot's entry is read only while its `occupied` bit is set).
-    ring_first: Option<Box<[Entry<E>; SLOTS]>>,
-    /// Slot n's entries after its first, in the order they were pushed.
-    ring_more: Box<[Vec<Entry<E>>; SLOTS]>,
+    /// Slot n after `base` and before `ring_end`, at index n % SLOTS, unsorted.
+    ring: Box<[Vec<Entry<E>>; SLOTS]>,
     /// Bit per ring slot: non-empty.
     occupied: [u64; WORDS],
     /// Bit per word of `occupied`: non-zero.
@@ -134,8 +128,7 @@ impl<E> Default for EventQueue<E> {
             cur: Vec::new(),
             cur_head: 0,
             base: 0,
-            ring_first: None,
-            ring_more: Box::new(std::array::from_fn(|_| Vec::new())),
+            ring: Box::new(std::array::from_fn(|_| Vec::new())),
             occupied: [0; WORDS],
             summary: 0,
             ring_end: 2 << OUTER_SHIFT,
@@ -221,29 +214,9 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     fn push_ring(&mut self, slot: u64, e: Entry<E>) {
         let i = slot as usize % SLOTS;
-        let bit = 1 << (i % 64);
-        if self.occupied[i / 64] & bit != 0 {
-            self.ring_more[i].push(e);
-            return;
-        }
-        match &mut self.ring_first {
-            Some(first) => first[i] = e,
-            None => self.first_push(i, e),
-        }
-        self.occupied[i / 64] |= bit;
+        self.ring[i].push(e);
+        self.occupied[i / 64] |= 1 << (i % 64);
         self.summary |= 1 << (i / 64);
-    }
-
-    /// The run's first push onto the ring: `ring_first` made, filled with copies of it.
-    #[cold]
-    #[inline(never)]
-    fn first_push(&mut self, i: usize, e: Entry<E>) {
-        let mut first: Box<[Entry<E>; SLOTS]> = vec![e; SLOTS]
-            .into_boxed_slice()
-            .try_into()
-            .unwrap_or_else(|_| unreachable!("SLOTS entries"));
-        first[i] = e;
-        self.ring_first = Some(first);
     }
 
     /// The first non-empty ring index at or after `from`, if any.
@@ -292,42 +265,6 @@ impl<E: Copy> EventQueue<E> {
             .occupied_from(from)
             .or_else(|| self.occupied_from(0))
             .map(|i| self.base + 1 + ((i + SLOTS - from) % SLOTS) as u64);
-        match next {
-            // The usual case: a slot on the ring, within the reach it has.
-            Some(slot) if ((slot >> OUTER_SHIFT) + 2) << OUTER_SHIFT <= self.ring_end => {
-                self.base = slot;
-            }
-            _ => self.reach(next),
-        }
-        let i = self.base as usize % SLOTS;
-        if self.occupied[i / 64] & (1 << (i % 64)) != 0 {
-            self.occupied[i / 64] &= !(1 << (i % 64));
-            if self.occupied[i / 64] == 0 {
-                self.summary &= !(1 << (i / 64));
-            }
-            if let Some(first) = &self.ring_first {
-                self.cur.push(first[i]);
-            }
-            let more = &mut self.ring_more[i];
-            if !more.is_empty() {
-                self.cur.extend_from_slice(more);
-                more.clear();
-                // No larger than a usual slot needs, or every slot would in time keep the
-                // largest burst it ever held (megabytes over 2,048 slots).
-                more.shrink_to(SLOT_KEEP);
-            }
-        }
-        if self.cur.len() > 1 {
-            self.sorter.sort(&mut self.cur);
-        }
-    }
-
-    /// [`Self::advance`] to `next` (the next ring slot with entries, if any) when the ring
-    /// must first reach further: the outer slots it now covers onto it, and the radix
-    /// heap's entries the outer wheel now covers onto that.
-    #[cold]
-    #[inline(never)]
-    fn reach(&mut self, next: Option<u64>) {
         self.base = match next {
             Some(slot) => slot,
             // The ring is empty: the first outer slot with entries holds the next one (the
@@ -345,7 +282,7 @@ impl<E: Copy> EventQueue<E> {
         if ring_end > self.ring_end {
             // The ring now reaches further: bring the outer slots it covers onto it, and
             // the radix heap's entries the outer wheel now covers onto that. Entries move
-            // in the order they were filed (so, as `advance`'s sort relies on, a slot's
+            // in the order they were filed (so, as the sort below relies on, a slot's
             // entries of one microsecond and class stay in sequence order).
             let (old, new) = (self.ring_end >> OUTER_SHIFT, ring_end >> OUTER_SHIFT);
             self.ring_end = ring_end;
@@ -366,6 +303,21 @@ impl<E: Copy> EventQueue<E> {
                 let e = self.far.pop().expect("peeked");
                 self.file_later(far_slot(e.key), e);
             }
+        }
+        let i = self.base as usize % SLOTS;
+        if self.occupied[i / 64] & (1 << (i % 64)) != 0 {
+            self.occupied[i / 64] &= !(1 << (i % 64));
+            if self.occupied[i / 64] == 0 {
+                self.summary &= !(1 << (i / 64));
+            }
+            // The spent buffer goes to the ring for the slot's next turn: no larger than a
+            // usual slot needs, or every slot would in time keep the largest burst the
+            // current slot ever held (megabytes over 2,048 slots).
+            self.cur.shrink_to(SLOT_KEEP);
+            std::mem::swap(&mut self.cur, &mut self.ring[i]);
+        }
+        if self.cur.len() > 1 {
+            self.sorter.sort(&mut self.cur);
         }
     }
 
