@@ -493,18 +493,7 @@ impl WorkerIndex {
             by_load.insert((load_key(w), id));
         }
         if let Some(tree) = self.tree.get_mut() {
-            let mut n = self.size + id.index();
-            tree[n] = w.free_mb();
-            while n > 1 {
-                n /= 2;
-                let m = tree[2 * n].max(tree[2 * n + 1]);
-                // Unchanged here, unchanged above: most workers are not their subtree's
-                // maximum.
-                if tree[n] == m {
-                    break;
-                }
-                tree[n] = m;
-            }
+            set_leaf(tree, self.size + id.index(), w.free_mb(), u32::max);
         }
     }
 
@@ -532,17 +521,8 @@ impl WorkerIndex {
 
     /// The free-memory segment tree, built at the first call.
     fn free_tree(&self, workers: &[Worker]) -> &[u32] {
-        self.tree.get_or_init(|| {
-            let size = self.size;
-            let mut tree = vec![0u32; 2 * size];
-            for (i, w) in workers.iter().enumerate() {
-                tree[size + i] = w.free_mb();
-            }
-            for n in (1..size).rev() {
-                tree[n] = tree[2 * n].max(tree[2 * n + 1]);
-            }
-            tree
-        })
+        self.tree
+            .get_or_init(|| build_tree(self.size, 0, workers.iter().map(Worker::free_mb), u32::max))
     }
 
     /// Workers by utilisation, built at the first call.
@@ -560,7 +540,12 @@ impl WorkerIndex {
     #[inline]
     pub fn assigned_changed(&mut self, id: WorkerId, assigned: u32) {
         if let Some(tree) = self.by_assigned.get_mut() {
-            set_min_leaf(tree, self.size + id.index(), assigned_key(id, assigned));
+            set_leaf(
+                tree,
+                self.size + id.index(),
+                assigned_key(id, assigned),
+                u64::min,
+            );
         }
     }
 
@@ -568,14 +553,11 @@ impl WorkerIndex {
     /// first call).
     fn least_assigned(&self, workers: &[Worker]) -> WorkerId {
         let tree = self.by_assigned.get_or_init(|| {
-            let mut tree = vec![u64::MAX; 2 * self.size];
-            for (i, w) in workers.iter().enumerate() {
-                tree[self.size + i] = assigned_key(WorkerId(i as u32), w.assigned);
-            }
-            for n in (1..self.size).rev() {
-                tree[n] = tree[2 * n].min(tree[2 * n + 1]);
-            }
-            tree
+            let keys = workers
+                .iter()
+                .enumerate()
+                .map(|(i, w)| assigned_key(WorkerId(i as u32), w.assigned));
+            build_tree(self.size, u64::MAX, keys, u64::min)
         });
         WorkerId(tree[1] as u32)
     }
@@ -620,15 +602,33 @@ fn assigned_key(id: WorkerId, assigned: u32) -> u64 {
     (assigned as u64) << 32 | id.0 as u64
 }
 
-/// Sets leaf `n` of a min segment tree and its ancestors, stopping at the first ancestor
-/// whose minimum does not change (most updates touch a worker that is not its
-/// subtree's minimum).
+/// A segment tree of `size` leaves (at `size..2*size`, `pad` past the values), each node
+/// the `combine` (max or min) of its children.
+fn build_tree<T: Copy>(
+    size: usize,
+    pad: T,
+    leaves: impl Iterator<Item = T>,
+    combine: fn(T, T) -> T,
+) -> Vec<T> {
+    let mut tree = vec![pad; 2 * size];
+    for (i, v) in leaves.enumerate() {
+        tree[size + i] = v;
+    }
+    for n in (1..size).rev() {
+        tree[n] = combine(tree[2 * n], tree[2 * n + 1]);
+    }
+    tree
+}
+
+/// Sets leaf `n` of a segment tree built by [`build_tree`] and its ancestors, stopping at
+/// the first ancestor that does not change (most updates touch a worker that is not its
+/// subtree's maximum or minimum).
 #[inline]
-fn set_min_leaf(tree: &mut [u64], mut n: usize, key: u64) {
+fn set_leaf<T: Copy + PartialEq>(tree: &mut [T], mut n: usize, key: T, combine: fn(T, T) -> T) {
     tree[n] = key;
     while n > 1 {
         n /= 2;
-        let m = tree[2 * n].min(tree[2 * n + 1]);
+        let m = combine(tree[2 * n], tree[2 * n + 1]);
         if tree[n] == m {
             break;
         }

@@ -64,8 +64,9 @@ pub(super) struct Metrics {
 /// on whole cache lines: a completion touches the digest's first line and the last line
 /// (`mb_ms` to `cold_starts`, with `idle_mb_us` that its warm start touched), an arrival
 /// the middle one, and a new instance the same line (`instances_created`, in what was its
-/// padding: an arrival has just brought it in). In a run that defers its charges (`Metrics::deferred`), `mb_ms` holds
-/// only the deferred completions' MB-ms and `cost` stays zero.
+/// padding: an arrival has just brought it in). In a run that defers its charges
+/// (`Metrics::deferred`), `mb_ms` holds only the deferred completions' MB-ms and `cost`
+/// stays zero.
 #[derive(Clone)]
 #[repr(C, align(64))]
 struct FnHot {
