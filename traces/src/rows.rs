@@ -701,6 +701,34 @@ mod tests {
             }
             prop_assert_eq!(time_field(text.as_bytes(), unit_exp), general);
         }
+
+        /// Any short string of digits, points, signs, exponents, spaces and other bytes: the
+        /// fast path reads a field exactly when it is a plain decimal it may read (`None`
+        /// otherwise), and then as the general path does.
+        #[test]
+        fn the_fast_decimal_path_reads_exactly_the_plain_decimals(
+            bytes in prop::collection::vec(
+                prop::sample::select(b"0123456789000999....e+- /:\x00\xff".to_vec()),
+                0..=18,
+            ),
+            unit_exp in prop::sample::select(vec![3u32, 6]),
+        ) {
+            let trimmed = bytes.trim_ascii();
+            let text = std::str::from_utf8(trimmed).unwrap_or("");
+            // The forms the fast path takes, written out plainly.
+            let plain = match text.split_once('.') {
+                None => !text.is_empty() && text.len() <= 15 && text.bytes().all(|b| b.is_ascii_digit()),
+                Some((w, f)) => !w.is_empty() && !f.is_empty() && w.len() + f.len() <= 15
+                    && f.len() <= unit_exp as usize
+                    && (w.bytes().chain(f.bytes())).all(|b| b.is_ascii_digit()),
+            };
+            let fast = exact_time(&bytes, unit_exp);
+            prop_assert_eq!(fast.is_some(), plain, "{:?}", String::from_utf8_lossy(&bytes));
+            if let Some(fast) = fast {
+                let general = general(&bytes, unit_exp);
+                prop_assert_eq!(fast.map(|(v, us)| (v.to_bits(), us)), general.map(|(v, us)| (v.to_bits(), us)));
+            }
+        }
     }
 
     #[test]
