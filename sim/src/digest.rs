@@ -106,7 +106,7 @@ impl Digest {
 
     /// [`Self::add`] past the exact values: one bucket increment, the bucket array grown
     /// only when a new largest value needs it (the array always reaches `max`'s bucket).
-    #[inline]
+    #[inline(always)]
     fn add_folded(&mut self, v: u64) {
         if !self.folded {
             self.fold();
