@@ -95,6 +95,17 @@ impl SimRng {
         debug_assert!(n > 0);
         ((self.0.next_u64() as u128 * n as u128) >> 64) as u64
     }
+
+    /// A copy of the stream as it will be after `draws` more draws (each [`Self::below`]
+    /// and [`Self::unit_f64`] takes one 64-bit value), for a policy that guesses its later
+    /// choices without drawing them.
+    pub fn after_draws(&self, draws: u32) -> SimRng {
+        let mut rng = self.clone();
+        for _ in 0..draws {
+            rng.0.next_u64();
+        }
+        rng
+    }
 }
 
 impl RngCore for SimRng {
@@ -112,6 +123,20 @@ impl RngCore for SimRng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stream_after_draws_gives_what_the_stream_gives_after_drawing_them() {
+        let mut rng = SimRng::stream(3, streams::ARRIVALS);
+        let mut ahead = rng.after_draws(3);
+        // Draws of any kind and range take one value each.
+        rng.below(7);
+        rng.unit_f64();
+        rng.below(1 << 40);
+        assert_eq!(
+            (0..5).map(|_| ahead.below(1000)).collect::<Vec<_>>(),
+            (0..5).map(|_| rng.below(1000)).collect::<Vec<_>>()
+        );
+    }
 
     #[test]
     fn streams_are_reproducible_and_independent_by_name() {

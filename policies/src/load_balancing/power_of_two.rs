@@ -35,12 +35,7 @@ impl LoadBalancer for PowerOfTwoBalancer {
         c: &ClusterView,
         rng: &PolicyRng,
     ) -> Option<WorkerId> {
-        let n = c.worker_count() as u64;
-        let mut rng = rng.clone();
-        for _ in 0..ahead * self.d.max(1) {
-            rng.below(n);
-        }
-        Some(self.pick(c, &mut rng))
+        Some(self.pick(c, &mut rng.after_draws(ahead * self.d.max(1))))
     }
 }
 

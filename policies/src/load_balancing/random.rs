@@ -28,10 +28,6 @@ impl LoadBalancer for RandomBalancer {
         rng: &PolicyRng,
     ) -> Option<WorkerId> {
         let n = c.worker_count() as u64;
-        let mut rng = rng.clone();
-        for _ in 0..ahead {
-            rng.below(n);
-        }
-        Some(WorkerId(rng.below(n) as u32))
+        Some(WorkerId(rng.after_draws(ahead).below(n) as u32))
     }
 }
