@@ -16,6 +16,9 @@
 //! - `gpu`: model serving on GPUs, hand-traced (loading tiers, batching, swapping,
 //!   locality-aware placement, GPU billing).
 //! - `extension`: the engine's extension point (a chain of functions, cold-start cascade).
+//! - `floor`: the engine against an independent minimal loop of the 1,000-function day's
+//!   setting (`sim/examples/day_floor.rs`): the same cold starts, evictions, idle memory,
+//!   billed memory-time and latencies.
 //! - `provider`: the provider's rules (limits and throttling, asynchronous retries, timeouts,
 //!   function errors, worker failures), hand-traced, and conservation over random mixes.
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
@@ -31,6 +34,7 @@ mod deferred_charges;
 mod determinism;
 mod engine_scenarios;
 mod extension;
+mod floor;
 mod gpu;
 mod invariants;
 mod load_balancing;
