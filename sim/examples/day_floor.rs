@@ -5,11 +5,13 @@
 //! is set aside: `cargo run --release -p faasim-sim --example day_floor -- target/peer-cases/azure-day-1000.csv`
 //! (the canonical CSV that `scripts/peer-figures azure-day-1000` writes).
 //!
-//! It does not use the engine. It keeps no invocation state, no event counts, no time series,
-//! no per-event integrals, and its latency histogram is approximate (16 buckets per power of
-//! two); it prints the cold starts, which must equal `faasim run`'s on the same file, so the
-//! floor is the same simulation. The rows are parsed before the clock starts.
+//! It does not use the engine. It keeps the engine's latency digests (per function and
+//! run-wide), its idle and billed memory-time, and no invocation state, event counts, time
+//! series or per-event integrals. It prints the cold starts and percentiles, which equal
+//! `faasim run`'s on the same file (a test holds them to it), so the floor is the same
+//! simulation. The rows are parsed before the clock starts.
 
+use faasim_sim::digest::Digest;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
@@ -71,42 +73,6 @@ fn links(i: &mut Instance, list: List) -> &mut Links {
     }
 }
 
-/// Latencies in 16 buckets per power of two of microseconds.
-struct Histogram {
-    counts: Vec<u32>,
-}
-
-impl Histogram {
-    fn new() -> Self {
-        Histogram {
-            counts: vec![0; 64 * 16],
-        }
-    }
-
-    #[inline(always)]
-    fn add(&mut self, us: u64) {
-        let v = us | 1;
-        let e = 63 - u64::from(v.leading_zeros());
-        let m = if e >= 4 { (v >> (e - 4)) & 15 } else { v & 15 };
-        self.counts[(e * 16 + m) as usize] += 1;
-    }
-
-    /// The lower edge of the bucket holding quantile `q`.
-    fn quantile(&self, q: f64) -> u64 {
-        let n: u64 = self.counts.iter().map(|&c| u64::from(c)).sum();
-        let target = (q * n as f64) as u64;
-        let mut seen = 0;
-        for (b, &c) in self.counts.iter().enumerate() {
-            seen += u64::from(c);
-            if seen > target {
-                let (e, m) = (b as u64 / 16, b as u64 % 16);
-                return if e >= 4 { (16 + m) << (e - 4) } else { m };
-            }
-        }
-        0
-    }
-}
-
 /// The simulation's state and the figures it keeps.
 pub struct Floor {
     instances: Vec<Instance>,
@@ -117,10 +83,10 @@ pub struct Floor {
     used_mb: Vec<u64>,
     /// Executions' ends: (end, instance, arrival).
     ends: BinaryHeap<Reverse<(u64, u32, u64)>>,
-    function_latency: Vec<Histogram>,
-    latency: Histogram,
+    /// Latencies per function and run-wide, in the engine's digests.
+    pub function_latency: Vec<Digest>,
+    pub latency: Digest,
     function_mb_ms: Vec<u64>,
-    pub latency_us: u128,
     pub cold_starts: u64,
     pub evictions: u64,
     pub idle_mb_us: u128,
@@ -137,10 +103,9 @@ impl Floor {
             worker_mb,
             used_mb: vec![0; workers],
             ends: BinaryHeap::new(),
-            function_latency: (0..functions).map(|_| Histogram::new()).collect(),
-            latency: Histogram::new(),
+            function_latency: (0..functions).map(|_| Digest::per_function()).collect(),
+            latency: Digest::run_wide(),
             function_mb_ms: vec![0; functions],
-            latency_us: 0,
             cold_starts: 0,
             evictions: 0,
             idle_mb_us: 0,
@@ -222,7 +187,6 @@ impl Floor {
         let f = inst.function as usize;
         self.function_latency[f].add(end - arrival);
         self.latency.add(end - arrival);
-        self.latency_us += u128::from(end - arrival);
         self.push_back(List::Avail, Some(f), i);
         self.push_back(List::Idle, None, i);
     }
@@ -353,12 +317,12 @@ fn main() {
     let wall = started.elapsed().as_secs_f64();
     let billed = floor.billed_mb_ms();
     println!(
-        "{} invocations, {} cold starts, {} evictions, latency p50 ~{} ms p99 ~{} ms, {billed} billed MB-ms, {:.0} idle GB-s: {wall:.3} s, {:.2} M invocations/s",
+        "{} invocations, {} cold starts, {} evictions, latency p50 {} ms p99 {} ms, {billed} billed MB-ms, {:.0} idle GB-s: {wall:.3} s, {:.2} M invocations/s",
         rows.len(),
         floor.cold_starts,
         floor.evictions,
-        floor.latency.quantile(0.5) / 1000,
-        floor.latency.quantile(0.99) / 1000,
+        floor.latency.quantile(0.5) as f64 / 1000.0,
+        floor.latency.quantile(0.99) as f64 / 1000.0,
         floor.idle_mb_us as f64 / 1024.0 / 1e6,
         rows.len() as f64 / wall / 1e6
     );
