@@ -6,8 +6,8 @@
 //! (the canonical CSV that `scripts/peer-figures azure-day-1000` writes).
 //!
 //! It does not use the engine. It keeps the engine's latency digests (per function and
-//! run-wide), its idle and billed memory-time, and no invocation state, event counts, time
-//! series or per-event integrals. It prints the cold starts and percentiles, which equal
+//! run-wide), its idle and billed memory-time and its per-function counts, and no invocation
+//! state, event counts, time series or per-event integrals. It prints the cold starts and percentiles, which equal
 //! `faasim run`'s on the same file (a test holds them to it), so the floor is the same
 //! simulation. The rows are parsed before the clock starts.
 
@@ -31,6 +31,8 @@ struct Instance {
     worker: u32,
     memory_mb: u32,
     idle_since: u64,
+    /// Its first execution, the one that waited for its cold start, has not ended yet.
+    starting: bool,
     /// Links in the function's available list (most recently used at the tail).
     avail: Links,
     /// Links in the cluster-wide idle list (in order of idleness, so of expiry).
@@ -73,6 +75,18 @@ fn links(i: &mut Instance, list: List) -> &mut Links {
     }
 }
 
+/// A function's figures, as the engine's `functions.csv` has them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct FunctionFigures {
+    pub invocations: u64,
+    pub completed: u64,
+    pub cold_starts: u64,
+    /// Billed MB-ms: each execution's duration rounded up to a whole millisecond.
+    pub mb_ms: u64,
+    pub idle_mb_us: u128,
+    pub instances_created: u64,
+}
+
 /// The simulation's state and the figures it keeps.
 pub struct Floor {
     instances: Vec<Instance>,
@@ -86,7 +100,7 @@ pub struct Floor {
     /// Latencies per function and run-wide, in the engine's digests.
     pub function_latency: Vec<Digest>,
     pub latency: Digest,
-    function_mb_ms: Vec<u64>,
+    pub functions: Vec<FunctionFigures>,
     pub cold_starts: u64,
     pub evictions: u64,
     pub idle_mb_us: u128,
@@ -105,7 +119,7 @@ impl Floor {
             ends: BinaryHeap::new(),
             function_latency: (0..functions).map(|_| Digest::per_function()).collect(),
             latency: Digest::run_wide(),
-            function_mb_ms: vec![0; functions],
+            functions: vec![FunctionFigures::default(); functions],
             cold_starts: 0,
             evictions: 0,
             idle_mb_us: 0,
@@ -114,7 +128,7 @@ impl Floor {
 
     /// The billed MB-ms: each execution's duration rounded up to a whole millisecond.
     pub fn billed_mb_ms(&self) -> u64 {
-        self.function_mb_ms.iter().sum()
+        self.functions.iter().map(|f| f.mb_ms).sum()
     }
 
     #[inline(always)]
@@ -174,7 +188,9 @@ impl Floor {
         let inst = self.instances[i as usize];
         self.remove(List::Idle, None, i);
         self.remove(List::Avail, Some(inst.function as usize), i);
-        self.idle_mb_us += u128::from(inst.memory_mb) * u128::from(now - inst.idle_since);
+        let idle = u128::from(inst.memory_mb) * u128::from(now - inst.idle_since);
+        self.idle_mb_us += idle;
+        self.functions[inst.function as usize].idle_mb_us += idle;
         self.used_mb[inst.worker as usize] -= u64::from(inst.memory_mb);
         self.free_slots.push(i);
         self.evictions += 1;
@@ -184,7 +200,11 @@ impl Floor {
     fn complete(&mut self, end: u64, i: u32, arrival: u64) {
         let inst = &mut self.instances[i as usize];
         inst.idle_since = end;
+        let cold = std::mem::take(&mut inst.starting);
         let f = inst.function as usize;
+        let figures = &mut self.functions[f];
+        figures.completed += 1;
+        figures.cold_starts += u64::from(cold);
         self.function_latency[f].add(end - arrival);
         self.latency.add(end - arrival);
         self.push_back(List::Avail, Some(f), i);
@@ -193,7 +213,9 @@ impl Floor {
 
     #[inline(always)]
     fn arrive(&mut self, (t, f, duration, mb): Row) -> Result<(), String> {
-        self.function_mb_ms[f as usize] += duration.div_ceil(1000) * u64::from(mb);
+        let figures = &mut self.functions[f as usize];
+        figures.invocations += 1;
+        figures.mb_ms += duration.div_ceil(1000) * u64::from(mb);
         let warm = self.avail[f as usize].tail;
         if warm == NIL {
             return self.cold_start((t, f, duration, mb));
@@ -201,7 +223,9 @@ impl Floor {
         self.remove(List::Avail, Some(f as usize), warm);
         self.remove(List::Idle, None, warm);
         let inst = self.instances[warm as usize];
-        self.idle_mb_us += u128::from(inst.memory_mb) * u128::from(t - inst.idle_since);
+        let idle = u128::from(inst.memory_mb) * u128::from(t - inst.idle_since);
+        self.idle_mb_us += idle;
+        self.functions[f as usize].idle_mb_us += idle;
         self.ends.push(Reverse((t + duration, warm, t)));
         Ok(())
     }
@@ -220,6 +244,7 @@ impl Floor {
             worker: w as u32,
             memory_mb: mb,
             idle_since: t,
+            starting: true,
             avail: UNLINKED,
             idle: UNLINKED,
         };
@@ -234,6 +259,7 @@ impl Floor {
             }
         };
         self.cold_starts += 1;
+        self.functions[f as usize].instances_created += 1;
         self.ends
             .push(Reverse((t + COLD_START_US + duration, i, t)));
         Ok(())

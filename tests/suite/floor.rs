@@ -2,7 +2,8 @@
 //! 1,000-function day's setting (first-fit, a 600 s keep-alive that restarts at each use,
 //! 1 s cold starts, the CPU ignored, the most recently used warm instance) written without
 //! the engine. On the same rows both must find the same cold starts, keep-alive evictions,
-//! idle memory, billed memory-time and latency percentiles, run-wide and per function. The workloads put
+//! idle memory, billed memory-time and latency percentiles, run-wide and per function, and
+//! the same per-function counts. The workloads put
 //! arrivals on whole milliseconds, so executions end at the instant of arrivals, and place
 //! arrivals at exactly the end of a keep-alive window, where the documented same-instant
 //! order decides.
@@ -105,6 +106,15 @@ fn compare(seed: u64, functions: u32, n: usize) {
             quantiles(d),
             "function {f}"
         );
+        let figures = day_floor::FunctionFigures {
+            invocations: stats.invocations,
+            completed: stats.completed,
+            cold_starts: stats.cold_starts,
+            mb_ms: stats.mb_ms as u64,
+            idle_mb_us: stats.idle_mb_us,
+            instances_created: stats.instances_created,
+        };
+        assert_eq!(figures, floor.functions[f], "function {f}");
     }
 }
 
