@@ -5,11 +5,12 @@
 //! is set aside: `cargo run --release -p faasim-sim --example day_floor -- target/peer-cases/azure-day-1000.csv`
 //! (the canonical CSV that `scripts/peer-figures azure-day-1000` writes).
 //!
-//! It does not use the engine. It keeps the engine's latency digests (per function and
-//! run-wide), its idle and billed memory-time and its per-function counts, and no invocation
-//! state, event counts, time series or per-event integrals. It prints the cold starts and percentiles, which equal
-//! `faasim run`'s on the same file (a test holds them to it), so the floor is the same
-//! simulation. The rows are parsed before the clock starts.
+//! It does not use the engine (its lists and loop are its own, so that a test can hold the
+//! engine to it). It keeps the engine's latency digests (per function and run-wide), idle and
+//! billed memory-time and per-function counts, and no invocation state, event counts, time
+//! series or per-event integrals. It prints the cold starts and percentiles, which equal
+//! `faasim run`'s on the same file (`tests/suite/floor.rs` holds the engine to it), so the
+//! floor is the same simulation. The rows are parsed before the clock starts.
 
 use faasim_sim::digest::Digest;
 use std::cmp::Reverse;
@@ -101,9 +102,7 @@ pub struct Floor {
     pub function_latency: Vec<Digest>,
     pub latency: Digest,
     pub functions: Vec<FunctionFigures>,
-    pub cold_starts: u64,
     pub evictions: u64,
-    pub idle_mb_us: u128,
 }
 
 impl Floor {
@@ -120,10 +119,18 @@ impl Floor {
             function_latency: (0..functions).map(|_| Digest::per_function()).collect(),
             latency: Digest::run_wide(),
             functions: vec![FunctionFigures::default(); functions],
-            cold_starts: 0,
             evictions: 0,
-            idle_mb_us: 0,
         }
+    }
+
+    /// Completed invocations that waited for a cold start.
+    pub fn cold_starts(&self) -> u64 {
+        self.functions.iter().map(|f| f.cold_starts).sum()
+    }
+
+    /// Idle memory of all instances, MB x microseconds.
+    pub fn idle_mb_us(&self) -> u128 {
+        self.functions.iter().map(|f| f.idle_mb_us).sum()
     }
 
     /// The billed MB-ms: each execution's duration rounded up to a whole millisecond.
@@ -189,7 +196,6 @@ impl Floor {
         self.remove(List::Idle, None, i);
         self.remove(List::Avail, Some(inst.function as usize), i);
         let idle = u128::from(inst.memory_mb) * u128::from(now - inst.idle_since);
-        self.idle_mb_us += idle;
         self.functions[inst.function as usize].idle_mb_us += idle;
         self.used_mb[inst.worker as usize] -= u64::from(inst.memory_mb);
         self.free_slots.push(i);
@@ -224,7 +230,6 @@ impl Floor {
         self.remove(List::Idle, None, warm);
         let inst = self.instances[warm as usize];
         let idle = u128::from(inst.memory_mb) * u128::from(t - inst.idle_since);
-        self.idle_mb_us += idle;
         self.functions[f as usize].idle_mb_us += idle;
         self.ends.push(Reverse((t + duration, warm, t)));
         Ok(())
@@ -258,7 +263,6 @@ impl Floor {
                 (self.instances.len() - 1) as u32
             }
         };
-        self.cold_starts += 1;
         self.functions[f as usize].instances_created += 1;
         self.ends
             .push(Reverse((t + COLD_START_US + duration, i, t)));
@@ -294,8 +298,12 @@ fn read(path: &str) -> Result<(Vec<Row>, usize), String> {
         let f = *names.entry(name).or_insert(fresh);
         rows.push((t, f, duration, mb));
     }
-    if rows.windows(2).any(|w| w[1].0 < w[0].0) {
-        return Err(format!("{path}: rows are not in time order"));
+    if let Some(n) = rows.windows(2).position(|w| w[1].0 < w[0].0) {
+        // Row n + 1 (0-based) is on line n + 3: the header, then 1-based lines.
+        return Err(format!(
+            "{path}, line {}: timestamp_ms: expected rows in time order",
+            n + 3
+        ));
     }
     Ok((rows, names.len()))
 }
@@ -345,11 +353,11 @@ fn main() {
     println!(
         "{} invocations, {} cold starts, {} evictions, latency p50 {} ms p99 {} ms, {billed} billed MB-ms, {:.0} idle GB-s: {wall:.3} s, {:.2} M invocations/s",
         rows.len(),
-        floor.cold_starts,
+        floor.cold_starts(),
         floor.evictions,
         floor.latency.quantile(0.5) as f64 / 1000.0,
         floor.latency.quantile(0.99) as f64 / 1000.0,
-        floor.idle_mb_us as f64 / 1024.0 / 1e6,
+        floor.idle_mb_us() as f64 / 1024.0 / 1e6,
         rows.len() as f64 / wall / 1e6
     );
 }

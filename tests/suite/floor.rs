@@ -3,10 +3,9 @@
 //! 1 s cold starts, the CPU ignored, the most recently used warm instance) written without
 //! the engine. On the same rows both must find the same cold starts, keep-alive evictions,
 //! idle memory, billed memory-time and latency percentiles, run-wide and per function, and
-//! the same per-function counts. The workloads put
-//! arrivals on whole milliseconds, so executions end at the instant of arrivals, and place
-//! arrivals at exactly the end of a keep-alive window, where the documented same-instant
-//! order decides.
+//! the same per-function counts. The workloads put arrivals on whole milliseconds, so
+//! executions end at the instant of arrivals, and place arrivals at exactly the end of a
+//! keep-alive window, where the documented same-instant order decides.
 
 #[path = "../../sim/examples/day_floor.rs"]
 #[allow(dead_code)]
@@ -67,7 +66,7 @@ fn floor(specs: &[FunctionSpec], arrivals: &[Arrival]) -> day_floor::Floor {
 
 fn compare(seed: u64, functions: u32, n: usize) {
     let (specs, arrivals) = workload(seed, functions, n);
-    let floor = floor(&specs, &arrivals);
+    let mut floor = floor(&specs, &arrivals);
 
     let mut cfg = config(WORKER_MB, 64, 1_000.0);
     cfg.workers = vec![
@@ -79,15 +78,14 @@ fn compare(seed: u64, functions: u32, n: usize) {
     ];
     cfg.cpu = CpuModel::Ignore;
     let (mut report, _) = simulate(&cfg, policies(&fixed(600.0, true)), specs, arrivals);
-    let mut floor = floor;
     let s = &mut report.stats;
 
     // The floor neither queues nor reclaims: the engine must not have had to either.
     assert_eq!((s.dropped, s.evictions_reclaimed, s.peak_queue), (0, 0, 0));
     assert_eq!(s.completed as usize, n + 4);
-    assert_eq!(s.cold_starts, floor.cold_starts, "cold starts");
+    assert_eq!(s.cold_starts, floor.cold_starts(), "cold starts");
     assert_eq!(s.evictions_expired, floor.evictions, "keep-alive evictions");
-    assert_eq!(s.idle_mb_us, floor.idle_mb_us, "idle MB-µs");
+    assert_eq!(s.idle_mb_us, floor.idle_mb_us(), "idle MB-µs");
     assert_eq!(
         s.billed_mb_ms,
         u128::from(floor.billed_mb_ms()),
@@ -110,7 +108,7 @@ fn compare(seed: u64, functions: u32, n: usize) {
             invocations: stats.invocations,
             completed: stats.completed,
             cold_starts: stats.cold_starts,
-            mb_ms: stats.mb_ms as u64,
+            mb_ms: u64::try_from(stats.mb_ms).expect("MB-ms within 64 bits"),
             idle_mb_us: stats.idle_mb_us,
             instances_created: stats.instances_created,
         };
@@ -131,11 +129,11 @@ fn an_arrival_at_the_end_of_a_keep_alive_window_starts_cold_and_one_before_it_is
     // inside the window) and one cold (at its end).
     let (specs, arrivals) = workload(1, 2, 0);
     let floor = floor(&specs, &arrivals);
-    assert_eq!((floor.cold_starts, floor.evictions), (3, 3));
+    assert_eq!((floor.cold_starts(), floor.evictions), (3, 3));
     // Idle, 256 MB f1: from 2 s to 602 s (evicted at its window's end), and its second
     // instance 600 s from 604 s; 128 MB f0: from 2 s to 602 s - 1 µs, then 600 s from
     // 603 s - 1 µs.
     let idle = 256 * 600 * S + 128 * (600 * S - 1) + 128 * 600 * S + 256 * 600 * S;
-    assert_eq!(floor.idle_mb_us, u128::from(idle));
+    assert_eq!(floor.idle_mb_us(), u128::from(idle));
     compare(1, 2, 0);
 }
