@@ -10,7 +10,7 @@ use faasim_policies::{
 };
 use faasim_sim::{
     Billing, BillingModel, CpuModel, EngineConfig, ForkConfig, FunctionSettings, FunctionSnapshot,
-    OnFull, RunEnd, SimDuration, SimTime, SnapshotConfig, WorkerSpec,
+    OnFull, RequestPath, RunEnd, SimDuration, SimTime, SnapshotConfig, WorkerSpec,
 };
 use faasim_traces::TraceSpec;
 use serde::{Deserialize, Serialize};
@@ -198,6 +198,28 @@ pub struct RunSpec {
     pub end_s: Option<f64>,
     /// A workload with no invocation is an error unless this is true.
     pub allow_empty: bool,
+    /// `"auto"` (default): arrivals take the engine's plain request path where the scenario
+    /// allows it; `"general"`: every arrival takes the general path. The results are the
+    /// same; `"general"` is there to check that they are.
+    #[serde(skip_serializing_if = "RequestPathSpec::is_auto")]
+    pub request_path: RequestPathSpec,
+}
+
+/// Which request path arrivals take (`[run] request_path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestPathSpec {
+    /// The plain path where the run allows it.
+    #[default]
+    Auto,
+    /// The general path for every arrival.
+    General,
+}
+
+impl RequestPathSpec {
+    fn is_auto(&self) -> bool {
+        *self == RequestPathSpec::Auto
+    }
 }
 
 impl RunSpec {
@@ -1260,6 +1282,10 @@ impl Scenario {
             },
             snapshot: p.snapshot.clone().unwrap_or_default(),
             fork: p.fork.clone().unwrap_or_default(),
+            request_path: match self.run.request_path {
+                RequestPathSpec::Auto => RequestPath::Auto,
+                RequestPathSpec::General => RequestPath::General,
+            },
         }
     }
 }

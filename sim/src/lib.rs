@@ -144,7 +144,7 @@ pub use cluster::{ClusterView, InstanceView, WorkerView};
 pub use dist::{ColdStartPreset, ColdStartSpec, DistSpec, Draw, Recorded, Sampler};
 pub use engine::{
     run, run_extended, run_serving, run_with, CpuModel, EngineConfig, Extension, Hold, OnFull,
-    Policies, RunEnd, SimError, Submit, WorkerSpec, MAX_SAMPLES,
+    Policies, RequestPath, RunEnd, SimError, Submit, WorkerSpec, MAX_SAMPLES,
 };
 pub use functions::{FunctionOverrides, FunctionSettings};
 pub use ids::{FunctionId, InstanceId, WorkerId};

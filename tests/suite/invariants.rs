@@ -369,6 +369,11 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         },
         snapshot: case.snapshot.clone().unwrap_or_default(),
         fork: case.fork.clone().unwrap_or_default(),
+        // The invariants hold on either request path (where the run allows the plain one).
+        request_path: match case.seed & 4 {
+            0 => faasim_sim::RequestPath::Auto,
+            _ => faasim_sim::RequestPath::General,
+        },
     };
     let spec = match &case.keep_alive {
         KeepAliveChoice::Spec(s) => s.clone(),

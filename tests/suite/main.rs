@@ -19,6 +19,8 @@
 //! - `floor`: the engine against an independent minimal loop of the 1,000-function day's
 //!   setting (`sim/examples/day_floor.rs`): the same cold starts, evictions, idle memory,
 //!   billed memory-time and latencies.
+//! - `plain_path`: the engine's plain request path against its general one, byte for byte
+//!   over random workloads (queueing, reclaim, drops, asynchronous arrivals, a horizon).
 //! - `provider`: the provider's rules (limits and throttling, asynchronous retries, timeouts,
 //!   function errors, worker failures), hand-traced, and conservation over random mixes.
 //! - `real_traces`: policies on the real trace samples in `traces/samples/`.
@@ -38,6 +40,7 @@ mod floor;
 mod gpu;
 mod invariants;
 mod load_balancing;
+mod plain_path;
 mod policy_hints;
 mod processor_sharing;
 mod proportional_cpu;

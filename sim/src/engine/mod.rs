@@ -128,6 +128,19 @@ pub enum RunEnd {
     },
 }
 
+/// Which request path arrivals take (`engine/plain.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestPath {
+    /// The plain path where the run allows it (one execution per instance, durations as
+    /// given, the most recently used warm instance, no provider or per-function rules, no
+    /// balancer, autoscaler, extension, start types, provisioned instances or models), the
+    /// general one otherwise. Both give the same results.
+    #[default]
+    Auto,
+    /// The general path for every arrival (to check the plain one against it).
+    General,
+}
+
 /// Everything the engine needs besides the policies and the workload.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -166,6 +179,8 @@ pub struct EngineConfig {
     pub snapshot: SnapshotConfig,
     /// Forks from a live instance (`[platform.fork]`; off by default).
     pub fork: ForkConfig,
+    /// Which request path arrivals take (the same results either way).
+    pub request_path: RequestPath,
 }
 
 /// The defaults of every entry point (the scenario file's defaults are these): ten workers
@@ -197,6 +212,7 @@ impl Default for EngineConfig {
             end: RunEnd::Drain,
             snapshot: SnapshotConfig::default(),
             fork: ForkConfig::default(),
+            request_path: RequestPath::Auto,
         }
     }
 }
@@ -369,6 +385,11 @@ enum Event {
     BatchDone {
         inst: u32,
         id: u32,
+    },
+    /// An execution of the plain path ends (`engine/plain.rs`): it lives on its instance.
+    Ended {
+        inst: u32,
+        gen: u32,
     },
 }
 
@@ -632,6 +653,10 @@ struct Engine<'r> {
     gpu: Option<Box<gpu::GpuState>>,
     /// Requests of model-serving functions waiting in the queue (part of `queue_len`).
     gpu_queued: u32,
+    /// Arrivals take the plain path where they can (`engine/plain.rs`), decided before the
+    /// run; then `plain` holds the plain executions, by instance.
+    plain_path: bool,
+    plain: Vec<plain::PlainExec>,
 }
 
 macro_rules! view {
@@ -864,6 +889,8 @@ impl<'r> Engine<'r> {
             rng_duplicates: SimRng::stream(cfg.seed, streams::DUPLICATES),
             gpu: None,
             gpu_queued: 0,
+            plain_path: false,
+            plain: Vec::new(),
         })
     }
 
@@ -1057,6 +1084,19 @@ impl<'r> Engine<'r> {
     }
 
     fn run(&mut self, source: &mut dyn ArrivalSource) -> Result<(), SimError> {
+        self.plain_path = self.plain_eligible();
+        match self.plain_path {
+            true => self.run_loop::<true>(source),
+            false => self.run_loop::<false>(source),
+        }
+    }
+
+    /// The loop, with `PLAIN` when arrivals may take the plain path (`engine/plain.rs`): one
+    /// copy of the loop per path, so the general one asks nothing more per arrival.
+    fn run_loop<const PLAIN: bool>(
+        &mut self,
+        source: &mut dyn ArrivalSource,
+    ) -> Result<(), SimError> {
         let horizon = match self.cfg.end {
             RunEnd::Drain => None,
             RunEnd::Horizon { at } => Some(at.or(source.horizon()).ok_or(SimError::NoHorizon)?),
@@ -1108,8 +1148,10 @@ impl<'r> Engine<'r> {
                 self.advance(t);
                 self.metrics.run.events += 1;
                 let a = next.take().expect("arrival key implies an arrival");
-                self.prefetch_arrivals();
-                if self.claims && self.fns[a.function.index()].claimed {
+                self.prefetch_arrivals::<PLAIN>();
+                if PLAIN {
+                    self.plain_arrival(a)?;
+                } else if self.claims && self.fns[a.function.index()].claimed {
                     self.on_claimed_arrival(a)?;
                 } else {
                     self.on_arrival(a, NO_TAG)?;
@@ -1152,7 +1194,7 @@ impl<'r> Engine<'r> {
     /// function's available list, fetched one arrival earlier, names it), and the
     /// invocation slots they will most likely be given.
     #[inline(always)]
-    fn prefetch_arrivals(&self) {
+    fn prefetch_arrivals<const PLAIN: bool>(&self) {
         if let Some(b) = self.arrivals.get(self.arrivals_next + 1) {
             let f = b.function.index();
             prefetch(&self.fns, f, false);
@@ -1160,14 +1202,20 @@ impl<'r> Engine<'r> {
             self.metrics.prefetch_function(b.function);
         }
         // The slots freed last (unless ends free others first).
-        if let [.., s1, s0] = self.free_invs[..] {
-            prefetch(&self.invs, s0 as usize, true);
-            prefetch(&self.invs, s1 as usize, true);
+        if !PLAIN {
+            if let [.., s1, s0] = self.free_invs[..] {
+                prefetch(&self.invs, s0 as usize, true);
+                prefetch(&self.invs, s1 as usize, true);
+            }
         }
         if let Some(b) = self.arrivals.get(self.arrivals_next) {
             if let Some(ends) = self.avail.get(b.function.index()) {
                 if ends.tail != NIL {
                     prefetch(&self.instances, ends.tail as usize, false);
+                    if PLAIN {
+                        // Where its execution will be kept.
+                        prefetch(&self.plain, ends.tail as usize, true);
+                    }
                 }
             }
         }
@@ -1218,6 +1266,10 @@ impl<'r> Engine<'r> {
             Some(&(Event::Expiry { inst, .. } | Event::Ready { inst, .. })) => {
                 prefetch(&self.instances, inst as usize, true);
             }
+            Some(&Event::Ended { inst, .. }) => {
+                prefetch(&self.instances, inst as usize, true);
+                prefetch(&self.plain, inst as usize, true);
+            }
             Some(e) => {
                 if let Some(inv) = self.ended_by(e) {
                     prefetch(&self.invs, inv as usize, true);
@@ -1232,6 +1284,13 @@ impl<'r> Engine<'r> {
                     if self.lb.is_some() {
                         prefetch(&self.local_avail.lists, i.local_list as usize, false);
                     }
+                }
+            }
+            Some(&Event::Ended { inst, .. }) => {
+                if let Some(i) = self.instances.get(inst as usize) {
+                    prefetch(&self.fns, i.function.index(), false);
+                    prefetch(&self.avail, i.function.index(), true);
+                    self.metrics.prefetch_function(i.function);
                 }
             }
             Some(e) => {
@@ -1297,7 +1356,9 @@ impl<'r> Engine<'r> {
             Event::WorkerDown { .. } | Event::WorkerUp { .. } => true,
             // Executions cut short and instances lost to a failed worker leave their events.
             Event::Done { inv, gen } => self.invs[inv as usize].gen != gen,
-            Event::Ready { inst, gen } => self.instances[inst as usize].gen != gen,
+            Event::Ready { inst, gen } | Event::Ended { inst, gen } => {
+                self.instances[inst as usize].gen != gen
+            }
             Event::Autoscale
             | Event::Injected { .. }
             | Event::Retry { .. }
@@ -1307,6 +1368,7 @@ impl<'r> Engine<'r> {
 
     /// Horizon: what is still queued or running ends unfinished, in arrival order.
     fn cut_unfinished(&mut self) {
+        self.plain_to_slots();
         let mut open: Vec<(u64, u32)> = self
             .invs
             .iter()
@@ -1378,6 +1440,7 @@ impl<'r> Engine<'r> {
             Event::WorkerUp { worker, gen } => self.on_worker_up(worker, gen),
             Event::BatchTimeout { inst, id } => self.gpu_batch_timeout(inst, id),
             Event::BatchDone { inst, id } => self.gpu_batch_done(inst, id),
+            Event::Ended { inst, gen } => self.plain_ended(inst, gen),
         }
     }
 }
@@ -1391,9 +1454,11 @@ mod extension;
 mod faults;
 mod gpu;
 mod keep_alive;
+mod plain;
 mod request;
 mod retry;
 mod start;
 
 use extension::Submission;
 pub use extension::{Extension, Hold, Submit};
+use plain::StartFor;

@@ -324,18 +324,44 @@ impl Engine<'_> {
         w: WorkerId,
         bound: Option<u32>,
     ) -> Result<u32, SimError> {
+        // A boot takes the trace's cold start for the request it is for, else the
+        // function's latest one from the trace (pre-warms, the autoscaler).
+        let traced = match bound {
+            Some(b) => self.invs[b as usize].cold_override,
+            None => self.fns[f.index()].last_cold,
+        };
+        self.create_for(
+            f,
+            w,
+            bound.map_or(StartFor::Nothing, StartFor::Slot),
+            traced,
+        )
+    }
+
+    /// [`Self::create_instance`] for `bound` (an invocation slot, an execution of the plain
+    /// path, or nothing), with `traced` the trace's cold start for it.
+    pub(super) fn create_for(
+        &mut self,
+        f: FunctionId,
+        w: WorkerId,
+        bound: StartFor,
+        traced: Option<SimDuration>,
+    ) -> Result<u32, SimError> {
         let now = self.now;
         let mb = self.fns[f.index()].memory_mb;
         let slot = match self.free_instances.pop() {
             Some(s) => s,
             None => {
                 self.instances.push(Instance::vacant());
+                if self.plain_path {
+                    self.plain.push(plain::PlainExec::default());
+                }
                 (self.instances.len() - 1) as u32
             }
         };
         self.change_used(w, mb as i64);
         self.workers[w.index()].instances += 1;
-        let plan = self.plan_start(f, w, bound)?;
+        let plan = self.plan_start(f, w, traced)?;
         let init = plan.duration;
         // Model serving: loading the function's model is a step of its start, after the
         // container's cold start (engine/gpu.rs).
@@ -351,12 +377,16 @@ impl Engine<'_> {
             memory_mb: mb,
             gen,
             state: InstState::Starting,
-            active: bound.is_some() as u32,
+            active: (bound != StartFor::Nothing) as u32,
             created_at: now,
             ready_at: now + init,
             last_used: now,
             idle_since: now,
-            bound: bound.unwrap_or(NIL),
+            bound: match bound {
+                StartFor::Nothing => NIL,
+                StartFor::Slot(b) => b,
+                StartFor::Plain => plain::PLAIN_BOUND,
+            },
             provisioned: self.creating_provisioned,
             start_kind: plan.kind,
             first_exec_milli: plan.first_exec_milli,
@@ -366,7 +396,7 @@ impl Engine<'_> {
             // Its (function, worker) list, found once for its whole life.
             inst.local_list = self.local_avail.slot(f, w);
         }
-        if let Some(b) = bound {
+        if let StartFor::Slot(b) = bound {
             let inv = &mut self.invs[b as usize];
             inv.state = InvState::Starting;
             inv.instance = slot;
@@ -439,7 +469,11 @@ impl Engine<'_> {
             // The bound invocation is the one whose arrival created the instance.
             let slot = std::mem::replace(&mut self.instances[i as usize].bound, NIL);
             self.instances[i as usize].last_used = self.now;
-            self.start_execution(slot);
+            if slot == plain::PLAIN_BOUND {
+                self.plain_start(i);
+            } else {
+                self.start_execution(slot);
+            }
         }
         if self.instances[i as usize].active < self.cfg.instance_concurrency {
             self.avail_push(i);

@@ -360,13 +360,13 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// The start plan of a new instance of `f` on `w` (`bound`: the invocation waiting for
+    /// The start plan of a new instance of `f` on `w` (`traced`: the trace's cold start for
     /// it, if any).
     pub(super) fn plan_start(
         &mut self,
         f: FunctionId,
         w: WorkerId,
-        bound: Option<u32>,
+        traced: Option<SimDuration>,
     ) -> Result<StartPlan, SimError> {
         // A model-serving function's start is its container's boot and its model's load
         // (`engine/gpu.rs`): snapshots and forks of GPU state are not modelled.
@@ -408,12 +408,7 @@ impl Engine<'_> {
                 }
             }
         }
-        // A boot: the trace's cold start for this request, else the function's latest one
-        // from the trace (pre-warms, the autoscaler), else the model.
-        let traced = match bound {
-            Some(b) => self.invs[b as usize].cold_override,
-            None => self.fns[f.index()].last_cold,
-        };
+        // A boot: the trace's cold start (`traced`), else the model.
         let duration = match traced {
             Some(d) => d,
             None if self.creating_provisioned => SimDuration::ZERO,
