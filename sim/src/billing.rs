@@ -800,7 +800,11 @@ impl Billing {
     }
 
     fn billed_ms_at(&self, p: &PriceList, d: SimDuration) -> u64 {
-        let g = self.granularity_ms.max(1);
+        if self.granularity_ms <= 1 {
+            // Whole milliseconds (most models): a division by a constant.
+            return d.as_micros().div_ceil(1_000).max(1).max(p.min_billed_ms);
+        }
+        let g = self.granularity_ms;
         let units = d.as_micros().div_ceil(g * 1_000).max(1);
         (units * g).max(p.min_billed_ms)
     }

@@ -1197,7 +1197,10 @@ impl<'r> Engine<'r> {
     fn prefetch_arrivals<const PLAIN: bool>(&self) {
         if let Some(b) = self.arrivals.get(self.arrivals_next + 1) {
             let f = b.function.index();
-            prefetch(&self.fns, f, false);
+            if !PLAIN {
+                // The plain path reads a function's state only on a cold start.
+                prefetch(&self.fns, f, false);
+            }
             prefetch(&self.avail, f, false);
             self.metrics.prefetch_function(b.function);
         }
@@ -1288,7 +1291,6 @@ impl<'r> Engine<'r> {
             }
             Some(&Event::Ended { inst, .. }) => {
                 if let Some(i) = self.instances.get(inst as usize) {
-                    prefetch(&self.fns, i.function.index(), false);
                     prefetch(&self.avail, i.function.index(), true);
                     self.metrics.prefetch_function(i.function);
                 }

@@ -240,6 +240,20 @@ impl Engine<'_> {
         inst.last_used = now;
         self.busy_instances -= 1;
         self.avail_push(i);
+        if self.queue_len == 0 {
+            // No request waits (a function's queue may hold only stale entries, which
+            // serving it would drop and nothing else).
+            return match self.keep_alive_window {
+                Some(ttl) => {
+                    self.plain_idle(i, ttl);
+                    Ok(())
+                }
+                None => {
+                    self.make_idle(i);
+                    Ok(())
+                }
+            };
+        }
         self.serve_function_queue(i, None);
         if self.instances[i as usize].active == 0 {
             self.make_idle(i);
@@ -248,6 +262,27 @@ impl Engine<'_> {
             self.serve_global_queue()?;
         }
         Ok(())
+    }
+
+    /// Instance `i` becomes idle under a fixed keep-alive window `ttl`: the general path's
+    /// `make_idle` for an on-demand instance without a balancer or an autoscaler.
+    #[inline(always)]
+    fn plain_idle(&mut self, i: u32, ttl: SimDuration) {
+        let now = self.now;
+        let inst = &mut self.instances[i as usize];
+        inst.idle_since = now;
+        inst.first_idle_at.get_or_insert(now);
+        let (mb, w) = (inst.memory_mb, inst.worker);
+        list_push_back(&mut self.instances, &mut self.idle, List::Idle, i);
+        self.workers[w.index()].idle_mb += mb;
+        self.idle_mb += mb as u64;
+        let t = now + ttl;
+        if t <= now {
+            self.evict(i, EvictReason::Expired);
+            return;
+        }
+        self.instances[i as usize].expires_at = t;
+        self.schedule_expiry(i, t);
     }
 
     /// The record of the plain execution `exec` on instance `i`, completed now.
