@@ -5,7 +5,8 @@
 //! `events` count and the digests' values included), every invocation record in the order
 //! they ended, and every time-series sample. The workloads are made to reach the general
 //! path's code from the plain one: small clusters that fill up (reclaim, the FIFO queue and
-//! its timeout, drops), asynchronous arrivals from the trace, trace-given cold starts,
+//! its timeout, drops), asynchronous arrivals from the trace, trace-given cold starts, routing
+//! policies that draw or rank,
 //! same-instant ties on whole milliseconds, keep-alive policies that pre-warm or rank
 //! victims, and a horizon that cuts what is still running or starting.
 
@@ -45,6 +46,7 @@ struct Case {
     workers: usize,
     worker_mb: u32,
     placement: u8,
+    routing: u8,
     keep_alive: u8,
     on_full_drop: bool,
     queue_timeout_ms: Option<u64>,
@@ -66,14 +68,14 @@ fn case() -> impl Strategy<Value = Case> {
             0u8..3,
             0u8..3,
         ),
-        (0u8..3, any::<bool>()),
+        (0u8..3, any::<bool>(), 0u8..4),
     )
         .prop_map(
             |(
                 (seed, functions, n, workers, size),
                 (placement, keep_alive, on_full_drop, queue_timeout_ms),
                 (horizon, sample_ms, billing, recorder),
-                (async_share, traced_cold),
+                (async_share, traced_cold, routing),
             )| Case {
                 seed,
                 functions,
@@ -81,6 +83,7 @@ fn case() -> impl Strategy<Value = Case> {
                 workers,
                 worker_mb: [1_024, 4_096, 65_536][size as usize],
                 placement,
+                routing,
                 keep_alive,
                 on_full_drop,
                 queue_timeout_ms,
@@ -178,13 +181,14 @@ fn policies(c: &Case) -> faasim_sim::Policies {
         4 => KeepAliveSpec::GreedyDual {},
         _ => KeepAliveSpec::Infinite {},
     };
-    faasim_policies::build(
-        &placement,
-        &RoutingSpec::MostRecentlyUsed {},
-        &keep_alive,
-        &Default::default(),
-    )
-    .expect("valid policy specs")
+    let routing = match c.routing {
+        0 => RoutingSpec::MostRecentlyUsed {},
+        1 => RoutingSpec::LeastRecentlyUsed {},
+        2 => RoutingSpec::LeastLoaded {},
+        _ => RoutingSpec::Random {},
+    };
+    faasim_policies::build(&placement, &routing, &keep_alive, &Default::default())
+        .expect("valid policy specs")
 }
 
 /// Every figure of a report as text: the run's (`events` included), each function's with

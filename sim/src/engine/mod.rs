@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `mod.rs` | configuration, the event enum, the loop (arrivals merged with the heap), the end of a run |
 //! | `request.rs` | the request path: routing, placement, instance creation, queueing, executions |
+//! | `plain.rs` | the plain request path: in the plainest runs, an arrival's execution kept on its instance, with the same events and figures |
 //! | `balancing.rs` | per-request load balancing: a worker per request, worker-local warm reuse, reclaim and queues |
 //! | `keep_alive.rs` | idle instances: keep-alive decisions, expiry timers, eviction, pre-warming, reclaim |
 //! | `autoscaling.rs` | the autoscaler's ticks (Knative's KPA) and arrivals under it |
@@ -132,7 +133,7 @@ pub enum RunEnd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RequestPath {
     /// The plain path where the run allows it (one execution per instance, durations as
-    /// given, the most recently used warm instance, no provider or per-function rules, no
+    /// given, no provider or per-function rules, no
     /// balancer, autoscaler, extension, start types, provisioned instances or models), the
     /// general one otherwise. Both give the same results.
     #[default]

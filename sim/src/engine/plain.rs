@@ -3,7 +3,7 @@
 //!
 //! In a run where every instance serves one execution at a time and nothing else can
 //! happen to a request on its way (see [`Engine::plain_eligible`]), an arrival that finds
-//! no queue either takes its function's most recently used warm instance or starts a new
+//! no queue either takes the warm instance its routing policy chooses or starts a new
 //! one, and its execution then lives on that instance until it ends: its few figures are
 //! kept beside the instance ([`PlainExec`]), and the end of its execution is an
 //! [`Event::Ended`] that names the instance. Everything else (a request that must wait or
@@ -54,7 +54,7 @@ pub(super) struct PlainExec {
 
 impl Engine<'_> {
     /// Whether this run's arrivals may take the plain path: one execution per instance,
-    /// durations as given, the most recently used warm instance, and none of provider
+    /// durations as given, and none of provider
     /// rules, per-function rules, start types, provisioned instances, a load balancer, an
     /// autoscaler, an extension or model serving. Asked once, before the run.
     pub(super) fn plain_eligible(&self) -> bool {
@@ -70,7 +70,6 @@ impl Engine<'_> {
             && self.cfg.cpu == CpuModel::Ignore
             && self.cfg.instance_concurrency == 1
             && self.cfg.provisioned_per_function == 0
-            && self.routes_most_recent
             && !self.admission
             && self.faults.is_none()
             && !self.starts.any()
@@ -103,12 +102,43 @@ impl Engine<'_> {
             });
         }
         self.in_flight += 1;
-        let warm = self.avail[f.index()].tail;
+        let ends = self.avail[f.index()];
+        let warm = match (ends.head, self.routes_most_recent) {
+            (NIL, _) => NIL,
+            (_, true) => ends.tail,
+            (_, false) => self.plain_route(f, seq, a.time)?,
+        };
         if warm == NIL {
             return self.plain_cold(a, seq);
         }
         self.plain_warm(warm, a, seq);
         Ok(())
+    }
+
+    /// The routing policy's choice among `f`'s warm instances for invocation `seq` arriving
+    /// at `arrival` (`NIL` for a cold start), checked as the general path checks it.
+    #[inline(never)]
+    fn plain_route(&mut self, f: FunctionId, seq: u64, arrival: SimTime) -> Result<u32, SimError> {
+        let view = InvocationView {
+            id: seq,
+            function: f,
+            arrival,
+        };
+        match self.routing.route(&view, &view!(self), &mut self.rng_route) {
+            Route::Cold => Ok(NIL),
+            Route::Warm(i) => {
+                let ok = self
+                    .instances
+                    .get(i.index())
+                    .is_some_and(|x| x.in_avail && x.function == f && x.state == InstState::Ready);
+                if !ok {
+                    return Err(SimError::Policy(format!(
+                        "routing chose {i}, which is not a warm instance of function {f} with a free slot"
+                    )));
+                }
+                Ok(i.0)
+            }
+        }
     }
 
     /// The arrival takes warm instance `i` (the general path's `dispatch_warm`).
