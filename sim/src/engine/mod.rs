@@ -432,6 +432,33 @@ struct Inv {
     backoffs: u16,
 }
 
+impl Inv {
+    /// Invocation `seq` of arrival `a`, just arrived (queued until it is dispatched).
+    fn arrived(seq: u64, a: &Arrival, tag: u64, asynchronous: bool) -> Inv {
+        Inv {
+            seq,
+            gen: 0,
+            state: InvState::Queued,
+            function: a.function,
+            arrival: a.time,
+            dispatched: a.time,
+            start: a.time,
+            work: a.duration,
+            cold_override: a.cold_start,
+            init: SimDuration::ZERO,
+            cold: false,
+            instance: NIL,
+            tag,
+            worker: NIL,
+            asynchronous,
+            cut: false,
+            admitted: false,
+            errors: 0,
+            backoffs: 0,
+        }
+    }
+}
+
 struct FnState {
     memory_mb: u32,
     cold_sampler: usize,

@@ -54,9 +54,9 @@ pub(super) struct PlainExec {
 
 impl Engine<'_> {
     /// Whether this run's arrivals may take the plain path: one execution per instance,
-    /// durations as given, and none of provider
-    /// rules, per-function rules, start types, provisioned instances, a load balancer, an
-    /// autoscaler, an extension or model serving. Asked once, before the run.
+    /// durations as given, and none of provider rules, per-function rules, start types,
+    /// provisioned instances, a load balancer, an autoscaler, an extension or model
+    /// serving. Asked once, before the run.
     pub(super) fn plain_eligible(&self) -> bool {
         let rules_free = |o: &crate::functions::FunctionOverrides| {
             o.timeout.is_none()
@@ -126,18 +126,7 @@ impl Engine<'_> {
         };
         match self.routing.route(&view, &view!(self), &mut self.rng_route) {
             Route::Cold => Ok(NIL),
-            Route::Warm(i) => {
-                let ok = self
-                    .instances
-                    .get(i.index())
-                    .is_some_and(|x| x.in_avail && x.function == f && x.state == InstState::Ready);
-                if !ok {
-                    return Err(SimError::Policy(format!(
-                        "routing chose {i}, which is not a warm instance of function {f} with a free slot"
-                    )));
-                }
-                Ok(i.0)
-            }
+            Route::Warm(i) => self.check_warm(i, f).map(|()| i.0),
         }
     }
 
@@ -172,27 +161,7 @@ impl Engine<'_> {
     fn plain_cold(&mut self, a: Arrival, seq: u64) -> Result<(), SimError> {
         let f = a.function;
         let Some(w) = self.find_worker(f, true)? else {
-            let slot = self.alloc_inv(Inv {
-                seq,
-                gen: 0,
-                state: InvState::Queued,
-                function: f,
-                arrival: a.time,
-                dispatched: a.time,
-                start: a.time,
-                work: a.duration,
-                cold_override: a.cold_start,
-                init: SimDuration::ZERO,
-                cold: false,
-                instance: NIL,
-                tag: NO_TAG,
-                worker: NIL,
-                asynchronous: false,
-                cut: false,
-                admitted: false,
-                errors: 0,
-                backoffs: 0,
-            });
+            let slot = self.alloc_inv(Inv::arrived(seq, &a, NO_TAG, false));
             match self.cfg.on_full {
                 OnFull::Drop => self.drop_invocation(slot, Outcome::DroppedFull)?,
                 OnFull::Queue => self.enqueue(slot),
@@ -347,29 +316,23 @@ impl Engine<'_> {
             self.plain[i].live = false;
             let inst = &self.instances[i];
             let starting = inst.state == InstState::Starting;
+            let arrival = Arrival {
+                time: exec.arrival,
+                function: inst.function,
+                duration: exec.work,
+                cold_start: None,
+                mode: None,
+            };
             let slot = self.alloc_inv(Inv {
-                seq: exec.seq,
-                gen: 0,
                 state: match starting {
                     true => InvState::Starting,
                     false => InvState::Running,
                 },
-                function: inst.function,
-                arrival: exec.arrival,
-                dispatched: exec.arrival,
                 start: exec.start,
-                work: exec.work,
-                cold_override: None,
                 init: exec.init,
                 cold: exec.cold,
                 instance: i as u32,
-                tag: NO_TAG,
-                worker: NIL,
-                asynchronous: false,
-                cut: false,
-                admitted: false,
-                errors: 0,
-                backoffs: 0,
+                ..Inv::arrived(exec.seq, &arrival, NO_TAG, false)
             });
             if starting {
                 self.instances[i].bound = slot;

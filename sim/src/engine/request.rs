@@ -19,27 +19,7 @@ impl Engine<'_> {
             });
         }
         let asynchronous = (self.any_async || a.mode.is_some()) && self.is_async(&a);
-        let slot = self.alloc_inv(Inv {
-            seq,
-            gen: 0,
-            state: InvState::Queued,
-            function: a.function,
-            arrival: a.time,
-            dispatched: a.time,
-            start: a.time,
-            work: a.duration,
-            cold_override: a.cold_start,
-            init: SimDuration::ZERO,
-            cold: false,
-            instance: NIL,
-            tag,
-            worker: NIL,
-            asynchronous,
-            cut: false,
-            admitted: false,
-            errors: 0,
-            backoffs: 0,
-        });
+        let slot = self.alloc_inv(Inv::arrived(seq, &a, tag, asynchronous));
         self.in_flight += 1;
         if self.gpu.is_some() && self.fns[a.function.index()].model != NIL {
             // Model serving: the request's token counts and GPU memory (engine/gpu.rs).
@@ -232,15 +212,7 @@ impl Engine<'_> {
         let route = self.route(inv, self.avail[f.index()], None);
         match route {
             Route::Warm(i) => {
-                let ok = self
-                    .instances
-                    .get(i.index())
-                    .is_some_and(|x| x.in_avail && x.function == f && x.state == InstState::Ready);
-                if !ok {
-                    return Err(SimError::Policy(format!(
-                        "routing chose {i}, which is not a warm instance of function {f} with a free slot"
-                    )));
-                }
+                self.check_warm(i, f)?;
                 self.dispatch_warm(slot, i.0);
                 Ok(true)
             }
@@ -263,6 +235,21 @@ impl Engine<'_> {
                 }
             }
         }
+    }
+
+    /// A routing policy's warm choice `i` for a request of `f`: a ready instance of `f` with
+    /// a free slot, or the policy's error.
+    pub(super) fn check_warm(&self, i: InstanceId, f: FunctionId) -> Result<(), SimError> {
+        let ok = self
+            .instances
+            .get(i.index())
+            .is_some_and(|x| x.in_avail && x.function == f && x.state == InstState::Ready);
+        if !ok {
+            return Err(SimError::Policy(format!(
+                "routing chose {i}, which is not a warm instance of function {f} with a free slot"
+            )));
+        }
+        Ok(())
     }
 
     /// Asks placement for a worker with room, then (if allowed) reclaims idle memory.
