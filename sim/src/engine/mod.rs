@@ -133,9 +133,9 @@ pub enum RunEnd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RequestPath {
     /// The plain path where the run allows it (one execution per instance, durations as
-    /// given, no provider or per-function rules, no
-    /// balancer, autoscaler, extension, start types, provisioned instances or models), the
-    /// general one otherwise. Both give the same results.
+    /// given, no provider or per-function rules, balancer, autoscaler, extension, start
+    /// types, provisioned instances or models), the general one otherwise. Both give the
+    /// same results.
     #[default]
     Auto,
     /// The general path for every arrival (to check the plain one against it).
