@@ -242,25 +242,13 @@ impl Engine<'_> {
         if self.queue_len == 0 {
             // No request waits (a function's queue may hold only stale entries, which
             // serving it would drop and nothing else).
-            return match self.keep_alive_window {
-                Some(ttl) => {
-                    self.plain_idle(i, ttl);
-                    Ok(())
-                }
-                None => {
-                    self.make_idle(i);
-                    Ok(())
-                }
-            };
+            match self.keep_alive_window {
+                Some(ttl) => self.plain_idle(i, ttl),
+                None => self.make_idle(i),
+            }
+            return Ok(());
         }
-        self.serve_function_queue(i, None);
-        if self.instances[i as usize].active == 0 {
-            self.make_idle(i);
-        }
-        if self.queue_len > 0 {
-            self.serve_global_queue()?;
-        }
-        Ok(())
+        self.serve_then_idle(i)
     }
 
     /// Instance `i` becomes idle under a fixed keep-alive window `ttl`: the general path's

@@ -598,6 +598,14 @@ impl Engine<'_> {
             let w = self.instances[i as usize].worker;
             return self.serve_worker_queue(w);
         }
+        self.serve_then_idle(i)
+    }
+
+    /// Cluster-wide, after an execution on instance `i` ended: its free slot serves its
+    /// function's queue, it becomes idle if nothing took it, and the global queue's head may
+    /// then fit (in the memory it holds, now reclaimable, or freed by other ends).
+    #[inline(always)]
+    pub(super) fn serve_then_idle(&mut self, i: u32) -> Result<(), SimError> {
         self.serve_function_queue(i, None);
         if self.instances[i as usize].active == 0 {
             self.make_idle(i);
